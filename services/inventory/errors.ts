@@ -1,0 +1,66 @@
+/**
+ * Domain errors. Each carries a stable `type` (its class name, which is also the Temporal failure type
+ * and the key of the HTTP and gRPC status maps) and whether retrying the same request can help.
+ */
+export abstract class InventoryError extends Error {
+  abstract readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+
+  get type(): string {
+    return this.name;
+  }
+}
+
+export interface Shortage {
+  variant_id: string;
+  warehouse_id: string | null;
+  requested: number;
+  available: number;
+}
+
+/** Some line asks for more than is available; nothing was changed. */
+export class InsufficientStockError extends InventoryError {
+  readonly retryable = false;
+  readonly shortages: Shortage[];
+  constructor(shortages: Shortage[]) {
+    super(
+      `insufficient stock: ${shortages.map((s) => `variant ${s.variant_id}${s.warehouse_id ? ` in warehouse ${s.warehouse_id}` : ''} has ${s.available} available, ${s.requested} requested`).join('; ')}`,
+      { shortages },
+    );
+    this.shortages = shortages;
+  }
+}
+
+/** A change would take a quantity other than `available` below zero (e.g. release more than is reserved). */
+export class InvalidStockChangeError extends InventoryError {
+  readonly retryable = false;
+}
+
+/** No stock row for that variant in that warehouse. */
+export class StockNotFoundError extends InventoryError {
+  readonly retryable = false;
+}
+
+export class WarehouseNotFoundError extends InventoryError {
+  readonly retryable = false;
+}
+
+export class VariantNotFoundError extends InventoryError {
+  readonly retryable = false;
+}
+
+/** The operation key was already used for a different change. */
+export class OperationKeyConflictError extends InventoryError {
+  readonly retryable = false;
+}
+
+/** The caller's input is malformed (a boundary should have caught it; this is the domain's own guard). */
+export class InvalidArgumentError extends InventoryError {
+  readonly retryable = false;
+}

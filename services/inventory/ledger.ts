@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { OrganizationScope } from './organization-scope.ts';
+import {
+  InsufficientStockError,
+  InvalidArgumentError,
+  InvalidStockChangeError,
+  OperationKeyConflictError,
+  StockNotFoundError,
+  type Shortage,
+} from './errors.ts';
+
+/**
+ * The ledger is the only way stock changes. One call is one operation: every change it lists is
+ * applied to its stock row, recorded as an append-only movement, and announced through the outbox,
+ * all in one transaction. The operation key makes it idempotent: a second call with the same key
+ * changes nothing and returns the movements of the first.
+ */
+
+export const quantityNames = ['available', 'reserved', 'damaged', 'inTransit', 'incoming'] as const;
+export type QuantityName = (typeof quantityNames)[number];
+export type QuantityDeltas = Partial<Record<QuantityName, number>>;
+
+export type Quantities = Record<QuantityName | 'total', number>;
+
+export const movementTypes = [
+  'receipt',
+  'shipment',
+  'reserve',
+  'release',
+  'fulfil',
+  'transfer_out',
+  'transfer_in',
+  'adjustment',
+  'damage',
+  'loss',
+  'found',
+  'return',
+  'incoming',
+] as const;
+export type MovementType = (typeof movementTypes)[number];
+
+export interface StockChange {
+  variantId: string;
+  warehouseId: string;
+  type: MovementType;
+  /** Signed changes; `total` follows from them (incoming is outside total). */
+  deltas: QuantityDeltas;
+  reason?: string;
+  /** Create the stock row (all zero) when the variant has none in that warehouse yet, e.g. a first receipt. */
+  createIfMissing?: boolean;
+}
+
+export interface Reference {
+  type: 'reservation' | 'transfer' | 'order' | 'adjustment' | 'purchase_order' | 'seed' | 'test';
+  id: string;
+}
+
+export interface Operation {
+  /** Unique per organization; derived from the request (workflow id + step, Idempotency-Key, event id). */
+  operationKey: string;
+  actor: string;
+  reference?: Reference;
+  workflow?: { workflowId: string; runId: string };
+  changes: StockChange[];
+}
+
+export interface RecordedMovement {
+  id: string;
+  operationKey: string;
+  stockId: string;
+  variantId: string;
+  warehouseId: string;
+  type: MovementType;
+  deltas: Quantities;
+  after: Quantities;
+  reason: string | null;
+  reference: Reference | null;
+  actor: string;
+  createdAt: Date;
+}
+
+export interface LedgerOutcome {
+  /** True when the operation key had been used already and nothing changed this time. */
+  replayed: boolean;
+  movements: RecordedMovement[];
+}
+
+/** Writes that belong in the same transaction as the stock change (e.g. a reservation row, extra events). */
+export type AlsoInTransaction = (em: EntityManager, movements: RecordedMovement[]) => Promise<void>;
+
+/**
+ * Applies an operation once. Throws InsufficientStockError (with every short line) when `available`
+ * would go negative, InvalidStockChangeError for any other quantity, StockNotFoundError for a missing
+ * row, OperationKeyConflictError when the key was used for different changes; in each case nothing changes.
+ */
+export async function recordOperation(scope: OrganizationScope, operation: Operation, also?: AlsoInTransaction): Promise<LedgerOutcome> {
+  validate(operation);
+  const changes = inLockOrder(operation.changes);
+  const keys = changes.map((_, i) => movementKey(operation.operationKey, i, changes.length));
+
+  const previous = await findMovements(scope.em, scope.organizationId, keys);
+  if (previous.length > 0) return replay(operation, changes, previous);
+
+  try {
+    return await scope.em.transactional(async (em) => {
+      const movements: RecordedMovement[] = [];
+      for (const [i, change] of changes.entries()) {
+        const { movement, version } = await applyChange(em, scope.organizationId, operation, change, keys[i]);
+        movements.push(movement);
+        await insertStockUpdatedEvent(em, scope.organizationId, movement, version);
+      }
+      if (also) await also(em, movements);
+      return { replayed: false, movements };
+    });
+  } catch (error) {
+    // A concurrent call with the same key committed first: ours rolled back whole; answer with theirs.
+    if (error instanceof UniqueConstraintViolationException && String(error.message).includes('stock_movement_operation_key_unique')) {
+      const committed = await findMovements(scope.em, scope.organizationId, keys);
+      if (committed.length > 0) return replay(operation, changes, committed);
+    }
+    throw error;
+  }
+}
+
+function validate(operation: Operation): void {
+  if (!operation.operationKey) throw new InvalidArgumentError('an operation key is required');
+  if (operation.changes.length === 0) throw new InvalidArgumentError('an operation needs at least one change');
+  for (const change of operation.changes) {
+    const values = Object.values(change.deltas);
+    if (!values.every((v) => Number.isSafeInteger(v))) throw new InvalidArgumentError('quantity deltas must be integers');
+    if (!values.some((v) => v !== 0)) throw new InvalidArgumentError('a change must move at least one quantity');
+  }
+}
+
+/** Rows are always locked in (variant, warehouse) order, so two operations can never wait on each other in a cycle. */
+function inLockOrder(changes: StockChange[]): StockChange[] {
+  return [...changes].sort((a, b) => a.variantId.localeCompare(b.variantId) || a.warehouseId.localeCompare(b.warehouseId));
+}
+
+function movementKey(operationKey: string, index: number, count: number): string {
+  return count === 1 ? operationKey : `${operationKey}#${index + 1}`;
+}
+
+function totalDelta(d: QuantityDeltas): number {
+  return (d.available ?? 0) + (d.reserved ?? 0) + (d.damaged ?? 0) + (d.inTransit ?? 0);
+}
+
+async function applyChange(
+  em: EntityManager,
+  organizationId: string,
+  op: Operation,
+  change: StockChange,
+  operationKey: string,
+): Promise<{ movement: RecordedMovement; version: number }> {
+  const d = change.deltas;
+  const delta = {
+    available: d.available ?? 0,
+    reserved: d.reserved ?? 0,
+    damaged: d.damaged ?? 0,
+    inTransit: d.inTransit ?? 0,
+    incoming: d.incoming ?? 0,
+    total: totalDelta(d),
+  };
+  if (change.createIfMissing) {
+    await em.execute(
+      `insert into stock (organization_id, variant_id, warehouse_id) values (?, ?, ?)
+       on conflict (organization_id, variant_id, warehouse_id) do nothing`,
+      [organizationId, change.variantId, change.warehouseId],
+    );
+  }
+  // A conditional update: it takes the row lock, re-checks the guard against the committed row,
+  // and touches nothing when any quantity would go negative. This is what makes oversell impossible.
+  const rows = await em.execute<StockRow[]>(
+    `update stock set
+       available = available + ?, reserved = reserved + ?, damaged = damaged + ?,
+       in_transit = in_transit + ?, incoming = incoming + ?, total = total + ?,
+       version = version + 1, updated_at = clock_timestamp()
+     where organization_id = ? and variant_id = ? and warehouse_id = ?
+       and available + ? >= 0 and reserved + ? >= 0 and damaged + ? >= 0 and in_transit + ? >= 0 and incoming + ? >= 0
+     returning *`,
+    [
+      delta.available, delta.reserved, delta.damaged, delta.inTransit, delta.incoming, delta.total,
+      organizationId, change.variantId, change.warehouseId,
+      delta.available, delta.reserved, delta.damaged, delta.inTransit, delta.incoming,
+    ],
+  );
+  const stock = rows[0];
+  if (!stock) throw await refusal(em, organizationId, change, delta);
+
+  const [movement] = await em.execute<MovementRow[]>(
+    `insert into stock_movement (
+       organization_id, stock_id, variant_id, warehouse_id, type,
+       total_delta, available_delta, reserved_delta, damaged_delta, in_transit_delta, incoming_delta,
+       total_after, available_after, reserved_after, damaged_after, in_transit_after, incoming_after,
+       reason, reference_type, reference_id, actor, workflow_id, workflow_run_id, operation_key)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     returning *`,
+    [
+      organizationId, stock.id, change.variantId, change.warehouseId, change.type,
+      delta.total, delta.available, delta.reserved, delta.damaged, delta.inTransit, delta.incoming,
+      stock.total, stock.available, stock.reserved, stock.damaged, stock.in_transit, stock.incoming,
+      change.reason ?? null, op.reference?.type ?? null, op.reference?.id ?? null, op.actor,
+      op.workflow?.workflowId ?? null, op.workflow?.runId ?? null, operationKey,
+    ],
+  );
+  return { movement: toRecordedMovement(movement), version: stock.version };
+}
+
+/** Explains why the guarded update touched no row; the transaction is rolled back by the throw. */
+async function refusal(em: EntityManager, organizationId: string, change: StockChange, delta: Quantities): Promise<Error> {
+  const [row] = await em.execute<StockRow[]>(
+    'select * from stock where organization_id = ? and variant_id = ? and warehouse_id = ?',
+    [organizationId, change.variantId, change.warehouseId],
+  );
+  if (!row) return new StockNotFoundError(`no stock of variant ${change.variantId} in warehouse ${change.warehouseId}`, { variant_id: change.variantId, warehouse_id: change.warehouseId });
+  if (row.available + delta.available < 0) {
+    const shortage: Shortage = { variant_id: change.variantId, warehouse_id: change.warehouseId, requested: -delta.available, available: row.available };
+    return new InsufficientStockError([shortage]);
+  }
+  const broken = (['reserved', 'damaged', 'in_transit', 'incoming'] as const).filter((q) => row[q] + delta[q === 'in_transit' ? 'inTransit' : q] < 0);
+  return new InvalidStockChangeError(
+    `${change.type} would take ${broken.join(', ')} below zero for variant ${change.variantId} in warehouse ${change.warehouseId}`,
+    { variant_id: change.variantId, warehouse_id: change.warehouseId, quantities: broken.map((q) => ({ quantity: q, current: row[q] })) },
+  );
+}
+
+async function insertStockUpdatedEvent(em: EntityManager, organizationId: string, m: RecordedMovement, version: number): Promise<void> {
+  await insertOutboxEvent(em, organizationId, {
+    name: 'inventory.stock.updated',
+    aggregateType: 'stock',
+    aggregateId: m.stockId,
+    data: {
+      stock_id: m.stockId,
+      variant_id: m.variantId,
+      warehouse_id: m.warehouseId,
+      movement_id: m.id,
+      movement_type: m.type,
+      operation_key: m.operationKey,
+      reference: m.reference,
+      deltas: snakeQuantities(m.deltas),
+      quantities: snakeQuantities(m.after),
+      version,
+    },
+  });
+}
+
+export interface OutboxDraft {
+  name: string;
+  aggregateType: string;
+  aggregateId: string;
+  data: Record<string, unknown>;
+}
+
+/** Queues an event for the relay, inside the caller's transaction. Returns its event id. */
+export async function insertOutboxEvent(em: EntityManager, organizationId: string, event: OutboxDraft): Promise<string> {
+  const id = randomUUID();
+  await em.execute(
+    'insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?)',
+    [id, organizationId, event.name, event.aggregateType, event.aggregateId, JSON.stringify(event.data)],
+  );
+  return id;
+}
+
+async function findMovements(em: EntityManager, organizationId: string, keys: string[]): Promise<RecordedMovement[]> {
+  const rows = await em.execute<MovementRow[]>(
+    'select * from stock_movement where organization_id = ? and operation_key in (?)',
+    [organizationId, keys],
+  );
+  return rows.map(toRecordedMovement);
+}
+
+/** The key was used before: the same changes get the first outcome back; different changes are a conflict. */
+function replay(operation: Operation, changes: StockChange[], previous: RecordedMovement[]): LedgerOutcome {
+  const byKey = new Map(previous.map((m) => [m.operationKey, m]));
+  const ordered = changes.map((change, i) => {
+    const m = byKey.get(movementKey(operation.operationKey, i, changes.length));
+    const same =
+      m !== undefined &&
+      m.variantId === change.variantId &&
+      m.warehouseId === change.warehouseId &&
+      m.type === change.type &&
+      quantityNames.every((q) => m.deltas[q] === (change.deltas[q] ?? 0));
+    if (!same) throw new OperationKeyConflictError(`operation key ${operation.operationKey} was already used for a different change`, { operation_key: operation.operationKey });
+    return m;
+  });
+  if (previous.length !== ordered.length) throw new OperationKeyConflictError(`operation key ${operation.operationKey} was already used for a different change`, { operation_key: operation.operationKey });
+  return { replayed: true, movements: ordered };
+}
+
+export function snakeQuantities(q: Quantities): Record<string, number> {
+  return { total: q.total, available: q.available, reserved: q.reserved, damaged: q.damaged, in_transit: q.inTransit, incoming: q.incoming };
+}
+
+interface StockRow {
+  id: string;
+  total: number;
+  available: number;
+  reserved: number;
+  damaged: number;
+  in_transit: number;
+  incoming: number;
+  version: number;
+}
+
+interface MovementRow {
+  id: string;
+  operation_key: string;
+  stock_id: string;
+  variant_id: string;
+  warehouse_id: string;
+  type: MovementType;
+  total_delta: number;
+  available_delta: number;
+  reserved_delta: number;
+  damaged_delta: number;
+  in_transit_delta: number;
+  incoming_delta: number;
+  total_after: number;
+  available_after: number;
+  reserved_after: number;
+  damaged_after: number;
+  in_transit_after: number;
+  incoming_after: number;
+  reason: string | null;
+  reference_type: Reference['type'] | null;
+  reference_id: string | null;
+  actor: string;
+  created_at: Date;
+}
+
+function toRecordedMovement(r: MovementRow): RecordedMovement {
+  return {
+    id: r.id,
+    operationKey: r.operation_key,
+    stockId: r.stock_id,
+    variantId: r.variant_id,
+    warehouseId: r.warehouse_id,
+    type: r.type,
+    deltas: { total: r.total_delta, available: r.available_delta, reserved: r.reserved_delta, damaged: r.damaged_delta, inTransit: r.in_transit_delta, incoming: r.incoming_delta },
+    after: { total: r.total_after, available: r.available_after, reserved: r.reserved_after, damaged: r.damaged_after, inTransit: r.in_transit_after, incoming: r.incoming_after },
+    reason: r.reason,
+    reference: r.reference_type && r.reference_id ? { type: r.reference_type, id: r.reference_id } : null,
+    actor: r.actor,
+    createdAt: r.created_at,
+  };
+}

@@ -1,0 +1,50 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { organizationFilter } from '../db/organization-filter.ts';
+
+/**
+ * The append-only ledger: one row for every change to a stock row, written in the same transaction
+ * as the change. Deltas are signed; the `*_after` columns are the row's quantities once applied, so
+ * any past state can be read back. `operation_key` (unique per organization) makes a repeated
+ * request a no-op. A trigger in the migrations refuses UPDATE and DELETE.
+ */
+export const StockMovement = defineEntity({
+  name: 'StockMovement',
+  tableName: 'stock_movement',
+  filters: organizationFilter,
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    organizationId: p.uuid(),
+    stockId: p.uuid(),
+    variantId: p.uuid(),
+    warehouseId: p.uuid(),
+    type: p.string().length(32),
+    totalDelta: p.integer(),
+    availableDelta: p.integer(),
+    reservedDelta: p.integer(),
+    damagedDelta: p.integer(),
+    inTransitDelta: p.integer(),
+    incomingDelta: p.integer(),
+    totalAfter: p.integer(),
+    availableAfter: p.integer(),
+    reservedAfter: p.integer(),
+    damagedAfter: p.integer(),
+    inTransitAfter: p.integer(),
+    incomingAfter: p.integer(),
+    reason: p.text().nullable(),
+    referenceType: p.string().length(32).nullable(),
+    referenceId: p.string().length(200).nullable(),
+    actor: p.string().length(200),
+    workflowId: p.string().length(300).nullable(),
+    workflowRunId: p.string().length(64).nullable(),
+    operationKey: p.string().length(400),
+    createdAt: p.datetime().defaultRaw('clock_timestamp()'),
+  },
+  uniques: [{ name: 'stock_movement_operation_key_unique', properties: ['organizationId', 'operationKey'] }],
+  indexes: [
+    { name: 'stock_movement_variant_history_index', properties: ['organizationId', 'variantId', 'warehouseId', 'createdAt'] },
+    { name: 'stock_movement_reference_index', properties: ['organizationId', 'referenceType', 'referenceId'] },
+    { name: 'stock_movement_created_index', properties: ['organizationId', 'createdAt'] },
+  ],
+});
+
+export type StockMovement = InferEntity<typeof StockMovement>;

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { Warehouse } from '../../services/inventory/warehouse.entity.ts';
+import { recordOperation } from '../../services/inventory/ledger.ts';
+import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
+
+/** Creates an active warehouse in the scope's organization. */
+export async function createWarehouse(scope: OrganizationScope, overrides: Partial<{ code: string; name: string; region: string; active: boolean }> = {}): Promise<Warehouse> {
+  const code = overrides.code ?? `WH-${randomUUID().slice(0, 8)}`;
+  const warehouse = scope.em.create(Warehouse, {
+    organizationId: scope.organizationId,
+    code,
+    name: overrides.name ?? `Warehouse ${code}`,
+    region: overrides.region ?? 'north',
+    active: overrides.active ?? true,
+  });
+  await scope.em.flush();
+  return warehouse;
+}
+
+/** Puts `quantity` units of a variant on hand in a warehouse through the ledger (a receipt). */
+export async function receiveStock(scope: OrganizationScope, variantId: string, warehouseId: string, quantity: number): Promise<void> {
+  await recordOperation(scope, {
+    operationKey: `test-receipt-${randomUUID()}`,
+    actor: 'test',
+    reference: { type: 'test', id: 'fixture' },
+    changes: [{ variantId, warehouseId, type: 'receipt', deltas: { available: quantity }, createIfMissing: true }],
+  });
+}
+
+/** The stock row's quantities, straight from the table. */
+export async function stockRow(scope: OrganizationScope, variantId: string, warehouseId: string) {
+  const [row] = await scope.em.execute<Record<string, number>[]>(
+    'select total, available, reserved, damaged, in_transit, incoming, version from stock where organization_id = ? and variant_id = ? and warehouse_id = ?',
+    [scope.organizationId, variantId, warehouseId],
+  );
+  return row;
+}
+
+/** The sum of every movement's deltas for a stock row: must equal the row itself. */
+export async function ledgerSums(scope: OrganizationScope, variantId: string, warehouseId: string) {
+  const [row] = await scope.em.execute<Record<string, number>[]>(
+    `select coalesce(sum(total_delta), 0)::int as total, coalesce(sum(available_delta), 0)::int as available,
+            coalesce(sum(reserved_delta), 0)::int as reserved, coalesce(sum(damaged_delta), 0)::int as damaged,
+            coalesce(sum(in_transit_delta), 0)::int as in_transit, coalesce(sum(incoming_delta), 0)::int as incoming
+     from stock_movement where organization_id = ? and variant_id = ? and warehouse_id = ?`,
+    [scope.organizationId, variantId, warehouseId],
+  );
+  return row;
+}
