@@ -1,0 +1,14 @@
+// Original file: /work/main/proto/inventory/v1/inventory.proto
+
+
+export interface ConfirmRequest {
+  'organization_id'?: (string);
+  'reservation_id'?: (string);
+  'order_id'?: (string);
+}
+
+export interface ConfirmRequest__Output {
+  'organization_id': (string);
+  'reservation_id': (string);
+  'order_id': (string);
+}

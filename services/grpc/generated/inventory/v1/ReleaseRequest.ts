@@ -1,0 +1,16 @@
+// Original file: /work/main/proto/inventory/v1/inventory.proto
+
+
+export interface ReleaseRequest {
+  'organization_id'?: (string);
+  'reservation_id'?: (string);
+  'order_id'?: (string);
+  'reason'?: (string);
+}
+
+export interface ReleaseRequest__Output {
+  'organization_id': (string);
+  'reservation_id': (string);
+  'order_id': (string);
+  'reason': (string);
+}

@@ -1,0 +1,14 @@
+// Original file: /work/main/proto/inventory/v1/inventory.proto
+
+
+export interface ReserveItem {
+  'variant_id'?: (string);
+  'quantity'?: (number);
+  'warehouse_id'?: (string);
+}
+
+export interface ReserveItem__Output {
+  'variant_id': (string);
+  'quantity': (number);
+  'warehouse_id': (string);
+}

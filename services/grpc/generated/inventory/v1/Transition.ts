@@ -1,0 +1,14 @@
+// Original file: /work/main/proto/inventory/v1/inventory.proto
+
+
+export interface Transition {
+  'status'?: (string);
+  'at'?: (string);
+  'reason'?: (string);
+}
+
+export interface Transition__Output {
+  'status': (string);
+  'at': (string);
+  'reason': (string);
+}
