@@ -1,0 +1,94 @@
+/**
+ * `npm start`: the whole stack in the foreground. Finds or starts PostgreSQL, RabbitMQ and the
+ * Temporal dev server, applies the migrations, seeds the demo data on an empty database, then runs
+ * each part of the service as its own process (as production would) and streams their logs.
+ * Ctrl-C (or SIGTERM) stops every process it started; if any part dies, the rest are stopped too.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, ConfigError } from '../services/config.ts';
+import { migrate, openOrm } from '../services/db/orm.ts';
+import { seedDemoData } from '../services/inventory/demo-data.ts';
+import { ensureDatabase, resolvePostgres, resolveRabbitMq, resolveTemporal, stopChild, type Started } from './infrastructure.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = path.join(root, '.data');
+const parts = ['worker', 'grpc-server', 'http-server', 'relay'] as const;
+const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
+
+const started: Started[] = [];
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+async function main(): Promise<void> {
+  // Validate what the user set before starting anything, so a typo fails in a second, not after a minute.
+  loadConfig();
+  const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+
+  const postgres = await resolvePostgres(process.env, dataDir);
+  if (postgres.started) started.push(postgres.started);
+  await ensureDatabase(postgres.url);
+
+  const rabbit = await resolveRabbitMq(process.env, say);
+  if (rabbit.started) started.push(rabbit.started);
+
+  const temporal = await resolveTemporal(process.env, dataDir, uiPort);
+  if (temporal.started) started.push(temporal.started);
+  temporal.process?.once('exit', (code) => void shutdown(`the Temporal dev server exited (code ${code})`, 1));
+
+  const env = { ...process.env, DATABASE_URL: postgres.url, AMQP_URL: rabbit.url, TEMPORAL_ADDRESS: temporal.address };
+  const config = loadConfig(env);
+
+  const orm = await openOrm(config.DATABASE_URL, 2);
+  try {
+    const applied = await migrate(orm);
+    say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+    if (config.SEED_DEMO_DATA) {
+      const { created } = await seedDemoData(orm.em.fork());
+      if (created) say('seeded the demo data (README, "Demo data")');
+    }
+  } finally {
+    await orm.close();
+  }
+
+  for (const part of parts) {
+    const child = spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], { env, stdio: 'inherit' });
+    children.set(part, child);
+    child.once('exit', (code, signal) => {
+      children.delete(part);
+      if (!stopping) void shutdown(`${part} exited (${signal ?? `code ${code}`})`, 1);
+    });
+  }
+
+  const amqpShown = new URL(config.AMQP_URL);
+  if (amqpShown.password) amqpShown.password = '***';
+  say('the inventory service is starting:');
+  say(`  REST         http://localhost:${config.HTTP_PORT}   (try: curl -H 'X-Organization-Id: 00000000-0000-4000-a000-000000000001' localhost:${config.HTTP_PORT}/api/v1/stock?low=true)`);
+  say(`  gRPC         localhost:${config.GRPC_PORT}          (try: grpcurl -plaintext localhost:${config.GRPC_PORT} list)`);
+  say(`  Temporal     ${config.TEMPORAL_ADDRESS}${temporal.uiUrl ? `   UI ${temporal.uiUrl}` : ''}`);
+  say(`  RabbitMQ     ${amqpShown}${rabbit.reachable ? '' : '   (not reachable: events wait in the outbox)'}   exchange ${config.EVENTS_EXCHANGE}`);
+  say(`  PostgreSQL   ${postgres.url.replace(/:[^:@/]+@/, ':***@')}`);
+  say('Ctrl-C stops everything.');
+}
+
+async function shutdown(reason: string, exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say(`stopping (${reason})`);
+  await Promise.all([...children.entries()].map(([name, child]) => stopChild(child, name)));
+  for (const part of started.reverse()) {
+    await part.stop().catch((error: unknown) => say(`could not stop ${part.description}: ${String(error)}`));
+  }
+  say('stopped');
+  process.exit(exitCode);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => void shutdown(signal, 0));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[start] ${error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error)}\n`);
+  void shutdown('start-up failed', 1);
+});

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../../services/config.ts';
+
+describe('configuration', () => {
+  it('gives every setting its documented default when nothing is set', () => {
+    const config = loadConfig({});
+    assert.equal(config.HTTP_PORT, 8003);
+    assert.equal(config.GRPC_PORT, 50053);
+    assert.equal(config.TEMPORAL_TASK_QUEUE, 'inventory');
+    assert.equal(config.EVENTS_EXCHANGE, 'inventory.events');
+    assert.equal(config.SEED_DEMO_DATA, true);
+  });
+
+  it('rejects a bad value with a message naming the variable, its value and the problem', () => {
+    assert.throws(
+      () => loadConfig({ HTTP_PORT: 'eighty', DATABASE_URL: 'mysql://localhost/inventory', SEED_DEMO_DATA: 'maybe' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /HTTP_PORT="eighty"/);
+        assert.match(error.message, /DATABASE_URL="mysql:\/\/localhost\/inventory"/);
+        assert.match(error.message, /SEED_DEMO_DATA="maybe"/);
+        return true;
+      },
+    );
+  });
+
+  it('treats an empty variable as unset', () => {
+    assert.equal(loadConfig({ GRPC_PORT: '' }).GRPC_PORT, 50053);
+  });
+
+  it('lists every variable it reads in .env.example', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
+    const listed = new Set([...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]));
+    for (const name of Object.keys(loadConfig({}))) assert.ok(listed.has(name), `${name} is missing from .env.example`);
+  });
+});
