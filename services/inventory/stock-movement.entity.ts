@@ -5,7 +5,7 @@ import { organizationFilter } from '../db/organization-filter.ts';
  * The append-only ledger: one row for every change to a stock row, written in the same transaction
  * as the change. Deltas are signed; the `*_after` columns are the row's quantities once applied, so
  * any past state can be read back. `operation_key` (unique per organization) makes a repeated
- * request a no-op. A trigger in the migrations refuses UPDATE and DELETE.
+ * request a no-op. A trigger refuses UPDATE and DELETE: history is corrected by a new movement.
  */
 export const StockMovement = defineEntity({
   name: 'StockMovement',
@@ -39,6 +39,15 @@ export const StockMovement = defineEntity({
     operationKey: p.string().length(400),
     createdAt: p.datetime().defaultRaw('clock_timestamp()'),
   },
+  triggers: [
+    {
+      name: 'stock_movement_append_only',
+      timing: 'before',
+      events: ['update', 'delete'],
+      forEach: 'row',
+      body: "raise exception 'stock_movement is append-only: % refused', tg_op using errcode = 'restrict_violation';",
+    },
+  ],
   uniques: [{ name: 'stock_movement_operation_key_unique', properties: ['organizationId', 'operationKey'] }],
   indexes: [
     { name: 'stock_movement_variant_history_index', properties: ['organizationId', 'variantId', 'warehouseId', 'createdAt'] },

@@ -1,4 +1,4 @@
-import { Migration20261124024505_initial } from './Migration20261124024505_initial.ts';
+import { Migration20261124025530_initial } from './Migration20261124025530_initial.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
-export const migrations = [Migration20261124024505_initial];
+export const migrations = [Migration20261124025530_initial];

@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261124024505_initial extends Migration {
+export class Migration20261124025530_initial extends Migration {
 
-  override name = 'Migration20261124024505_initial';
+  override name = 'Migration20261124025530_initial';
 
   override up(): void | Promise<void> {
     this.addSql(`create table "outbox_event" ("id" uuid not null, "sequence" bigserial, "organization_id" uuid not null, "name" varchar(100) not null, "aggregate_type" varchar(32) not null, "aggregate_id" varchar(200) not null, "payload" jsonb not null, "created_at" timestamptz not null default clock_timestamp(), "published_at" timestamptz null, primary key ("id"));`);
@@ -23,26 +23,24 @@ export class Migration20261124024505_initial extends Migration {
     this.addSql(`create index "stock_organization_warehouse_index" on "stock" ("organization_id", "warehouse_id");`);
     this.addSql(`alter table "stock" add constraint "stock_organization_variant_warehouse_unique" unique ("organization_id", "variant_id", "warehouse_id");`);
 
+    this.addSql(`create or replace function "stock_movement_stock_movement_append_only_fn"() returns trigger as \$\$ begin raise exception 'stock_movement is append-only: % refused', tg_op using errcode = 'restrict_violation'; end; \$\$ language plpgsql;`);
+    this.addSql(`create trigger "stock_movement_append_only" BEFORE UPDATE OR DELETE on "stock_movement" for each ROW execute function "stock_movement_stock_movement_append_only_fn"();`);
+
     this.addSql(`alter table "stock" add constraint "stock_warehouse_id_foreign" foreign key ("warehouse_id") references "warehouse" ("id") on delete restrict;`);
     this.addSql(`alter table "stock" add constraint "stock_quantities_non_negative" check (total >= 0 and available >= 0 and reserved >= 0 and damaged >= 0 and in_transit >= 0 and incoming >= 0);`);
     this.addSql(`alter table "stock" add constraint "stock_total_is_sum_of_parts" check (total = available + reserved + damaged + in_transit);`);
     this.addSql(`alter table "stock" add constraint "stock_thresholds_non_negative" check (min_stock >= 0 and max_stock >= 0 and reorder_point >= 0);`);
-
-    // The ledger is append-only: history is corrected by a new movement, never by editing an old one.
-    this.addSql(`create function stock_movement_refuse_change() returns trigger language plpgsql as $$
-      begin raise exception 'stock_movement is append-only: % refused', tg_op using errcode = 'restrict_violation'; end $$;`);
-    this.addSql(`create trigger stock_movement_append_only before update or delete on "stock_movement"
-      for each row execute function stock_movement_refuse_change();`);
   }
 
   override down(): void | Promise<void> {
     this.addSql(`alter table "stock" drop constraint "stock_warehouse_id_foreign";`);
 
     this.addSql(`drop table if exists "outbox_event" cascade;`);
+    this.addSql(`drop trigger if exists "stock_movement_append_only" on "stock_movement";`);
+    this.addSql(`drop function if exists "stock_movement_stock_movement_append_only_fn"();`);
     this.addSql(`drop table if exists "stock_movement" cascade;`);
     this.addSql(`drop table if exists "warehouse" cascade;`);
     this.addSql(`drop table if exists "stock" cascade;`);
-    this.addSql(`drop function if exists stock_movement_refuse_change();`);
   }
 
 }
