@@ -8,8 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError } from '../services/config.ts';
-import { migrate, openOrm } from '../services/db/orm.ts';
-import { seedDemoData } from '../services/inventory/demo-data.ts';
+import { prepareDatabase } from './migrate.ts';
 import { ensureDatabase, resolvePostgres, resolveRabbitMq, resolveTemporal, stopChild, type Started } from './infrastructure.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -40,17 +39,7 @@ async function main(): Promise<void> {
   const env = { ...process.env, DATABASE_URL: postgres.url, AMQP_URL: rabbit.url, TEMPORAL_ADDRESS: temporal.address };
   const config = loadConfig(env);
 
-  const orm = await openOrm(config.DATABASE_URL, 2);
-  try {
-    const applied = await migrate(orm);
-    say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
-    if (config.SEED_DEMO_DATA) {
-      const { created } = await seedDemoData(orm.em.fork());
-      if (created) say('seeded the demo data (README, "Demo data")');
-    }
-  } finally {
-    await orm.close();
-  }
+  await prepareDatabase(config.DATABASE_URL, config.SEED_DEMO_DATA, say);
 
   for (const part of parts) {
     const child = spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], { env, stdio: 'inherit' });
