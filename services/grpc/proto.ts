@@ -20,8 +20,11 @@ export const protoLoaderOptions = {
   includeDirs: [protoRoot],
 };
 
+/** What reflection describes: the service's own protos plus the standard health service. */
+const reflectedProtoFiles = [...protoFiles, 'grpc/health/v1/health.proto'];
+
 export function loadPackageDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync(protoFiles, protoLoaderOptions);
+  return protoLoader.loadSync(reflectedProtoFiles, protoLoaderOptions);
 }
 
 export function loadInventoryProto(definition = loadPackageDefinition()): InventoryProto {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrganizationScope } from './organization-scope.ts';
+import { toDate } from './sql-values.ts';
 import {
   InsufficientStockError,
   InvalidArgumentError,
@@ -327,7 +328,7 @@ interface MovementRow {
   reference_type: Reference['type'] | null;
   reference_id: string | null;
   actor: string;
-  created_at: Date;
+  created_at: string | Date;
 }
 
 function toRecordedMovement(r: MovementRow): RecordedMovement {
@@ -343,6 +344,6 @@ function toRecordedMovement(r: MovementRow): RecordedMovement {
     reason: r.reason,
     reference: r.reference_type && r.reference_id ? { type: r.reference_type, id: r.reference_id } : null,
     actor: r.actor,
-    createdAt: r.created_at,
+    createdAt: toDate(r.created_at),
   };
 }

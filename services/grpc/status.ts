@@ -1,0 +1,58 @@
+import * as grpc from '@grpc/grpc-js';
+import { z } from 'zod';
+import { InsufficientStockError, InventoryError } from '../inventory/errors.ts';
+import type { Logger } from '../logger.ts';
+
+/** The one map from domain failure types to gRPC status codes. Anything not listed is INTERNAL. */
+const codeByFailureType: Record<string, grpc.status> = {
+  InvalidArgumentError: grpc.status.INVALID_ARGUMENT,
+  WarehouseNotFoundError: grpc.status.NOT_FOUND,
+  VariantNotFoundError: grpc.status.NOT_FOUND,
+  StockNotFoundError: grpc.status.NOT_FOUND,
+  ReservationNotFoundError: grpc.status.NOT_FOUND,
+  InsufficientStockError: grpc.status.FAILED_PRECONDITION,
+  InvalidStockChangeError: grpc.status.FAILED_PRECONDITION,
+  InvalidReservationStateError: grpc.status.FAILED_PRECONDITION,
+  WarehouseInactiveError: grpc.status.FAILED_PRECONDITION,
+  OperationKeyConflictError: grpc.status.ALREADY_EXISTS,
+  ReservationConflictError: grpc.status.ALREADY_EXISTS,
+};
+
+export function statusForFailureType(type: string): grpc.status | undefined {
+  return codeByFailureType[type];
+}
+
+/**
+ * Turns anything a handler threw into a gRPC error: validation errors become INVALID_ARGUMENT naming
+ * each field, domain errors their mapped code with their message, anything else INTERNAL, logged with
+ * its stack and never echoed to the caller.
+ */
+export function toServiceError(error: unknown, logger: Logger, method: string): Partial<grpc.ServiceError> {
+  if (error instanceof z.ZodError) {
+    const details = error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
+    return { code: grpc.status.INVALID_ARGUMENT, details };
+  }
+  const type = error instanceof InventoryError ? error.type : undefined;
+  const code = type ? statusForFailureType(type) : undefined;
+  if (code !== undefined && error instanceof Error) {
+    const metadata = new grpc.Metadata();
+    if (error instanceof InsufficientStockError) metadata.set('inventory-shortages', JSON.stringify(error.shortages));
+    return { code, details: error.message, metadata };
+  }
+  logger.error('unexpected error in a gRPC call', { method, error: error instanceof Error ? error.stack : String(error) });
+  return { code: grpc.status.INTERNAL, details: 'internal error' };
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || 'request';
+}
+
+/** Wraps an async handler as a grpc-js unary handler with the error mapping above. */
+export function unary<Req, Res>(logger: Logger, method: string, handler: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    handler(call.request).then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toServiceError(error, logger, method)),
+    );
+  };
+}

@@ -1,0 +1,48 @@
+import * as grpc from '@grpc/grpc-js';
+import { bindGrpcServer, createGrpcServer } from '../../services/grpc/server.ts';
+import { loadInventoryProto } from '../../services/grpc/proto.ts';
+import type { InventoryServiceClient } from '../../services/grpc/generated/inventory/v1/InventoryService.ts';
+import { testStack } from './stack.ts';
+
+export interface GrpcHarness {
+  client: InventoryServiceClient;
+  address: string;
+  /** Calls a unary method and resolves with its response, or rejects with the ServiceError. */
+  call<Res>(method: keyof InventoryServiceClient, request: object): Promise<Res>;
+  close(): Promise<void>;
+}
+
+/** The real gRPC server on a free port, backed by the test stack, and a real client. */
+export async function startGrpc(): Promise<GrpcHarness> {
+  const stack = testStack();
+  const { server } = createGrpcServer({ orm: stack.orm, logger: stack.logger, temporal: { client: stack.temporal.client, taskQueue: 'inventory' } });
+  const port = await bindGrpcServer(server, '127.0.0.1', 0);
+  const address = `127.0.0.1:${port}`;
+  const proto = loadInventoryProto();
+  const client = new proto.inventory.v1.InventoryService(address, grpc.credentials.createInsecure()) as InventoryServiceClient;
+  return {
+    client,
+    address,
+    call: <Res>(method: keyof InventoryServiceClient, request: object) =>
+      new Promise<Res>((resolve, reject) => {
+        const fn = client[method] as unknown as (req: object, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
+        fn.call(client, request, (err, res) => (err ? reject(err) : resolve(res)));
+      }),
+    close: async () => {
+      client.close();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
+  };
+}
+
+/** Asserts a rejected call carried the given status code; returns the error for further checks. */
+export async function expectStatus(promise: Promise<unknown>, code: grpc.status): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    if (e.code !== code) throw new Error(`expected status ${grpc.status[code]}, got ${grpc.status[e.code]}: ${e.details}`);
+    return e;
+  }
+  throw new Error(`expected status ${grpc.status[code]}, but the call succeeded`);
+}
