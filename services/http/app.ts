@@ -1,0 +1,40 @@
+import express, { type Express } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Orm } from '../db/orm.ts';
+import type { Logger } from '../logger.ts';
+import type { ReadinessProbe } from '../readiness.ts';
+import { notFoundRoute, problemHandler } from './problem.ts';
+import { organizationScope, requestId } from './request-context.ts';
+import { healthRoutes } from './routes/health.routes.ts';
+import { warehouseRoutes } from './routes/warehouses.routes.ts';
+import { stockRoutes } from './routes/stock.routes.ts';
+import { movementRoutes } from './routes/movements.routes.ts';
+
+export interface HttpDeps {
+  orm: Orm;
+  logger: Logger;
+  readiness: ReadinessProbe;
+  /** Drives the transfer workflows; reads never use it. */
+  temporal?: { client: Client; taskQueue: string };
+}
+
+/** The REST API: health and readiness, then /api/v1 scoped to the caller's organization; errors as problem+json. */
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestId(deps.logger));
+  app.use(express.json({ limit: '1mb' }));
+  app.use(healthRoutes(deps.readiness));
+
+  const api = express.Router();
+  api.use(organizationScope(deps.orm));
+  api.use('/warehouses', warehouseRoutes());
+  api.use('/stock', stockRoutes());
+  api.use('/movements', movementRoutes());
+  app.use('/api/v1', api);
+
+  app.use(notFoundRoute);
+  app.use(problemHandler(deps.logger));
+  return app;
+}

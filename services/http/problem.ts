@@ -1,0 +1,99 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+import { InventoryError } from '../inventory/errors.ts';
+import type { Logger } from '../logger.ts';
+
+/**
+ * Errors as RFC 9457 problem details (application/problem+json), one stable shape:
+ * { type, title, status, detail, instance, request_id, errors? }. `type` is a URN naming the failure
+ * (the domain error's class), so clients can branch on it without parsing text.
+ */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  request_id: string;
+  errors?: { field: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+/** The one map from domain failure types to HTTP statuses. Anything not listed is a 500. */
+const statusByFailureType: Record<string, number> = {
+  InvalidArgumentError: 400,
+  WarehouseNotFoundError: 404,
+  VariantNotFoundError: 404,
+  StockNotFoundError: 404,
+  ReservationNotFoundError: 404,
+  TransferNotFoundError: 404,
+  InsufficientStockError: 409,
+  InvalidStockChangeError: 409,
+  InvalidReservationStateError: 409,
+  OperationKeyConflictError: 409,
+  WarehouseInactiveError: 422,
+};
+
+const titles: Record<number, string> = {
+  400: 'Bad request',
+  404: 'Not found',
+  409: 'Conflict',
+  422: 'Unprocessable content',
+  500: 'Internal server error',
+  503: 'Service unavailable',
+};
+
+/** Raised by route code for an HTTP-level problem that is not a domain error (e.g. an unknown route). */
+export class HttpProblem extends Error {
+  readonly status: number;
+  readonly problemType: string;
+  readonly extensions: Record<string, unknown>;
+  constructor(status: number, problemType: string, detail: string, extensions: Record<string, unknown> = {}) {
+    super(detail);
+    this.status = status;
+    this.problemType = problemType;
+    this.extensions = extensions;
+  }
+}
+
+export const notFoundRoute: RequestHandler = (req, _res, next) => next(new HttpProblem(404, 'RouteNotFound', `no route for ${req.method} ${req.path}`));
+
+/** The one error handler: every error leaves as problem+json; unexpected ones are logged and not echoed. */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const requestId = String(res.locals.requestId ?? '');
+    const base = { instance: req.originalUrl, request_id: requestId };
+    let problem: Problem;
+    if (error instanceof z.ZodError) {
+      problem = {
+        type: urn('ValidationError'),
+        title: titles[400],
+        status: 400,
+        detail: 'the request is not valid: see errors',
+        errors: error.issues.flatMap((i) =>
+          i.code === 'unrecognized_keys' ? i.keys.map((key) => ({ field: [...i.path, key].join('.'), message: 'unknown field' })) : [{ field: i.path.join('.'), message: i.message }],
+        ),
+        ...base,
+      };
+    } else if (error instanceof HttpProblem) {
+      problem = { type: urn(error.problemType), title: titles[error.status] ?? 'Error', status: error.status, detail: error.message, ...error.extensions, ...base };
+    } else if (error instanceof InventoryError && statusByFailureType[error.type]) {
+      const status = statusByFailureType[error.type];
+      problem = { type: urn(error.type), title: titles[status], status, detail: error.message, ...(error.details ?? {}), ...base };
+    } else if (isBodyParserError(error)) {
+      problem = { type: urn('MalformedBody'), title: titles[400], status: 400, detail: 'the request body is not valid JSON', ...base };
+    } else {
+      (res.locals.logger ?? logger).error('unexpected error in an HTTP request', { error: error instanceof Error ? error.stack : String(error), path: req.originalUrl });
+      problem = { type: urn('InternalError'), title: titles[500], status: 500, detail: 'internal error; quote the request id when reporting it', ...base };
+    }
+    res.status(problem.status).type('application/problem+json').json(problem);
+  };
+}
+
+function urn(type: string): string {
+  return `urn:inventory:problem:${type}`;
+}
+
+function isBodyParserError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { type?: string }).type === 'entity.parse.failed';
+}

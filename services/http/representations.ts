@@ -1,0 +1,47 @@
+import type { StockLevel, WarehouseSummary } from '../inventory/stock-queries.ts';
+import type { Movement } from '../inventory/movement-queries.ts';
+import { snakeQuantities } from '../inventory/ledger.ts';
+
+/** JSON shapes of the REST API (snake_case, like the gRPC messages and the events). */
+
+export const stockJson = (s: StockLevel) => ({
+  stock_id: s.stockId,
+  variant_id: s.variantId,
+  warehouse_id: s.warehouseId,
+  total: s.total,
+  available: s.available,
+  reserved: s.reserved,
+  damaged: s.damaged,
+  in_transit: s.inTransit,
+  incoming: s.incoming,
+  min_stock: s.minStock,
+  max_stock: s.maxStock,
+  reorder_point: s.reorderPoint,
+  version: s.version,
+  updated_at: s.updatedAt.toISOString(),
+});
+
+export const warehouseJson = (w: WarehouseSummary) => ({
+  warehouse_id: w.id,
+  code: w.code,
+  name: w.name,
+  region: w.region,
+  active: w.active,
+  created_at: w.createdAt.toISOString(),
+  updated_at: w.updatedAt.toISOString(),
+});
+
+export const movementJson = (m: Movement) => ({
+  movement_id: m.id,
+  variant_id: m.variantId,
+  warehouse_id: m.warehouseId,
+  type: m.type,
+  deltas: snakeQuantities(m.deltas),
+  after: snakeQuantities(m.after),
+  reason: m.reason,
+  reference: m.reference,
+  actor: m.actor,
+  workflow_id: m.workflowId,
+  created_at: m.createdAt.toISOString(),
+  operation_key: m.operationKey,
+});

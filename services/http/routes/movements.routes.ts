@@ -1,0 +1,36 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { listMovements } from '../../inventory/movement-queries.ts';
+import { movementTypes } from '../../inventory/ledger.ts';
+import { cursor, id, limit, listResponse, timestamp } from '../query.ts';
+import { movementJson } from '../representations.ts';
+
+const listQuery = z
+  .strictObject({
+    variant_id: id.optional(),
+    warehouse_id: id.optional(),
+    type: z.enum(movementTypes).optional(),
+    reference_type: z.string().min(1).max(32).optional(),
+    reference_id: z.string().min(1).max(200).optional(),
+    from: timestamp.optional(),
+    to: timestamp.optional(),
+    limit,
+    cursor,
+  })
+  .refine((q) => !q.from || !q.to || q.from < q.to, { message: 'from must be before to', path: ['from'] });
+
+/** /api/v1/movements: the ledger, newest first. */
+export function movementRoutes(): Router {
+  const router = Router();
+  router.get('/', async (req, res) => {
+    const q = listQuery.parse(req.query);
+    const page = await listMovements(
+      res.locals.scope,
+      { variantId: q.variant_id, warehouseId: q.warehouse_id, type: q.type, referenceType: q.reference_type, referenceId: q.reference_id, from: q.from, to: q.to },
+      q.limit,
+      q.cursor,
+    );
+    res.json(listResponse(page.items.map(movementJson), page.nextCursor));
+  });
+  return router;
+}

@@ -1,0 +1,71 @@
+import amqp from 'amqplib';
+import type { Connection } from '@temporalio/client';
+import type { Orm } from './db/orm.ts';
+
+/**
+ * What /ready reports: each dependency's state, checked live with a short timeout so the probe always
+ * answers quickly. PostgreSQL and Temporal are required; without RabbitMQ the service still works
+ * (events wait in the outbox), so it is reported as degraded, not unready.
+ */
+export interface Readiness {
+  status: 'ready' | 'degraded' | 'unready';
+  checks: Record<'postgresql' | 'rabbitmq' | 'temporal', Check>;
+  outbox: { pending: number | null };
+}
+
+export interface Check {
+  status: 'up' | 'down';
+  latency_ms?: number;
+  detail?: string;
+}
+
+export interface ReadinessDeps {
+  orm: Orm;
+  amqpUrl: string;
+  temporal: Connection;
+  timeoutMs?: number;
+}
+
+export type ReadinessProbe = () => Promise<Readiness>;
+
+export function createReadinessProbe({ orm, amqpUrl, temporal, timeoutMs = 1500 }: ReadinessDeps): ReadinessProbe {
+  return async () => {
+    const [postgresql, rabbitmq, temporalCheck, pending] = await Promise.all([
+      timed(timeoutMs, () => orm.em.fork().execute('select 1')),
+      timed(timeoutMs, async () => {
+        const connection = await amqp.connect(amqpUrl, { timeout: timeoutMs });
+        await connection.close();
+      }),
+      timed(timeoutMs, () => temporal.withDeadline(Date.now() + timeoutMs, () => temporal.workflowService.getSystemInfo({}))),
+      withTimeout(timeoutMs, orm.em.fork().execute<{ pending: number }[]>('select count(*)::int as pending from outbox_event where published_at is null')).then(
+        ([row]) => row.pending,
+        () => null,
+      ),
+    ]);
+    if (rabbitmq.status === 'down') {
+      rabbitmq.detail = `RabbitMQ is not reachable (${rabbitmq.detail}); events are kept in the outbox (${pending ?? 'unknown'} pending) and published when it is back`;
+    }
+    const status = postgresql.status === 'down' || temporalCheck.status === 'down' ? 'unready' : rabbitmq.status === 'down' ? 'degraded' : 'ready';
+    return { status, checks: { postgresql, rabbitmq, temporal: temporalCheck }, outbox: { pending } };
+  };
+}
+
+async function timed(timeoutMs: number, probe: () => Promise<unknown>): Promise<Check> {
+  const started = performance.now();
+  try {
+    await withTimeout(timeoutMs, probe());
+    return { status: 'up', latency_ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    return { status: 'down', detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function withTimeout<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  // A late failure of the probe itself must not become an unhandled rejection.
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,35 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createHttpApp } from '../../services/http/app.ts';
+import { createReadinessProbe } from '../../services/readiness.ts';
+import { testStack } from './stack.ts';
+
+export interface HttpHarness {
+  url: string;
+  /** fetch against the app, with the organization header set when given. */
+  get(path: string, organizationId?: string): Promise<{ status: number; contentType: string; body: any }>;
+  close(): Promise<void>;
+}
+
+/** The real express app on a free port, backed by the test stack. */
+export async function startHttp(options: { amqpUrl?: string } = {}): Promise<HttpHarness> {
+  const stack = testStack();
+  const readiness = createReadinessProbe({ orm: stack.orm, amqpUrl: options.amqpUrl ?? stack.amqpUrl, temporal: stack.temporal.connection });
+  const app = createHttpApp({ orm: stack.orm, logger: stack.logger, readiness, temporal: { client: stack.temporal.client, taskQueue: 'inventory' } });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    async get(path, organizationId) {
+      const response = await fetch(url + path, { headers: organizationId ? { 'X-Organization-Id': organizationId } : {} });
+      return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.json() };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

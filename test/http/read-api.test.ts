@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { demo, seedDemoData } from '../../services/inventory/demo-data.ts';
+import { startHttp, type HttpHarness } from '../helpers/http.ts';
+import { newOrganization, testStack } from '../helpers/stack.ts';
+import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
+
+const org = demo.organizationId;
+
+function assertProblem(response: { status: number; contentType: string; body: any }, status: number, type: string): void {
+  assert.equal(response.status, status);
+  assert.match(response.contentType, /^application\/problem\+json/);
+  assert.equal(response.body.type, `urn:inventory:problem:${type}`);
+  assert.equal(response.body.status, status);
+  assert.equal(typeof response.body.title, 'string');
+  assert.equal(typeof response.body.detail, 'string');
+  assert.equal(typeof response.body.request_id, 'string');
+  assert.equal(typeof response.body.instance, 'string');
+}
+
+describe('REST read API on the demo data', () => {
+  let http: HttpHarness;
+  before(async () => {
+    await seedDemoData(testStack().orm.em.fork());
+    http = await startHttp();
+  });
+  after(() => http.close());
+
+  it('GET /health answers while the process is alive', async () => {
+    const response = await http.get('/health');
+    assert.deepEqual(response.body, { status: 'ok' });
+  });
+
+  it('GET /ready reports PostgreSQL, RabbitMQ and Temporal as up', async () => {
+    const response = await http.get('/ready');
+    assert.equal(response.status, 200);
+    assert.equal(response.body.status, 'ready');
+    assert.deepEqual(Object.fromEntries(Object.entries(response.body.checks).map(([k, v]: [string, any]) => [k, v.status])), { postgresql: 'up', rabbitmq: 'up', temporal: 'up' });
+    assert.equal(typeof response.body.outbox.pending, 'number');
+  });
+
+  it('GET /ready reports an unreachable broker as degraded, still 200, and says events wait in the outbox', async () => {
+    const withoutBroker = await startHttp({ amqpUrl: 'amqp://guest:guest@127.0.0.1:1' });
+    try {
+      const response = await withoutBroker.get('/ready');
+      assert.equal(response.status, 200);
+      assert.equal(response.body.status, 'degraded');
+      assert.equal(response.body.checks.rabbitmq.status, 'down');
+      assert.match(response.body.checks.rabbitmq.detail, /events are kept in the outbox \(\d+ pending\)/);
+    } finally {
+      await withoutBroker.close();
+    }
+  });
+
+  it('GET /api/v1/warehouses lists the organization\'s warehouses, filtered by region', async () => {
+    const all = await http.get('/api/v1/warehouses', org);
+    assert.deepEqual(all.body.data.map((w: any) => w.code), ['BAQ-COAST', 'BOG-MAIN', 'MED-NORTH']);
+    const caribe = await http.get('/api/v1/warehouses?region=caribe', org);
+    assert.deepEqual(caribe.body.data.map((w: any) => w.warehouse_id), [demo.warehouses.coast.id]);
+    assert.equal(caribe.body.next_cursor, null);
+  });
+
+  it('GET /api/v1/stock?low=true lists only rows at or below their minimum', async () => {
+    const response = await http.get('/api/v1/stock?low=true&limit=500', org);
+    assert.ok(response.body.data.length >= 3);
+    for (const row of response.body.data) assert.ok(row.available <= row.min_stock, `${row.variant_id} is not low`);
+    const lowBlueL = response.body.data.find((r: any) => r.variant_id === demo.variants[5].id);
+    assert.equal(lowBlueL.available, 4);
+  });
+
+  it('GET /api/v1/stock pages through a filtered list without repeating a row', async () => {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await http.get(`/api/v1/stock?warehouse_id=${demo.warehouses.main.id}&limit=3${cursor ? `&cursor=${cursor}` : ''}`, org);
+      assert.equal(page.status, 200);
+      ids.push(...page.body.data.map((r: any) => r.stock_id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    const expected = demo.variants.filter((v) => v.stock.main !== undefined).length;
+    assert.equal(ids.length, expected);
+    assert.equal(new Set(ids).size, expected);
+  });
+
+  it('GET /api/v1/stock/{variant_id} gives each warehouse and the totals', async () => {
+    const redS = demo.variants[0];
+    const response = await http.get(`/api/v1/stock/${redS.id}`, org);
+    assert.equal(response.status, 200);
+    assert.equal(response.body.warehouses.length, 3);
+    assert.equal(response.body.totals.available, 120 + 40 + 25);
+    assert.equal(response.body.totals.total, 185);
+  });
+
+  it('GET /api/v1/movements filters the ledger and lists it newest first', async () => {
+    const scope = newOrganization();
+    const warehouse = await createWarehouse(scope);
+    const variantId = randomUUID();
+    await receiveStock(scope, variantId, warehouse.id, 2);
+    await receiveStock(scope, variantId, warehouse.id, 3);
+    const response = await http.get(`/api/v1/movements?variant_id=${variantId}&type=receipt`, scope.organizationId);
+    assert.deepEqual(response.body.data.map((m: any) => m.deltas.available), [3, 2]);
+    assert.equal(response.body.data[0].after.available, 5);
+    assert.deepEqual(response.body.data[0].reference, { type: 'test', id: 'fixture' });
+    const none = await http.get(`/api/v1/movements?variant_id=${variantId}&type=shipment`, scope.organizationId);
+    assert.deepEqual(none.body.data, []);
+  });
+
+  it('never shows one organization\'s rows to another', async () => {
+    const other = randomUUID();
+    const response = await http.get('/api/v1/stock', other);
+    assert.deepEqual(response.body, { data: [], next_cursor: null });
+    assertProblem(await http.get(`/api/v1/stock/${demo.variants[0].id}`, other), 404, 'VariantNotFoundError');
+  });
+
+  it('answers bad input with a 400 problem naming each field, and changes nothing', async () => {
+    const response = await http.get('/api/v1/stock?low=maybe&limit=0&colour=red', org);
+    assertProblem(response, 400, 'ValidationError');
+    const fields = response.body.errors.map((e: any) => e.field).sort();
+    assert.deepEqual(fields, ['colour', 'limit', 'low']);
+    assertProblem(await http.get('/api/v1/movements?from=yesterday', org), 400, 'ValidationError');
+    assertProblem(await http.get('/api/v1/stock?cursor=garbage', org), 400, 'InvalidArgumentError');
+    assertProblem(await http.get('/api/v1/stock/not-a-uuid', org), 400, 'ValidationError');
+  });
+
+  it('requires a well-formed X-Organization-Id on the API', async () => {
+    assertProblem(await http.get('/api/v1/stock'), 400, 'MissingOrganization');
+    assertProblem(await http.get('/api/v1/stock', 'acme'), 400, 'InvalidOrganization');
+  });
+
+  it('answers unknown ids and routes with a 404 problem', async () => {
+    assertProblem(await http.get(`/api/v1/stock/${randomUUID()}`, org), 404, 'VariantNotFoundError');
+    assertProblem(await http.get('/api/v1/nothing-here', org), 404, 'RouteNotFound');
+  });
+});
