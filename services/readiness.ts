@@ -1,6 +1,7 @@
 import amqp from 'amqplib';
 import type { Connection } from '@temporalio/client';
 import type { Orm } from './db/orm.ts';
+import { pendingOutboxCount } from './messaging/outbox.ts';
 
 /**
  * What /ready reports: each dependency's state, checked live with a short timeout so the probe always
@@ -37,10 +38,7 @@ export function createReadinessProbe({ orm, amqpUrl, temporal, timeoutMs = 1500 
         await connection.close();
       }),
       timed(timeoutMs, () => temporal.withDeadline(Date.now() + timeoutMs, () => temporal.workflowService.getSystemInfo({}))),
-      withTimeout(timeoutMs, orm.em.fork().execute<{ pending: number }[]>('select count(*)::int as pending from outbox_event where published_at is null')).then(
-        ([row]) => row.pending,
-        () => null,
-      ),
+      withTimeout(timeoutMs, pendingOutboxCount(orm.em.fork())).catch(() => null),
     ]);
     if (rabbitmq.status === 'down') {
       rabbitmq.detail = `RabbitMQ is not reachable (${rabbitmq.detail}); events are kept in the outbox (${pending ?? 'unknown'} pending) and published when it is back`;

@@ -1,0 +1,45 @@
+import type { Options } from 'amqplib';
+
+/** An outbox row as the relay reads it. */
+export interface OutboxRow {
+  id: string;
+  sequence: string;
+  organization_id: string;
+  name: string;
+  payload: Record<string, unknown>;
+  created_at: string | Date;
+}
+
+export interface WireMessage {
+  routingKey: string;
+  content: Buffer;
+  options: Options.Publish;
+}
+
+/**
+ * The platform's event envelope (seed 000): {event, version, timestamp, organization_id, event_id, data}.
+ * The AMQP message id is the event id, which is what consumers deduplicate on: delivery is at least once.
+ */
+export function toWireMessage(row: OutboxRow): WireMessage {
+  const timestamp = new Date(row.created_at);
+  const envelope = {
+    event: row.name,
+    version: '1.0',
+    timestamp: timestamp.toISOString(),
+    organization_id: row.organization_id,
+    event_id: row.id,
+    data: row.payload,
+  };
+  return {
+    routingKey: row.name,
+    content: Buffer.from(JSON.stringify(envelope)),
+    options: {
+      persistent: true,
+      contentType: 'application/json',
+      messageId: row.id,
+      type: row.name,
+      timestamp: Math.floor(timestamp.getTime() / 1000),
+      appId: 'inventory-service',
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { OutboxRow } from './envelope.ts';
+
+/**
+ * Outbox reads and writes for the relay. They span every organization on purpose: the relay is the
+ * one system process that publishes all tenants' events, so these are raw SQL outside the ORM's
+ * organization filter.
+ */
+
+/** The oldest unpublished events, in sequence (commit) order. */
+export function nextBatch(em: EntityManager, size: number): Promise<OutboxRow[]> {
+  return em.execute<OutboxRow[]>(
+    'select id, sequence, organization_id, name, payload, created_at from outbox_event where published_at is null order by sequence limit ?',
+    [size],
+  );
+}
+
+export async function markPublished(em: EntityManager, ids: string[]): Promise<void> {
+  await em.execute('update outbox_event set published_at = clock_timestamp() where id in (?)', [ids]);
+}
+
+/** How many events wait to be published (all organizations). */
+export async function pendingOutboxCount(em: EntityManager): Promise<number> {
+  const [row] = await em.execute<{ pending: number }[]>('select count(*)::int as pending from outbox_event where published_at is null');
+  return row.pending;
+}
