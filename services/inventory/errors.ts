@@ -64,3 +64,18 @@ export class OperationKeyConflictError extends InventoryError {
 export class InvalidArgumentError extends InventoryError {
   readonly retryable = false;
 }
+
+export class ReservationNotFoundError extends InventoryError {
+  readonly retryable = false;
+}
+/** The action is not allowed in the reservation's current status (e.g. release after fulfil). */
+export class InvalidReservationStateError extends InventoryError {
+  readonly retryable = false;
+}
+/** The order already holds a different reservation. */
+export class ReservationConflictError extends InventoryError {
+  readonly retryable = false;
+}
+export class WarehouseInactiveError extends InventoryError {
+  readonly retryable = false;
+}

@@ -18,7 +18,7 @@ let dropDatabase: (() => Promise<void>) | undefined;
 let stack: TestStack | undefined;
 
 export async function mochaGlobalSetup(): Promise<void> {
-  const logger = createLogger({ LOG_LEVEL: (process.env.TEST_LOG_LEVEL as 'warn') ?? 'warn', LOG_FORMAT: 'json' }, 'test');
+  const logger = createLogger({ LOG_LEVEL: (process.env.TEST_LOG_LEVEL as 'warn') ?? 'error', LOG_FORMAT: 'json' }, 'test');
   Runtime.install({ logger: temporalLoggerFrom(logger), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } } });
 
   const serverUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';

@@ -13,9 +13,9 @@ export interface GrpcHarness {
 }
 
 /** The real gRPC server on a free port, backed by the test stack, and a real client. */
-export async function startGrpc(): Promise<GrpcHarness> {
+export async function startGrpc(options: { taskQueue?: string } = {}): Promise<GrpcHarness> {
   const stack = testStack();
-  const { server } = createGrpcServer({ orm: stack.orm, logger: stack.logger, temporal: { client: stack.temporal.client, taskQueue: 'inventory' } });
+  const { server } = createGrpcServer({ orm: stack.orm, logger: stack.logger, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' } });
   const port = await bindGrpcServer(server, '127.0.0.1', 0);
   const address = `127.0.0.1:${port}`;
   const proto = loadInventoryProto();

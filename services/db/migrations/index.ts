@@ -1,4 +1,5 @@
 import { Migration20261124025530_initial } from './Migration20261124025530_initial.ts';
+import { Migration20261124032134_reservation } from './Migration20261124032134_reservation.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
-export const migrations = [Migration20261124025530_initial];
+export const migrations = [Migration20261124025530_initial, Migration20261124032134_reservation];

@@ -1,0 +1,15 @@
+import type { Orm } from '../services/db/orm.ts';
+import { createReservationActivities } from './reservation.activities.ts';
+
+export interface ActivityDeps {
+  orm: Orm;
+}
+
+/** Every activity the worker registers, built from their dependencies. Workflows import this type only. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createReservationActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

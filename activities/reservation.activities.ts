@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import type { Orm } from '../services/db/orm.ts';
+import { scopeTo } from '../services/inventory/organization-scope.ts';
+import {
+  confirmReservation,
+  extendReservation,
+  fulfilHold,
+  holdStock,
+  recordHoldFailure,
+  releaseHold,
+  type ReservationRecord,
+} from '../services/inventory/reservations.ts';
+import { canonicalLines, type ReservationSnapshot, type ReserveRequest } from '../workflows/definitions.ts';
+import { asApplicationFailure } from './failures.ts';
+
+export interface ReservationActivityDeps {
+  orm: Orm;
+}
+
+export interface ReservationRef {
+  organizationId: string;
+  reservationId: string;
+}
+
+export interface HoldInput extends ReserveRequest {
+  organizationId: string;
+  orderId: string;
+  reservationId: string;
+  /** Computed by the workflow from its own clock, so the row and the durable timer agree. */
+  expiresAt: string;
+}
+
+/** What a hold left in the database, in the shape the workflow keeps. */
+export type HeldReservation = Pick<ReservationSnapshot, 'status' | 'allocations' | 'expiresAt' | 'transitions' | 'releaseReason'>;
+
+/**
+ * The reservation workflow's activities. Each is one transaction, idempotent by the reservation id,
+ * so Temporal's retries never apply a step twice. Domain errors become non-retryable
+ * ApplicationFailures typed with the error class name; anything else is retried.
+ */
+export function createReservationActivities({ orm }: ReservationActivityDeps) {
+  const workflowRef = () => {
+    const execution = Context.current().info.workflowExecution;
+    if (!execution) throw new Error('reservation activities run inside the reservation workflow');
+    return { workflowId: execution.workflowId, runId: execution.runId };
+  };
+  const scope = (organizationId: string) => scopeTo(orm.em, organizationId);
+
+  return {
+    /** Holds the lines (all or none) and writes the reservation row; InsufficientStockError carries the shortages. */
+    async holdReservationStock(input: HoldInput): Promise<HeldReservation> {
+      return await asApplicationFailure(async () => held(await holdStock(scope(input.organizationId), toHoldRequest(input), workflowRef(), new Date())));
+    },
+
+    /** Records a refused hold and publishes inventory.reservation.failed. */
+    async recordReservationFailure(input: HoldInput, failure: { type: string; message: string; shortages?: unknown[] }): Promise<void> {
+      await asApplicationFailure(() => recordHoldFailure(scope(input.organizationId), toHoldRequest(input), failure as Parameters<typeof recordHoldFailure>[2], workflowRef(), new Date()));
+    },
+
+    async confirmReservation(ref: ReservationRef): Promise<HeldReservation> {
+      return await asApplicationFailure(async () => held(await confirmReservation(scope(ref.organizationId), ref.reservationId, new Date())));
+    },
+
+    async extendReservation(ref: ReservationRef, expiresAt: string): Promise<HeldReservation> {
+      return await asApplicationFailure(async () => held(await extendReservation(scope(ref.organizationId), ref.reservationId, new Date(expiresAt), new Date())));
+    },
+
+    /** Releases the hold; `outcome` expired marks a TTL release and publishes inventory.reservation.expired. */
+    async releaseReservation(ref: ReservationRef, outcome: 'released' | 'expired', reason: string): Promise<HeldReservation> {
+      return await asApplicationFailure(async () => held(await releaseHold(scope(ref.organizationId), ref.reservationId, outcome, reason, workflowRef(), new Date())));
+    },
+
+    async fulfilReservation(ref: ReservationRef): Promise<HeldReservation> {
+      return await asApplicationFailure(async () => held(await fulfilHold(scope(ref.organizationId), ref.reservationId, workflowRef(), new Date())));
+    },
+  };
+}
+
+/** A stable digest of the request as it is compared: lines merged and sorted, and the preferred warehouse. */
+export function requestFingerprint(request: Pick<ReserveRequest, 'items' | 'preferredWarehouseId'>): string {
+  return createHash('sha256').update(JSON.stringify([canonicalLines(request.items), request.preferredWarehouseId ?? null])).digest('hex');
+}
+
+function toHoldRequest(input: HoldInput) {
+  return {
+    reservationId: input.reservationId,
+    orderId: input.orderId,
+    items: input.items,
+    preferredWarehouseId: input.preferredWarehouseId,
+    fingerprint: requestFingerprint(input),
+    expiresAt: new Date(input.expiresAt),
+  };
+}
+
+function held(record: ReservationRecord): HeldReservation {
+  return {
+    status: record.status,
+    allocations: record.allocations,
+    expiresAt: record.expiresAt?.toISOString() ?? null,
+    transitions: record.transitions,
+    releaseReason: record.releaseReason,
+  };
+}

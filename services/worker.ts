@@ -1,0 +1,49 @@
+/**
+ * Entry point of the Temporal worker: runs the workflows and activities on task queue
+ * TEMPORAL_TASK_QUEUE. Run alone with `node services/worker.ts`; `npm start` runs it with the rest.
+ * SIGINT / SIGTERM stop it gracefully: running activities get shutdownGraceTime to finish.
+ */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { loadConfig } from './config.ts';
+import { createLogger, temporalLoggerFrom } from './logger.ts';
+import { openOrm } from './db/orm.ts';
+import { createActivities } from '../activities/index.ts';
+
+const config = loadConfig();
+const logger = createLogger(config, 'worker');
+// The SDK's own logs (core included), workflow `log` and activity `log` all go through winston.
+Runtime.install({
+  logger: temporalLoggerFrom(logger),
+  telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
+});
+
+const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX);
+const connection = await connectWithRetry();
+const worker = await Worker.create({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+  activities: createActivities({ orm }),
+  shutdownGraceTime: '10 seconds',
+});
+logger.info(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
+await worker.run();
+await connection.close();
+await orm.close();
+logger.info('worker stopped');
+
+/** The server may still be starting (npm start launches both together): retry for a minute before giving up. */
+async function connectWithRetry(): Promise<NativeConnection> {
+  const deadline = Date.now() + 60_000;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      return await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      logger.warn(`Temporal is not reachable yet at ${config.TEMPORAL_ADDRESS}: retrying`, { error: (error as Error).message });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

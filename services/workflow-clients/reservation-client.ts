@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Orm } from '../db/orm.ts';
+import { scopeTo } from '../inventory/organization-scope.ts';
+import { findReservation, type ReservationRecord } from '../inventory/reservations.ts';
+import {
+  InsufficientStockError,
+  InvalidArgumentError,
+  InvalidReservationStateError,
+  InventoryError,
+  ReservationConflictError,
+  ReservationNotFoundError,
+  VariantNotFoundError,
+  WarehouseInactiveError,
+  WarehouseNotFoundError,
+  type Shortage,
+} from '../inventory/errors.ts';
+import { requestFingerprint } from '../../activities/reservation.activities.ts';
+import { reservationWorkflow } from '../../workflows/reservation.ts';
+import {
+  confirmUpdate,
+  extendUpdate,
+  fulfilUpdate,
+  releaseUpdate,
+  reservationQuery,
+  reservationWorkflowId,
+  reserveUpdate,
+  type ReservationSnapshot,
+  type ReserveRequest,
+} from '../../workflows/definitions.ts';
+
+/** A reservation named by its id or by its order. */
+export interface ReservationRef {
+  organizationId: string;
+  reservationId?: string;
+  orderId?: string;
+}
+
+export interface ReservationClientDeps {
+  client: Client;
+  taskQueue: string;
+  orm: Orm;
+}
+
+export type ReservationClient = ReturnType<typeof createReservationClient>;
+
+/**
+ * Drives the reservation workflows for the facades (gRPC now, order events later), so there is one
+ * way to act on a reservation: through its workflow's updates. Temporal failures come back as the
+ * domain errors the status maps know. Once a workflow has closed, its row in PostgreSQL answers.
+ */
+export function createReservationClient({ client, taskQueue, orm }: ReservationClientDeps) {
+  async function workflowIdOf(ref: ReservationRef): Promise<{ workflowId: string; record: ReservationRecord | null }> {
+    const scope = scopeTo(orm.em, ref.organizationId);
+    const record = await findReservation(scope, ref.reservationId ? { reservationId: ref.reservationId } : { orderId: ref.orderId });
+    if (record) return { workflowId: reservationWorkflowId(ref.organizationId, record.orderId), record };
+    if (ref.orderId) return { workflowId: reservationWorkflowId(ref.organizationId, ref.orderId), record };
+    throw new ReservationNotFoundError(`reservation ${ref.reservationId} does not exist`, { reservation_id: ref.reservationId });
+  }
+
+  /** Runs an update; when the workflow has closed, `closedAnswer` decides from the stored row. */
+  async function update(ref: ReservationRef, send: (workflowId: string) => Promise<ReservationSnapshot>, closedAnswer: (record: ReservationRecord) => ReservationSnapshot): Promise<ReservationSnapshot> {
+    const { workflowId } = await workflowIdOf(ref);
+    try {
+      return await send(workflowId);
+    } catch (error) {
+      if (!isClosedOrMissing(error)) throw toDomainError(error);
+      const { record } = await workflowIdOf(ref);
+      if (!record) throw new ReservationNotFoundError(`no reservation for ${ref.reservationId ? `id ${ref.reservationId}` : `order ${ref.orderId}`}`);
+      return closedAnswer(record);
+    }
+  }
+
+  return {
+    /**
+     * Holds stock for an order in one round trip (Update-with-Start): resolves once the hold is
+     * committed. Idempotent by (organization, order): the same request returns the same reservation,
+     * another request for the same order fails with ReservationConflictError.
+     */
+    async reserve(organizationId: string, orderId: string, request: ReserveRequest): Promise<ReservationSnapshot> {
+      const workflowId = reservationWorkflowId(organizationId, orderId);
+      const startWorkflowOperation = new WithStartWorkflowOperation(reservationWorkflow, {
+        workflowId,
+        taskQueue,
+        args: [{ ...request, organizationId, orderId, reservationId: randomUUID() }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        // A refused hold (failed run) may be retried by the order; any other outcome answers for the order for good.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      });
+      try {
+        return await client.workflow.executeUpdateWithStart(reserveUpdate, { args: [request], startWorkflowOperation });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw toDomainError(error);
+        // The order's workflow has closed: the stored reservation answers, if it is the same request.
+        const record = await findReservation(scopeTo(orm.em, organizationId), { orderId });
+        if (record && record.fingerprint === requestFingerprint(request)) return snapshotOf(organizationId, record);
+        throw new ReservationConflictError(`order ${orderId} already had reservation ${record?.reservationId ?? ''} with other items`, { reservation_id: record?.reservationId });
+      }
+    },
+
+    async confirm(ref: ReservationRef): Promise<ReservationSnapshot> {
+      return await update(
+        ref,
+        (id) => client.workflow.getHandle(id).executeUpdate(confirmUpdate),
+        (record) => {
+          if (record.status === 'confirmed' || record.status === 'fulfilled') return snapshotOf(ref.organizationId, record);
+          throw invalidState(record, 'confirm');
+        },
+      );
+    },
+
+    async release(ref: ReservationRef, reason: string): Promise<ReservationSnapshot> {
+      return await update(
+        ref,
+        (id) => client.workflow.getHandle(id).executeUpdate(releaseUpdate, { args: [{ reason }] }),
+        (record) => {
+          if (record.status === 'released' || record.status === 'expired') return snapshotOf(ref.organizationId, record);
+          throw invalidState(record, 'release');
+        },
+      );
+    },
+
+    async extend(ref: ReservationRef, ttlSeconds: number): Promise<ReservationSnapshot> {
+      return await update(
+        ref,
+        (id) => client.workflow.getHandle(id).executeUpdate(extendUpdate, { args: [{ ttlSeconds }] }),
+        (record) => {
+          throw invalidState(record, 'extend');
+        },
+      );
+    },
+
+    async fulfil(ref: ReservationRef): Promise<ReservationSnapshot> {
+      return await update(
+        ref,
+        (id) => client.workflow.getHandle(id).executeUpdate(fulfilUpdate),
+        (record) => {
+          if (record.status === 'fulfilled') return snapshotOf(ref.organizationId, record);
+          throw invalidState(record, 'fulfil');
+        },
+      );
+    },
+
+    /** The workflow answers while the reservation is open; the stored row once it has closed. */
+    async get(ref: ReservationRef): Promise<ReservationSnapshot> {
+      const { workflowId, record } = await workflowIdOf(ref);
+      if (record && !['active', 'confirmed'].includes(record.status)) return snapshotOf(ref.organizationId, record);
+      try {
+        return await client.workflow.getHandle(workflowId).query(reservationQuery);
+      } catch (error) {
+        if (record) return snapshotOf(ref.organizationId, record);
+        if (isClosedOrMissing(error)) throw new ReservationNotFoundError(`no reservation for order ${ref.orderId}`);
+        throw error;
+      }
+    },
+  };
+}
+
+function snapshotOf(organizationId: string, r: ReservationRecord): ReservationSnapshot {
+  return {
+    reservationId: r.reservationId,
+    organizationId,
+    orderId: r.orderId,
+    status: r.status,
+    items: r.items,
+    allocations: r.allocations,
+    createdAt: r.createdAt.toISOString(),
+    expiresAt: r.expiresAt?.toISOString() ?? null,
+    releaseReason: r.releaseReason,
+    transitions: r.transitions,
+  };
+}
+
+function invalidState(record: ReservationRecord, action: string): InvalidReservationStateError {
+  return new InvalidReservationStateError(`reservation ${record.reservationId} is ${record.status}: cannot ${action}`, { status: record.status });
+}
+
+function isClosedOrMissing(error: unknown): boolean {
+  if (error instanceof WorkflowNotFoundError) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /workflow execution already completed|workflow not found|not found/i.test(message);
+}
+
+const domainErrors: Record<string, (message: string, details: Record<string, unknown>) => InventoryError> = {
+  InsufficientStockError: (_m, d) => new InsufficientStockError((d.shortages as Shortage[]) ?? []),
+  InvalidReservationStateError: (m, d) => new InvalidReservationStateError(m, d),
+  ReservationConflictError: (m, d) => new ReservationConflictError(m, d),
+  InvalidArgumentError: (m, d) => new InvalidArgumentError(m, d),
+  VariantNotFoundError: (m, d) => new VariantNotFoundError(m, d),
+  WarehouseNotFoundError: (m, d) => new WarehouseNotFoundError(m, d),
+  WarehouseInactiveError: (m, d) => new WarehouseInactiveError(m, d),
+};
+
+/** Unwraps an update's failure into the domain error it carries; anything else is returned as is. */
+function toDomainError(error: unknown): unknown {
+  let cause: unknown = error instanceof WorkflowUpdateFailedError ? error.cause : error;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure && cause.type && domainErrors[cause.type]) {
+    return domainErrors[cause.type](cause.message, (cause.details?.[0] as Record<string, unknown>) ?? {});
+  }
+  return error;
+}
