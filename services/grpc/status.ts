@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { InsufficientStockError, InventoryError } from '../inventory/errors.ts';
 import type { Logger } from '../logger.ts';
+import { shortagesStatusDetails } from './rich-error.ts';
 
 /** The one map from domain failure types to gRPC status codes. Anything not listed is INTERNAL. */
 const codeByFailureType: Record<string, grpc.status> = {
@@ -36,7 +37,10 @@ export function toServiceError(error: unknown, logger: Logger, method: string): 
   const code = type ? statusForFailureType(type) : undefined;
   if (code !== undefined && error instanceof Error) {
     const metadata = new grpc.Metadata();
-    if (error instanceof InsufficientStockError) metadata.set('inventory-shortages', JSON.stringify(error.shortages));
+    if (error instanceof InsufficientStockError) {
+      metadata.set('grpc-status-details-bin', shortagesStatusDetails(code, error.message, error.shortages));
+      metadata.set('inventory-shortages', JSON.stringify(error.shortages));
+    }
     return { code, details: error.message, metadata };
   }
   logger.error('unexpected error in a gRPC call', { method, error: error instanceof Error ? error.stack : String(error) });

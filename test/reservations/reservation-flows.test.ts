@@ -9,6 +9,7 @@ import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow } from '../helpers/fixtures.ts';
 import { newOrganization, testStack } from '../helpers/stack.ts';
 import { saveHistory } from '../helpers/histories.ts';
+import { decodeStatusDetails } from '../../services/grpc/rich-error.ts';
 
 describe('reservations over gRPC', function () {
   this.timeout(60_000);
@@ -108,6 +109,9 @@ describe('reservations over gRPC', function () {
     const error = await expectStatus(api.call('ReserveStock', request), grpc.status.FAILED_PRECONDITION);
 
     assert.deepEqual(JSON.parse(String(error.metadata.get('inventory-shortages')[0])), [{ variant_id: scarce, warehouse_id: warehouseId, requested: 2, available: 1 }]);
+    const rich = decodeStatusDetails(error.metadata.get('grpc-status-details-bin')[0] as Buffer);
+    assert.equal(rich.code, grpc.status.FAILED_PRECONDITION);
+    assert.deepEqual(rich.violations, [{ type: 'STOCK', subject: `variant/${scarce}/warehouse/${warehouseId}`, description: 'requested 2, available 1' }]);
     assert.equal((await stockRow(scope, variantId, warehouseId)).available, 10);
     assert.equal((await stockRow(scope, scarce, warehouseId)).available, 1);
     const [failed] = await scope.em.execute<{ status: string; n: number }[]>(
