@@ -132,7 +132,8 @@ export async function resolveTemporal(env: NodeJS.ProcessEnv, dataDir: string, u
       '--log-level', 'warn',
       ...searchAttributeFlags(),
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    // Own process group, so a Ctrl-C does not stop the server under the workers still shutting down.
+    { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
   );
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the Temporal dev server exited with code ${code}`))));
   await Promise.race([waitForPort('127.0.0.1', port, 60_000, 'the Temporal dev server'), exited]);

@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   await prepareDatabase(config.DATABASE_URL, config.SEED_DEMO_DATA, say);
 
   for (const part of parts) {
-    const child = spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], { env, stdio: 'inherit' });
+    // Own process group: a Ctrl-C reaches this script only, which then stops each part once, in order.
+    const child = spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], { env, stdio: 'inherit', detached: true });
     children.set(part, child);
     child.once('exit', (code, signal) => {
       children.delete(part);

@@ -21,7 +21,7 @@ export const protoLoaderOptions = {
 };
 
 /** What reflection describes: the service's own protos plus the standard health service. */
-const reflectedProtoFiles = [...protoFiles, 'grpc/health/v1/health.proto'];
+const reflectedProtoFiles = [...protoFiles, 'grpc/health/v1/health.proto', 'google/rpc/error_details.proto'];
 
 export function loadPackageDefinition(): protoLoader.PackageDefinition {
   return protoLoader.loadSync(reflectedProtoFiles, protoLoaderOptions);
