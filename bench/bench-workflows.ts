@@ -1,0 +1,3 @@
+/** The benchmark worker's workflows: the service's own, plus the empty floor workflow. */
+export * from '../workflows/index.ts';
+export { emptyWorkflow } from './empty.workflow.ts';

@@ -1,0 +1,192 @@
+/**
+ * `npm run bench`: measures the reservation path against what its parts cost on this machine, in one
+ * run, and writes bench/results/latest.{json,md}. Everything is real and private to the run: a scratch
+ * PostgreSQL database, a Temporal dev server on free ports, a worker and the gRPC server in this process.
+ *
+ *   ReserveStock over gRPC      concurrency 1, 8, 32; lines spread over 200 variants, and all on one hot variant
+ *   floor: Temporal             an empty workflow started by Update-with-Start, same server, concurrency 32
+ *   floor: PostgreSQL           the bare reserve transaction (guarded update + ledger row + outbox row), concurrency 32
+ *   TTL accuracy                lag between expires_at and the release, 50 holds expiring together; drain rate of 500
+ *   CheckAvailability           throughput and p99 against a bare SELECT through the same pool
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import * as grpc from '@grpc/grpc-js';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Runtime, Worker } from '@temporalio/worker';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { createScratchDatabase } from '../scripts/scratch-database.ts';
+import { migrate, openOrm } from '../services/db/orm.ts';
+import { createLogger, temporalLoggerFrom } from '../services/logger.ts';
+import { scopeTo } from '../services/inventory/organization-scope.ts';
+import { recordOperation } from '../services/inventory/ledger.ts';
+import { checkAvailability } from '../services/inventory/availability.ts';
+import { createActivities } from '../activities/index.ts';
+import { bindGrpcServer, createGrpcServer } from '../services/grpc/server.ts';
+import { loadInventoryProto } from '../services/grpc/proto.ts';
+import type { InventoryServiceClient } from '../services/grpc/generated/inventory/v1/InventoryService.ts';
+import { searchAttributes } from '../workflows/search-attributes.ts';
+import { emptyWorkflow, pingUpdate } from './empty.workflow.ts';
+import { measure, percentile, type Stats } from './stats.ts';
+
+const quick = process.argv.includes('--quick');
+const scale = quick ? 0.25 : 1;
+const n = (count: number) => Math.max(10, Math.round(count * scale));
+const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+
+const logger = createLogger({ LOG_LEVEL: 'error', LOG_FORMAT: 'json' }, 'bench');
+Runtime.install({ logger: temporalLoggerFrom(logger), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+
+const database = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', 'inventory_bench');
+const orm = await openOrm(database.url, 20);
+await migrate(orm);
+const temporal = await TestWorkflowEnvironment.createLocal({
+  server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH ?? 'temporal' }, searchAttributes, log: { format: 'json', level: 'error' } },
+});
+const taskQueue = `bench-${randomUUID()}`;
+const worker = await Worker.create({
+  connection: temporal.nativeConnection,
+  taskQueue,
+  workflowBundle: await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./bench-workflows.ts', import.meta.url)),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+  }),
+  activities: createActivities({ orm }),
+});
+const workerRun = worker.run();
+const { server } = createGrpcServer({ orm, logger, temporal: { client: temporal.client, taskQueue } });
+const port = await bindGrpcServer(server, '127.0.0.1', 0);
+const proto = loadInventoryProto();
+const client = new proto.inventory.v1.InventoryService(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as InventoryServiceClient;
+const rpc = <T>(method: 'ReserveStock' | 'CheckAvailability', request: object) =>
+  new Promise<T>((resolve, reject) => (client[method] as unknown as (r: object, cb: (e: Error | null, v: T) => void) => void).call(client, request, (e, v) => (e ? reject(e) : resolve(v))));
+
+const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, quick, at: new Date().toISOString() };
+
+try {
+  // ---------------------------------------------------------------- data
+  const organizationId = randomUUID();
+  const scope = scopeTo(orm.em, organizationId);
+  const warehouseId = randomUUID();
+  await scope.em.execute("insert into warehouse (id, organization_id, code, name, region) values (?, ?, 'BENCH', 'Bench', 'bench')", [warehouseId, organizationId]);
+  const variants = Array.from({ length: 200 }, () => randomUUID());
+  const hot = randomUUID();
+  for (const variantId of [...variants, hot]) {
+    await recordOperation(scope, { operationKey: `bench-stock-${variantId}`, actor: 'bench', changes: [{ variantId, warehouseId, type: 'receipt', deltas: { available: 1_000_000 }, createIfMissing: true }] });
+  }
+  log(`stocked 201 variants in a scratch database; Temporal dev server and worker up`);
+
+  // ---------------------------------------------------------------- warm-up (bundle, pools, JIT)
+  await measure(40, 8, (i) => rpc('ReserveStock', { organization_id: organizationId, order_id: `warm-${i}`, items: [{ variant_id: variants[i % 200], quantity: 1 }] }));
+
+  // ---------------------------------------------------------------- floors
+  const temporalFloor = await measure(n(600), 32, () =>
+    temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
+      startWorkflowOperation: new WithStartWorkflowOperation(emptyWorkflow, { workflowId: `empty-${randomUUID()}`, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' }),
+    }),
+  );
+  log(`floor, Temporal Update-with-Start of an empty workflow (c32): ${temporalFloor.throughput}/s, p50 ${temporalFloor.p50} ms`);
+  const postgresFloor = await measure(n(3000), 32, (i) =>
+    recordOperation(scopeTo(orm.em, organizationId), {
+      operationKey: `bench-floor-${i}-${randomUUID()}`,
+      actor: 'bench',
+      changes: [{ variantId: variants[i % 200], warehouseId, type: 'reserve', deltas: { available: -1, reserved: 1 } }],
+    }),
+  );
+  log(`floor, PostgreSQL bare reserve transaction (c32): ${postgresFloor.throughput}/s, p50 ${postgresFloor.p50} ms`);
+  const lowerFloor = Math.min(temporalFloor.throughput, postgresFloor.throughput);
+
+  // ---------------------------------------------------------------- ReserveStock
+  const reserve: Record<string, Stats> = {};
+  for (const [label, pick] of [['spread over 200 variants', (i: number) => variants[i % 200]], ['one hot variant', () => hot]] as const) {
+    for (const concurrency of [1, 8, 32]) {
+      const total = n(concurrency === 1 ? 150 : concurrency === 8 ? 400 : 800);
+      const run = randomUUID().slice(0, 8);
+      const stats = await measure(total, concurrency, (i) =>
+        rpc('ReserveStock', { organization_id: organizationId, order_id: `bench-${run}-${i}`, items: [{ variant_id: pick(i), quantity: 1 }], ttl_seconds: 3600 }),
+      );
+      reserve[`${label}, c${concurrency}`] = stats;
+      log(`ReserveStock ${label}, c${concurrency}: ${stats.throughput}/s, p50 ${stats.p50} / p95 ${stats.p95} / p99 ${stats.p99} ms`);
+    }
+  }
+  const reserveRatio = reserve['spread over 200 variants, c32'].throughput / lowerFloor;
+  log(`ReserveStock (spread, c32) / lower floor = ${reserveRatio.toFixed(2)} (goal >= 0.7)`);
+
+  // ---------------------------------------------------------------- TTL accuracy
+  const ttl = await expiryLag(50, 3);
+  log(`TTL, 50 holds expiring together: lag p50 ${ttl.p50} ms, p99 ${ttl.p99} ms (goal p99 <= 1000 ms)`);
+  const drain = await expiryLag(n(500), 8);
+  const drainRate = drain.count / (drain.lastMs / 1000);
+  log(`TTL, ${drain.count} holds expiring together: all released ${drain.lastMs} ms after expiry, ${drainRate.toFixed(1)}/s = ${(drainRate / lowerFloor).toFixed(2)} x lower floor (goal >= 0.7)`);
+
+  // ---------------------------------------------------------------- CheckAvailability
+  const availability = await measure(n(3000), 32, (i) =>
+    rpc('CheckAvailability', { organization_id: organizationId, items: [{ variant_id: variants[i % 200], quantity: 1 }] }),
+  );
+  const bareSelect = await measure(n(3000), 32, (i) =>
+    orm.em.fork().execute('select available from stock where organization_id = ? and variant_id = ?', [organizationId, variants[i % 200]]),
+  );
+  const availabilityQuery = await measure(n(3000), 32, (i) => checkAvailability(scopeTo(orm.em, organizationId), [{ variantId: variants[i % 200], quantity: 1 }]));
+  const availabilityRatio = availability.throughput / bareSelect.throughput;
+  log(`where the time goes: the availability query alone (no gRPC) ${availabilityQuery.throughput}/s p99 ${availabilityQuery.p99} ms`);
+  log(`CheckAvailability (c32): ${availability.throughput}/s p99 ${availability.p99} ms; bare SELECT ${bareSelect.throughput}/s p99 ${bareSelect.p99} ms; ratio ${availabilityRatio.toFixed(2)} (goal >= 0.5)`);
+
+  Object.assign(results, {
+    floors: { temporalUpdateWithStart: temporalFloor, postgresReserveTransaction: postgresFloor, lower: lowerFloor },
+    reserveStock: reserve,
+    reserveToLowerFloor: round2(reserveRatio),
+    ttl: { fiftyTogether: { p50Ms: ttl.p50, p99Ms: ttl.p99 }, drain: { holds: drain.count, allReleasedMs: drain.lastMs, perSecond: round2(drainRate), toLowerFloor: round2(drainRate / lowerFloor) } },
+    checkAvailability: { rpc: availability, queryWithoutGrpc: availabilityQuery, bareSelect, ratio: round2(availabilityRatio) },
+  });
+  writeResults();
+
+  /** Makes `count` holds expiring at the same instant; returns the lag of each release after its expiry. */
+  async function expiryLag(count: number, ttlSeconds: number) {
+    const run = randomUUID().slice(0, 8);
+    const expiry = await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const r = await rpc<{ reservation_id: string; expires_at: string }>('ReserveStock', {
+          organization_id: organizationId,
+          order_id: `ttl-${run}-${i}`,
+          items: [{ variant_id: variants[i % 200], quantity: 1 }],
+          ttl_seconds: ttlSeconds,
+        });
+        return [r.reservation_id, Date.parse(r.expires_at)] as const;
+      }),
+    );
+    const ids = expiry.map(([id]) => id);
+    const deadline = Date.now() + ttlSeconds * 1000 + 120_000;
+    let released: { reference_id: string; created_at: string }[] = [];
+    while (Date.now() < deadline) {
+      released = await orm.em.fork().execute("select reference_id, created_at from stock_movement where organization_id = ? and type = 'release' and reference_id in (?)", [organizationId, ids]);
+      if (released.length === count) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const expiresAt = new Map(expiry);
+    const lags = released.map((m) => new Date(m.created_at).getTime() - expiresAt.get(m.reference_id)!).sort((a, b) => a - b);
+    const firstExpiry = Math.min(...expiry.map(([, at]) => at));
+    const lastRelease = Math.max(...released.map((m) => new Date(m.created_at).getTime()));
+    return { count: released.length, p50: Math.round(percentile(lags, 50)), p99: Math.round(percentile(lags, 99)), lastMs: lastRelease - firstExpiry };
+  }
+} finally {
+  client.close();
+  server.forceShutdown();
+  worker.shutdown();
+  await workerRun;
+  await temporal.teardown();
+  await orm.close(true);
+  await database.drop();
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+function writeResults(): void {
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}latest.json`, JSON.stringify(results, null, 2) + '\n');
+  log(`results written to bench/results/latest.json`);
+}
