@@ -13,6 +13,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, Worker } from '@temporalio/worker';
@@ -30,6 +32,7 @@ import type { InventoryServiceClient } from '../services/grpc/generated/inventor
 import { searchAttributes } from '../workflows/search-attributes.ts';
 import { emptyWorkflow, pingUpdate } from './empty.workflow.ts';
 import { measure, percentile, type Stats } from './stats.ts';
+import type { LoadJob } from './load-client.ts';
 
 const quick = process.argv.includes('--quick');
 const scale = quick ? 0.25 : 1;
@@ -63,6 +66,12 @@ const client = new proto.inventory.v1.InventoryService(`127.0.0.1:${port}`, grpc
 const rpc = <T>(method: 'ReserveStock' | 'CheckAvailability', request: object) =>
   new Promise<T>((resolve, reject) => (client[method] as unknown as (r: object, cb: (e: Error | null, v: T) => void) => void).call(client, request, (e, v) => (e ? reject(e) : resolve(v))));
 
+/** Runs a load job in a separate process (bench/load-client.ts), as the order service would call. */
+async function load(job: Omit<LoadJob, 'address'>): Promise<Stats> {
+  const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(new URL('./load-client.ts', import.meta.url)), JSON.stringify({ ...job, address: `127.0.0.1:${port}` })], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout) as Stats;
+}
+
 const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, quick, at: new Date().toISOString() };
 
 try {
@@ -82,6 +91,12 @@ try {
   await measure(40, 8, (i) => rpc('ReserveStock', { organization_id: organizationId, order_id: `warm-${i}`, items: [{ variant_id: variants[i % 200], quantity: 1 }] }));
 
   // ---------------------------------------------------------------- floors
+  const temporalFloorC1 = await measure(n(100), 1, () =>
+    temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
+      startWorkflowOperation: new WithStartWorkflowOperation(emptyWorkflow, { workflowId: `empty-${randomUUID()}`, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' }),
+    }),
+  );
+  log(`floor, Temporal Update-with-Start of an empty workflow (c1): ${temporalFloorC1.throughput}/s, p50 ${temporalFloorC1.p50} ms`);
   const temporalFloor = await measure(n(600), 32, () =>
     temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
       startWorkflowOperation: new WithStartWorkflowOperation(emptyWorkflow, { workflowId: `empty-${randomUUID()}`, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' }),
@@ -100,13 +115,11 @@ try {
 
   // ---------------------------------------------------------------- ReserveStock
   const reserve: Record<string, Stats> = {};
-  for (const [label, pick] of [['spread over 200 variants', (i: number) => variants[i % 200]], ['one hot variant', () => hot]] as const) {
+  for (const label of ['spread over 200 variants', 'one hot variant'] as const) {
     for (const concurrency of [1, 8, 32]) {
       const total = n(concurrency === 1 ? 150 : concurrency === 8 ? 400 : 800);
       const run = randomUUID().slice(0, 8);
-      const stats = await measure(total, concurrency, (i) =>
-        rpc('ReserveStock', { organization_id: organizationId, order_id: `bench-${run}-${i}`, items: [{ variant_id: pick(i), quantity: 1 }], ttl_seconds: 3600 }),
-      );
+      const stats = await load({ method: 'ReserveStock', total, concurrency, organizationId, variants: label === 'one hot variant' ? [hot] : variants, orderPrefix: `bench-${run}`, ttlSeconds: 3600 });
       reserve[`${label}, c${concurrency}`] = stats;
       log(`ReserveStock ${label}, c${concurrency}: ${stats.throughput}/s, p50 ${stats.p50} / p95 ${stats.p95} / p99 ${stats.p99} ms`);
     }
@@ -122,9 +135,7 @@ try {
   log(`TTL, ${drain.count} holds expiring together: all released ${drain.lastMs} ms after expiry, ${drainRate.toFixed(1)}/s = ${(drainRate / lowerFloor).toFixed(2)} x lower floor (goal >= 0.7)`);
 
   // ---------------------------------------------------------------- CheckAvailability
-  const availability = await measure(n(3000), 32, (i) =>
-    rpc('CheckAvailability', { organization_id: organizationId, items: [{ variant_id: variants[i % 200], quantity: 1 }] }),
-  );
+  const availability = await load({ method: 'CheckAvailability', total: n(3000), concurrency: 32, organizationId, variants });
   const bareSelect = await measure(n(3000), 32, (i) =>
     orm.em.fork().execute('select available from stock where organization_id = ? and variant_id = ?', [organizationId, variants[i % 200]]),
   );
@@ -134,7 +145,7 @@ try {
   log(`CheckAvailability (c32): ${availability.throughput}/s p99 ${availability.p99} ms; bare SELECT ${bareSelect.throughput}/s p99 ${bareSelect.p99} ms; ratio ${availabilityRatio.toFixed(2)} (goal >= 0.5)`);
 
   Object.assign(results, {
-    floors: { temporalUpdateWithStart: temporalFloor, postgresReserveTransaction: postgresFloor, lower: lowerFloor },
+    floors: { temporalUpdateWithStartC1: temporalFloorC1, temporalUpdateWithStart: temporalFloor, postgresReserveTransaction: postgresFloor, lower: lowerFloor },
     reserveStock: reserve,
     reserveToLowerFloor: round2(reserveRatio),
     ttl: { fiftyTogether: { p50Ms: ttl.p50, p99Ms: ttl.p99 }, drain: { holds: drain.count, allReleasedMs: drain.lastMs, perSecond: round2(drainRate), toLowerFloor: round2(drainRate / lowerFloor) } },

@@ -1,0 +1,35 @@
+/**
+ * The benchmark's order service: a separate process, as the real caller is, so the server under test
+ * does not share its event loop with the load. Reads a job as JSON from argv[2], prints Stats as JSON.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadInventoryProto } from '../services/grpc/proto.ts';
+import type { InventoryServiceClient } from '../services/grpc/generated/inventory/v1/InventoryService.ts';
+import { measure } from './stats.ts';
+
+export interface LoadJob {
+  address: string;
+  method: 'ReserveStock' | 'CheckAvailability';
+  total: number;
+  concurrency: number;
+  organizationId: string;
+  /** Request i uses variants[i % variants.length]. */
+  variants: string[];
+  orderPrefix?: string;
+  ttlSeconds?: number;
+}
+
+const job = JSON.parse(process.argv[2]) as LoadJob;
+const proto = loadInventoryProto();
+const client = new proto.inventory.v1.InventoryService(job.address, grpc.credentials.createInsecure()) as InventoryServiceClient;
+const call = (request: object) =>
+  new Promise((resolve, reject) => (client[job.method] as unknown as (r: object, cb: (e: Error | null, v: unknown) => void) => void).call(client, request, (e, v) => (e ? reject(e) : resolve(v))));
+
+const stats = await measure(job.total, job.concurrency, (i) => {
+  const variant_id = job.variants[i % job.variants.length];
+  return job.method === 'ReserveStock'
+    ? call({ organization_id: job.organizationId, order_id: `${job.orderPrefix}-${i}`, items: [{ variant_id, quantity: 1 }], ttl_seconds: job.ttlSeconds ?? 3600 })
+    : call({ organization_id: job.organizationId, items: [{ variant_id, quantity: 1 }] });
+});
+client.close();
+process.stdout.write(JSON.stringify(stats));
