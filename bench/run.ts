@@ -30,6 +30,7 @@ import { bindGrpcServer, createGrpcServer } from '../services/grpc/server.ts';
 import { loadInventoryProto } from '../services/grpc/proto.ts';
 import type { InventoryServiceClient } from '../services/grpc/generated/inventory/v1/InventoryService.ts';
 import { searchAttributes } from '../workflows/search-attributes.ts';
+import { dynamicConfigFlags } from '../services/temporal-dev-server.ts';
 import { emptyWorkflow, pingUpdate } from './empty.workflow.ts';
 import { measure, percentile, type Stats } from './stats.ts';
 import type { LoadJob } from './load-client.ts';
@@ -46,7 +47,12 @@ const database = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgr
 const orm = await openOrm(database.url, 20);
 await migrate(orm);
 const temporal = await TestWorkflowEnvironment.createLocal({
-  server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH ?? 'temporal' }, searchAttributes, log: { format: 'json', level: 'error' } },
+  server: {
+    executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH ?? 'temporal' },
+    searchAttributes,
+    log: { format: 'json', level: 'error' },
+    extraArgs: dynamicConfigFlags(),
+  },
 });
 const taskQueue = `bench-${randomUUID()}`;
 const worker = await Worker.create({

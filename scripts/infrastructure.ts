@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { searchAttributeFlags } from '../services/temporal-dev-server.ts';
+import { dynamicConfigFlags, searchAttributeFlags } from '../services/temporal-dev-server.ts';
 
 export interface Started {
   description: string;
@@ -131,6 +131,7 @@ export async function resolveTemporal(env: NodeJS.ProcessEnv, dataDir: string, u
       '--db-filename', path.join(dataDir, 'temporal.db'),
       '--log-level', 'warn',
       ...searchAttributeFlags(),
+      ...dynamicConfigFlags(),
     ],
     // Own process group, so a Ctrl-C does not stop the server under the workers still shutting down.
     { stdio: ['ignore', 'ignore', 'inherit'], detached: true },

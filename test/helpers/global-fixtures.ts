@@ -12,6 +12,7 @@ import { createScratchDatabase } from '../../scripts/scratch-database.ts';
 import { migrate, openOrm } from '../../services/db/orm.ts';
 import { createLogger, temporalLoggerFrom } from '../../services/logger.ts';
 import { searchAttributes } from '../../workflows/search-attributes.ts';
+import { dynamicConfigFlags } from '../../services/temporal-dev-server.ts';
 import { setStack, type TestStack } from './stack.ts';
 
 let dropDatabase: (() => Promise<void>) | undefined;
@@ -34,6 +35,7 @@ export async function mochaGlobalSetup(): Promise<void> {
       executable: { type: 'existing-path', path: temporalCli },
       searchAttributes,
       log: { format: 'json', level: 'warn' },
+      extraArgs: dynamicConfigFlags(),
     },
   });
 
