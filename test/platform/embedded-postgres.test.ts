@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { isPortOpen, startEmbeddedPostgres } from '../../scripts/infrastructure.ts';
+
+describe('the embedded PostgreSQL fallback of npm start', function () {
+  this.timeout(120_000);
+
+  it('initialises a data directory, serves queries, and stops', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'inventory-embedded-pg-'));
+    // Like a clone's .data folder: PostgreSQL may run as another user (when the tests run as root).
+    chmodSync(dir, 0o755);
+    const port = 40000 + Math.floor(Math.random() * 20000);
+    const stop = await startEmbeddedPostgres(path.join(dir, 'postgres'), port);
+    try {
+      const client = new pg.Client({ connectionString: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres` });
+      await client.connect();
+      const { rows } = await client.query<{ ok: number }>('select 1 as ok');
+      await client.end();
+      assert.deepEqual(rows, [{ ok: 1 }]);
+    } finally {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(await isPortOpen('127.0.0.1', port), false);
+  });
+});
