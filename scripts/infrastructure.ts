@@ -147,7 +147,7 @@ export async function resolveTemporal(env: NodeJS.ProcessEnv, dataDir: string, u
       '--port', String(port),
       '--ui-port', String(uiPort),
       '--db-filename', path.join(dataDir, 'temporal.db'),
-      '--log-level', 'warn',
+      '--log-level', 'error',
       ...searchAttributeFlags(),
       ...dynamicConfigFlags(),
     ],
