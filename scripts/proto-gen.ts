@@ -14,7 +14,8 @@ export function generateProtoTypes(outDir: string): void {
   execFileSync(bin, [
     '--grpcLib=@grpc/grpc-js',
     `--outDir=${outDir}`,
-    `--includeDirs=${protoRoot}`,
+    // Relative paths from the proto root, so the generated headers do not depend on where the clone is.
+    '--includeDirs=.',
     '--importFileExtension=.ts',
     ...(protoLoaderOptions.keepCase ? ['--keepCase'] : []),
     `--longs=${protoLoaderOptions.longs.name}`,
@@ -22,7 +23,7 @@ export function generateProtoTypes(outDir: string): void {
     ...(protoLoaderOptions.defaults ? ['--defaults'] : []),
     ...(protoLoaderOptions.oneofs ? ['--oneofs'] : []),
     ...protoFiles,
-  ], { stdio: 'inherit' });
+  ], { stdio: 'inherit', cwd: protoRoot });
 }
 
 if (import.meta.main) {

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/inventory/v1/inventory.proto
+// Original file: inventory/v1/inventory.proto
 
 import type { AvailabilityItem as _inventory_v1_AvailabilityItem, AvailabilityItem__Output as _inventory_v1_AvailabilityItem__Output } from '../../inventory/v1/AvailabilityItem.ts';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/inventory/v1/inventory.proto
+// Original file: inventory/v1/inventory.proto
 
 import type { AvailabilityResult as _inventory_v1_AvailabilityResult, AvailabilityResult__Output as _inventory_v1_AvailabilityResult__Output } from '../../inventory/v1/AvailabilityResult.ts';
 

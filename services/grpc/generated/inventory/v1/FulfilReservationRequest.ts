@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/inventory/v1/inventory.proto
+// Original file: inventory/v1/inventory.proto
 
 
 export interface FulfilReservationRequest {

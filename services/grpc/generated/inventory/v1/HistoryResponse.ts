@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/inventory/v1/inventory.proto
+// Original file: inventory/v1/inventory.proto
 
 import type { Movement as _inventory_v1_Movement, Movement__Output as _inventory_v1_Movement__Output } from '../../inventory/v1/Movement.ts';
 

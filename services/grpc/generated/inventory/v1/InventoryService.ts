@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/inventory/v1/inventory.proto
+// Original file: inventory/v1/inventory.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

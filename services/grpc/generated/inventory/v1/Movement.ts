@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/inventory/v1/inventory.proto
+// Original file: inventory/v1/inventory.proto
 
 import type { Quantities as _inventory_v1_Quantities, Quantities__Output as _inventory_v1_Quantities__Output } from '../../inventory/v1/Quantities.ts';
 

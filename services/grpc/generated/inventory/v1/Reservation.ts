@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/inventory/v1/inventory.proto
+// Original file: inventory/v1/inventory.proto
 
 import type { ReserveItem as _inventory_v1_ReserveItem, ReserveItem__Output as _inventory_v1_ReserveItem__Output } from '../../inventory/v1/ReserveItem.ts';
 import type { Allocation as _inventory_v1_Allocation, Allocation__Output as _inventory_v1_Allocation__Output } from '../../inventory/v1/Allocation.ts';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/inventory/v1/inventory.proto
+// Original file: inventory/v1/inventory.proto
 
 import type { StockLevel as _inventory_v1_StockLevel, StockLevel__Output as _inventory_v1_StockLevel__Output } from '../../inventory/v1/StockLevel.ts';
 
