@@ -2,7 +2,8 @@ import { Warehouse } from '../inventory/warehouse.entity.ts';
 import { Stock } from '../inventory/stock.entity.ts';
 import { StockMovement } from '../inventory/stock-movement.entity.ts';
 import { Reservation } from '../inventory/reservation.entity.ts';
+import { IdempotencyKey } from '../http/idempotency-key.entity.ts';
 import { OutboxEvent } from '../messaging/outbox-event.entity.ts';
 
 /** Every entity the ORM maps; the migrations in ./migrations create their tables. */
-export const entities = [Warehouse, Stock, StockMovement, Reservation, OutboxEvent];
+export const entities = [Warehouse, Stock, StockMovement, Reservation, OutboxEvent, IdempotencyKey];

@@ -15,6 +15,8 @@ const codeByFailureType: Record<string, grpc.status> = {
   InvalidStockChangeError: grpc.status.FAILED_PRECONDITION,
   InvalidReservationStateError: grpc.status.FAILED_PRECONDITION,
   WarehouseInactiveError: grpc.status.FAILED_PRECONDITION,
+  WarehouseInUseError: grpc.status.FAILED_PRECONDITION,
+  WarehouseCodeTakenError: grpc.status.ALREADY_EXISTS,
   OperationKeyConflictError: grpc.status.ALREADY_EXISTS,
   ReservationConflictError: grpc.status.ALREADY_EXISTS,
 };

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { ReadinessProbe } from '../readiness.ts';
 import { notFoundRoute, problemHandler } from './problem.ts';
 import { organizationScope, requestId } from './request-context.ts';
+import { idempotencyKeys } from './idempotency.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { warehouseRoutes } from './routes/warehouses.routes.ts';
 import { stockRoutes } from './routes/stock.routes.ts';
@@ -29,6 +30,7 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   const api = express.Router();
   api.use(organizationScope(deps.orm));
+  api.use(idempotencyKeys());
   api.use('/warehouses', warehouseRoutes());
   api.use('/stock', stockRoutes());
   api.use('/movements', movementRoutes());

@@ -32,6 +32,8 @@ const statusByFailureType: Record<string, number> = {
   InvalidReservationStateError: 409,
   OperationKeyConflictError: 409,
   WarehouseInactiveError: 422,
+  WarehouseCodeTakenError: 409,
+  WarehouseInUseError: 409,
 };
 
 const titles: Record<number, string> = {

@@ -79,3 +79,13 @@ export class ReservationConflictError extends InventoryError {
 export class WarehouseInactiveError extends InventoryError {
   readonly retryable = false;
 }
+
+/** Another warehouse of the organization already has that code. */
+export class WarehouseCodeTakenError extends InventoryError {
+  readonly retryable = false;
+}
+
+/** The warehouse still holds stock or holds: it cannot be deactivated yet. */
+export class WarehouseInUseError extends InventoryError {
+  readonly retryable = false;
+}

@@ -79,6 +79,7 @@ export interface RecordedMovement {
   reason: string | null;
   reference: Reference | null;
   actor: string;
+  workflowId: string | null;
   createdAt: Date;
 }
 
@@ -305,7 +306,8 @@ interface StockRow {
   version: number;
 }
 
-interface MovementRow {
+/** A stock_movement row as raw SQL returns it. */
+export interface MovementRow {
   id: string;
   operation_key: string;
   stock_id: string;
@@ -328,10 +330,11 @@ interface MovementRow {
   reference_type: Reference['type'] | null;
   reference_id: string | null;
   actor: string;
+  workflow_id: string | null;
   created_at: string | Date;
 }
 
-function toRecordedMovement(r: MovementRow): RecordedMovement {
+export function toRecordedMovement(r: MovementRow): RecordedMovement {
   return {
     id: r.id,
     operationKey: r.operation_key,
@@ -344,6 +347,7 @@ function toRecordedMovement(r: MovementRow): RecordedMovement {
     reason: r.reason,
     reference: r.reference_type && r.reference_id ? { type: r.reference_type, id: r.reference_id } : null,
     actor: r.actor,
+    workflowId: r.workflow_id,
     createdAt: toDate(r.created_at),
   };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Warehouse } from '../../services/inventory/warehouse.entity.ts';
 import { recordOperation } from '../../services/inventory/ledger.ts';
 import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
+import { newOrganization } from './stack.ts';
 
 /** Creates an active warehouse in the scope's organization. */
 export async function createWarehouse(scope: OrganizationScope, overrides: Partial<{ code: string; name: string; region: string; active: boolean }> = {}): Promise<Warehouse> {
@@ -46,4 +47,13 @@ export async function ledgerSums(scope: OrganizationScope, variantId: string, wa
     [scope.organizationId, variantId, warehouseId],
   );
   return row;
+}
+
+/** A fresh organization with one warehouse and one variant holding `quantity` available. */
+export async function stockedOrganization(quantity: number) {
+  const scope = newOrganization();
+  const warehouse = await createWarehouse(scope);
+  const variantId = randomUUID();
+  await receiveStock(scope, variantId, warehouse.id, quantity);
+  return { scope, organizationId: scope.organizationId, warehouseId: warehouse.id, variantId };
 }

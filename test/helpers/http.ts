@@ -8,6 +8,8 @@ export interface HttpHarness {
   url: string;
   /** fetch against the app, with the organization header set when given. */
   get(path: string, organizationId?: string): Promise<{ status: number; contentType: string; body: any }>;
+  /** A write with a JSON body; `headers` may carry Idempotency-Key. */
+  send(method: string, path: string, options: { organizationId?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; contentType: string; headers: Headers; body: any }>;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,14 @@ export async function startHttp(options: { amqpUrl?: string } = {}): Promise<Htt
     async get(path, organizationId) {
       const response = await fetch(url + path, { headers: organizationId ? { 'X-Organization-Id': organizationId } : {} });
       return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.json() };
+    },
+    async send(method, path, { organizationId, body, headers = {} }) {
+      const response = await fetch(url + path, {
+        method,
+        headers: { 'Content-Type': 'application/json', ...(organizationId ? { 'X-Organization-Id': organizationId } : {}), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, contentType: response.headers.get('content-type') ?? '', headers: response.headers, body: await response.json() };
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -6,8 +6,7 @@ import type { Reservation__Output } from '../../services/grpc/generated/inventor
 import { reservationWorkflowId } from '../../workflows/definitions.ts';
 import { expectStatus, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
-import { createWarehouse, ledgerSums, receiveStock, stockRow } from '../helpers/fixtures.ts';
-import { newOrganization, testStack } from '../helpers/stack.ts';
+import { ledgerSums, receiveStock, stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { saveHistory } from '../helpers/histories.ts';
 import { decodeStatusDetails } from '../../services/grpc/rich-error.ts';
 
@@ -25,13 +24,6 @@ describe('reservations over gRPC', function () {
     await worker.stop();
   });
 
-  async function stockedOrganization(quantity = 10) {
-    const scope = newOrganization();
-    const warehouse = await createWarehouse(scope);
-    const variantId = randomUUID();
-    await receiveStock(scope, variantId, warehouse.id, quantity);
-    return { scope, organizationId: scope.organizationId, warehouseId: warehouse.id, variantId };
-  }
 
   it('holds stock, confirms, and fulfils: the units leave stock as shipments referencing the order', async () => {
     const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);

@@ -9,19 +9,12 @@ import { reservationWorkflowId } from '../../workflows/definitions.ts';
 import { bindEventQueue, type EventQueue } from '../helpers/amqp.ts';
 import { expectStatus, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
-import { createWarehouse, ledgerSums, receiveStock, stockRow } from '../helpers/fixtures.ts';
+import { createWarehouse, ledgerSums, receiveStock, stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { newOrganization, testStack } from '../helpers/stack.ts';
 import { saveHistory } from '../helpers/histories.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function stockedOrganization(quantity: number) {
-  const scope = newOrganization();
-  const warehouse = await createWarehouse(scope);
-  const variantId = randomUUID();
-  await receiveStock(scope, variantId, warehouse.id, quantity);
-  return { scope, organizationId: scope.organizationId, warehouseId: warehouse.id, variantId };
-}
 
 async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,5 +1,6 @@
 import { Migration20261124025530_initial } from './Migration20261124025530_initial.ts';
 import { Migration20261124032134_reservation } from './Migration20261124032134_reservation.ts';
+import { Migration20261124040458_idempotency_key } from './Migration20261124040458_idempotency_key.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
-export const migrations = [Migration20261124025530_initial, Migration20261124032134_reservation];
+export const migrations = [Migration20261124025530_initial, Migration20261124032134_reservation, Migration20261124040458_idempotency_key];
