@@ -1,5 +1,6 @@
 import type { Orm } from '../services/db/orm.ts';
 import { createReservationActivities } from './reservation.activities.ts';
+import { createTransferActivities } from './transfer.activities.ts';
 
 export interface ActivityDeps {
   orm: Orm;
@@ -9,6 +10,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createReservationActivities(deps),
+    ...createTransferActivities(deps),
   };
 }
 

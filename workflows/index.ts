@@ -1,2 +1,3 @@
 /** The workflows this service's worker runs (the bundle's entry point). */
 export { reservationWorkflow } from './reservation.ts';
+export { transferWorkflow } from './transfer.ts';

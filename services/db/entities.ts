@@ -3,7 +3,8 @@ import { Stock } from '../inventory/stock.entity.ts';
 import { StockMovement } from '../inventory/stock-movement.entity.ts';
 import { Reservation } from '../inventory/reservation.entity.ts';
 import { IdempotencyKey } from '../http/idempotency-key.entity.ts';
+import { Transfer } from '../inventory/transfer.entity.ts';
 import { OutboxEvent } from '../messaging/outbox-event.entity.ts';
 
 /** Every entity the ORM maps; the migrations in ./migrations create their tables. */
-export const entities = [Warehouse, Stock, StockMovement, Reservation, OutboxEvent, IdempotencyKey];
+export const entities = [Warehouse, Stock, StockMovement, Reservation, Transfer, OutboxEvent, IdempotencyKey];

@@ -10,6 +10,8 @@ import { healthRoutes } from './routes/health.routes.ts';
 import { warehouseRoutes } from './routes/warehouses.routes.ts';
 import { stockRoutes } from './routes/stock.routes.ts';
 import { movementRoutes } from './routes/movements.routes.ts';
+import { transferRoutes } from './routes/transfers.routes.ts';
+import { createTransferClient } from '../workflow-clients/transfer-client.ts';
 
 export interface HttpDeps {
   orm: Orm;
@@ -34,6 +36,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   api.use('/warehouses', warehouseRoutes());
   api.use('/stock', stockRoutes());
   api.use('/movements', movementRoutes());
+  if (deps.temporal) api.use('/transfers', transferRoutes(createTransferClient({ ...deps.temporal, orm: deps.orm })));
   app.use('/api/v1', api);
 
   app.use(notFoundRoute);

@@ -33,6 +33,8 @@ const statusByFailureType: Record<string, number> = {
   OperationKeyConflictError: 409,
   WarehouseInactiveError: 422,
   WarehouseCodeTakenError: 409,
+  InvalidTransferStateError: 409,
+  InvalidTransferError: 422,
   WarehouseInUseError: 409,
 };
 
@@ -78,10 +80,11 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         ...base,
       };
     } else if (error instanceof HttpProblem) {
-      problem = { type: urn(error.problemType), title: titles[error.status] ?? 'Error', status: error.status, detail: error.message, ...error.extensions, ...base };
+      problem = { ...error.extensions, type: urn(error.problemType), title: titles[error.status] ?? 'Error', status: error.status, detail: error.message, ...base };
     } else if (error instanceof InventoryError && statusByFailureType[error.type]) {
       const status = statusByFailureType[error.type];
-      problem = { type: urn(error.type), title: titles[status], status, detail: error.message, ...(error.details ?? {}), ...base };
+      // Details become extension members; they never replace the standard ones (a transfer's `status`, say).
+      problem = { ...(error.details ?? {}), type: urn(error.type), title: titles[status], status, detail: error.message, ...base };
     } else if (isBodyParserError(error)) {
       problem = { type: urn('MalformedBody'), title: titles[400], status: 400, detail: 'the request body is not valid JSON', ...base };
     } else {

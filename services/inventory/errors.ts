@@ -89,3 +89,17 @@ export class WarehouseCodeTakenError extends InventoryError {
 export class WarehouseInUseError extends InventoryError {
   readonly retryable = false;
 }
+
+export class TransferNotFoundError extends InventoryError {
+  readonly retryable = false;
+}
+
+/** The action is not allowed in the transfer's current status (e.g. receive before ship). */
+export class InvalidTransferStateError extends InventoryError {
+  readonly retryable = false;
+}
+
+/** A transfer request that cannot be carried out as asked (same warehouse twice, inactive warehouse, unknown variant, over-receipt). */
+export class InvalidTransferError extends InventoryError {
+  readonly retryable = false;
+}

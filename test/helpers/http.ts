@@ -14,10 +14,10 @@ export interface HttpHarness {
 }
 
 /** The real express app on a free port, backed by the test stack. */
-export async function startHttp(options: { amqpUrl?: string } = {}): Promise<HttpHarness> {
+export async function startHttp(options: { amqpUrl?: string; taskQueue?: string } = {}): Promise<HttpHarness> {
   const stack = testStack();
   const readiness = createReadinessProbe({ orm: stack.orm, amqpUrl: options.amqpUrl ?? stack.amqpUrl, temporal: stack.temporal.connection });
-  const app = createHttpApp({ orm: stack.orm, logger: stack.logger, readiness, temporal: { client: stack.temporal.client, taskQueue: 'inventory' } });
+  const app = createHttpApp({ orm: stack.orm, logger: stack.logger, readiness, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' } });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -11,10 +11,22 @@ import { workflowBundle } from '../helpers/temporal.ts';
  * Re-record with `RECORD_HISTORIES=1 npm test` only for a change that is meant to be incompatible and
  * is deployed with versioning (patched / worker versioning).
  */
-const expectedPaths = ['reserve-confirm-fulfil', 'reserve-release', 'reserve-expire', 'reserve-extend-expire', 'reserve-failed'];
+const expectedPaths = [
+  'reserve-confirm-fulfil',
+  'reserve-release',
+  'reserve-expire',
+  'reserve-extend-expire',
+  'reserve-failed',
+  'transfer-complete',
+  'transfer-cancel-before-ship',
+  'transfer-cancel-in-transit',
+  'transfer-partial-discrepancy',
+  'transfer-ship-by-expired',
+  'transfer-compensated',
+];
 
 describe('recorded workflow histories', () => {
-  it('cover every reservation path', async () => {
+  it('cover every reservation and transfer path', async () => {
     const recorded = (await readdir(historiesDir)).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
     for (const path of expectedPaths) assert.ok(recorded.includes(path), `no recorded history for ${path}`);
   });

@@ -1,0 +1,63 @@
+import { Context } from '@temporalio/activity';
+import type { Orm } from '../services/db/orm.ts';
+import { scopeTo } from '../services/inventory/organization-scope.ts';
+import {
+  closeReceipt,
+  markInTransit,
+  receiveAtDestination,
+  recordUndone,
+  releaseOriginHoldIfHeld,
+  reserveAtOrigin,
+  returnToOriginIfInTransit,
+  type Receipt,
+  type TransferRecord,
+} from '../services/inventory/transfers.ts';
+import type { TransferInput, TransferSnapshot } from '../workflows/transfer-definitions.ts';
+import { asApplicationFailure } from './failures.ts';
+
+export interface TransferRef {
+  organizationId: string;
+  transferId: string;
+}
+
+export type TransferState = Pick<TransferSnapshot, 'status' | 'lines' | 'reason' | 'transitions'>;
+
+/**
+ * The transfer saga's steps and compensations. Each is one transaction, idempotent by the transfer id
+ * and step (compensations are safe to repeat); domain errors become non-retryable typed failures.
+ */
+export function createTransferActivities({ orm }: { orm: Orm }) {
+  const workflowRef = () => {
+    const execution = Context.current().info.workflowExecution;
+    if (!execution) throw new Error('transfer activities run inside the transfer workflow');
+    return { workflowId: execution.workflowId, runId: execution.runId };
+  };
+  const scope = (organizationId: string) => scopeTo(orm.em, organizationId);
+  const state = (t: TransferRecord): TransferState => ({ status: t.status, lines: t.lines, reason: t.reason, transitions: t.transitions });
+
+  return {
+    async reserveTransferAtOrigin(input: TransferInput): Promise<TransferState> {
+      return await asApplicationFailure(async () => state(await reserveAtOrigin(scope(input.organizationId), input, workflowRef(), new Date())));
+    },
+    async markTransferInTransit(ref: TransferRef): Promise<TransferState> {
+      return await asApplicationFailure(async () => state(await markInTransit(scope(ref.organizationId), ref.transferId, workflowRef(), new Date())));
+    },
+    async receiveTransferAtDestination(ref: TransferRef, receiptNumber: number, receipts: Receipt[]): Promise<TransferState> {
+      return await asApplicationFailure(async () => state(await receiveAtDestination(scope(ref.organizationId), ref.transferId, receiptNumber, receipts, workflowRef(), new Date())));
+    },
+    async closeTransferReceipt(ref: TransferRef): Promise<TransferState> {
+      return await asApplicationFailure(async () => state(await closeReceipt(scope(ref.organizationId), ref.transferId, workflowRef(), new Date())));
+    },
+    /** Compensation of mark-in-transit. Safe to repeat. */
+    async returnTransferToOriginIfInTransit(ref: TransferRef): Promise<void> {
+      await asApplicationFailure(() => returnToOriginIfInTransit(scope(ref.organizationId), ref.transferId, workflowRef()));
+    },
+    /** Compensation of reserve-at-origin. Safe to repeat. */
+    async releaseTransferHoldIfHeld(ref: TransferRef): Promise<void> {
+      await asApplicationFailure(() => releaseOriginHoldIfHeld(scope(ref.organizationId), ref.transferId, workflowRef()));
+    },
+    async recordTransferUndone(ref: TransferRef, status: 'cancelled' | 'compensated', reason: string): Promise<TransferState> {
+      return await asApplicationFailure(async () => state(await recordUndone(scope(ref.organizationId), ref.transferId, status, reason, new Date())));
+    },
+  };
+}

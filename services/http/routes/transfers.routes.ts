@@ -1,0 +1,91 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { listTransfers } from '../../inventory/transfers.ts';
+import { transferStatuses } from '../../inventory/transfer.entity.ts';
+import type { TransferClient } from '../../workflow-clients/transfer-client.ts';
+import { snapshotOf } from '../../workflow-clients/transfer-client.ts';
+import type { TransferSnapshot } from '../../../workflows/transfer-definitions.ts';
+import { cursor, id, limit, listResponse, timestamp } from '../query.ts';
+
+const quantity = z.number().int().min(1).max(1_000_000);
+const count = z.number().int().min(0).max(1_000_000);
+const createBody = z
+  .strictObject({
+    origin_warehouse_id: id,
+    destination_warehouse_id: id,
+    items: z.array(z.strictObject({ variant_id: id, quantity })).min(1).max(500),
+    notes: z.string().max(2000).optional(),
+    ship_by: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((b) => !b.ship_by || Date.parse(b.ship_by) > Date.now(), { message: 'ship_by must be in the future', path: ['ship_by'] });
+const receiveBody = z.strictObject({
+  lines: z.array(z.strictObject({ variant_id: id, received: count, damaged: count.default(0) })).min(1),
+  close: z.boolean().default(false),
+});
+const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+const idParams = z.strictObject({ transfer_id: id });
+const listQuery = z.strictObject({
+  status: z.enum(transferStatuses).optional(),
+  origin_warehouse_id: id.optional(),
+  destination_warehouse_id: id.optional(),
+  created_from: timestamp.optional(),
+  created_to: timestamp.optional(),
+  limit,
+  cursor,
+});
+
+/** /api/v1/transfers: each action drives the transfer's saga workflow; lists read the database. */
+export function transferRoutes(transfers: TransferClient): Router {
+  const router = Router();
+  router.post('/', async (req, res) => {
+    const body = createBody.parse(req.body ?? {});
+    const transfer = await transfers.create(res.locals.scope.organizationId, {
+      originWarehouseId: body.origin_warehouse_id,
+      destinationWarehouseId: body.destination_warehouse_id,
+      lines: body.items,
+      notes: body.notes,
+      shipBy: body.ship_by,
+    });
+    res.status(201).location(`${req.baseUrl}/${transfer.transferId}`).json(transferJson(transfer));
+  });
+  router.get('/', async (req, res) => {
+    const q = listQuery.parse(req.query);
+    const page = await listTransfers(
+      res.locals.scope,
+      { status: q.status, originWarehouseId: q.origin_warehouse_id, destinationWarehouseId: q.destination_warehouse_id, createdFrom: q.created_from, createdTo: q.created_to },
+      q.limit,
+      q.cursor,
+    );
+    res.json(listResponse(page.items.map((t) => transferJson(snapshotOf(res.locals.scope.organizationId, t))), page.nextCursor));
+  });
+  router.get('/:transfer_id', async (req, res) => {
+    res.json(transferJson(await transfers.get(res.locals.scope.organizationId, idParams.parse(req.params).transfer_id)));
+  });
+  router.post('/:transfer_id/ship', async (req, res) => {
+    res.json(transferJson(await transfers.ship(res.locals.scope.organizationId, idParams.parse(req.params).transfer_id)));
+  });
+  router.post('/:transfer_id/receive', async (req, res) => {
+    const { transfer_id } = idParams.parse(req.params);
+    res.json(transferJson(await transfers.receive(res.locals.scope.organizationId, transfer_id, receiveBody.parse(req.body ?? {}))));
+  });
+  router.post('/:transfer_id/cancel', async (req, res) => {
+    const { transfer_id } = idParams.parse(req.params);
+    res.json(transferJson(await transfers.cancel(res.locals.scope.organizationId, transfer_id, cancelBody.parse(req.body ?? {}).reason)));
+  });
+  return router;
+}
+
+function transferJson(t: TransferSnapshot) {
+  return {
+    transfer_id: t.transferId,
+    status: t.status,
+    origin_warehouse_id: t.originWarehouseId,
+    destination_warehouse_id: t.destinationWarehouseId,
+    lines: t.lines,
+    notes: t.notes,
+    ship_by: t.shipBy,
+    reason: t.reason,
+    transitions: t.transitions,
+    created_at: t.createdAt,
+  };
+}

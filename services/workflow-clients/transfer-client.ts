@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Orm } from '../db/orm.ts';
+import { scopeTo } from '../inventory/organization-scope.ts';
+import { findTransfer, validateNewTransfer, type NewTransfer, type TransferRecord } from '../inventory/transfers.ts';
+import { InsufficientStockError, InvalidTransferError, InvalidTransferStateError, InventoryError, TransferNotFoundError, WarehouseInactiveError, type Shortage } from '../inventory/errors.ts';
+import { transferWorkflow } from '../../workflows/transfer.ts';
+import {
+  cancelTransferUpdate,
+  createTransferUpdate,
+  receiveTransferUpdate,
+  shipTransferUpdate,
+  transferQuery,
+  transferWorkflowId,
+  type ReceiveRequest,
+  type TransferSnapshot,
+} from '../../workflows/transfer-definitions.ts';
+
+export type TransferClient = ReturnType<typeof createTransferClient>;
+
+/**
+ * Drives the transfer workflows for the REST API: every operator action is an update of the
+ * transfer's workflow; once it has closed, its row in PostgreSQL answers. Temporal failures come back
+ * as domain errors for the one problem map.
+ */
+export function createTransferClient({ client, taskQueue, orm }: { client: Client; taskQueue: string; orm: Orm }) {
+  async function act(organizationId: string, transferId: string, send: (workflowId: string) => Promise<TransferSnapshot>, action: string): Promise<TransferSnapshot> {
+    const record = await findTransfer(scopeTo(orm.em, organizationId), transferId);
+    if (!record) throw new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId });
+    try {
+      return await send(transferWorkflowId(organizationId, transferId));
+    } catch (error) {
+      if (isClosed(error)) {
+        const closed = (await findTransfer(scopeTo(orm.em, organizationId), transferId))!;
+        throw new InvalidTransferStateError(`transfer ${transferId} is ${closed.status}: cannot ${action}`, { status: closed.status });
+      }
+      throw toDomainError(error);
+    }
+  }
+
+  return {
+    /** Starts the saga and answers once the units are held at the origin (one round trip, Update-with-Start). */
+    async create(organizationId: string, request: Omit<NewTransfer, 'transferId'>): Promise<TransferSnapshot> {
+      await validateNewTransfer(scopeTo(orm.em, organizationId), request);
+      const transferId = randomUUID();
+      try {
+        return await client.workflow.executeUpdateWithStart(createTransferUpdate, {
+          startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, {
+            workflowId: transferWorkflowId(organizationId, transferId),
+            taskQueue,
+            args: [{ ...request, organizationId, transferId }],
+            workflowIdConflictPolicy: 'FAIL',
+          }),
+        });
+      } catch (error) {
+        throw toDomainError(error);
+      }
+    },
+    ship: (organizationId: string, transferId: string) => act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(shipTransferUpdate), 'ship'),
+    receive: (organizationId: string, transferId: string, request: ReceiveRequest) =>
+      act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(receiveTransferUpdate, { args: [request] }), 'receive'),
+    cancel: (organizationId: string, transferId: string, reason: string) =>
+      act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(cancelTransferUpdate, { args: [{ reason }] }), 'cancel'),
+
+    /** From the workflow while the transfer is open, from the database once closed. */
+    async get(organizationId: string, transferId: string): Promise<TransferSnapshot> {
+      const record = await findTransfer(scopeTo(orm.em, organizationId), transferId);
+      if (!record) throw new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId });
+      if (record.status === 'reserved' || record.status === 'in_transit') {
+        try {
+          return await client.workflow.getHandle(transferWorkflowId(organizationId, transferId)).query(transferQuery);
+        } catch {
+          // The workflow closed between the two reads: the row is current.
+        }
+      }
+      return snapshotOf(organizationId, (await findTransfer(scopeTo(orm.em, organizationId), transferId))!);
+    },
+  };
+}
+
+export function snapshotOf(organizationId: string, r: TransferRecord): TransferSnapshot {
+  return {
+    transferId: r.transferId,
+    organizationId,
+    originWarehouseId: r.originWarehouseId,
+    destinationWarehouseId: r.destinationWarehouseId,
+    status: r.status,
+    lines: r.lines,
+    notes: r.notes,
+    shipBy: r.shipBy?.toISOString() ?? null,
+    reason: r.reason,
+    transitions: r.transitions,
+    createdAt: r.createdAt.toISOString(),
+  };
+}
+
+function isClosed(error: unknown): boolean {
+  if (error instanceof WorkflowNotFoundError) return true;
+  return /workflow execution already completed/i.test(error instanceof Error ? error.message : '');
+}
+
+const domainErrors: Record<string, (message: string, details: Record<string, unknown>) => InventoryError> = {
+  InsufficientStockError: (_m, d) => new InsufficientStockError((d.shortages as Shortage[]) ?? []),
+  InvalidTransferStateError: (m, d) => new InvalidTransferStateError(m, d),
+  InvalidTransferError: (m, d) => new InvalidTransferError(m, d),
+  WarehouseInactiveError: (m, d) => new WarehouseInactiveError(m, d),
+};
+
+function toDomainError(error: unknown): unknown {
+  let cause: unknown = error instanceof WorkflowUpdateFailedError ? error.cause : error;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure && cause.type && domainErrors[cause.type]) return domainErrors[cause.type](cause.message, (cause.details?.[0] as Record<string, unknown>) ?? {});
+  return error;
+}
