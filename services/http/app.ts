@@ -11,6 +11,7 @@ import { warehouseRoutes } from './routes/warehouses.routes.ts';
 import { stockRoutes } from './routes/stock.routes.ts';
 import { movementRoutes } from './routes/movements.routes.ts';
 import { transferRoutes } from './routes/transfers.routes.ts';
+import { adjustmentRoutes } from './routes/adjustments.routes.ts';
 import { createTransferClient } from '../workflow-clients/transfer-client.ts';
 
 export interface HttpDeps {
@@ -36,6 +37,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   api.use('/warehouses', warehouseRoutes());
   api.use('/stock', stockRoutes());
   api.use('/movements', movementRoutes());
+  api.use('/adjustments', adjustmentRoutes());
   if (deps.temporal) api.use('/transfers', transferRoutes(createTransferClient({ ...deps.temporal, orm: deps.orm })));
   app.use('/api/v1', api);
 

@@ -35,6 +35,7 @@ const statusByFailureType: Record<string, number> = {
   WarehouseCodeTakenError: 409,
   InvalidTransferStateError: 409,
   InvalidTransferError: 422,
+  StaleCountError: 409,
   WarehouseInUseError: 409,
 };
 

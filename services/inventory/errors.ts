@@ -103,3 +103,8 @@ export class InvalidTransferStateError extends InventoryError {
 export class InvalidTransferError extends InventoryError {
   readonly retryable = false;
 }
+
+/** A cycle count was made against a quantity that has changed since (compare-and-swap failed). */
+export class StaleCountError extends InventoryError {
+  readonly retryable = false;
+}

@@ -56,3 +56,9 @@ export async function listMovements(scope: OrganizationScope, filter: MovementFi
   );
   return toPage(rows, limit, (r) => [r.created_at_exact, r.id], toRecordedMovement);
 }
+
+/** One movement by id, or null. */
+export async function findMovement(scope: OrganizationScope, movementId: string): Promise<RecordedMovement | null> {
+  const [row] = await scope.em.execute<MovementRow[]>('select * from stock_movement where organization_id = ? and id = ?', [scope.organizationId, movementId]);
+  return row ? toRecordedMovement(row) : null;
+}

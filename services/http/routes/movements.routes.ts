@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { listMovements } from '../../inventory/movement-queries.ts';
+import { findMovement, listMovements } from '../../inventory/movement-queries.ts';
+import { HttpProblem } from '../problem.ts';
 import { movementTypes } from '../../inventory/ledger.ts';
 import { cursor, id, limit, listResponse, timestamp } from '../query.ts';
 import { movementJson } from '../representations.ts';
@@ -31,6 +32,12 @@ export function movementRoutes(): Router {
       q.cursor,
     );
     res.json(listResponse(page.items.map(movementJson), page.nextCursor));
+  });
+  router.get('/:movement_id', async (req, res) => {
+    const { movement_id } = z.strictObject({ movement_id: id }).parse(req.params);
+    const movement = await findMovement(res.locals.scope, movement_id);
+    if (!movement) throw new HttpProblem(404, 'MovementNotFound', `movement ${movement_id} does not exist`);
+    res.json(movementJson(movement));
   });
   return router;
 }

@@ -1,11 +1,20 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { listStock, stockOfVariant } from '../../inventory/stock-queries.ts';
-import { booleanFlag, cursor, id, limit, listResponse } from '../query.ts';
+import { stockAsOf, updateThresholds } from '../../inventory/stock-settings.ts';
+import { snakeQuantities } from '../../inventory/ledger.ts';
+import { booleanFlag, cursor, id, limit, listResponse, timestamp } from '../query.ts';
 import { stockJson } from '../representations.ts';
+import { HttpProblem } from '../problem.ts';
 
 const listQuery = z.strictObject({ variant_id: id.optional(), warehouse_id: id.optional(), low: booleanFlag.optional(), limit, cursor });
 const variantParams = z.strictObject({ variant_id: id });
+const rowParams = z.strictObject({ variant_id: id, warehouse_id: id });
+const threshold = z.number().int().min(0).max(10_000_000);
+const thresholdsBody = z
+  .strictObject({ min_stock: threshold.optional(), max_stock: threshold.optional(), reorder_point: threshold.optional() })
+  .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of min_stock, max_stock, reorder_point' });
+const asOfQuery = z.strictObject({ at: timestamp });
 
 /** /api/v1/stock: rows filtered and paginated, and one variant across warehouses with totals. */
 export function stockRoutes(): Router {
@@ -31,6 +40,25 @@ export function stockRoutes(): Router {
       },
       warehouses: rows.map(stockJson),
     });
+  });
+  router.get('/:variant_id/:warehouse_id', async (req, res) => {
+    const { variant_id, warehouse_id } = rowParams.parse(req.params);
+    const row = (await stockOfVariant(res.locals.scope, variant_id)).find((r) => r.warehouseId === warehouse_id);
+    if (!row) throw new HttpProblem(404, 'StockNotFoundError', `no stock of variant ${variant_id} in warehouse ${warehouse_id}`);
+    res.json(stockJson(row));
+  });
+  router.patch('/:variant_id/:warehouse_id/thresholds', async (req, res) => {
+    const { variant_id, warehouse_id } = rowParams.parse(req.params);
+    const body = thresholdsBody.parse(req.body ?? {});
+    await updateThresholds(res.locals.scope, variant_id, warehouse_id, { minStock: body.min_stock, maxStock: body.max_stock, reorderPoint: body.reorder_point });
+    const row = (await stockOfVariant(res.locals.scope, variant_id)).find((r) => r.warehouseId === warehouse_id)!;
+    res.json(stockJson(row));
+  });
+  router.get('/:variant_id/:warehouse_id/as-of', async (req, res) => {
+    const { variant_id, warehouse_id } = rowParams.parse(req.params);
+    const { at } = asOfQuery.parse(req.query);
+    const past = await stockAsOf(res.locals.scope, variant_id, warehouse_id, at);
+    res.json({ variant_id, warehouse_id, at: at.toISOString(), quantities: snakeQuantities(past.quantities), last_movement_at: past.lastMovementAt?.toISOString() ?? null });
   });
   return router;
 }

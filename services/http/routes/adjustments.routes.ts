@@ -1,0 +1,63 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { createAdjustment, listAdjustments, reasonCodes } from '../../inventory/adjustments.ts';
+import { listMovements } from '../../inventory/movement-queries.ts';
+import { HttpProblem } from '../problem.ts';
+import { cursor, id, limit, listResponse } from '../query.ts';
+import { movementJson } from '../representations.ts';
+import type { RecordedMovement } from '../../inventory/ledger.ts';
+
+const units = z.number().int().min(-1_000_000).max(1_000_000);
+const createBody = z.strictObject({
+  variant_id: id,
+  warehouse_id: id,
+  reason_code: z.enum(reasonCodes),
+  quantity: units.optional(),
+  counted_quantity: z.number().int().min(0).max(10_000_000).optional(),
+  expected_quantity: z.number().int().min(0).max(10_000_000).optional(),
+  note: z.string().max(1000).optional(),
+});
+const listQuery = z.strictObject({ variant_id: id.optional(), warehouse_id: id.optional(), limit, cursor });
+const idParams = z.strictObject({ adjustment_id: id });
+
+/** /api/v1/adjustments: counts, receipts, damage, losses, finds, returns and corrections, each one ledger movement. */
+export function adjustmentRoutes(): Router {
+  const router = Router();
+  router.post('/', async (req, res) => {
+    const body = createBody.parse(req.body ?? {});
+    const movement = await createAdjustment(res.locals.scope, {
+      variantId: body.variant_id,
+      warehouseId: body.warehouse_id,
+      reasonCode: body.reason_code,
+      quantity: body.quantity,
+      countedQuantity: body.counted_quantity,
+      expectedQuantity: body.expected_quantity,
+      note: body.note,
+      actor: operator(req.get('x-actor')),
+    });
+    res.status(201).location(`${req.baseUrl}/${movement.reference?.id}`).json(adjustmentJson(movement));
+  });
+  router.get('/', async (req, res) => {
+    const q = listQuery.parse(req.query);
+    const page = await listAdjustments(res.locals.scope, { variantId: q.variant_id, warehouseId: q.warehouse_id }, q.limit, q.cursor);
+    res.json(listResponse(page.items.map(adjustmentJson), page.nextCursor));
+  });
+  router.get('/:adjustment_id', async (req, res) => {
+    const { adjustment_id } = idParams.parse(req.params);
+    const page = await listMovements(res.locals.scope, { referenceType: 'adjustment', referenceId: adjustment_id }, 1);
+    if (page.items.length === 0) throw new HttpProblem(404, 'AdjustmentNotFound', `adjustment ${adjustment_id} does not exist`);
+    res.json(adjustmentJson(page.items[0]));
+  });
+  return router;
+}
+
+/** Who made the change, as the ledger records it: the X-Actor header until authentication provides it. */
+function operator(header: string | undefined): string {
+  const name = header?.trim();
+  return name && name.length <= 200 ? `operator:${name}` : 'operator';
+}
+
+function adjustmentJson(m: RecordedMovement) {
+  const [reasonCode, ...note] = (m.reason ?? '').split(': ');
+  return { adjustment_id: m.reference?.id, reason_code: reasonCode, note: note.join(': ') || null, movement: movementJson(m) };
+}

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { OrganizationScope } from './organization-scope.ts';
+import { recordOperation, type MovementType, type QuantityDeltas, type RecordedMovement } from './ledger.ts';
+import { InvalidArgumentError, StaleCountError, StockNotFoundError } from './errors.ts';
+import { listMovements } from './movement-queries.ts';
+import type { Page } from './pagination.ts';
+
+/**
+ * Operators' adjustments: each is one ledger movement referencing the adjustment, with the operator
+ * as actor. A cycle count states how many units are on the shelf (available); the service computes
+ * the difference. With `expectedQuantity` it is a compare-and-swap: a count made against a number that
+ * has changed since is refused with StaleCountError, so two operators cannot both apply a count.
+ */
+export const reasonCodes = ['cycle_count', 'receipt', 'damage', 'loss', 'found', 'return', 'correction'] as const;
+export type ReasonCode = (typeof reasonCodes)[number];
+
+export interface AdjustmentRequest {
+  variantId: string;
+  warehouseId: string;
+  reasonCode: ReasonCode;
+  /** Units for every reason but cycle_count (signed only for correction). */
+  quantity?: number;
+  countedQuantity?: number;
+  expectedQuantity?: number;
+  note?: string;
+  actor: string;
+}
+
+const movementType: Record<ReasonCode, MovementType> = {
+  cycle_count: 'adjustment',
+  receipt: 'receipt',
+  damage: 'damage',
+  loss: 'loss',
+  found: 'found',
+  return: 'return',
+  correction: 'adjustment',
+};
+
+export async function createAdjustment(scope: OrganizationScope, request: AdjustmentRequest): Promise<RecordedMovement> {
+  const adjustmentId = randomUUID();
+  return await scope.em.transactional(async (em) => {
+    // The row lock makes the count's comparison and its change one step.
+    const [row] = await em.execute<{ available: number }[]>(
+      'select available from stock where organization_id = ? and variant_id = ? and warehouse_id = ? for update',
+      [scope.organizationId, request.variantId, request.warehouseId],
+    );
+    if (!row && request.reasonCode !== 'receipt') {
+      throw new StockNotFoundError(`no stock of variant ${request.variantId} in warehouse ${request.warehouseId}`, { variant_id: request.variantId, warehouse_id: request.warehouseId });
+    }
+    const deltas = deltasFor(request, row?.available ?? 0);
+    const outcome = await recordOperation({ organizationId: scope.organizationId, em }, {
+      operationKey: `adjustment/${adjustmentId}`,
+      actor: request.actor,
+      reference: { type: 'adjustment', id: adjustmentId },
+      changes: [
+        {
+          variantId: request.variantId,
+          warehouseId: request.warehouseId,
+          type: movementType[request.reasonCode],
+          deltas,
+          reason: request.note ? `${request.reasonCode}: ${request.note}` : request.reasonCode,
+          createIfMissing: request.reasonCode === 'receipt',
+        },
+      ],
+    });
+    return outcome.movements[0];
+  });
+
+  function deltasFor(r: AdjustmentRequest, available: number): QuantityDeltas {
+    if (r.reasonCode === 'cycle_count') {
+      if (r.countedQuantity === undefined) throw new InvalidArgumentError('a cycle count needs counted_quantity', { field: 'counted_quantity' });
+      if (r.expectedQuantity !== undefined && r.expectedQuantity !== available) {
+        throw new StaleCountError(`the count expected ${r.expectedQuantity} available, but there are ${available} now: count again`, { expected_quantity: r.expectedQuantity, current_quantity: available });
+      }
+      if (r.countedQuantity === available) throw new InvalidArgumentError('the count matches the stock: nothing to adjust', { field: 'counted_quantity' });
+      return { available: r.countedQuantity - available };
+    }
+    const q = r.quantity;
+    if (q === undefined || q === 0 || (r.reasonCode !== 'correction' && q < 0)) {
+      throw new InvalidArgumentError(r.reasonCode === 'correction' ? 'a correction needs a non-zero quantity' : `${r.reasonCode} needs a positive quantity`, { field: 'quantity' });
+    }
+    switch (r.reasonCode) {
+      case 'damage':
+        return { available: -q, damaged: q };
+      case 'loss':
+        return { available: -q };
+      default:
+        return { available: q };
+    }
+  }
+}
+
+export function listAdjustments(scope: OrganizationScope, filter: { variantId?: string; warehouseId?: string }, limit: number, cursor?: string): Promise<Page<RecordedMovement>> {
+  return listMovements(scope, { ...filter, referenceType: 'adjustment' }, limit, cursor);
+}
