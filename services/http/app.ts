@@ -12,6 +12,7 @@ import { stockRoutes } from './routes/stock.routes.ts';
 import { movementRoutes } from './routes/movements.routes.ts';
 import { transferRoutes } from './routes/transfers.routes.ts';
 import { adjustmentRoutes } from './routes/adjustments.routes.ts';
+import { locationRoutes } from './routes/locations.routes.ts';
 import { createTransferClient } from '../workflow-clients/transfer-client.ts';
 
 export interface HttpDeps {
@@ -38,6 +39,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   api.use('/stock', stockRoutes());
   api.use('/movements', movementRoutes());
   api.use('/adjustments', adjustmentRoutes());
+  api.use('/locations', locationRoutes());
   if (deps.temporal) api.use('/transfers', transferRoutes(createTransferClient({ ...deps.temporal, orm: deps.orm })));
   app.use('/api/v1', api);
 

@@ -36,6 +36,8 @@ const statusByFailureType: Record<string, number> = {
   InvalidTransferStateError: 409,
   InvalidTransferError: 422,
   StaleCountError: 409,
+  LocationNotFoundError: 404,
+  LocationConflictError: 409,
   WarehouseInUseError: 409,
 };
 

@@ -42,6 +42,7 @@ export const movementJson = (m: Movement) => ({
   reference: m.reference,
   actor: m.actor,
   workflow_id: m.workflowId,
+  location_id: m.locationId,
   created_at: m.createdAt.toISOString(),
   operation_key: m.operationKey,
 });

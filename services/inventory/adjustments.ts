@@ -4,6 +4,7 @@ import { recordOperation, type MovementType, type QuantityDeltas, type RecordedM
 import { InvalidArgumentError, StaleCountError, StockNotFoundError } from './errors.ts';
 import { listMovements } from './movement-queries.ts';
 import type { Page } from './pagination.ts';
+import { assertLocationIn } from './locations.ts';
 
 /**
  * Operators' adjustments: each is one ledger movement referencing the adjustment, with the operator
@@ -23,6 +24,8 @@ export interface AdjustmentRequest {
   countedQuantity?: number;
   expectedQuantity?: number;
   note?: string;
+  /** The bin counted or changed, when the operator names one. */
+  locationId?: string;
   actor: string;
 }
 
@@ -38,6 +41,7 @@ const movementType: Record<ReasonCode, MovementType> = {
 
 export async function createAdjustment(scope: OrganizationScope, request: AdjustmentRequest): Promise<RecordedMovement> {
   const adjustmentId = randomUUID();
+  if (request.locationId) await assertLocationIn(scope, request.locationId, request.warehouseId);
   return await scope.em.transactional(async (em) => {
     // The row lock makes the count's comparison and its change one step.
     const [row] = await em.execute<{ available: number }[]>(
@@ -59,6 +63,7 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
           type: movementType[request.reasonCode],
           deltas,
           reason: request.note ? `${request.reasonCode}: ${request.note}` : request.reasonCode,
+          locationId: request.locationId,
           createIfMissing: request.reasonCode === 'receipt',
         },
       ],

@@ -108,3 +108,12 @@ export class InvalidTransferError extends InventoryError {
 export class StaleCountError extends InventoryError {
   readonly retryable = false;
 }
+
+export class LocationNotFoundError extends InventoryError {
+  readonly retryable = false;
+}
+
+/** The location's code is taken in that warehouse, or the location is still referenced by movements. */
+export class LocationConflictError extends InventoryError {
+  readonly retryable = false;
+}

@@ -49,6 +49,8 @@ export interface StockChange {
   /** Signed changes; `total` follows from them (incoming is outside total). */
   deltas: QuantityDeltas;
   reason?: string;
+  /** The bin inside the warehouse, when known. */
+  locationId?: string;
   /** Create the stock row (all zero) when the variant has none in that warehouse yet, e.g. a first receipt. */
   createIfMissing?: boolean;
 }
@@ -80,6 +82,7 @@ export interface RecordedMovement {
   reference: Reference | null;
   actor: string;
   workflowId: string | null;
+  locationId: string | null;
   createdAt: Date;
 }
 
@@ -196,15 +199,15 @@ async function applyChange(
        organization_id, stock_id, variant_id, warehouse_id, type,
        total_delta, available_delta, reserved_delta, damaged_delta, in_transit_delta, incoming_delta,
        total_after, available_after, reserved_after, damaged_after, in_transit_after, incoming_after,
-       reason, reference_type, reference_id, actor, workflow_id, workflow_run_id, operation_key)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       reason, reference_type, reference_id, actor, workflow_id, workflow_run_id, operation_key, location_id)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      returning *`,
     [
       organizationId, stock.id, change.variantId, change.warehouseId, change.type,
       delta.total, delta.available, delta.reserved, delta.damaged, delta.inTransit, delta.incoming,
       stock.total, stock.available, stock.reserved, stock.damaged, stock.in_transit, stock.incoming,
       change.reason ?? null, op.reference?.type ?? null, op.reference?.id ?? null, op.actor,
-      op.workflow?.workflowId ?? null, op.workflow?.runId ?? null, operationKey,
+      op.workflow?.workflowId ?? null, op.workflow?.runId ?? null, operationKey, change.locationId ?? null,
     ],
   );
   return { movement: toRecordedMovement(movement), version: stock.version };
@@ -331,6 +334,7 @@ export interface MovementRow {
   reference_id: string | null;
   actor: string;
   workflow_id: string | null;
+  location_id: string | null;
   created_at: string | Date;
 }
 
@@ -348,6 +352,7 @@ export function toRecordedMovement(r: MovementRow): RecordedMovement {
     reference: r.reference_type && r.reference_id ? { type: r.reference_type, id: r.reference_id } : null,
     actor: r.actor,
     workflowId: r.workflow_id,
+    locationId: r.location_id,
     createdAt: toDate(r.created_at),
   };
 }

@@ -30,6 +30,8 @@ export const StockMovement = defineEntity({
     damagedAfter: p.integer(),
     inTransitAfter: p.integer(),
     incomingAfter: p.integer(),
+    /** The bin the change happened in, when the operator named one. */
+    locationId: p.uuid().nullable(),
     reason: p.text().nullable(),
     referenceType: p.string().length(32).nullable(),
     referenceId: p.string().length(200).nullable(),
@@ -53,6 +55,7 @@ export const StockMovement = defineEntity({
     { name: 'stock_movement_variant_history_index', properties: ['organizationId', 'variantId', 'warehouseId', 'createdAt'] },
     { name: 'stock_movement_reference_index', properties: ['organizationId', 'referenceType', 'referenceId'] },
     { name: 'stock_movement_created_index', properties: ['organizationId', 'createdAt'] },
+    { name: 'stock_movement_location_index', properties: ['organizationId', 'locationId'] },
   ],
 });
 

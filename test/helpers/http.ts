@@ -34,7 +34,8 @@ export async function startHttp(options: { amqpUrl?: string; taskQueue?: string 
         headers: { 'Content-Type': 'application/json', ...(organizationId ? { 'X-Organization-Id': organizationId } : {}), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      return { status: response.status, contentType: response.headers.get('content-type') ?? '', headers: response.headers, body: await response.json() };
+      const text = await response.text();
+      return { status: response.status, contentType: response.headers.get('content-type') ?? '', headers: response.headers, body: text ? JSON.parse(text) : null };
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -16,6 +16,7 @@ const createBody = z.strictObject({
   counted_quantity: z.number().int().min(0).max(10_000_000).optional(),
   expected_quantity: z.number().int().min(0).max(10_000_000).optional(),
   note: z.string().max(1000).optional(),
+  location_id: id.optional(),
 });
 const listQuery = z.strictObject({ variant_id: id.optional(), warehouse_id: id.optional(), limit, cursor });
 const idParams = z.strictObject({ adjustment_id: id });
@@ -33,6 +34,7 @@ export function adjustmentRoutes(): Router {
       countedQuantity: body.counted_quantity,
       expectedQuantity: body.expected_quantity,
       note: body.note,
+      locationId: body.location_id,
       actor: operator(req.get('x-actor')),
     });
     res.status(201).location(`${req.baseUrl}/${movement.reference?.id}`).json(adjustmentJson(movement));

@@ -1,0 +1,22 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { organizationFilter } from '../db/organization-filter.ts';
+import { Warehouse } from './warehouse.entity.ts';
+
+/** A bin inside a warehouse (aisle, shelf, position); its code is unique within the warehouse. */
+export const Location = defineEntity({
+  name: 'Location',
+  tableName: 'location',
+  filters: organizationFilter,
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    organizationId: p.uuid(),
+    warehouse: () => p.manyToOne(Warehouse).deleteRule('restrict'),
+    code: p.string().length(64),
+    name: p.string().length(200),
+    createdAt: p.datetime().defaultRaw('now()'),
+    updatedAt: p.datetime().defaultRaw('now()'),
+  },
+  uniques: [{ name: 'location_warehouse_code_unique', properties: ['organizationId', 'warehouse', 'code'] }],
+});
+
+export type Location = InferEntity<typeof Location>;
