@@ -6,13 +6,14 @@ import type { ReadinessProbe } from '../readiness.ts';
 import { notFoundRoute, problemHandler } from './problem.ts';
 import { organizationScope, requestId } from './request-context.ts';
 import { idempotencyKeys } from './idempotency.ts';
-import { healthRoutes } from './routes/health.routes.ts';
-import { warehouseRoutes } from './routes/warehouses.routes.ts';
-import { stockRoutes } from './routes/stock.routes.ts';
-import { movementRoutes } from './routes/movements.routes.ts';
-import { transferRoutes } from './routes/transfers.routes.ts';
-import { adjustmentRoutes } from './routes/adjustments.routes.ts';
-import { locationRoutes } from './routes/locations.routes.ts';
+import { healthOperations, healthRoutes } from './routes/health.routes.ts';
+import { openApiRoutes } from './openapi.ts';
+import { warehouseOperations, warehouseRoutes } from './routes/warehouses.routes.ts';
+import { stockOperations, stockRoutes } from './routes/stock.routes.ts';
+import { movementOperations, movementRoutes } from './routes/movements.routes.ts';
+import { transferOperations, transferRoutes } from './routes/transfers.routes.ts';
+import { adjustmentOperations, adjustmentRoutes } from './routes/adjustments.routes.ts';
+import { locationOperations, locationRoutes } from './routes/locations.routes.ts';
 import { createTransferClient } from '../workflow-clients/transfer-client.ts';
 
 export interface HttpDeps {
@@ -31,6 +32,17 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(requestId(deps.logger));
   app.use(express.json({ limit: '1mb' }));
   app.use(healthRoutes(deps.readiness));
+  app.use(
+    openApiRoutes([
+      ...healthOperations,
+      ...warehouseOperations,
+      ...locationOperations,
+      ...stockOperations,
+      ...movementOperations,
+      ...adjustmentOperations,
+      ...(deps.temporal ? transferOperations : []),
+    ]),
+  );
 
   const api = express.Router();
   api.use(organizationScope(deps.orm));

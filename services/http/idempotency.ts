@@ -43,24 +43,29 @@ export function idempotencyKeys(): RequestHandler {
     }
 
     // The response is stored before it is sent: a client holding the answer can always replay it.
+    const store = (body: unknown) =>
+      (res.statusCode >= 500
+        ? em.execute('delete from idempotency_key where organization_id = ? and key = ?', [organizationId, key])
+        : em.execute(
+            "update idempotency_key set state = 'completed', response_status = ?, response_body = ?, completed_at = now() where organization_id = ? and key = ?",
+            [res.statusCode, JSON.stringify(body ?? null), organizationId, key],
+          )
+      ).catch((error: unknown) => res.locals.logger.error('could not store an idempotent response', { error: String(error) }));
+    let stored = false;
     const json = res.json.bind(res);
+    const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
     res.json = (value: unknown) => {
-      const store =
-        res.statusCode >= 500
-          ? em.execute('delete from idempotency_key where organization_id = ? and key = ?', [organizationId, key])
-          : em.execute(
-              "update idempotency_key set state = 'completed', response_status = ?, response_body = ?, completed_at = now() where organization_id = ? and key = ?",
-              [res.statusCode, JSON.stringify(value ?? null), organizationId, key],
-            );
-      store.then(
-        () => json(value),
-        (error: unknown) => {
-          res.locals.logger.error('could not store an idempotent response', { error: String(error) });
-          json(value);
-        },
-      );
+      stored = true;
+      void store(value).then(() => json(value));
       return res;
     };
+    // Answers without a JSON body (204) go through end() alone.
+    res.end = ((...args: unknown[]) => {
+      if (stored) return end(...args);
+      stored = true;
+      void store(null).then(() => end(...args));
+      return res;
+    }) as typeof res.end;
     next();
   };
 }

@@ -19,7 +19,8 @@ export async function updateThresholds(scope: OrganizationScope, variantId: stri
   if (!row) throw new StockNotFoundError(`no stock of variant ${variantId} in warehouse ${warehouseId}`, { variant_id: variantId, warehouse_id: warehouseId });
   const min = thresholds.minStock ?? row.min_stock;
   const max = thresholds.maxStock ?? row.max_stock;
-  if (max < min) throw new InvalidArgumentError(`max_stock (${max}) cannot be below min_stock (${min})`, { field: 'max_stock' });
+  // max_stock 0 means "no maximum set" (the default of a row created by a first receipt).
+  if (max > 0 && max < min) throw new InvalidArgumentError(`max_stock (${max}) cannot be below min_stock (${min})`, { field: 'max_stock' });
   await scope.em.execute(
     `update stock set min_stock = coalesce(?, min_stock), max_stock = coalesce(?, max_stock), reorder_point = coalesce(?, reorder_point), updated_at = clock_timestamp()
      where organization_id = ? and variant_id = ? and warehouse_id = ?`,

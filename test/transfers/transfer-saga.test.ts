@@ -137,6 +137,7 @@ describe('transfers (saga) over REST', function () {
     assert.equal(read.body.status, 'cancelled');
     assert.equal(read.body.reason, 'expired');
     assert.deepEqual(await quantities(s, s.origin), { ...zero, total: 10, available: 10 });
+    await assertConserved(s, 10);
     await saveHistory('transfer-ship-by-expired', transferWorkflowId(s.org, created.body.transfer_id));
   });
 
@@ -170,6 +171,7 @@ describe('transfers (saga) over REST', function () {
     assert.equal(shipAfterCancel.status, 409);
     assert.equal((await http.get(`/api/v1/transfers/${randomUUID()}`, s.org)).status, 404);
     assert.deepEqual(await quantities(s, s.origin), { ...zero, total: 5, available: 5 });
+    await assertConserved(s, 5);
   });
 
   it('lists transfers by status, origin and destination', async () => {

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { Operation } from '../openapi.ts';
 import { createAdjustment, listAdjustments, reasonCodes } from '../../inventory/adjustments.ts';
 import { listMovements } from '../../inventory/movement-queries.ts';
 import { HttpProblem } from '../problem.ts';
@@ -63,3 +64,9 @@ function adjustmentJson(m: RecordedMovement) {
   const [reasonCode, ...note] = (m.reason ?? '').split(': ');
   return { adjustment_id: m.reference?.id, reason_code: reasonCode, note: note.join(': ') || null, movement: movementJson(m) };
 }
+
+export const adjustmentOperations: Operation[] = [
+  { method: 'post', path: '/api/v1/adjustments', summary: 'Record an adjustment (cycle_count with optional compare-and-swap, receipt, damage, loss, found, return, correction)', tag: 'adjustments', body: createBody, success: 201 },
+  { method: 'get', path: '/api/v1/adjustments', summary: 'List adjustments', tag: 'adjustments', query: listQuery, success: 200 },
+  { method: 'get', path: '/api/v1/adjustments/{adjustment_id}', summary: 'One adjustment', tag: 'adjustments', params: idParams, success: 200 },
+];

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ReadinessProbe } from '../../readiness.ts';
+import type { Operation } from '../openapi.ts';
 
 /** GET /health: the process is alive (no dependency checked). GET /ready: whether it can serve, per dependency. */
 export function healthRoutes(readiness: ReadinessProbe): Router {
@@ -13,3 +14,8 @@ export function healthRoutes(readiness: ReadinessProbe): Router {
   });
   return router;
 }
+
+export const healthOperations: Operation[] = [
+  { method: 'get', path: '/health', summary: 'The process is alive', tag: 'health', success: 200 },
+  { method: 'get', path: '/ready', summary: 'PostgreSQL, RabbitMQ and Temporal, each with its state (503 when unready)', tag: 'health', success: 200 },
+];

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { Operation } from '../openapi.ts';
 import { createLocation, deleteLocation, findLocation, listLocations, updateLocation, type LocationRecord } from '../../inventory/locations.ts';
 import { cursor, id, limit, listResponse } from '../query.ts';
 
@@ -40,3 +41,11 @@ export function locationRoutes(): Router {
 function locationJson(l: LocationRecord) {
   return { location_id: l.id, warehouse_id: l.warehouseId, code: l.code, name: l.name, created_at: l.createdAt.toISOString(), updated_at: l.updatedAt.toISOString() };
 }
+
+export const locationOperations: Operation[] = [
+  { method: 'post', path: '/api/v1/locations', summary: 'Create a location', tag: 'locations', body: createBody, success: 201 },
+  { method: 'get', path: '/api/v1/locations', summary: 'List locations', tag: 'locations', query: listQuery, success: 200 },
+  { method: 'get', path: '/api/v1/locations/{location_id}', summary: 'Get a location', tag: 'locations', params: idParams, success: 200 },
+  { method: 'patch', path: '/api/v1/locations/{location_id}', summary: 'Update a location', tag: 'locations', params: idParams, body: updateBody, success: 200 },
+  { method: 'delete', path: '/api/v1/locations/{location_id}', summary: 'Delete a location no movement names', tag: 'locations', params: idParams, success: 204 },
+];

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { Operation } from '../openapi.ts';
 import { findMovement, listMovements } from '../../inventory/movement-queries.ts';
 import { HttpProblem } from '../problem.ts';
 import { movementTypes } from '../../inventory/ledger.ts';
@@ -20,6 +21,8 @@ const listQuery = z
   })
   .refine((q) => !q.from || !q.to || q.from < q.to, { message: 'from must be before to', path: ['from'] });
 
+const idParams = z.strictObject({ movement_id: id });
+
 /** /api/v1/movements: the ledger, newest first. */
 export function movementRoutes(): Router {
   const router = Router();
@@ -34,10 +37,15 @@ export function movementRoutes(): Router {
     res.json(listResponse(page.items.map(movementJson), page.nextCursor));
   });
   router.get('/:movement_id', async (req, res) => {
-    const { movement_id } = z.strictObject({ movement_id: id }).parse(req.params);
+    const { movement_id } = idParams.parse(req.params);
     const movement = await findMovement(res.locals.scope, movement_id);
     if (!movement) throw new HttpProblem(404, 'MovementNotFound', `movement ${movement_id} does not exist`);
     res.json(movementJson(movement));
   });
   return router;
 }
+
+export const movementOperations: Operation[] = [
+  { method: 'get', path: '/api/v1/movements', summary: 'List ledger movements (by variant, warehouse, type, reference, time), newest first', tag: 'movements', query: listQuery, success: 200 },
+  { method: 'get', path: '/api/v1/movements/{movement_id}', summary: 'One ledger movement', tag: 'movements', params: idParams, success: 200 },
+];

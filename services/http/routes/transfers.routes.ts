@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { Operation } from '../openapi.ts';
 import { listTransfers } from '../../inventory/transfers.ts';
 import { transferStatuses } from '../../inventory/transfer.entity.ts';
 import type { TransferClient } from '../../workflow-clients/transfer-client.ts';
@@ -89,3 +90,12 @@ function transferJson(t: TransferSnapshot) {
     created_at: t.createdAt,
   };
 }
+
+export const transferOperations: Operation[] = [
+  { method: 'post', path: '/api/v1/transfers', summary: 'Create a transfer: holds the units at the origin', tag: 'transfers', body: createBody, success: 201 },
+  { method: 'get', path: '/api/v1/transfers', summary: 'List transfers', tag: 'transfers', query: listQuery, success: 200 },
+  { method: 'get', path: '/api/v1/transfers/{transfer_id}', summary: 'Get a transfer', tag: 'transfers', params: idParams, success: 200 },
+  { method: 'post', path: '/api/v1/transfers/{transfer_id}/ship', summary: 'Ship: the units go in transit', tag: 'transfers', params: idParams, success: 200 },
+  { method: 'post', path: '/api/v1/transfers/{transfer_id}/receive', summary: 'Receive (partially); close writes off what is missing', tag: 'transfers', params: idParams, body: receiveBody, success: 200 },
+  { method: 'post', path: '/api/v1/transfers/{transfer_id}/cancel', summary: 'Cancel: undoes the completed steps in reverse', tag: 'transfers', params: idParams, body: cancelBody, success: 200 },
+];

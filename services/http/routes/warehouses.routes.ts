@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { Operation } from '../openapi.ts';
 import { findWarehouse, listWarehouses } from '../../inventory/stock-queries.ts';
 import { createWarehouse, deactivateWarehouse, reactivateWarehouse, updateWarehouse } from '../../inventory/warehouse-commands.ts';
 import { booleanFlag, cursor, id, limit, listResponse } from '../query.ts';
@@ -41,3 +42,12 @@ export function warehouseRoutes(): Router {
   });
   return router;
 }
+
+export const warehouseOperations: Operation[] = [
+  { method: 'get', path: '/api/v1/warehouses', summary: 'List warehouses', tag: 'warehouses', query: listQuery, success: 200 },
+  { method: 'post', path: '/api/v1/warehouses', summary: 'Create a warehouse', tag: 'warehouses', body: createBody, success: 201 },
+  { method: 'get', path: '/api/v1/warehouses/{warehouse_id}', summary: 'Get a warehouse', tag: 'warehouses', params: idParams, success: 200 },
+  { method: 'patch', path: '/api/v1/warehouses/{warehouse_id}', summary: 'Update a warehouse', tag: 'warehouses', params: idParams, body: updateBody, success: 200 },
+  { method: 'post', path: '/api/v1/warehouses/{warehouse_id}/deactivate', summary: 'Deactivate a warehouse (refused while it holds units)', tag: 'warehouses', params: idParams, success: 200 },
+  { method: 'post', path: '/api/v1/warehouses/{warehouse_id}/reactivate', summary: 'Reactivate a warehouse', tag: 'warehouses', params: idParams, success: 200 },
+];
