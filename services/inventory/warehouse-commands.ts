@@ -37,7 +37,7 @@ export async function updateWarehouse(scope: OrganizationScope, warehouseId: str
 
 /**
  * Takes a warehouse out of service: no new holds or allocations go to it. Refused with
- * WarehouseInUseError while it holds units (on hand, held, in transit or incoming). Idempotent.
+ * WarehouseInUseError while it holds units (on hand, held, in transit or incoming) or has open transfers. Idempotent.
  */
 export async function deactivateWarehouse(scope: OrganizationScope, warehouseId: string): Promise<WarehouseSummary> {
   await findWarehouse(scope, warehouseId);
@@ -50,6 +50,14 @@ export async function deactivateWarehouse(scope: OrganizationScope, warehouseId:
        from stock where organization_id = ? and warehouse_id = ?`,
       [scope.organizationId, warehouseId],
     );
+    const [{ open }] = await em.execute<{ open: number }[]>(
+      `select count(*)::int as open from transfer where organization_id = ? and status in ('reserved', 'in_transit')
+       and (origin_warehouse_id = ? or destination_warehouse_id = ?)`,
+      [scope.organizationId, warehouseId, warehouseId],
+    );
+    if (open > 0) {
+      throw new WarehouseInUseError(`warehouse ${warehouseId} has ${open} open transfers: finish or cancel them first`, { warehouse_id: warehouseId, open_transfers: open });
+    }
     if (usage.total > 0 || usage.incoming > 0) {
       throw new WarehouseInUseError(
         `warehouse ${warehouseId} still holds ${usage.total} units (${usage.reserved} held for orders, ${usage.in_transit} in transit) and expects ${usage.incoming}: move or write them off first`,

@@ -90,6 +90,9 @@ describe('transfers (saga) over REST', function () {
   it('cancelled before shipping, releases the hold at the origin', async () => {
     const s = await twoWarehouses(10);
     const created = await create(s, 4);
+    const busy = await http.send('POST', `/api/v1/warehouses/${s.destination}/deactivate`, { organizationId: s.org });
+    assert.equal(busy.status, 409, 'a warehouse with an open transfer cannot be deactivated');
+    assert.equal(busy.body.open_transfers, 1);
     const cancelled = await act(s, created.body.transfer_id, 'cancel', { reason: 'wrong destination' });
     assert.equal(cancelled.body.status, 'cancelled');
     assert.equal(cancelled.body.reason, 'wrong destination');
