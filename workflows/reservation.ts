@@ -28,13 +28,10 @@ import {
   type ReleaseRequest,
 } from './definitions.ts';
 import { ExpiresAt, OrderId, OrganizationId, ReservationStatus as ReservationStatusAttribute, WarehouseIds } from './search-attributes.ts';
+import { stepOptions } from './activity-options.ts';
+import { oneAtATime } from './one-at-a-time.ts';
 
-const activities = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  // A lost database connection is retried with backoff for as long as it takes; domain failures are
-  // non-retryable ApplicationFailures and stop at once.
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
-});
+const activities = proxyActivities<Activities>(stepOptions);
 
 const closed: ReservationStatus[] = ['released', 'expired', 'fulfilled', 'failed'];
 
@@ -60,17 +57,8 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
   const ref = { organizationId: input.organizationId, reservationId: state.reservationId };
   let holdFailure: ApplicationFailure | undefined;
 
-  // Handlers that change stock run one at a time, and never alongside the expiry.
-  let busy = false;
-  async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    await condition(() => !busy);
-    busy = true;
-    try {
-      return await fn();
-    } finally {
-      busy = false;
-    }
-  }
+  const steps = oneAtATime();
+  const exclusive = steps.run;
 
   function apply(result: HeldReservation): ReservationSnapshot {
     Object.assign(state, result);
@@ -189,7 +177,7 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
 
   while (!closed.includes(state.status)) {
     if (workflowInfo().continueAsNewSuggested) {
-      await condition(() => !busy && allHandlersFinished());
+      await condition(() => !steps.busy && allHandlersFinished());
       await continueAsNew<typeof reservationWorkflow>({ ...input, resume: state });
     }
     if (state.status === 'active' && state.expiresAt) {

@@ -23,11 +23,10 @@ import {
   type TransferStatus,
 } from './transfer-definitions.ts';
 import { DestinationWarehouseId, OrganizationId, OriginWarehouseId, TransferStatus as TransferStatusAttribute, WarehouseIds } from './search-attributes.ts';
+import { stepOptions } from './activity-options.ts';
+import { oneAtATime } from './one-at-a-time.ts';
 
-const activities = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
-});
+const activities = proxyActivities<Activities>(stepOptions);
 
 const closed: TransferStatus[] = ['completed', 'completed_with_discrepancy', 'cancelled', 'compensated'];
 
@@ -56,16 +55,8 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
   let createFailure: ApplicationFailure | undefined;
   let receipts = 0;
 
-  let busy = false;
-  async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    await condition(() => !busy);
-    busy = true;
-    try {
-      return await fn();
-    } finally {
-      busy = false;
-    }
-  }
+  const steps = oneAtATime();
+  const exclusive = steps.run;
 
   function apply(result: TransferState): void {
     Object.assign(state, result);

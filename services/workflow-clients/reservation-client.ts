@@ -1,21 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { isClosedOrMissing, toDomainError } from './workflow-failures.ts';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { findReservation, type ReservationRecord } from '../inventory/reservations.ts';
-import {
-  InsufficientStockError,
-  InvalidArgumentError,
-  InvalidReservationStateError,
-  InventoryError,
-  ReservationConflictError,
-  ReservationNotFoundError,
-  VariantNotFoundError,
-  WarehouseInactiveError,
-  WarehouseNotFoundError,
-  type Shortage,
-} from '../inventory/errors.ts';
+import { InvalidReservationStateError, ReservationConflictError, ReservationNotFoundError } from '../inventory/errors.ts';
 import { requestFingerprint } from '../../activities/reservation.activities.ts';
 import { reservationWorkflow } from '../../workflows/reservation.ts';
 import {
@@ -174,30 +164,4 @@ function snapshotOf(organizationId: string, r: ReservationRecord): ReservationSn
 
 function invalidState(record: ReservationRecord, action: string): InvalidReservationStateError {
   return new InvalidReservationStateError(`reservation ${record.reservationId} is ${record.status}: cannot ${action}`, { status: record.status });
-}
-
-function isClosedOrMissing(error: unknown): boolean {
-  if (error instanceof WorkflowNotFoundError) return true;
-  const message = error instanceof Error ? error.message : '';
-  return /workflow execution already completed|workflow not found|not found/i.test(message);
-}
-
-const domainErrors: Record<string, (message: string, details: Record<string, unknown>) => InventoryError> = {
-  InsufficientStockError: (_m, d) => new InsufficientStockError((d.shortages as Shortage[]) ?? []),
-  InvalidReservationStateError: (m, d) => new InvalidReservationStateError(m, d),
-  ReservationConflictError: (m, d) => new ReservationConflictError(m, d),
-  InvalidArgumentError: (m, d) => new InvalidArgumentError(m, d),
-  VariantNotFoundError: (m, d) => new VariantNotFoundError(m, d),
-  WarehouseNotFoundError: (m, d) => new WarehouseNotFoundError(m, d),
-  WarehouseInactiveError: (m, d) => new WarehouseInactiveError(m, d),
-};
-
-/** Unwraps an update's failure into the domain error it carries; anything else is returned as is. */
-function toDomainError(error: unknown): unknown {
-  let cause: unknown = error instanceof WorkflowUpdateFailedError ? error.cause : error;
-  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
-  if (cause instanceof ApplicationFailure && cause.type && domainErrors[cause.type]) {
-    return domainErrors[cause.type](cause.message, (cause.details?.[0] as Record<string, unknown>) ?? {});
-  }
-  return error;
 }

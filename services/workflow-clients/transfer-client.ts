@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { isClosedOrMissing, toDomainError } from './workflow-failures.ts';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { findTransfer, validateNewTransfer, type NewTransfer, type TransferRecord } from '../inventory/transfers.ts';
-import { InsufficientStockError, InvalidTransferError, InvalidTransferStateError, InventoryError, TransferNotFoundError, WarehouseInactiveError, type Shortage } from '../inventory/errors.ts';
+import { InvalidTransferStateError, TransferNotFoundError } from '../inventory/errors.ts';
 import { transferWorkflow } from '../../workflows/transfer.ts';
 import {
   cancelTransferUpdate,
@@ -31,7 +31,7 @@ export function createTransferClient({ client, taskQueue, orm }: { client: Clien
     try {
       return await send(transferWorkflowId(organizationId, transferId));
     } catch (error) {
-      if (isClosed(error)) {
+      if (isClosedOrMissing(error)) {
         const closed = (await findTransfer(scopeTo(orm.em, organizationId), transferId))!;
         throw new InvalidTransferStateError(`transfer ${transferId} is ${closed.status}: cannot ${action}`, { status: closed.status });
       }
@@ -93,23 +93,4 @@ export function snapshotOf(organizationId: string, r: TransferRecord): TransferS
     transitions: r.transitions,
     createdAt: r.createdAt.toISOString(),
   };
-}
-
-function isClosed(error: unknown): boolean {
-  if (error instanceof WorkflowNotFoundError) return true;
-  return /workflow execution already completed/i.test(error instanceof Error ? error.message : '');
-}
-
-const domainErrors: Record<string, (message: string, details: Record<string, unknown>) => InventoryError> = {
-  InsufficientStockError: (_m, d) => new InsufficientStockError((d.shortages as Shortage[]) ?? []),
-  InvalidTransferStateError: (m, d) => new InvalidTransferStateError(m, d),
-  InvalidTransferError: (m, d) => new InvalidTransferError(m, d),
-  WarehouseInactiveError: (m, d) => new WarehouseInactiveError(m, d),
-};
-
-function toDomainError(error: unknown): unknown {
-  let cause: unknown = error instanceof WorkflowUpdateFailedError ? error.cause : error;
-  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
-  if (cause instanceof ApplicationFailure && cause.type && domainErrors[cause.type]) return domainErrors[cause.type](cause.message, (cause.details?.[0] as Record<string, unknown>) ?? {});
-  return error;
 }
