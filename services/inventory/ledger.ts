@@ -3,6 +3,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrganizationScope } from './organization-scope.ts';
 import { toDate } from './sql-values.ts';
+import { thresholdEvents, type ThresholdRow } from './stock-thresholds.ts';
 import {
   InsufficientStockError,
   InvalidArgumentError,
@@ -14,8 +15,9 @@ import {
 
 /**
  * The ledger is the only way stock changes. One call is one operation: every change it lists is
- * applied to its stock row, recorded as an append-only movement, and announced through the outbox,
- * all in one transaction. The operation key makes it idempotent: a second call with the same key
+ * applied to its stock row, recorded as an append-only movement, and announced through the outbox
+ * (inventory.stock.updated, plus the stock-level events of stock-thresholds.ts when a threshold is
+ * crossed), all in one transaction. The operation key makes it idempotent: a second call with the same key
  * changes nothing and returns the movements of the first.
  */
 
@@ -112,9 +114,12 @@ export async function recordOperation(scope: OrganizationScope, operation: Opera
     return await scope.em.transactional(async (em) => {
       const movements: RecordedMovement[] = [];
       for (const [i, change] of changes.entries()) {
-        const { movement, version } = await applyChange(em, scope.organizationId, operation, change, keys[i]);
+        const { movement, version, thresholds } = await applyChange(em, scope.organizationId, operation, change, keys[i]);
         movements.push(movement);
         await insertStockUpdatedEvent(em, scope.organizationId, movement, version);
+        for (const event of thresholdEvents(thresholds, movement.after.available - movement.deltas.available, movement.after.available)) {
+          await insertOutboxEvent(em, scope.organizationId, { name: event.name, aggregateType: 'stock', aggregateId: movement.stockId, data: event.data });
+        }
       }
       if (also) await also(em, movements);
       return { replayed: false, movements };
@@ -158,7 +163,7 @@ async function applyChange(
   op: Operation,
   change: StockChange,
   operationKey: string,
-): Promise<{ movement: RecordedMovement; version: number }> {
+): Promise<{ movement: RecordedMovement; version: number; thresholds: ThresholdRow }> {
   const d = change.deltas;
   const delta = {
     available: d.available ?? 0,
@@ -210,7 +215,8 @@ async function applyChange(
       op.workflow?.workflowId ?? null, op.workflow?.runId ?? null, operationKey, change.locationId ?? null,
     ],
   );
-  return { movement: toRecordedMovement(movement), version: stock.version };
+  const thresholds = { stockId: stock.id, variantId: change.variantId, warehouseId: change.warehouseId, minStock: stock.min_stock, maxStock: stock.max_stock, reorderPoint: stock.reorder_point };
+  return { movement: toRecordedMovement(movement), version: stock.version, thresholds };
 }
 
 /** Explains why the guarded update touched no row; the transaction is rolled back by the throw. */
@@ -306,6 +312,9 @@ interface StockRow {
   damaged: number;
   in_transit: number;
   incoming: number;
+  min_stock: number;
+  max_stock: number;
+  reorder_point: number;
   version: number;
 }
 

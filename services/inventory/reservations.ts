@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrganizationScope } from './organization-scope.ts';
-import { insertOutboxEvent, recordOperation, type RecordedMovement } from './ledger.ts';
+import { insertOutboxEvent, recordOperation } from './ledger.ts';
 import {
   InsufficientStockError,
   InvalidReservationStateError,
@@ -87,7 +87,7 @@ export async function holdStock(scope: OrganizationScope, request: HoldRequest, 
           workflow,
           changes: allocations.map((a) => ({ variantId: a.variant_id, warehouseId: a.warehouse_id, type: 'reserve' as const, deltas: { available: -a.quantity, reserved: a.quantity } })),
         },
-        async (em, movements) => {
+        async (em) => {
           await writeHeldRow(em, scope.organizationId, request, allocations, workflow, at);
           await insertOutboxEvent(em, scope.organizationId, {
             name: 'inventory.reservation.created',
@@ -95,7 +95,6 @@ export async function holdStock(scope: OrganizationScope, request: HoldRequest, 
             aggregateId: request.reservationId,
             data: { reservation_id: request.reservationId, order_id: request.orderId, status: 'active', allocations, expires_at: request.expiresAt.toISOString() },
           });
-          await insertDepletedEvents(em, scope.organizationId, movements.filter((m) => m.after.available === 0 && m.deltas.available < 0));
         },
       );
       return (await findReservation(scope, { reservationId: request.reservationId }))!;
@@ -229,7 +228,6 @@ export async function fulfilHold(scope: OrganizationScope, reservationId: string
           data: { movement_id: m.id, variant_id: m.variantId, warehouse_id: m.warehouseId, quantity: -m.deltas.total, order_id: current.orderId, reservation_id: reservationId, quantities_after: { total: m.after.total, available: m.after.available, reserved: m.after.reserved } },
         });
       }
-      await insertDepletedEvents(em, scope.organizationId, movements.filter((m) => m.after.available === 0));
     },
   );
   return await mustFind(scope, reservationId);
@@ -307,16 +305,6 @@ async function writeHeldRow(em: EntityManager, organizationId: string, request: 
   if (written.length === 0) throw new ReservationConflictError(`order ${request.orderId} already holds another reservation`);
 }
 
-async function insertDepletedEvents(em: EntityManager, organizationId: string, movements: RecordedMovement[]): Promise<void> {
-  for (const m of movements) {
-    await insertOutboxEvent(em, organizationId, {
-      name: 'inventory.stock.depleted',
-      aggregateType: 'stock',
-      aggregateId: m.stockId,
-      data: { stock_id: m.stockId, variant_id: m.variantId, warehouse_id: m.warehouseId, available_quantity: m.after.available, total_quantity: m.after.total },
-    });
-  }
-}
 
 type AfterTransition = (em: EntityManager, record: ReservationRecord) => Promise<void>;
 

@@ -33,9 +33,10 @@ async function produceEvents(rows: number, perRow: number): Promise<Organization
   return scope;
 }
 
+/** The organization's stock.updated events (one per change, versioned), first delivery of each. */
 function firstArrivals(received: ReceivedEvent[], organizationId: string): ReceivedEvent[] {
   const seen = new Set<string>();
-  return received.filter((e) => e.body.organization_id === organizationId && !seen.has(e.messageId) && seen.add(e.messageId));
+  return received.filter((e) => e.body.organization_id === organizationId && e.routingKey === 'inventory.stock.updated' && !seen.has(e.messageId) && seen.add(e.messageId));
 }
 
 /** Within each stock row, the versions must arrive strictly increasing and without gaps. */
@@ -129,7 +130,7 @@ describe('the outbox relay', function () {
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(relay.status().connected, false);
     assert.equal(firstArrivals(queue.received, scope.organizationId).length, 0);
-    assert.equal(await unpublishedCount(scope), 10);
+    assert.ok((await unpublishedCount(scope)) >= 10, 'every event still in the outbox');
 
     proxy.refuse(false);
     await queue.waitFor((r) => firstArrivals(r, scope.organizationId).length === 10, 30_000, 'the held events once the broker is back');
@@ -147,7 +148,7 @@ describe('the outbox relay', function () {
 
     await queue.waitFor((r) => firstArrivals(r, scope.organizationId).length === 90);
     assert.equal([first, second].filter((r) => r.status().leader).length, 1);
-    const mine = queue.received.filter((e) => e.body.organization_id === scope.organizationId);
+    const mine = queue.received.filter((e) => e.body.organization_id === scope.organizationId && e.routingKey === 'inventory.stock.updated');
     assert.equal(mine.length, 90, 'no event published twice by two relays');
     assertOrderedPerStockRow(mine);
   });

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { recordOperation } from '../../services/inventory/ledger.ts';
+import { newOrganization } from '../helpers/stack.ts';
+import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
+
+describe('stock-level events', () => {
+  it('are published once when a threshold is crossed, and again only after recovering', async () => {
+    const scope = newOrganization();
+    const warehouse = await createWarehouse(scope);
+    const variantId = randomUUID();
+    await scope.em.execute('insert into stock (organization_id, variant_id, warehouse_id, min_stock, reorder_point, max_stock) values (?, ?, ?, 10, 15, 100)', [
+      scope.organizationId,
+      variantId,
+      warehouse.id,
+    ]);
+    await receiveStock(scope, variantId, warehouse.id, 20);
+    const [{ last }] = await scope.em.execute<{ last: string }[]>('select coalesce(max(sequence), 0)::text as last from outbox_event where organization_id = ?', [scope.organizationId]);
+
+    const move = async (available: number) =>
+      recordOperation(scope, {
+        operationKey: randomUUID(),
+        actor: 'test',
+        changes: [{ variantId, warehouseId: warehouse.id, type: available < 0 ? 'reserve' : 'release', deltas: { available, reserved: -available } }],
+      });
+    for (const step of [-6, -2, -3, -1, 8, -16]) await move(step);
+
+    const events = await scope.em.execute<{ name: string; payload: Record<string, unknown> }[]>(
+      "select name, payload from outbox_event where organization_id = ? and sequence > ? and name <> 'inventory.stock.updated' order by sequence",
+      [scope.organizationId, last],
+    );
+    assert.deepEqual(
+      events.map((e) => `${e.name}@${e.payload.available_quantity ?? e.payload.current_stock}`),
+      [
+        'inventory.stock.reorder_needed@14',
+        'inventory.stock.low_level@9',
+        'inventory.stock.replenished@16',
+        'inventory.stock.low_level@0',
+        'inventory.stock.reorder_needed@0',
+        'inventory.stock.depleted@0',
+      ],
+    );
+    assert.equal(events[0].payload.suggested_order_quantity, 86);
+    assert.deepEqual([events[1].payload.alert_level, events[1].payload.shortage], ['warning', 1]);
+    assert.equal(events[3].payload.alert_level, 'critical');
+  });
+});
