@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import pg from 'pg';
 import { spawnSync } from 'node:child_process';
 import { isPortOpen, startEmbeddedPostgres } from '../../scripts/infrastructure.ts';
@@ -23,7 +24,7 @@ describe('the embedded PostgreSQL fallback of npm start', function () {
     const dir = mkdtempSync(path.join(tmpdir(), 'inventory-embedded-pg-'));
     // Like a clone's .data folder: PostgreSQL may run as another user (when the tests run as root).
     chmodSync(dir, 0o755);
-    const port = 40000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const stop = await startEmbeddedPostgres(path.join(dir, 'postgres'), port);
     try {
       const client = new pg.Client({ connectionString: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres` });
@@ -38,3 +39,15 @@ describe('the embedded PostgreSQL fallback of npm start', function () {
     assert.equal(await isPortOpen('127.0.0.1', port), false);
   });
 });
+
+/** A port nothing listens on right now (the OS picks it), so the server does not collide with the suite's others. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
