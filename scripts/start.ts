@@ -13,7 +13,7 @@ import { ensureDatabase, resolvePostgres, resolveRabbitMq, resolveTemporal, stop
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = path.join(root, '.data');
-const parts = ['worker', 'grpc-server', 'http-server', 'relay'] as const;
+const parts = ['worker', 'grpc-server', 'http-server', 'relay', 'consumer'] as const;
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
 
 const started: Started[] = [];

@@ -18,6 +18,9 @@ const schema = z.object({
   EVENTS_EXCHANGE: z.string().min(1).default('inventory.events'),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+  ORDER_EVENTS_EXCHANGE: z.string().min(1).default('order.events'),
+  CONSUMER_QUEUE_PREFIX: z.string().min(1).default('inventory'),
+  CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
 
   TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port').default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),

@@ -5,7 +5,8 @@ import { Reservation } from '../inventory/reservation.entity.ts';
 import { IdempotencyKey } from '../http/idempotency-key.entity.ts';
 import { Transfer } from '../inventory/transfer.entity.ts';
 import { Location } from '../inventory/location.entity.ts';
+import { InboxEvent } from '../messaging/inbox-event.entity.ts';
 import { OutboxEvent } from '../messaging/outbox-event.entity.ts';
 
 /** Every entity the ORM maps; the migrations in ./migrations create their tables. */
-export const entities = [Warehouse, Location, Stock, StockMovement, Reservation, Transfer, OutboxEvent, IdempotencyKey];
+export const entities = [Warehouse, Location, Stock, StockMovement, Reservation, Transfer, OutboxEvent, InboxEvent, IdempotencyKey];

@@ -3,6 +3,7 @@ import { Migration20261124032134_reservation } from './Migration20261124032134_r
 import { Migration20261124040458_idempotency_key } from './Migration20261124040458_idempotency_key.ts';
 import { Migration20261124040616_transfer } from './Migration20261124040616_transfer.ts';
 import { Migration20261124041245_location } from './Migration20261124041245_location.ts';
+import { Migration20261124043045_inbox_event } from './Migration20261124043045_inbox_event.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Migration20261124040458_idempotency_key,
   Migration20261124040616_transfer,
   Migration20261124041245_location,
+  Migration20261124043045_inbox_event,
 ];

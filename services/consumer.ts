@@ -1,0 +1,46 @@
+/**
+ * Entry point of the event consumer: applies the order service's events (ORDER_EVENTS_EXCHANGE)
+ * through the reservation workflows and the ledger. Run alone with `node services/consumer.ts`;
+ * `npm start` runs it with the rest. Several may run: RabbitMQ spreads the messages.
+ */
+import { loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { openOrm } from './db/orm.ts';
+import { createTemporalClient } from './temporal.ts';
+import { createReservationClient } from './workflow-clients/reservation-client.ts';
+import { createOrderEventHandler } from './messaging/order-events.ts';
+import { createEventConsumer } from './messaging/event-consumer.ts';
+
+const config = loadConfig();
+const logger = createLogger(config, 'consumer');
+const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX);
+const temporal = createTemporalClient(config);
+const reservations = createReservationClient({ client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, orm });
+const consumer = createEventConsumer({
+  orm,
+  amqpUrl: config.AMQP_URL,
+  logger,
+  maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
+  topology: {
+    orderExchange: config.ORDER_EVENTS_EXCHANGE,
+    orderQueue: `${config.CONSUMER_QUEUE_PREFIX}.order-events`,
+    deadLetterQueue: `${config.CONSUMER_QUEUE_PREFIX}.dead-letter`,
+  },
+  handle: createOrderEventHandler({ orm, reservations, logger }),
+});
+await consumer.start();
+logger.info(`consuming ${config.ORDER_EVENTS_EXCHANGE} into ${config.CONSUMER_QUEUE_PREFIX}.order-events`);
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info(`${signal}: stopping the consumer (unacknowledged events will be redelivered)`);
+  await consumer.stop();
+  await temporal.connection.close().catch(() => undefined);
+  await orm.close();
+  logger.info('consumer stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from '../db/orm.ts';
+import type { Logger } from '../logger.ts';
+import { scopeTo } from '../inventory/organization-scope.ts';
+import { recordOperation } from '../inventory/ledger.ts';
+import { InvalidReservationStateError, ReservationNotFoundError } from '../inventory/errors.ts';
+import type { ReservationClient } from '../workflow-clients/reservation-client.ts';
+
+/**
+ * The order service's events and what each does here. Reservation events go through the reservation
+ * workflow's updates (never around it), so the workflow stays the one owner of a reservation's life.
+ * An event for an order without a reservation, or that its state no longer allows, is recorded and
+ * acknowledged with a warning instead of being retried forever.
+ */
+const id = z.string().min(1).max(200);
+const envelope = <T extends z.ZodType>(event: string, data: T) =>
+  z.object({ event: z.literal(event), event_id: id, organization_id: z.guid(), timestamp: z.string().optional(), data });
+
+const orderRef = z.object({ order_id: id }).loose();
+export const orderEventSchemas = {
+  'order.confirmed': envelope('order.confirmed', orderRef),
+  'order.cancelled': envelope('order.cancelled', orderRef.extend({ reason: z.string().max(500).optional() })),
+  'order.shipped': envelope('order.shipped', orderRef),
+  'order.returned': envelope(
+    'order.returned',
+    orderRef.extend({
+      items: z.array(z.object({ variant_id: z.guid(), warehouse_id: z.guid(), quantity: z.number().int().min(1), damaged: z.boolean().default(false) })).min(1),
+    }),
+  ),
+};
+
+export type OrderEventName = keyof typeof orderEventSchemas;
+export type Outcome = 'confirmed' | 'released' | 'fulfilled' | 'returned' | 'no_reservation' | 'not_applicable';
+
+export interface OrderEventHandlerDeps {
+  orm: Orm;
+  reservations: ReservationClient;
+  logger: Logger;
+}
+
+/** Applies one validated order event; `recordInbox` writes the inbox row (in the effect's transaction when there is one). */
+export function createOrderEventHandler({ orm, reservations, logger }: OrderEventHandlerDeps) {
+  async function throughWorkflow(event: { event: string; organization_id: string; data: { order_id: string } }, act: () => Promise<unknown>, done: Outcome): Promise<Outcome> {
+    try {
+      await act();
+      return done;
+    } catch (error) {
+      if (error instanceof ReservationNotFoundError || error instanceof InvalidReservationStateError) {
+        logger.warn(`${event.event} for order ${event.data.order_id}: ${error.message}; recorded and acknowledged`, { organizationId: event.organization_id });
+        return error instanceof ReservationNotFoundError ? 'no_reservation' : 'not_applicable';
+      }
+      throw error;
+    }
+  }
+
+  return async function handle(name: OrderEventName, raw: unknown, recordInbox: (em: EntityManager, outcome: Outcome) => Promise<void>): Promise<Outcome> {
+    let outcome: Outcome;
+    switch (name) {
+      case 'order.confirmed': {
+        const e = orderEventSchemas[name].parse(raw);
+        outcome = await throughWorkflow(e, () => reservations.confirm({ organizationId: e.organization_id, orderId: e.data.order_id }), 'confirmed');
+        break;
+      }
+      case 'order.cancelled': {
+        const e = orderEventSchemas[name].parse(raw);
+        outcome = await throughWorkflow(e, () => reservations.release({ organizationId: e.organization_id, orderId: e.data.order_id }, e.data.reason ?? 'order cancelled'), 'released');
+        break;
+      }
+      case 'order.shipped': {
+        const e = orderEventSchemas[name].parse(raw);
+        outcome = await throughWorkflow(e, () => reservations.fulfil({ organizationId: e.organization_id, orderId: e.data.order_id }), 'fulfilled');
+        break;
+      }
+      case 'order.returned': {
+        // Returned units come back through the ledger, in the same transaction as the inbox row.
+        const e = orderEventSchemas[name].parse(raw);
+        await recordOperation(
+          scopeTo(orm.em, e.organization_id),
+          {
+            operationKey: `order-return/${e.event_id}`,
+            actor: 'order-service',
+            reference: { type: 'order', id: e.data.order_id },
+            changes: e.data.items.map((i) => ({
+              variantId: i.variant_id,
+              warehouseId: i.warehouse_id,
+              type: 'return' as const,
+              deltas: i.damaged ? { damaged: i.quantity } : { available: i.quantity },
+              reason: i.damaged ? 'returned damaged' : 'returned',
+              createIfMissing: true,
+            })),
+          },
+          (em) => recordInbox(em, 'returned'),
+        );
+        return 'returned';
+      }
+    }
+    await orm.em.fork().transactional((em) => recordInbox(em, outcome));
+    return outcome;
+  };
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import amqp, { type ChannelModel } from 'amqplib';
+import type { ReserveStockResponse__Output } from '../../services/grpc/generated/inventory/v1/ReserveStockResponse.ts';
+import { createEventConsumer } from '../../services/messaging/event-consumer.ts';
+import { createOrderEventHandler } from '../../services/messaging/order-events.ts';
+import { startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
+import { reservationClientFor, startWorker, type RunningWorker } from '../helpers/temporal.ts';
+import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
+import { testStack } from '../helpers/stack.ts';
+
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('order events from the order service', function () {
+  this.timeout(60_000);
+  const run = randomUUID().slice(0, 8);
+  const topology = { orderExchange: `order.events.test.${run}`, orderQueue: `inventory.test.${run}.order-events`, deadLetterQueue: `inventory.test.${run}.dead-letter` };
+  let worker: RunningWorker;
+  let api: GrpcHarness;
+  let consumer: ReturnType<typeof createEventConsumer>;
+  let broker: ChannelModel;
+
+  before(async () => {
+    const stack = testStack();
+    worker = await startWorker();
+    api = await startGrpc({ taskQueue: worker.taskQueue });
+    consumer = createEventConsumer({
+      orm: stack.orm,
+      amqpUrl: stack.amqpUrl,
+      logger: stack.logger,
+      maxAttempts: 2,
+      topology,
+      handle: createOrderEventHandler({ orm: stack.orm, reservations: reservationClientFor(worker.taskQueue), logger: stack.logger }),
+    });
+    await consumer.start();
+    broker = await amqp.connect(stack.amqpUrl);
+  });
+  after(async () => {
+    await consumer.stop();
+    const channel = await broker.createChannel();
+    await channel.deleteQueue(topology.orderQueue);
+    await channel.deleteQueue(topology.deadLetterQueue);
+    await channel.deleteExchange(topology.orderExchange);
+    await broker.close();
+    await api.close();
+    await worker.stop();
+  });
+
+  async function publish(event: string, organizationId: string, data: object, eventId: string = randomUUID()): Promise<string> {
+    const channel = await broker.createConfirmChannel();
+    await channel.assertExchange(topology.orderExchange, 'topic', { durable: true });
+    channel.publish(topology.orderExchange, event, Buffer.from(JSON.stringify({ event, event_id: eventId, organization_id: organizationId, version: '1.0', data })), { persistent: true, messageId: eventId });
+    await channel.waitForConfirms();
+    await channel.close();
+    return eventId;
+  }
+
+  async function publishRaw(routingKey: string, body: string): Promise<void> {
+    const channel = await broker.createConfirmChannel();
+    channel.publish(topology.orderExchange, routingKey, Buffer.from(body));
+    await channel.waitForConfirms();
+    await channel.close();
+  }
+
+  const inboxOutcome = async (eventId: string) => {
+    const [row] = await testStack().orm.em.fork().execute<{ outcome: string }[]>('select outcome from inbox_event where event_id = ?', [eventId]);
+    return row?.outcome;
+  };
+  const reservationStatus = async (organizationId: string, orderId: string) => {
+    const [row] = await testStack().orm.em.fork().execute<{ status: string }[]>('select status from reservation where organization_id = ? and order_id = ?', [organizationId, orderId]);
+    return row?.status;
+  };
+
+  it('order.confirmed, then order.shipped, drive the reservation workflow: confirmed, then fulfilled', async () => {
+    const s = await stockedOrganization(10);
+    const orderId = `order-${randomUUID()}`;
+    await api.call<ReserveStockResponse__Output>('ReserveStock', { organization_id: s.organizationId, order_id: orderId, items: [{ variant_id: s.variantId, quantity: 3 }] });
+
+    const confirmed = await publish('order.confirmed', s.organizationId, { order_id: orderId });
+    await waitFor(() => inboxOutcome(confirmed), (o) => o === 'confirmed', 'the confirmation');
+    assert.equal(await reservationStatus(s.organizationId, orderId), 'confirmed');
+
+    const shipped = await publish('order.shipped', s.organizationId, { order_id: orderId });
+    await waitFor(() => inboxOutcome(shipped), (o) => o === 'fulfilled', 'the fulfilment');
+    assert.equal(await reservationStatus(s.organizationId, orderId), 'fulfilled');
+    assert.deepEqual(await stockRow(s.scope, s.variantId, s.warehouseId), { total: 7, available: 7, reserved: 0, damaged: 0, in_transit: 0, incoming: 0, version: 4 });
+  });
+
+  it('order.cancelled releases the hold; a duplicate delivery changes nothing', async () => {
+    const s = await stockedOrganization(10);
+    const orderId = `order-${randomUUID()}`;
+    await api.call('ReserveStock', { organization_id: s.organizationId, order_id: orderId, items: [{ variant_id: s.variantId, quantity: 4 }] });
+
+    const eventId = await publish('order.cancelled', s.organizationId, { order_id: orderId, reason: 'customer cancelled' });
+    await publish('order.cancelled', s.organizationId, { order_id: orderId, reason: 'customer cancelled' }, eventId);
+    await waitFor(() => inboxOutcome(eventId), (o) => o === 'released', 'the release');
+    await new Promise((r) => setTimeout(r, 500));
+
+    assert.equal(await reservationStatus(s.organizationId, orderId), 'released');
+    assert.equal((await stockRow(s.scope, s.variantId, s.warehouseId)).available, 10);
+    const [{ n }] = await s.scope.em.execute<{ n: number }[]>("select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'", [s.organizationId]);
+    assert.equal(n, 1);
+  });
+
+  it('order.returned puts the units back (damaged ones as damaged) exactly once, referencing the order', async () => {
+    const s = await stockedOrganization(10);
+    const eventId = randomUUID();
+    const data = { order_id: 'order-r1', items: [{ variant_id: s.variantId, warehouse_id: s.warehouseId, quantity: 2 }, { variant_id: s.variantId, warehouse_id: s.warehouseId, quantity: 1, damaged: true }] };
+    await publish('order.returned', s.organizationId, data, eventId);
+    await publish('order.returned', s.organizationId, data, eventId);
+    await waitFor(() => inboxOutcome(eventId), (o) => o === 'returned', 'the return');
+    await new Promise((r) => setTimeout(r, 500));
+
+    const row = await stockRow(s.scope, s.variantId, s.warehouseId);
+    assert.deepEqual({ available: row.available, damaged: row.damaged, total: row.total }, { available: 12, damaged: 1, total: 13 });
+    const returns = await s.scope.em.execute<{ reference_id: string }[]>("select reference_id from stock_movement where organization_id = ? and type = 'return'", [s.organizationId]);
+    assert.deepEqual(returns.map((r) => r.reference_id), ['order-r1', 'order-r1']);
+  });
+
+  it('an event for an order with no reservation is recorded and acknowledged, not retried', async () => {
+    const s = await stockedOrganization(1);
+    const eventId = await publish('order.confirmed', s.organizationId, { order_id: 'never-reserved' });
+    await waitFor(() => inboxOutcome(eventId), (o) => o === 'no_reservation', 'the recorded no-op');
+  });
+
+  it('sends a malformed message to the dead-letter queue at once, and the queue keeps flowing', async () => {
+    const s = await stockedOrganization(10);
+    await publishRaw('order.confirmed', '{not json');
+    await publish('order.shipped', s.organizationId, { no_order_id: true });
+    const orderId = `order-${randomUUID()}`;
+    await api.call('ReserveStock', { organization_id: s.organizationId, order_id: orderId, items: [{ variant_id: s.variantId, quantity: 1 }] });
+    const after = await publish('order.confirmed', s.organizationId, { order_id: orderId });
+    await waitFor(() => inboxOutcome(after), (o) => o === 'confirmed', 'the event behind the poison ones');
+
+    const channel = await broker.createChannel();
+    const dead: { error: string }[] = [];
+    for (let i = 0; i < 10 && dead.length < 2; i++) {
+      const message = await channel.get(topology.deadLetterQueue, { noAck: true });
+      if (message) dead.push({ error: String(message.properties.headers?.['x-inventory-error']) });
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+    await channel.close();
+    assert.equal(dead.length, 2);
+    assert.match(dead[0].error, /not valid JSON/);
+    assert.match(dead[1].error, /schema mismatch: data.order_id/);
+  });
+});
