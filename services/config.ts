@@ -19,6 +19,8 @@ const schema = z.object({
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   ORDER_EVENTS_EXCHANGE: z.string().min(1).default('order.events'),
+  CATALOG_EVENTS_EXCHANGE: z.string().min(1).default('catalog.events'),
+  PURCHASING_EVENTS_EXCHANGE: z.string().min(1).default('purchasing.events'),
   CONSUMER_QUEUE_PREFIX: z.string().min(1).default('inventory'),
   CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
 

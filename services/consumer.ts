@@ -1,5 +1,5 @@
 /**
- * Entry point of the event consumer: applies the order service's events (ORDER_EVENTS_EXCHANGE)
+ * Entry point of the event consumer: applies the order, catalog and purchasing services' events
  * through the reservation workflows and the ledger. Run alone with `node services/consumer.ts`;
  * `npm start` runs it with the rest. Several may run: RabbitMQ spreads the messages.
  */
@@ -8,7 +8,10 @@ import { createLogger } from './logger.ts';
 import { openOrm } from './db/orm.ts';
 import { createTemporalClient } from './temporal.ts';
 import { createReservationClient } from './workflow-clients/reservation-client.ts';
-import { createOrderEventHandler } from './messaging/order-events.ts';
+import { createOrderEventHandlers } from './messaging/order-events.ts';
+import { createCatalogEventHandlers } from './messaging/catalog-events.ts';
+import { createPurchasingEventHandlers } from './messaging/purchasing-events.ts';
+import { consumerTopologyFrom } from './messaging/consumer-topology.ts';
 import { createEventConsumer } from './messaging/event-consumer.ts';
 
 const config = loadConfig();
@@ -21,15 +24,11 @@ const consumer = createEventConsumer({
   amqpUrl: config.AMQP_URL,
   logger,
   maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
-  topology: {
-    orderExchange: config.ORDER_EVENTS_EXCHANGE,
-    orderQueue: `${config.CONSUMER_QUEUE_PREFIX}.order-events`,
-    deadLetterQueue: `${config.CONSUMER_QUEUE_PREFIX}.dead-letter`,
-  },
-  handle: createOrderEventHandler({ orm, reservations, logger }),
+  topology: consumerTopologyFrom(config),
+  handlers: { ...createOrderEventHandlers({ orm, reservations, logger }), ...createCatalogEventHandlers({ orm }), ...createPurchasingEventHandlers({ orm }) },
 });
 await consumer.start();
-logger.info(`consuming ${config.ORDER_EVENTS_EXCHANGE} into ${config.CONSUMER_QUEUE_PREFIX}.order-events`);
+logger.info(`consuming ${config.ORDER_EVENTS_EXCHANGE}, ${config.CATALOG_EVENTS_EXCHANGE} and ${config.PURCHASING_EVENTS_EXCHANGE} into ${config.CONSUMER_QUEUE_PREFIX}.* queues`);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

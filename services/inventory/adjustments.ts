@@ -26,6 +26,8 @@ export interface AdjustmentRequest {
   note?: string;
   /** The bin counted or changed, when the operator names one. */
   locationId?: string;
+  /** For a receipt: the purchase order it fulfils, whose units were incoming. */
+  purchaseOrderId?: string;
   actor: string;
 }
 
@@ -62,7 +64,7 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
           warehouseId: request.warehouseId,
           type: movementType[request.reasonCode],
           deltas,
-          reason: request.note ? `${request.reasonCode}: ${request.note}` : request.reasonCode,
+          reason: [request.reasonCode, request.purchaseOrderId ? `purchase order ${request.purchaseOrderId}` : undefined, request.note].filter(Boolean).join(': '),
           locationId: request.locationId,
           createIfMissing: request.reasonCode === 'receipt',
         },
@@ -84,7 +86,11 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
     if (q === undefined || q === 0 || (r.reasonCode !== 'correction' && q < 0)) {
       throw new InvalidArgumentError(r.reasonCode === 'correction' ? 'a correction needs a non-zero quantity' : `${r.reasonCode} needs a positive quantity`, { field: 'quantity' });
     }
+    if (r.purchaseOrderId && r.reasonCode !== 'receipt') throw new InvalidArgumentError('purchase_order_id goes with a receipt', { field: 'purchase_order_id' });
     switch (r.reasonCode) {
+      case 'receipt':
+        // Units of a purchase order were announced as incoming: they arrive on hand.
+        return r.purchaseOrderId ? { available: q, incoming: -q } : { available: q };
       case 'damage':
         return { available: -q, damaged: q };
       case 'loss':

@@ -3,11 +3,10 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import { declareConsumerTopology, orderEventNames, type ConsumerTopology } from './topology.ts';
-import type { OrderEventName, Outcome } from './order-events.ts';
+import { declareConsumerTopology, type ConsumerTopology } from './topology.ts';
 
 /**
- * Consumes the order service's events: manual acks, prefetch, a recovering connection. A message is
+ * Consumes other services' events (order, catalog, purchasing): manual acks, prefetch, a recovering connection. A message is
  * acknowledged only after its effect and its inbox row are committed; a redelivered one finds its inbox
  * row and is acknowledged unapplied. A malformed message (bad JSON, unknown event, schema mismatch)
  * goes to the dead-letter queue at once; one that keeps failing is retried with backoff up to
@@ -20,8 +19,12 @@ export interface EventConsumerDeps {
   logger: Logger;
   maxAttempts: number;
   prefetch?: number;
-  handle: (name: OrderEventName, raw: unknown, recordInbox: (em: EntityManager, outcome: Outcome) => Promise<void>) => Promise<Outcome>;
+  /** The event names it applies, and how: `recordInbox` writes the inbox row in the effect's transaction. */
+  handlers: Record<string, EventHandler>;
 }
+
+export type RecordInbox = (em: EntityManager, outcome: string) => Promise<void>;
+export type EventHandler = (raw: unknown, recordInbox: RecordInbox) => Promise<string>;
 
 const attemptHeader = 'x-inventory-attempt';
 
@@ -42,17 +45,19 @@ export function createEventConsumer(deps: EventConsumerDeps) {
           const channel = await model.createChannel();
           await declareConsumerTopology(channel, topology);
           await channel.prefetch(deps.prefetch ?? 20);
-          await channel.consume(topology.orderQueue, (message: ConsumeMessage | null) => {
-            if (!message) return;
-            const work = process(channel, message).finally(() => inFlight.delete(work));
-            inFlight.add(work);
-          });
+          for (const source of topology.sources) {
+            await channel.consume(source.queue, (message: ConsumeMessage | null) => {
+              if (!message) return;
+              const work = process(channel, source.queue, message).finally(() => inFlight.delete(work));
+              inFlight.add(work);
+            });
+          }
         },
       },
     });
   }
 
-  async function process(channel: Channel, message: ConsumeMessage): Promise<void> {
+  async function process(channel: Channel, queue: string, message: ConsumeMessage): Promise<void> {
     const attempt = Number(message.properties.headers?.[attemptHeader] ?? 1);
     let raw: unknown;
     try {
@@ -60,9 +65,10 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     } catch {
       return deadLetter(channel, message, 'the body is not valid JSON', attempt);
     }
-    const name = (raw as { event?: string })?.event as OrderEventName;
+    const name = String((raw as { event?: unknown })?.event);
     const eventId = (raw as { event_id?: unknown })?.event_id;
-    if (!orderEventNames.includes(name) || typeof eventId !== 'string') return deadLetter(channel, message, `not a known order event with an event_id (${String(name)})`, attempt);
+    const handler = Object.hasOwn(deps.handlers, name) ? deps.handlers[name] : undefined;
+    if (!handler || typeof eventId !== 'string') return deadLetter(channel, message, `not an event this service consumes, with an event_id (${name})`, attempt);
 
     const em = deps.orm.em.fork();
     const seen = await em.execute('select 1 from inbox_event where event_id = ?', [eventId]).catch(() => null);
@@ -71,14 +77,14 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       return;
     }
     try {
-      const recordInbox = (tx: EntityManager, outcome: Outcome) =>
+      const recordInbox: RecordInbox = (tx, outcome) =>
         tx.execute('insert into inbox_event (event_id, name, organization_id, outcome) values (?, ?, ?, ?) on conflict do nothing', [
           eventId,
           name,
           (raw as { organization_id?: string }).organization_id ?? null,
           outcome,
         ]).then(() => undefined);
-      const outcome = await deps.handle(name, raw, recordInbox);
+      const outcome = await handler(raw, recordInbox);
       logger.info(`${name} ${eventId}: ${outcome}`);
       channel.ack(message);
     } catch (error) {
@@ -89,7 +95,7 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       const delay = Math.min(200 * 2 ** (attempt - 1), 10_000);
       logger.warn(`${name} ${eventId} failed (attempt ${attempt} of ${deps.maxAttempts}), retrying in ${delay} ms: ${reason}`);
       await new Promise((r) => setTimeout(r, delay));
-      channel.sendToQueue(topology.orderQueue, message.content, { ...message.properties, headers: { ...message.properties.headers, [attemptHeader]: attempt + 1 } });
+      channel.sendToQueue(queue, message.content, { ...message.properties, headers: { ...message.properties.headers, [attemptHeader]: attempt + 1 } });
       channel.ack(message);
     }
   }

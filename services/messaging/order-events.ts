@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { recordOperation } from '../inventory/ledger.ts';
 import { InvalidReservationStateError, ReservationNotFoundError } from '../inventory/errors.ts';
 import type { ReservationClient } from '../workflow-clients/reservation-client.ts';
+import type { EventHandler, RecordInbox } from './event-consumer.ts';
 
 /**
  * The order service's events and what each does here. Reservation events go through the reservation
@@ -39,8 +39,8 @@ export interface OrderEventHandlerDeps {
   logger: Logger;
 }
 
-/** Applies one validated order event; `recordInbox` writes the inbox row (in the effect's transaction when there is one). */
-export function createOrderEventHandler({ orm, reservations, logger }: OrderEventHandlerDeps) {
+/** Handlers for the order service's events, by event name. */
+export function createOrderEventHandlers({ orm, reservations, logger }: OrderEventHandlerDeps): Record<OrderEventName, EventHandler> {
   async function throughWorkflow(event: { event: string; organization_id: string; data: { order_id: string } }, act: () => Promise<unknown>, done: Outcome): Promise<Outcome> {
     try {
       await act();
@@ -54,27 +54,26 @@ export function createOrderEventHandler({ orm, reservations, logger }: OrderEven
     }
   }
 
-  return async function handle(name: OrderEventName, raw: unknown, recordInbox: (em: EntityManager, outcome: Outcome) => Promise<void>): Promise<Outcome> {
-    let outcome: Outcome;
-    switch (name) {
-      case 'order.confirmed': {
-        const e = orderEventSchemas[name].parse(raw);
-        outcome = await throughWorkflow(e, () => reservations.confirm({ organizationId: e.organization_id, orderId: e.data.order_id }), 'confirmed');
-        break;
-      }
-      case 'order.cancelled': {
-        const e = orderEventSchemas[name].parse(raw);
-        outcome = await throughWorkflow(e, () => reservations.release({ organizationId: e.organization_id, orderId: e.data.order_id }, e.data.reason ?? 'order cancelled'), 'released');
-        break;
-      }
-      case 'order.shipped': {
-        const e = orderEventSchemas[name].parse(raw);
-        outcome = await throughWorkflow(e, () => reservations.fulfil({ organizationId: e.organization_id, orderId: e.data.order_id }), 'fulfilled');
-        break;
-      }
-      case 'order.returned': {
+  const recorded = async (recordInbox: RecordInbox, outcome: Outcome) => {
+    await orm.em.fork().transactional((em) => recordInbox(em, outcome));
+    return outcome;
+  };
+  return {
+    'order.confirmed': async (raw, recordInbox) => {
+      const e = orderEventSchemas['order.confirmed'].parse(raw);
+      return recorded(recordInbox, await throughWorkflow(e, () => reservations.confirm({ organizationId: e.organization_id, orderId: e.data.order_id }), 'confirmed'));
+    },
+    'order.cancelled': async (raw, recordInbox) => {
+      const e = orderEventSchemas['order.cancelled'].parse(raw);
+      return recorded(recordInbox, await throughWorkflow(e, () => reservations.release({ organizationId: e.organization_id, orderId: e.data.order_id }, e.data.reason ?? 'order cancelled'), 'released'));
+    },
+    'order.shipped': async (raw, recordInbox) => {
+      const e = orderEventSchemas['order.shipped'].parse(raw);
+      return recorded(recordInbox, await throughWorkflow(e, () => reservations.fulfil({ organizationId: e.organization_id, orderId: e.data.order_id }), 'fulfilled'));
+    },
+    'order.returned': async (raw, recordInbox) => {
         // Returned units come back through the ledger, in the same transaction as the inbox row.
-        const e = orderEventSchemas[name].parse(raw);
+        const e = orderEventSchemas['order.returned'].parse(raw);
         await recordOperation(
           scopeTo(orm.em, e.organization_id),
           {
@@ -93,9 +92,6 @@ export function createOrderEventHandler({ orm, reservations, logger }: OrderEven
           (em) => recordInbox(em, 'returned'),
         );
         return 'returned';
-      }
-    }
-    await orm.em.fork().transactional((em) => recordInbox(em, outcome));
-    return outcome;
+    },
   };
 }

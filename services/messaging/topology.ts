@@ -13,19 +13,28 @@ export async function declareTopology(channel: Channel, topology: Topology): Pro
   await channel.assertExchange(topology.eventsExchange, 'topic', { durable: true });
 }
 
-/** What the order-event consumer reads from: the order service's exchange, bound into our quorum queue. */
+/** One source of events the consumer reads: another service's exchange, bound into our quorum queue. */
+export interface ConsumedSource {
+  exchange: string;
+  queue: string;
+  events: readonly string[];
+}
+
 export interface ConsumerTopology {
-  orderExchange: string;
-  orderQueue: string;
+  sources: ConsumedSource[];
   deadLetterQueue: string;
 }
 
 export const orderEventNames = ['order.confirmed', 'order.cancelled', 'order.shipped', 'order.returned'] as const;
+export const catalogEventNames = ['catalog.variant.created'] as const;
+export const purchasingEventNames = ['purchase_order.created'] as const;
 
 export async function declareConsumerTopology(channel: Channel, topology: ConsumerTopology): Promise<void> {
-  await channel.assertExchange(topology.orderExchange, 'topic', { durable: true });
   // Quorum queues: replicated, and they keep a poison message's delivery count.
-  await channel.assertQueue(topology.orderQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await channel.assertQueue(topology.deadLetterQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-  for (const name of orderEventNames) await channel.bindQueue(topology.orderQueue, topology.orderExchange, name);
+  for (const source of topology.sources) {
+    await channel.assertExchange(source.exchange, 'topic', { durable: true });
+    await channel.assertQueue(source.queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    for (const name of source.events) await channel.bindQueue(source.queue, source.exchange, name);
+  }
 }

@@ -18,6 +18,7 @@ const createBody = z.strictObject({
   expected_quantity: z.number().int().min(0).max(10_000_000).optional(),
   note: z.string().max(1000).optional(),
   location_id: id.optional(),
+  purchase_order_id: z.string().min(1).max(200).optional(),
 });
 const listQuery = z.strictObject({ variant_id: id.optional(), warehouse_id: id.optional(), limit, cursor });
 const idParams = z.strictObject({ adjustment_id: id });
@@ -36,6 +37,7 @@ export function adjustmentRoutes(): Router {
       expectedQuantity: body.expected_quantity,
       note: body.note,
       locationId: body.location_id,
+      purchaseOrderId: body.purchase_order_id,
       actor: operator(req.get('x-actor')),
     });
     res.status(201).location(`${req.baseUrl}/${movement.reference?.id}`).json(adjustmentJson(movement));
@@ -61,8 +63,9 @@ function operator(header: string | undefined): string {
 }
 
 function adjustmentJson(m: RecordedMovement) {
-  const [reasonCode, ...note] = (m.reason ?? '').split(': ');
-  return { adjustment_id: m.reference?.id, reason_code: reasonCode, note: note.join(': ') || null, movement: movementJson(m) };
+  const [reasonCode, ...rest] = (m.reason ?? '').split(': ');
+  const purchaseOrder = rest[0]?.startsWith('purchase order ') ? rest.shift()!.slice('purchase order '.length) : null;
+  return { adjustment_id: m.reference?.id, reason_code: reasonCode, purchase_order_id: purchaseOrder, note: rest.join(': ') || null, movement: movementJson(m) };
 }
 
 export const adjustmentOperations: Operation[] = [

@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import amqp, { type ChannelModel } from 'amqplib';
 import type { ReserveStockResponse__Output } from '../../services/grpc/generated/inventory/v1/ReserveStockResponse.ts';
 import { createEventConsumer } from '../../services/messaging/event-consumer.ts';
-import { createOrderEventHandler } from '../../services/messaging/order-events.ts';
+import { createOrderEventHandlers } from '../../services/messaging/order-events.ts';
+import { createCatalogEventHandlers } from '../../services/messaging/catalog-events.ts';
+import { createPurchasingEventHandlers } from '../../services/messaging/purchasing-events.ts';
+import { catalogEventNames, orderEventNames, purchasingEventNames } from '../../services/messaging/topology.ts';
 import { startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { reservationClientFor, startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
@@ -19,10 +22,18 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, w
   }
 }
 
-describe('order events from the order service', function () {
+describe('events consumed from the order, catalog and purchasing services', function () {
   this.timeout(60_000);
   const run = randomUUID().slice(0, 8);
-  const topology = { orderExchange: `order.events.test.${run}`, orderQueue: `inventory.test.${run}.order-events`, deadLetterQueue: `inventory.test.${run}.dead-letter` };
+  const exchanges = { order: `order.events.test.${run}`, catalog: `catalog.events.test.${run}`, purchasing: `purchasing.events.test.${run}` };
+  const topology = {
+    sources: [
+      { exchange: exchanges.order, queue: `inventory.test.${run}.order-events`, events: orderEventNames },
+      { exchange: exchanges.catalog, queue: `inventory.test.${run}.catalog-events`, events: catalogEventNames },
+      { exchange: exchanges.purchasing, queue: `inventory.test.${run}.purchasing-events`, events: purchasingEventNames },
+    ],
+    deadLetterQueue: `inventory.test.${run}.dead-letter`,
+  };
   let worker: RunningWorker;
   let api: GrpcHarness;
   let consumer: ReturnType<typeof createEventConsumer>;
@@ -38,7 +49,11 @@ describe('order events from the order service', function () {
       logger: stack.logger,
       maxAttempts: 2,
       topology,
-      handle: createOrderEventHandler({ orm: stack.orm, reservations: reservationClientFor(worker.taskQueue), logger: stack.logger }),
+      handlers: {
+        ...createOrderEventHandlers({ orm: stack.orm, reservations: reservationClientFor(worker.taskQueue), logger: stack.logger }),
+        ...createCatalogEventHandlers({ orm: stack.orm }),
+        ...createPurchasingEventHandlers({ orm: stack.orm }),
+      },
     });
     await consumer.start();
     broker = await amqp.connect(stack.amqpUrl);
@@ -46,9 +61,11 @@ describe('order events from the order service', function () {
   after(async () => {
     await consumer.stop();
     const channel = await broker.createChannel();
-    await channel.deleteQueue(topology.orderQueue);
+    for (const source of topology.sources) {
+      await channel.deleteQueue(source.queue);
+      await channel.deleteExchange(source.exchange);
+    }
     await channel.deleteQueue(topology.deadLetterQueue);
-    await channel.deleteExchange(topology.orderExchange);
     await broker.close();
     await api.close();
     await worker.stop();
@@ -56,8 +73,8 @@ describe('order events from the order service', function () {
 
   async function publish(event: string, organizationId: string, data: object, eventId: string = randomUUID()): Promise<string> {
     const channel = await broker.createConfirmChannel();
-    await channel.assertExchange(topology.orderExchange, 'topic', { durable: true });
-    channel.publish(topology.orderExchange, event, Buffer.from(JSON.stringify({ event, event_id: eventId, organization_id: organizationId, version: '1.0', data })), { persistent: true, messageId: eventId });
+    const exchange = event.startsWith('catalog.') ? exchanges.catalog : event.startsWith('purchase_order.') ? exchanges.purchasing : exchanges.order;
+    channel.publish(exchange, event, Buffer.from(JSON.stringify({ event, event_id: eventId, organization_id: organizationId, version: '1.0', data })), { persistent: true, messageId: eventId });
     await channel.waitForConfirms();
     await channel.close();
     return eventId;
@@ -65,7 +82,7 @@ describe('order events from the order service', function () {
 
   async function publishRaw(routingKey: string, body: string): Promise<void> {
     const channel = await broker.createConfirmChannel();
-    channel.publish(topology.orderExchange, routingKey, Buffer.from(body));
+    channel.publish(exchanges.order, routingKey, Buffer.from(body));
     await channel.waitForConfirms();
     await channel.close();
   }
@@ -151,5 +168,45 @@ describe('order events from the order service', function () {
     assert.equal(dead.length, 2);
     assert.match(dead[0].error, /not valid JSON/);
     assert.match(dead[1].error, /schema mismatch: data.order_id/);
+  });
+
+  it('catalog.variant.created gives the variant a stock row in every active warehouse and announces it; untracked variants are skipped', async () => {
+    const s = await stockedOrganization(1);
+    const { createWarehouse } = await import('../helpers/fixtures.ts');
+    await createWarehouse(s.scope);
+    await createWarehouse(s.scope, { active: false });
+    const variantId = randomUUID();
+    const eventId = await publish('catalog.variant.created', s.organizationId, { variant_id: variantId, sku: 'NEW-1', track_inventory: true, default_min_stock: 20, default_max_stock: 200 });
+    await waitFor(() => inboxOutcome(eventId), (o) => o === 'initialized', 'the initialization');
+
+    const rows = await s.scope.em.execute<{ min_stock: number; max_stock: number; total: number }[]>('select min_stock, max_stock, total from stock where organization_id = ? and variant_id = ?', [s.organizationId, variantId]);
+    assert.deepEqual(rows, [{ min_stock: 20, max_stock: 200, total: 0 }, { min_stock: 20, max_stock: 200, total: 0 }], 'one row per active warehouse');
+    const [initialized] = await s.scope.em.execute<{ payload: { warehouses: unknown[]; status: string } }[]>("select payload from outbox_event where organization_id = ? and name = 'inventory.stock.initialized'", [s.organizationId]);
+    assert.equal(initialized.payload.warehouses.length, 2);
+    assert.equal(initialized.payload.status, 'success');
+
+    const untracked = randomUUID();
+    const skipped = await publish('catalog.variant.created', s.organizationId, { variant_id: untracked, track_inventory: false });
+    await waitFor(() => inboxOutcome(skipped), (o) => o === 'not_tracked', 'the skip');
+    assert.deepEqual(await s.scope.em.execute('select 1 from stock where organization_id = ? and variant_id = ?', [s.organizationId, untracked]), []);
+  });
+
+  it('purchase_order.created makes units incoming; the receipt that names the purchase order turns them into stock', async () => {
+    const s = await stockedOrganization(5);
+    const eventId = await publish('purchase_order.created', s.organizationId, { purchase_order_id: 'PO-77', warehouse_id: s.warehouseId, items: [{ variant_id: s.variantId, quantity: 30 }] });
+    await waitFor(() => inboxOutcome(eventId), (o) => o === 'incoming', 'the incoming units');
+    assert.equal((await stockRow(s.scope, s.variantId, s.warehouseId)).incoming, 30);
+
+    const { startHttp } = await import('../helpers/http.ts');
+    const http = await startHttp();
+    try {
+      const receipt = await http.send('POST', '/api/v1/adjustments', { organizationId: s.organizationId, body: { variant_id: s.variantId, warehouse_id: s.warehouseId, reason_code: 'receipt', quantity: 30, purchase_order_id: 'PO-77' } });
+      assert.equal(receipt.status, 201);
+      assert.equal(receipt.body.purchase_order_id, 'PO-77');
+    } finally {
+      await http.close();
+    }
+    const row = await stockRow(s.scope, s.variantId, s.warehouseId);
+    assert.deepEqual({ available: row.available, incoming: row.incoming, total: row.total }, { available: 35, incoming: 0, total: 35 });
   });
 });

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import type { Orm } from '../db/orm.ts';
+import { scopeTo } from '../inventory/organization-scope.ts';
+import { insertOutboxEvent } from '../inventory/ledger.ts';
+import type { EventHandler } from './event-consumer.ts';
+
+/**
+ * The catalog's events. A new variant that tracks inventory gets a stock row (all zero, with the
+ * event's default thresholds) in every active warehouse, announced as `inventory.stock.initialized`;
+ * one that does not track inventory is recorded and skipped.
+ */
+const variantCreated = z.object({
+  event: z.literal('catalog.variant.created'),
+  event_id: z.string().min(1).max(200),
+  organization_id: z.guid(),
+  data: z
+    .object({
+      variant_id: z.guid(),
+      sku: z.string().max(200).optional(),
+      track_inventory: z.boolean().default(true),
+      default_min_stock: z.number().int().min(0).default(0),
+      default_max_stock: z.number().int().min(0).default(0),
+    })
+    .loose(),
+});
+
+export function createCatalogEventHandlers({ orm }: { orm: Orm }): Record<string, EventHandler> {
+  return {
+    'catalog.variant.created': async (raw, recordInbox) => {
+      const e = variantCreated.parse(raw);
+      const scope = scopeTo(orm.em, e.organization_id);
+      if (!e.data.track_inventory) {
+        await scope.em.transactional((em) => recordInbox(em, 'not_tracked'));
+        return 'not_tracked';
+      }
+      await scope.em.transactional(async (em) => {
+        const rows = await em.execute<{ id: string; warehouse_id: string }[]>(
+          `insert into stock (organization_id, variant_id, warehouse_id, min_stock, max_stock)
+           select ?, ?, w.id, ?, ? from warehouse w where w.organization_id = ? and w.active
+           on conflict (organization_id, variant_id, warehouse_id) do nothing returning id, warehouse_id`,
+          [e.organization_id, e.data.variant_id, e.data.default_min_stock, e.data.default_max_stock, e.organization_id],
+        );
+        await insertOutboxEvent(em, e.organization_id, {
+          name: 'inventory.stock.initialized',
+          aggregateType: 'variant',
+          aggregateId: e.data.variant_id,
+          data: { variant_id: e.data.variant_id, warehouses: rows.map((r) => ({ warehouse_id: r.warehouse_id, stock_id: r.id, initial_quantity: 0 })), status: 'success' },
+        });
+        await recordInbox(em, 'initialized');
+      });
+      return 'initialized';
+    },
+  };
+}

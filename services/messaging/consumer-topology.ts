@@ -1,0 +1,15 @@
+import type { Config } from '../config.ts';
+import { catalogEventNames, orderEventNames, purchasingEventNames, type ConsumerTopology } from './topology.ts';
+
+/** The consumer's sources as configured: one quorum queue per producing service, one dead-letter queue. */
+export function consumerTopologyFrom(config: Pick<Config, 'ORDER_EVENTS_EXCHANGE' | 'CATALOG_EVENTS_EXCHANGE' | 'PURCHASING_EVENTS_EXCHANGE' | 'CONSUMER_QUEUE_PREFIX'>): ConsumerTopology {
+  const prefix = config.CONSUMER_QUEUE_PREFIX;
+  return {
+    sources: [
+      { exchange: config.ORDER_EVENTS_EXCHANGE, queue: `${prefix}.order-events`, events: orderEventNames },
+      { exchange: config.CATALOG_EVENTS_EXCHANGE, queue: `${prefix}.catalog-events`, events: catalogEventNames },
+      { exchange: config.PURCHASING_EVENTS_EXCHANGE, queue: `${prefix}.purchasing-events`, events: purchasingEventNames },
+    ],
+    deadLetterQueue: `${prefix}.dead-letter`,
+  };
+}
