@@ -43,12 +43,17 @@ export function createEventConsumer(deps: EventConsumerDeps) {
         // Topology and the consumer are set up again after every reconnect.
         setup: async (model: ChannelModel) => {
           const channel = await model.createChannel();
+          // A lost connection errors its channels; recovery makes new ones, so this one only needs to be let go.
+          channel.on('error', (error: Error) => logger.warn(`consumer channel closed: ${error.message}`));
           await declareConsumerTopology(channel, topology);
           await channel.prefetch(deps.prefetch ?? 20);
           for (const source of topology.sources) {
             await channel.consume(source.queue, (message: ConsumeMessage | null) => {
               if (!message) return;
-              const work = process(channel, source.queue, message).finally(() => inFlight.delete(work));
+              // Acking on a channel that died with its connection throws; the broker redelivers that message.
+              const work = process(channel, source.queue, message)
+                .catch((error: unknown) => void logger.warn(`a delivery was left unacknowledged and will be redelivered: ${String(error)}`))
+                .finally(() => inFlight.delete(work));
               inFlight.add(work);
             });
           }
@@ -113,6 +118,7 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     async start(): Promise<void> {
       connection = await connect();
       connection.on('disconnect', (error: Error) => !stopped && logger.warn(`RabbitMQ connection lost (${error.message}): reconnecting; unacknowledged events will be redelivered`));
+      connection.on('error', (error: Error) => logger.warn(`RabbitMQ connection error: ${error.message}`));
     },
     async stop(): Promise<void> {
       stopped = true;

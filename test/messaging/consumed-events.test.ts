@@ -209,4 +209,39 @@ describe('events consumed from the order, catalog and purchasing services', func
     const row = await stockRow(s.scope, s.variantId, s.warehouseId);
     assert.deepEqual({ available: row.available, incoming: row.incoming, total: row.total }, { available: 35, incoming: 0, total: 35 });
   });
+
+  it('loses nothing and applies nothing twice when its broker connection drops mid-stream', async () => {
+    const { startTcpProxy } = await import('../helpers/tcp-proxy.ts');
+    const stack = testStack();
+    const proxy = await startTcpProxy('127.0.0.1', Number(new URL(stack.amqpUrl).port || 5672));
+    const url = new URL(stack.amqpUrl);
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    // A second consumer, through the proxy, on its own queues: this test's events reach only it.
+    const own = { ...topology, sources: topology.sources.map((src) => ({ ...src, queue: `${src.queue}.proxied` })), deadLetterQueue: `${topology.deadLetterQueue}.proxied` };
+    const proxied = createEventConsumer({ orm: stack.orm, amqpUrl: url.toString(), logger: stack.logger, maxAttempts: 5, prefetch: 5, topology: own, handlers: createPurchasingEventHandlers({ orm: stack.orm }) });
+    await proxied.start();
+    try {
+      const s = await stockedOrganization(1);
+      // Give the proxied consumer time to declare and bind its queues before publishing.
+      await new Promise((r) => setTimeout(r, 1000));
+      const ids: string[] = [];
+      for (let i = 0; i < 60; i++) ids.push(await publish('purchase_order.created', s.organizationId, { purchase_order_id: `PO-${i}`, warehouse_id: s.warehouseId, items: [{ variant_id: s.variantId, quantity: 1 }] }));
+      const applied = async () => {
+        const [row] = await s.scope.em.execute<{ n: number }[]>('select count(*)::int as n from inbox_event where event_id in (?)', [ids]);
+        return row.n;
+      };
+      await waitFor(applied, (n) => n >= 10, 'the stream to be under way');
+      proxy.cutAll();
+      await waitFor(applied, (n) => n === 60, 'every event after the reconnect', 30_000);
+      assert.equal((await stockRow(s.scope, s.variantId, s.warehouseId)).incoming, 60, 'each purchase order applied exactly once');
+    } finally {
+      await proxied.stop();
+      await proxy.close();
+      const channel = await broker.createChannel();
+      for (const src of own.sources) await channel.deleteQueue(src.queue);
+      await channel.deleteQueue(own.deadLetterQueue);
+      await channel.close();
+    }
+  });
 });
