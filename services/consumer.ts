@@ -28,7 +28,8 @@ const consumer = createEventConsumer({
   handlers: { ...createOrderEventHandlers({ orm, reservations, logger }), ...createCatalogEventHandlers({ orm }), ...createPurchasingEventHandlers({ orm }) },
 });
 await consumer.start();
-logger.info(`consuming ${config.ORDER_EVENTS_EXCHANGE}, ${config.CATALOG_EVENTS_EXCHANGE} and ${config.PURCHASING_EVENTS_EXCHANGE} into ${config.CONSUMER_QUEUE_PREFIX}.* queues`);
+// Without a broker the consumer keeps retrying; this line comes once it consumes.
+void consumer.ready().then(() => logger.info(`consuming ${config.ORDER_EVENTS_EXCHANGE}, ${config.CATALOG_EVENTS_EXCHANGE} and ${config.PURCHASING_EVENTS_EXCHANGE} into ${config.CONSUMER_QUEUE_PREFIX}.* queues`));
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

@@ -27,7 +27,7 @@ export async function checkAvailability(scope: OrganizationScope, items: Availab
   const rows = await scope.em.execute<{ variant_id: string; warehouse_id: string; available: number }[]>(
     `select s.variant_id, s.warehouse_id, s.available from stock s
      join warehouse w on w.id = s.warehouse_id and w.organization_id = s.organization_id and w.active
-     where s.organization_id = ? and s.variant_id in (?)
+     where s.organization_id = ? and s.variant_id in (?) and s.archived_at is null
      order by s.variant_id, s.available desc, w.code`,
     [scope.organizationId, variantIds],
   );

@@ -186,7 +186,7 @@ async function applyChange(
     `update stock set
        available = available + ?, reserved = reserved + ?, damaged = damaged + ?,
        in_transit = in_transit + ?, incoming = incoming + ?, total = total + ?,
-       version = version + 1, updated_at = clock_timestamp()
+       version = version + 1, updated_at = clock_timestamp(), archived_at = null
      where organization_id = ? and variant_id = ? and warehouse_id = ?
        and available + ? >= 0 and reserved + ? >= 0 and damaged + ? >= 0 and in_transit + ? >= 0 and incoming + ? >= 0
      returning *`,

@@ -237,7 +237,7 @@ async function allocate(scope: OrganizationScope, items: ReservationLine[], pref
   const variantIds = [...new Set(items.map((i) => i.variant_id))];
   const rows = await scope.em.execute<{ variant_id: string; warehouse_id: string; available: number; active: boolean }[]>(
     `select s.variant_id, s.warehouse_id, s.available, w.active from stock s join warehouse w on w.id = s.warehouse_id
-     where s.organization_id = ? and s.variant_id in (?) order by s.available desc, w.code`,
+     where s.organization_id = ? and s.variant_id in (?) and s.archived_at is null order by s.available desc, w.code`,
     [scope.organizationId, variantIds],
   );
   const unknown = variantIds.filter((v) => !rows.some((r) => r.variant_id === v));

@@ -65,7 +65,7 @@ const toStockLevel = (r: StockRow): StockLevel => ({
 
 /** Stock rows matching the filter, ordered by (variant, warehouse), one page at a time. */
 export async function listStock(scope: OrganizationScope, filter: StockFilter, limit: number, cursor?: string): Promise<Page<StockLevel>> {
-  const where = ['organization_id = ?'];
+  const where = ['organization_id = ?', 'archived_at is null'];
   const params: unknown[] = [scope.organizationId];
   if (filter.variantId) {
     where.push('variant_id = ?');
@@ -90,14 +90,14 @@ export async function listStock(scope: OrganizationScope, filter: StockFilter, l
 
 /** Every warehouse's row for a variant; VariantNotFoundError when the organization holds none. */
 export async function stockOfVariant(scope: OrganizationScope, variantId: string): Promise<StockLevel[]> {
-  const rows = await scope.em.execute<StockRow[]>('select * from stock where organization_id = ? and variant_id = ? order by warehouse_id', [scope.organizationId, variantId]);
+  const rows = await scope.em.execute<StockRow[]>('select * from stock where organization_id = ? and variant_id = ? and archived_at is null order by warehouse_id', [scope.organizationId, variantId]);
   if (rows.length === 0) throw new VariantNotFoundError(`variant ${variantId} has no stock in this organization`, { variant_id: variantId });
   return rows.map(toStockLevel);
 }
 
 /** Throws VariantNotFoundError unless the organization has at least one stock row for the variant. */
 export async function assertVariantKnown(scope: OrganizationScope, variantId: string): Promise<void> {
-  const rows = await scope.em.execute('select 1 from stock where organization_id = ? and variant_id = ? limit 1', [scope.organizationId, variantId]);
+  const rows = await scope.em.execute('select 1 from stock where organization_id = ? and variant_id = ? and archived_at is null limit 1', [scope.organizationId, variantId]);
   if (rows.length === 0) throw new VariantNotFoundError(`variant ${variantId} has no stock in this organization`, { variant_id: variantId });
 }
 

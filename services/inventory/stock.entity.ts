@@ -27,6 +27,8 @@ export const Stock = defineEntity({
     maxStock: p.integer().default(0),
     reorderPoint: p.integer().default(0),
     version: p.integer().default(1),
+    /** Set when the catalog deleted the variant and the row held nothing; any later change revives the row. */
+    archivedAt: p.datetime().nullable(),
     createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
     updatedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()).onUpdate(() => new Date()),
   },

@@ -7,7 +7,9 @@ import type { EventHandler } from './event-consumer.ts';
 /**
  * The catalog's events. A new variant that tracks inventory gets a stock row (all zero, with the
  * event's default thresholds) in every active warehouse, announced as `inventory.stock.initialized`;
- * one that does not track inventory is recorded and skipped.
+ * one that does not track inventory is recorded and skipped. A deleted variant whose rows hold nothing
+ * has them archived (`inventory.stock.archived`); one with stock left anywhere is refused with
+ * `inventory.stock.validation_failed` and the per-warehouse detail, so the catalog can roll back.
  */
 const variantCreated = z.object({
   event: z.literal('catalog.variant.created'),
@@ -22,6 +24,13 @@ const variantCreated = z.object({
       default_max_stock: z.number().int().min(0).default(0),
     })
     .loose(),
+});
+
+const variantDeleted = z.object({
+  event: z.literal('catalog.variant.deleted'),
+  event_id: z.string().min(1).max(200),
+  organization_id: z.guid(),
+  data: z.object({ variant_id: z.guid() }).loose(),
 });
 
 export function createCatalogEventHandlers({ orm }: { orm: Orm }): Record<string, EventHandler> {
@@ -49,6 +58,46 @@ export function createCatalogEventHandlers({ orm }: { orm: Orm }): Record<string
         await recordInbox(em, 'initialized');
       });
       return 'initialized';
+    },
+
+    'catalog.variant.deleted': async (raw, recordInbox) => {
+      const e = variantDeleted.parse(raw);
+      const variantId = e.data.variant_id;
+      return await scopeTo(orm.em, e.organization_id).em.transactional(async (em) => {
+        // Locked, so no change can slip in between the check and the archiving.
+        const rows = await em.execute<{ warehouse_id: string; total: number; incoming: number }[]>(
+          'select warehouse_id, total, incoming from stock where organization_id = ? and variant_id = ? and archived_at is null for update',
+          [e.organization_id, variantId],
+        );
+        const holding = rows.filter((r) => r.total > 0 || r.incoming > 0);
+        if (holding.length > 0) {
+          await insertOutboxEvent(em, e.organization_id, {
+            name: 'inventory.stock.validation_failed',
+            aggregateType: 'variant',
+            aggregateId: variantId,
+            data: {
+              variant_id: variantId,
+              reason: 'stock_not_zero',
+              details: {
+                total_stock: holding.reduce((sum, r) => sum + r.total, 0),
+                warehouses_affected: holding.map((r) => ({ warehouse_id: r.warehouse_id, quantity: r.total, incoming: r.incoming })),
+              },
+              action_required: 'Clear all stock before deleting variant',
+            },
+          });
+          await recordInbox(em, 'blocked');
+          return 'blocked';
+        }
+        await em.execute('update stock set archived_at = now() where organization_id = ? and variant_id = ? and archived_at is null', [e.organization_id, variantId]);
+        await insertOutboxEvent(em, e.organization_id, {
+          name: 'inventory.stock.archived',
+          aggregateType: 'variant',
+          aggregateId: variantId,
+          data: { variant_id: variantId, warehouses: rows.map((r) => ({ warehouse_id: r.warehouse_id })) },
+        });
+        await recordInbox(em, 'archived');
+        return 'archived';
+      });
     },
   };
 }

@@ -33,6 +33,8 @@ export function createEventConsumer(deps: EventConsumerDeps) {
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   function connect() {
     return amqp.connect(deps.amqpUrl, {
@@ -57,6 +59,7 @@ export function createEventConsumer(deps: EventConsumerDeps) {
               inFlight.add(work);
             });
           }
+          markReady();
         },
       },
     });
@@ -120,6 +123,8 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       connection.on('disconnect', (error: Error) => !stopped && logger.warn(`RabbitMQ connection lost (${error.message}): reconnecting; unacknowledged events will be redelivered`));
       connection.on('error', (error: Error) => logger.warn(`RabbitMQ connection error: ${error.message}`));
     },
+    /** Resolves once the topology is declared and the queues are consumed (the first connection). */
+    ready: () => ready,
     async stop(): Promise<void> {
       stopped = true;
       await Promise.allSettled([...inFlight]);

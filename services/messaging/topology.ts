@@ -26,7 +26,7 @@ export interface ConsumerTopology {
 }
 
 export const orderEventNames = ['order.confirmed', 'order.cancelled', 'order.shipped', 'order.returned'] as const;
-export const catalogEventNames = ['catalog.variant.created'] as const;
+export const catalogEventNames = ['catalog.variant.created', 'catalog.variant.deleted'] as const;
 export const purchasingEventNames = ['purchase_order.created'] as const;
 
 export async function declareConsumerTopology(channel: Channel, topology: ConsumerTopology): Promise<void> {

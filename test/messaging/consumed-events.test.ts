@@ -56,6 +56,7 @@ describe('events consumed from the order, catalog and purchasing services', func
       },
     });
     await consumer.start();
+    await consumer.ready();
     broker = await amqp.connect(stack.amqpUrl);
   });
   after(async () => {
@@ -221,10 +222,9 @@ describe('events consumed from the order, catalog and purchasing services', func
     const own = { ...topology, sources: topology.sources.map((src) => ({ ...src, queue: `${src.queue}.proxied` })), deadLetterQueue: `${topology.deadLetterQueue}.proxied` };
     const proxied = createEventConsumer({ orm: stack.orm, amqpUrl: url.toString(), logger: stack.logger, maxAttempts: 5, prefetch: 5, topology: own, handlers: createPurchasingEventHandlers({ orm: stack.orm }) });
     await proxied.start();
+    await proxied.ready();
     try {
       const s = await stockedOrganization(1);
-      // Give the proxied consumer time to declare and bind its queues before publishing.
-      await new Promise((r) => setTimeout(r, 1000));
       const ids: string[] = [];
       for (let i = 0; i < 60; i++) ids.push(await publish('purchase_order.created', s.organizationId, { purchase_order_id: `PO-${i}`, warehouse_id: s.warehouseId, items: [{ variant_id: s.variantId, quantity: 1 }] }));
       const applied = async () => {
@@ -243,5 +243,22 @@ describe('events consumed from the order, catalog and purchasing services', func
       await channel.deleteQueue(own.deadLetterQueue);
       await channel.close();
     }
+  });
+
+  it('catalog.variant.deleted archives rows that hold nothing, and refuses with the detail while stock remains', async () => {
+    const s = await stockedOrganization(7);
+    const blocked = await publish('catalog.variant.deleted', s.organizationId, { variant_id: s.variantId });
+    await waitFor(() => inboxOutcome(blocked), (o) => o === 'blocked', 'the refusal');
+    const [refusal] = await s.scope.em.execute<{ payload: any }[]>("select payload from outbox_event where organization_id = ? and name = 'inventory.stock.validation_failed'", [s.organizationId]);
+    assert.deepEqual(refusal.payload.details, { total_stock: 7, warehouses_affected: [{ warehouse_id: s.warehouseId, quantity: 7, incoming: 0 }] });
+
+    const { recordOperation } = await import('../../services/inventory/ledger.ts');
+    await recordOperation(s.scope, { operationKey: randomUUID(), actor: 'test', changes: [{ variantId: s.variantId, warehouseId: s.warehouseId, type: 'loss', deltas: { available: -7 } }] });
+    const archived = await publish('catalog.variant.deleted', s.organizationId, { variant_id: s.variantId });
+    await waitFor(() => inboxOutcome(archived), (o) => o === 'archived', 'the archiving');
+    const [row] = await s.scope.em.execute<{ archived: boolean }[]>('select archived_at is not null as archived from stock where organization_id = ? and variant_id = ?', [s.organizationId, s.variantId]);
+    assert.equal(row.archived, true);
+    const [{ n }] = await s.scope.em.execute<{ n: number }[]>("select count(*)::int as n from outbox_event where organization_id = ? and name = 'inventory.stock.archived'", [s.organizationId]);
+    assert.equal(n, 1);
   });
 });

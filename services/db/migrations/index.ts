@@ -4,6 +4,7 @@ import { Migration20261124040458_idempotency_key } from './Migration202611240404
 import { Migration20261124040616_transfer } from './Migration20261124040616_transfer.ts';
 import { Migration20261124041245_location } from './Migration20261124041245_location.ts';
 import { Migration20261124043045_inbox_event } from './Migration20261124043045_inbox_event.ts';
+import { Migration20261124043840_stock_archived } from './Migration20261124043840_stock_archived.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   Migration20261124040616_transfer,
   Migration20261124041245_location,
   Migration20261124043045_inbox_event,
+  Migration20261124043840_stock_archived,
 ];
