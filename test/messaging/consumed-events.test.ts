@@ -261,4 +261,47 @@ describe('events consumed from the order, catalog and purchasing services', func
     const [{ n }] = await s.scope.em.execute<{ n: number }[]>("select count(*)::int as n from outbox_event where organization_id = ? and name = 'inventory.stock.archived'", [s.organizationId]);
     assert.equal(n, 1);
   });
+
+  it('retries a message that keeps failing with backoff, then dead-letters it with the error and the attempt count', async () => {
+    const stack = testStack();
+    const own = { ...topology, sources: [{ ...topology.sources[2], queue: `${topology.sources[2].queue}.failing` }], deadLetterQueue: `${topology.deadLetterQueue}.failing` };
+    let calls = 0;
+    const failing = createEventConsumer({
+      orm: stack.orm,
+      amqpUrl: stack.amqpUrl,
+      logger: stack.logger,
+      maxAttempts: 3,
+      topology: own,
+      handlers: {
+        'purchase_order.created': async () => {
+          calls += 1;
+          throw new Error('the database is unreachable (on purpose)');
+        },
+      },
+    });
+    await failing.start();
+    await failing.ready();
+    try {
+      const eventId = await publish('purchase_order.created', randomUUID(), { purchase_order_id: 'PO-X', warehouse_id: randomUUID(), items: [{ variant_id: randomUUID(), quantity: 1 }] });
+      const channel = await broker.createChannel();
+      const dead = await waitFor(
+        () => channel.get(own.deadLetterQueue, { noAck: true }),
+        (m) => m !== false,
+        'the dead-lettered message',
+      );
+      await channel.close();
+      assert.ok(dead);
+      assert.equal(calls, 3);
+      assert.equal(dead.properties.headers?.['x-inventory-attempts'], 3);
+      assert.match(String(dead.properties.headers?.['x-inventory-error']), /unreachable/);
+      assert.equal(JSON.parse(dead.content.toString()).event_id, eventId);
+      assert.equal(await inboxOutcome(eventId), undefined, 'a failed event is not recorded as consumed');
+    } finally {
+      await failing.stop();
+      const channel = await broker.createChannel();
+      await channel.deleteQueue(own.sources[0].queue);
+      await channel.deleteQueue(own.deadLetterQueue);
+      await channel.close();
+    }
+  });
 });
