@@ -1,6 +1,7 @@
 import type { Orm } from '../services/db/orm.ts';
 import { createReservationActivities } from './reservation.activities.ts';
 import { createTransferActivities } from './transfer.activities.ts';
+import { createReconciliationActivities } from './reconciliation.activities.ts';
 
 export interface ActivityDeps {
   orm: Orm;
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createReservationActivities(deps),
     ...createTransferActivities(deps),
+    ...createReconciliationActivities(deps),
   };
 }
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
  * `.env.example` lists the same variables with the same defaults.
  */
 const port = z.coerce.number().int().min(0).max(65535);
+const hostPort = z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port');
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const schema = z.object({
@@ -24,7 +25,7 @@ const schema = z.object({
   CONSUMER_QUEUE_PREFIX: z.string().min(1).default('inventory'),
   CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
 
-  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port').default('127.0.0.1:7233'),
+  TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('inventory'),
 
@@ -32,6 +33,20 @@ const schema = z.object({
   HTTP_PORT: port.default(8003),
   GRPC_HOST: z.string().min(1).default('0.0.0.0'),
   GRPC_PORT: port.default(50053),
+
+  // The catalog's gRPC API, asked before stock is created for a variant not seen yet; unset = no validation.
+  CATALOG_GRPC_ADDRESS: hostPort.optional(),
+  CATALOG_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  CATALOG_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  CATALOG_BREAKER_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  CATALOG_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+
+  // When the worker's Temporal Schedule reconciles every organization: a cron expression in UTC, or `off`.
+  RECONCILIATION_CRON: z
+    .string()
+    .trim()
+    .regex(/^(off|@[a-z]+|\S+(\s+\S+){4,6})$/, 'expected a cron expression (e.g. "0 3 * * *"), @daily, or off')
+    .default('0 3 * * *'),
 
   SEED_DEMO_DATA: flag.default(true),
 });

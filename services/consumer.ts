@@ -13,11 +13,13 @@ import { createCatalogEventHandlers } from './messaging/catalog-events.ts';
 import { createPurchasingEventHandlers } from './messaging/purchasing-events.ts';
 import { consumerTopologyFrom } from './messaging/consumer-topology.ts';
 import { createEventConsumer } from './messaging/event-consumer.ts';
+import { catalogClientFromConfig } from './catalog/catalog-client.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'consumer');
 const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX);
 const temporal = createTemporalClient(config);
+const catalog = catalogClientFromConfig(config, logger);
 const reservations = createReservationClient({ client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, orm });
 const consumer = createEventConsumer({
   orm,
@@ -25,7 +27,7 @@ const consumer = createEventConsumer({
   logger,
   maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
   topology: consumerTopologyFrom(config),
-  handlers: { ...createOrderEventHandlers({ orm, reservations, logger }), ...createCatalogEventHandlers({ orm }), ...createPurchasingEventHandlers({ orm }) },
+  handlers: { ...createOrderEventHandlers({ orm, reservations, logger }), ...createCatalogEventHandlers({ orm }), ...createPurchasingEventHandlers({ orm, catalog, logger }) },
 });
 await consumer.start();
 // Without a broker the consumer keeps retrying; this line comes once it consumes.
@@ -37,6 +39,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   logger.info(`${signal}: stopping the consumer (unacknowledged events will be redelivered)`);
   await consumer.stop();
+  catalog?.close();
   await temporal.connection.close().catch(() => undefined);
   await orm.close();
   logger.info('consumer stopped');

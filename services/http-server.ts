@@ -8,13 +8,15 @@ import { openOrm } from './db/orm.ts';
 import { createTemporalClient } from './temporal.ts';
 import { createReadinessProbe } from './readiness.ts';
 import { createHttpApp } from './http/app.ts';
+import { catalogClientFromConfig } from './catalog/catalog-client.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'http');
 const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX);
 const temporal = createTemporalClient(config);
-const readiness = createReadinessProbe({ orm, amqpUrl: config.AMQP_URL, temporal: temporal.connection });
-const app = createHttpApp({ orm, logger, readiness, temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE } });
+const catalog = catalogClientFromConfig(config, logger);
+const readiness = createReadinessProbe({ orm, amqpUrl: config.AMQP_URL, temporal: temporal.connection, catalog });
+const app = createHttpApp({ orm, logger, readiness, catalog, temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE } });
 const server = app.listen(config.HTTP_PORT, config.HTTP_HOST, () => logger.info(`REST listening on http://${config.HTTP_HOST}:${config.HTTP_PORT}`));
 
 let stopping = false;
@@ -27,6 +29,7 @@ async function stop(signal: string): Promise<void> {
   server.closeIdleConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   clearTimeout(forced);
+  catalog?.close();
   await temporal.connection.close().catch(() => undefined);
   await orm.close();
   logger.info('REST stopped');

@@ -2,15 +2,18 @@ import amqp from 'amqplib';
 import type { Connection } from '@temporalio/client';
 import type { Orm } from './db/orm.ts';
 import { pendingOutboxCount } from './messaging/outbox.ts';
+import type { CatalogClient, CatalogState } from './catalog/catalog-client.ts';
 
 /**
  * What /ready reports: each dependency's state, checked live with a short timeout so the probe always
  * answers quickly. PostgreSQL and Temporal are required; without RabbitMQ the service still works
- * (events wait in the outbox), so it is reported as degraded, not unready.
+ * (events wait in the outbox), so it is reported as degraded, not unready. So is a catalog that does
+ * not answer (its circuit breaker is open): new variants are let through unchecked meanwhile. The
+ * catalog is not called by the probe; its state is the breaker's.
  */
 export interface Readiness {
   status: 'ready' | 'degraded' | 'unready';
-  checks: Record<'postgresql' | 'rabbitmq' | 'temporal', Check>;
+  checks: Record<'postgresql' | 'rabbitmq' | 'temporal', Check> & { catalog: CatalogState | { status: 'off'; detail: string } };
   outbox: { pending: number | null };
 }
 
@@ -24,12 +27,14 @@ export interface ReadinessDeps {
   orm: Orm;
   amqpUrl: string;
   temporal: Connection;
+  /** The catalog client, when CATALOG_GRPC_ADDRESS configures one. */
+  catalog?: Pick<CatalogClient, 'state'>;
   timeoutMs?: number;
 }
 
 export type ReadinessProbe = () => Promise<Readiness>;
 
-export function createReadinessProbe({ orm, amqpUrl, temporal, timeoutMs = 1500 }: ReadinessDeps): ReadinessProbe {
+export function createReadinessProbe({ orm, amqpUrl, temporal, catalog, timeoutMs = 1500 }: ReadinessDeps): ReadinessProbe {
   return async () => {
     const [postgresql, rabbitmq, temporalCheck, pending] = await Promise.all([
       timed(timeoutMs, () => orm.em.fork().execute('select 1')),
@@ -43,8 +48,10 @@ export function createReadinessProbe({ orm, amqpUrl, temporal, timeoutMs = 1500 
     if (rabbitmq.status === 'down') {
       rabbitmq.detail = `RabbitMQ is not reachable (${rabbitmq.detail}); events are kept in the outbox (${pending ?? 'unknown'} pending) and published when it is back`;
     }
-    const status = postgresql.status === 'down' || temporalCheck.status === 'down' ? 'unready' : rabbitmq.status === 'down' ? 'degraded' : 'ready';
-    return { status, checks: { postgresql, rabbitmq, temporal: temporalCheck }, outbox: { pending } };
+    const catalogCheck = catalog?.state() ?? { status: 'off' as const, detail: 'CATALOG_GRPC_ADDRESS is not set: variants are not validated' };
+    const degraded = rabbitmq.status === 'down' || catalogCheck.status === 'down';
+    const status = postgresql.status === 'down' || temporalCheck.status === 'down' ? 'unready' : degraded ? 'degraded' : 'ready';
+    return { status, checks: { postgresql, rabbitmq, temporal: temporalCheck, catalog: catalogCheck }, outbox: { pending } };
   };
 }
 

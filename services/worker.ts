@@ -4,11 +4,13 @@
  * SIGINT / SIGTERM stop it gracefully: running activities get shutdownGraceTime to finish.
  */
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from './config.ts';
 import { createLogger, temporalLoggerFrom } from './logger.ts';
 import { openOrm } from './db/orm.ts';
 import { createActivities } from '../activities/index.ts';
+import { ensureReconciliationSchedule } from './workflow-clients/reconciliation-schedule.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'worker');
@@ -27,6 +29,13 @@ const worker = await Worker.create({
   workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
   activities: createActivities({ orm }),
   shutdownGraceTime: '10 seconds',
+});
+// The worker owns the schedule of the workflow it runs: RECONCILIATION_CRON is applied at every start.
+await ensureReconciliationSchedule({
+  client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  cron: config.RECONCILIATION_CRON,
+  logger,
 });
 logger.info(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
 await worker.run();

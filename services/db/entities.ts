@@ -7,6 +7,8 @@ import { Transfer } from '../inventory/transfer.entity.ts';
 import { Location } from '../inventory/location.entity.ts';
 import { InboxEvent } from '../messaging/inbox-event.entity.ts';
 import { OutboxEvent } from '../messaging/outbox-event.entity.ts';
+import { Reconciliation } from '../inventory/reconciliation.entity.ts';
+import { StockDrift } from '../inventory/stock-drift.entity.ts';
 
 /** Every entity the ORM maps; the migrations in ./migrations create their tables. */
-export const entities = [Warehouse, Location, Stock, StockMovement, Reservation, Transfer, OutboxEvent, InboxEvent, IdempotencyKey];
+export const entities = [Warehouse, Location, Stock, StockMovement, Reservation, Transfer, OutboxEvent, InboxEvent, IdempotencyKey, Reconciliation, StockDrift];

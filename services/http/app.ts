@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { ReadinessProbe } from '../readiness.ts';
+import type { VariantCatalog } from '../inventory/variant-validation.ts';
 import { notFoundRoute, problemHandler } from './problem.ts';
 import { organizationScope, requestId } from './request-context.ts';
 import { idempotencyKeys } from './idempotency.ts';
@@ -14,13 +15,17 @@ import { movementOperations, movementRoutes } from './routes/movements.routes.ts
 import { transferOperations, transferRoutes } from './routes/transfers.routes.ts';
 import { adjustmentOperations, adjustmentRoutes } from './routes/adjustments.routes.ts';
 import { locationOperations, locationRoutes } from './routes/locations.routes.ts';
+import { reconciliationOperations, reconciliationRoutes } from './routes/reconciliations.routes.ts';
 import { createTransferClient } from '../workflow-clients/transfer-client.ts';
+import { createReconciliationClient } from '../workflow-clients/reconciliation-client.ts';
 
 export interface HttpDeps {
   orm: Orm;
   logger: Logger;
   readiness: ReadinessProbe;
-  /** Drives the transfer workflows; reads never use it. */
+  /** Asked before a receipt creates stock for a variant not seen yet; none = no validation. */
+  catalog?: VariantCatalog;
+  /** Drives the transfer and reconciliation workflows; reads never use it. */
   temporal?: { client: Client; taskQueue: string };
 }
 
@@ -40,7 +45,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       ...stockOperations,
       ...movementOperations,
       ...adjustmentOperations,
-      ...(deps.temporal ? transferOperations : []),
+      ...(deps.temporal ? [...transferOperations, ...reconciliationOperations] : []),
     ]),
   );
 
@@ -50,9 +55,12 @@ export function createHttpApp(deps: HttpDeps): Express {
   api.use('/warehouses', warehouseRoutes());
   api.use('/stock', stockRoutes());
   api.use('/movements', movementRoutes());
-  api.use('/adjustments', adjustmentRoutes());
+  api.use('/adjustments', adjustmentRoutes(deps.catalog));
   api.use('/locations', locationRoutes());
-  if (deps.temporal) api.use('/transfers', transferRoutes(createTransferClient({ ...deps.temporal, orm: deps.orm })));
+  if (deps.temporal) {
+    api.use('/transfers', transferRoutes(createTransferClient({ ...deps.temporal, orm: deps.orm })));
+    api.use('/reconciliations', reconciliationRoutes(createReconciliationClient({ ...deps.temporal, orm: deps.orm })));
+  }
   app.use('/api/v1', api);
 
   app.use(notFoundRoute);

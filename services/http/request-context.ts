@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
@@ -45,4 +45,10 @@ export function organizationScope(orm: Orm): RequestHandler {
     res.locals.scope = scopeTo(orm.em, header);
     next();
   };
+}
+
+/** Who made a write, as the ledger and the run records name them: `operator:<X-Actor>`, or `operator`. */
+export function operatorOf(req: Request): string {
+  const name = req.get('x-actor')?.trim();
+  return name && name.length <= 200 ? `operator:${name}` : 'operator';
 }

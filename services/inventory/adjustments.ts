@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { assertVariantsKnown, type VariantCatalog } from './variant-validation.ts';
 import type { OrganizationScope } from './organization-scope.ts';
 import { recordOperation, type MovementType, type QuantityDeltas, type RecordedMovement } from './ledger.ts';
 import { InvalidArgumentError, StaleCountError, StockNotFoundError } from './errors.ts';
@@ -41,9 +42,14 @@ const movementType: Record<ReasonCode, MovementType> = {
   correction: 'adjustment',
 };
 
-export async function createAdjustment(scope: OrganizationScope, request: AdjustmentRequest): Promise<RecordedMovement> {
+/**
+ * Records one adjustment as one ledger movement. A receipt may create the variant's first stock row
+ * in the organization: the catalog (when configured) is asked about such a variant first.
+ */
+export async function createAdjustment(scope: OrganizationScope, request: AdjustmentRequest, catalog?: VariantCatalog): Promise<RecordedMovement> {
   const adjustmentId = randomUUID();
   if (request.locationId) await assertLocationIn(scope, request.locationId, request.warehouseId);
+  if (request.reasonCode === 'receipt') await assertVariantsKnown(scope, catalog, [request.variantId]);
   return await scope.em.transactional(async (em) => {
     // The row lock makes the count's comparison and its change one step.
     const [row] = await em.execute<{ available: number }[]>(

@@ -55,6 +55,25 @@ export class VariantNotFoundError extends InventoryError {
   readonly retryable = false;
 }
 
+/**
+ * The catalog does not know the variant a request names, so no stock is created for it. Not
+ * VariantNotFoundError: that one is an unknown variant in a URL (404); this one is a reference in a
+ * body or an event that cannot be honoured (422).
+ */
+export class VariantNotInCatalogError extends InventoryError {
+  readonly retryable = false;
+}
+
+/** The catalog says the variant is inactive (discontinued): no new stock for it. */
+export class VariantInactiveError extends InventoryError {
+  readonly retryable = false;
+}
+
+/** The catalog says the variant does not track inventory (a service, a digital good): it has no stock. */
+export class VariantNotTrackedError extends InventoryError {
+  readonly retryable = false;
+}
+
 /** The operation key was already used for a different change. */
 export class OperationKeyConflictError extends InventoryError {
   readonly retryable = false;
@@ -91,6 +110,10 @@ export class WarehouseInUseError extends InventoryError {
 }
 
 export class TransferNotFoundError extends InventoryError {
+  readonly retryable = false;
+}
+
+export class ReconciliationNotFoundError extends InventoryError {
   readonly retryable = false;
 }
 

@@ -3,11 +3,16 @@ import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { recordOperation } from '../inventory/ledger.ts';
 import type { EventHandler } from './event-consumer.ts';
+import type { Logger } from '../logger.ts';
+import { assertVariantsKnown, type VariantCatalog } from '../inventory/variant-validation.ts';
+import { InventoryError } from '../inventory/errors.ts';
 
 /**
  * The purchasing service's events. A purchase order makes its units `incoming` at the destination
  * warehouse (one ledger movement a line, referencing the purchase order); the receipt adjustment that
- * names the purchase order later turns them into stock.
+ * names the purchase order later turns them into stock. A line naming a variant the catalog refuses
+ * (unknown, inactive, not tracked) refuses the whole order: recorded in the inbox as `refused`, with a
+ * warning, and acknowledged (a retry cannot change the catalog's answer).
  */
 const purchaseOrderCreated = z.object({
   event: z.literal('purchase_order.created'),
@@ -22,12 +27,21 @@ const purchaseOrderCreated = z.object({
     .loose(),
 });
 
-export function createPurchasingEventHandlers({ orm }: { orm: Orm }): Record<string, EventHandler> {
+export function createPurchasingEventHandlers({ orm, catalog, logger }: { orm: Orm; catalog?: VariantCatalog; logger?: Logger }): Record<string, EventHandler> {
   return {
     'purchase_order.created': async (raw, recordInbox) => {
       const e = purchaseOrderCreated.parse(raw);
+      const scope = scopeTo(orm.em, e.organization_id);
+      try {
+        await assertVariantsKnown(scope, catalog, e.data.items.map((i) => i.variant_id));
+      } catch (error) {
+        if (!(error instanceof InventoryError) || error.retryable) throw error;
+        logger?.warn(`purchase order ${e.data.purchase_order_id} refused: ${error.message}`);
+        await scope.em.transactional((em) => recordInbox(em, 'refused'));
+        return 'refused';
+      }
       await recordOperation(
-        scopeTo(orm.em, e.organization_id),
+        scope,
         {
           operationKey: `purchase-order/${e.event_id}`,
           actor: 'purchasing-service',

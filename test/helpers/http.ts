@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createHttpApp } from '../../services/http/app.ts';
 import { createReadinessProbe } from '../../services/readiness.ts';
+import type { CatalogClient } from '../../services/catalog/catalog-client.ts';
 import { testStack } from './stack.ts';
 
 export interface HttpHarness {
@@ -14,10 +15,10 @@ export interface HttpHarness {
 }
 
 /** The real express app on a free port, backed by the test stack. */
-export async function startHttp(options: { amqpUrl?: string; taskQueue?: string } = {}): Promise<HttpHarness> {
+export async function startHttp(options: { amqpUrl?: string; taskQueue?: string; catalog?: CatalogClient } = {}): Promise<HttpHarness> {
   const stack = testStack();
-  const readiness = createReadinessProbe({ orm: stack.orm, amqpUrl: options.amqpUrl ?? stack.amqpUrl, temporal: stack.temporal.connection });
-  const app = createHttpApp({ orm: stack.orm, logger: stack.logger, readiness, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' } });
+  const readiness = createReadinessProbe({ orm: stack.orm, amqpUrl: options.amqpUrl ?? stack.amqpUrl, temporal: stack.temporal.connection, catalog: options.catalog });
+  const app = createHttpApp({ orm: stack.orm, logger: stack.logger, readiness, catalog: options.catalog, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' } });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -29,7 +29,8 @@ describe('the OpenAPI document', () => {
     for (const [path, methods] of Object.entries<Record<string, unknown>>(doc.paths)) {
       for (const method of Object.keys(methods)) {
         const concrete = path.replace(/\{[^}]+\}/g, randomUUID());
-        const response = method === 'get' ? await http.get(concrete, org) : await http.send(method.toUpperCase(), concrete, { organizationId: org, body: {} });
+        // A body every write refuses (unknown member), so probing a route starts no work.
+        const response = method === 'get' ? await http.get(concrete, org) : await http.send(method.toUpperCase(), concrete, { organizationId: org, body: { probe: true } });
         assert.notEqual(response.body?.type, 'urn:inventory:problem:RouteNotFound', `${method.toUpperCase()} ${path} is documented but not served`);
       }
     }

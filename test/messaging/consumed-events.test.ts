@@ -11,16 +11,7 @@ import { startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { reservationClientFor, startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { waitFor } from '../helpers/wait.ts';
 
 describe('events consumed from the order, catalog and purchasing services', function () {
   this.timeout(60_000);

@@ -23,10 +23,14 @@ const expectedPaths = [
   'transfer-partial-discrepancy',
   'transfer-ship-by-expired',
   'transfer-compensated',
+  'reconciliation-report-only',
+  'reconciliation-repair',
+  'reconciliation-scheduled',
+  'reconciliation-failed',
 ];
 
 describe('recorded workflow histories', () => {
-  it('cover every reservation and transfer path', async () => {
+  it('cover every reservation, transfer and reconciliation path', async () => {
     const recorded = (await readdir(historiesDir)).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
     for (const path of expectedPaths) assert.ok(recorded.includes(path), `no recorded history for ${path}`);
   });

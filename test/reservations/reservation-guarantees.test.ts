@@ -12,19 +12,7 @@ import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { newOrganization, testStack } from '../helpers/stack.ts';
 import { saveHistory } from '../helpers/histories.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
+import { sleep, waitFor } from '../helpers/wait.ts';
 
 describe('reservation guarantees', function () {
   this.timeout(90_000);

@@ -5,6 +5,7 @@ import { Migration20261124040616_transfer } from './Migration20261124040616_tran
 import { Migration20261124041245_location } from './Migration20261124041245_location.ts';
 import { Migration20261124043045_inbox_event } from './Migration20261124043045_inbox_event.ts';
 import { Migration20261124043840_stock_archived } from './Migration20261124043840_stock_archived.ts';
+import { Migration20261125063628_reconciliation } from './Migration20261125063628_reconciliation.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Migration20261124041245_location,
   Migration20261124043045_inbox_event,
   Migration20261124043840_stock_archived,
+  Migration20261125063628_reconciliation,
 ];

@@ -4,9 +4,11 @@ import type { Operation } from '../openapi.ts';
 import { createAdjustment, listAdjustments, reasonCodes } from '../../inventory/adjustments.ts';
 import { listMovements } from '../../inventory/movement-queries.ts';
 import { HttpProblem } from '../problem.ts';
+import { operatorOf } from '../request-context.ts';
 import { cursor, id, limit, listResponse } from '../query.ts';
 import { movementJson } from '../representations.ts';
 import type { RecordedMovement } from '../../inventory/ledger.ts';
+import type { VariantCatalog } from '../../inventory/variant-validation.ts';
 
 const units = z.number().int().min(-1_000_000).max(1_000_000);
 const createBody = z.strictObject({
@@ -24,7 +26,7 @@ const listQuery = z.strictObject({ variant_id: id.optional(), warehouse_id: id.o
 const idParams = z.strictObject({ adjustment_id: id });
 
 /** /api/v1/adjustments: counts, receipts, damage, losses, finds, returns and corrections, each one ledger movement. */
-export function adjustmentRoutes(): Router {
+export function adjustmentRoutes(catalog?: VariantCatalog): Router {
   const router = Router();
   router.post('/', async (req, res) => {
     const body = createBody.parse(req.body ?? {});
@@ -38,8 +40,8 @@ export function adjustmentRoutes(): Router {
       note: body.note,
       locationId: body.location_id,
       purchaseOrderId: body.purchase_order_id,
-      actor: operator(req.get('x-actor')),
-    });
+      actor: operatorOf(req),
+    }, catalog);
     res.status(201).location(`${req.baseUrl}/${movement.reference?.id}`).json(adjustmentJson(movement));
   });
   router.get('/', async (req, res) => {
@@ -57,11 +59,6 @@ export function adjustmentRoutes(): Router {
 }
 
 /** Who made the change, as the ledger records it: the X-Actor header until authentication provides it. */
-function operator(header: string | undefined): string {
-  const name = header?.trim();
-  return name && name.length <= 200 ? `operator:${name}` : 'operator';
-}
-
 function adjustmentJson(m: RecordedMovement) {
   const [reasonCode, ...rest] = (m.reason ?? '').split(': ');
   const purchaseOrder = rest[0]?.startsWith('purchase order ') ? rest.shift()!.slice('purchase order '.length) : null;

@@ -1,0 +1,96 @@
+import { defineQuery } from '@temporalio/workflow';
+
+/**
+ * What the facade, the schedule and the reconciliation workflow share. Renaming the query or changing
+ * the input incompatibly breaks running workflows: replay tests catch it.
+ */
+
+/** The Temporal Schedule that runs the reconciliation of every organization (nightly by default). */
+export const reconciliationScheduleId = 'inventory-reconciliation';
+
+/** One on-demand run of one organization; scheduled runs get the schedule's id plus the time. */
+export function reconciliationWorkflowId(organizationId: string, reconciliationId: string): string {
+  return `reconciliation-${organizationId}-${reconciliationId}`;
+}
+
+export interface ReconciliationInput {
+  /** Reconcile one organization; without it, every organization that has stock, one after the other. */
+  organizationId?: string;
+  /** Given by the facade for an on-demand run (so it can answer with it); drawn by the workflow otherwise. */
+  reconciliationId?: string;
+  /** Put rows that drifted from the ledger back to what the ledger says. Off unless asked. */
+  repair?: boolean;
+  /**
+   * Drift seen on the first pass is checked again after this many seconds and reported only if it is
+   * still there: a saga between two of its steps (a compensation, say) is not drift.
+   */
+  settleSeconds?: number;
+  trigger?: 'schedule' | 'request';
+  requestedBy?: string;
+  /** Set when a run over every organization continues as new: where it stands. */
+  resume?: ReconciliationProgress;
+}
+
+export type Quantities = Record<'total' | 'available' | 'reserved' | 'damaged' | 'in_transit' | 'incoming', number>;
+
+/** One quantity of a stock row that does not match its rebuild. */
+export interface Difference {
+  quantity: keyof Quantities;
+  recorded: number;
+  expected: number;
+  /** `ledger`: the sum of the row's movements; `holds`: the open reservations and transfers. */
+  source: 'ledger' | 'holds';
+}
+
+export interface StockDrift {
+  stockId: string;
+  variantId: string;
+  warehouseId: string;
+  recorded: Quantities;
+  /** The row rebuilt from its movements, and the reserved / in-transit units its open holds account for. */
+  expected: { ledger: Quantities; holds: { reserved: number; in_transit: number } };
+  differences: Difference[];
+  /** True once the row was put back to its ledger quantities (only when repair was asked). */
+  repaired: boolean;
+  /** Why a drift was left as it is, when repair was asked. */
+  repairNote: string | null;
+}
+
+export interface ReconciliationReport {
+  reconciliationId: string;
+  organizationId: string;
+  repair: boolean;
+  rowsChecked: number;
+  drifted: number;
+  repaired: number;
+  /** The first drifts found (all of them are in the database and were announced as events). */
+  drifts: StockDrift[];
+}
+
+export interface ReconciliationProgress {
+  phase: 'scanning' | 'settling' | 'confirming' | 'done';
+  organizationsChecked: number;
+  rowsChecked: number;
+  drifted: number;
+  repaired: number;
+  /** Organizations reconciled so far, by id: the last one, where a run over all of them resumes. */
+  lastOrganizationId: string | null;
+  /** Only the runs that found drift (and an on-demand run, always), so a nightly result stays small. */
+  reports: ReconciliationReport[];
+  /** Organizations whose run failed for good; the workflow fails naming them once the others are done. */
+  failures: { organizationId: string; reconciliationId: string; failure: string }[];
+}
+
+export type ReconciliationResult = Omit<ReconciliationProgress, 'phase' | 'lastOrganizationId'>;
+
+/** Where a running reconciliation stands (Temporal UI's Queries tab, or the CLI). */
+export const reconciliationProgressQuery = defineQuery<ReconciliationProgress>('progress');
+
+export const reconciliationLimits = {
+  /** Stock rows rebuilt by one activity. */
+  pageSize: 500,
+  /** Drifts kept in a report (and so in the workflow's history); the rest are in the database. */
+  reportedDrifts: 100,
+  organizationsPerPage: 100,
+  defaultSettleSeconds: 10,
+};

@@ -1,0 +1,112 @@
+import { ActivityFailure, ApplicationFailure, continueAsNew, proxyActivities, setHandler, sleep, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import {
+  reconciliationLimits,
+  reconciliationProgressQuery,
+  type ReconciliationInput,
+  type ReconciliationProgress,
+  type ReconciliationResult,
+  type StockDrift,
+} from './reconciliation-definitions.ts';
+import { OrganizationId } from './search-attributes.ts';
+import { stepOptions } from './activity-options.ts';
+import type { ScannedPage } from '../services/inventory/reconciliation.ts';
+
+// A page rebuilds up to 500 rows from their whole ledger: more than a stock step's 15 seconds may be needed.
+const activities = proxyActivities<Activities>({ ...stepOptions, startToCloseTimeout: '2 minutes' });
+
+const { pageSize, reportedDrifts, organizationsPerPage, defaultSettleSeconds } = reconciliationLimits;
+
+/**
+ * Rebuilds stock rows from the ledger and the open reservations and transfers, and reports every row
+ * that differs (`inventory.stock.drift_detected`, the stock_drift table and this workflow's result).
+ * It changes no stock unless `repair` is asked. With an organization (REST, on demand) it reconciles
+ * that one; without (the nightly Temporal Schedule) every organization with stock, one after the other.
+ * Drift seen on the first pass is checked again after `settleSeconds`, so a saga caught between two
+ * steps is not reported. An organization whose run fails is recorded as failed; the others go on, and
+ * the workflow then fails with ReconciliationFailedError naming them.
+ */
+export async function reconciliationWorkflow(input: ReconciliationInput = {}): Promise<ReconciliationResult> {
+  const progress: ReconciliationProgress = input.resume ?? {
+    phase: 'scanning',
+    organizationsChecked: 0,
+    rowsChecked: 0,
+    drifted: 0,
+    repaired: 0,
+    lastOrganizationId: null,
+    reports: [],
+    failures: [],
+  };
+  setHandler(reconciliationProgressQuery, () => progress);
+  const repair = input.repair ?? false;
+  const settleSeconds = input.settleSeconds ?? defaultSettleSeconds;
+
+  async function reconcile(organizationId: string, reconciliationId: string): Promise<void> {
+    const trigger = input.trigger ?? (input.organizationId ? 'request' : 'schedule');
+    await activities.beginReconciliation(organizationId, { reconciliationId, trigger, repair, requestedBy: input.requestedBy, workflowId: workflowInfo().workflowId });
+    let rowsChecked = 0;
+    const drifts: StockDrift[] = [];
+    try {
+      progress.phase = 'scanning';
+      const candidates: string[] = [];
+      let after: string | null = null;
+      do {
+        const page: ScannedPage = await activities.scanStockForDrift(organizationId, after, pageSize);
+        rowsChecked += page.checked;
+        progress.rowsChecked += page.checked;
+        candidates.push(...page.candidates);
+        after = page.last;
+      } while (after);
+      if (candidates.length > 0 && settleSeconds > 0) {
+        progress.phase = 'settling';
+        await sleep(settleSeconds * 1000);
+      }
+      progress.phase = 'confirming';
+      for (let i = 0; i < candidates.length; i += pageSize) {
+        drifts.push(...(await activities.recordStockDrift(organizationId, reconciliationId, candidates.slice(i, i + pageSize), repair)));
+      }
+    } catch (error) {
+      const cause = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+      if (!cause) throw error;
+      const failure = `${cause.type}: ${cause.message}`;
+      await activities.finishReconciliation(organizationId, { reconciliationId, status: 'failed', rowsChecked, drifted: drifts.length, repaired: drifts.filter((d) => d.repaired).length, failure });
+      progress.failures.push({ organizationId, reconciliationId, failure });
+      return;
+    }
+    const repaired = drifts.filter((d) => d.repaired).length;
+    await activities.finishReconciliation(organizationId, { reconciliationId, status: 'completed', rowsChecked, drifted: drifts.length, repaired });
+    progress.organizationsChecked += 1;
+    progress.drifted += drifts.length;
+    progress.repaired += repaired;
+    // A nightly result keeps only the organizations with drift, so its size does not grow with their number.
+    if (drifts.length > 0 || input.organizationId) {
+      progress.reports.push({ reconciliationId, organizationId, repair, rowsChecked, drifted: drifts.length, repaired, drifts: drifts.slice(0, reportedDrifts) });
+    }
+  }
+
+  if (input.organizationId) {
+    upsertSearchAttributes([{ key: OrganizationId, value: input.organizationId }]);
+    await reconcile(input.organizationId, input.reconciliationId ?? uuid4());
+  } else {
+    for (;;) {
+      const organizations = await activities.listOrganizationsToReconcile(progress.lastOrganizationId, organizationsPerPage);
+      for (const organizationId of organizations) {
+        await reconcile(organizationId, uuid4());
+        progress.lastOrganizationId = organizationId;
+        if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof reconciliationWorkflow>({ ...input, resume: progress });
+      }
+      if (organizations.length < organizationsPerPage) break;
+    }
+  }
+  progress.phase = 'done';
+  if (progress.failures.length > 0) {
+    throw ApplicationFailure.create({
+      type: 'ReconciliationFailedError',
+      nonRetryable: true,
+      message: `reconciliation failed for ${progress.failures.map((f) => `organization ${f.organizationId} (${f.failure})`).join('; ')}`,
+      details: [progress],
+    });
+  }
+  const { phase: _phase, lastOrganizationId: _last, ...result } = progress;
+  return result;
+}
