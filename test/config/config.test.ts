@@ -28,6 +28,18 @@ describe('configuration', () => {
     assert.equal(loadConfig({ GRPC_PORT: '' }).GRPC_PORT, 50053);
   });
 
+  it('checks the catalog address and the reconciliation schedule', () => {
+    assert.equal(loadConfig({}).CATALOG_GRPC_ADDRESS, undefined, 'no catalog: validation off');
+    assert.equal(loadConfig({ CATALOG_GRPC_ADDRESS: 'catalog:50052' }).CATALOG_GRPC_ADDRESS, 'catalog:50052');
+    assert.equal(loadConfig({}).RECONCILIATION_CRON, '0 3 * * *');
+    assert.equal(loadConfig({ RECONCILIATION_CRON: 'off' }).RECONCILIATION_CRON, 'off');
+    assert.throws(() => loadConfig({ CATALOG_GRPC_ADDRESS: 'http://catalog', RECONCILIATION_CRON: 'nightly' }), (error: unknown) => {
+      assert.match(String((error as Error).message), /CATALOG_GRPC_ADDRESS="http:\/\/catalog"/);
+      assert.match(String((error as Error).message), /RECONCILIATION_CRON="nightly"/);
+      return true;
+    });
+  });
+
   it('lists every variable it reads in .env.example', async () => {
     const { readFile } = await import('node:fs/promises');
     const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
