@@ -8,6 +8,8 @@
  *   floor: PostgreSQL           the bare reserve transaction (guarded update + ledger row + outbox row), concurrency 32
  *   TTL accuracy                lag between expires_at and the release, 50 holds expiring together; drain rate of 500
  *   CheckAvailability           throughput and p99 against a bare SELECT through the same pool
+ *   Reconciliation              rows rebuilt per second (scan alone, and the whole workflow) against one bare
+ *                               GROUP BY over the same ledger
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,8 @@ import { createLogger, temporalLoggerFrom } from '../services/logger.ts';
 import { scopeTo } from '../services/inventory/organization-scope.ts';
 import { recordOperation } from '../services/inventory/ledger.ts';
 import { checkAvailability } from '../services/inventory/availability.ts';
+import { scanForDrift } from '../services/inventory/reconciliation.ts';
+import { reconciliationWorkflow } from '../workflows/reconciliation.ts';
 import { createActivities } from '../activities/index.ts';
 import { bindGrpcServer, createGrpcServer } from '../services/grpc/server.ts';
 import { loadInventoryProto } from '../services/grpc/proto.ts';
@@ -150,7 +154,15 @@ try {
   log(`where the time goes: the availability query alone (no gRPC) ${availabilityQuery.throughput}/s p99 ${availabilityQuery.p99} ms`);
   log(`CheckAvailability (c32): ${availability.throughput}/s p99 ${availability.p99} ms; bare SELECT ${bareSelect.throughput}/s p99 ${bareSelect.p99} ms; ratio ${availabilityRatio.toFixed(2)} (goal >= 0.5)`);
 
+  // ---------------------------------------------------------------- Reconciliation
+  const reconciliation = await reconciliationThroughput(n(4000), 5);
+  log(
+    `Reconciliation of ${reconciliation.rows} rows (${reconciliation.movements} movements): bare GROUP BY ${reconciliation.bareRowsPerSecond} rows/s; ` +
+      `scan ${reconciliation.scanRowsPerSecond} rows/s (${reconciliation.scanToBare} x); whole workflow ${reconciliation.workflowRowsPerSecond} rows/s (${reconciliation.workflowToBare} x)`,
+  );
+
   Object.assign(results, {
+    reconciliation,
     floors: { temporalUpdateWithStartC1: temporalFloorC1, temporalUpdateWithStart: temporalFloor, postgresReserveTransaction: postgresFloor, lower: lowerFloor },
     reserveStock: reserve,
     reserveToLowerFloor: round2(reserveRatio),
@@ -158,6 +170,60 @@ try {
     checkAvailability: { rpc: availability, queryWithoutGrpc: availabilityQuery, bareSelect, ratio: round2(availabilityRatio) },
   });
   writeResults();
+
+  /**
+   * An organization with `rows` stock rows of `movementsPerRow` receipts each, reconciled three ways: the
+   * floor is one GROUP BY over its ledger (what rebuilding must at least read); then the scan pages alone;
+   * then the on-demand workflow end to end (begin, scan pages, finish, as activities).
+   */
+  async function reconciliationThroughput(rows: number, movementsPerRow: number) {
+    const org = randomUUID();
+    const reconScope = scopeTo(orm.em, org);
+    const warehouses = Array.from({ length: 10 }, () => randomUUID());
+    for (const [i, id] of warehouses.entries()) {
+      await reconScope.em.execute("insert into warehouse (id, organization_id, code, name, region) values (?, ?, ?, 'Bench', 'bench')", [id, org, `R${i}`]);
+    }
+    const cells = Array.from({ length: rows }, (_, i) => ({ variantId: randomUUID(), warehouseId: warehouses[i % warehouses.length] }));
+    for (let round = 0; round < movementsPerRow; round += 1) {
+      for (let i = 0; i < cells.length; i += 200) {
+        await recordOperation(reconScope, {
+          operationKey: `bench-recon-${round}-${i}`,
+          actor: 'bench',
+          changes: cells.slice(i, i + 200).map((c) => ({ ...c, type: 'receipt' as const, deltas: { available: 3 }, createIfMissing: true })),
+        });
+      }
+    }
+    const timed = async (fn: () => Promise<unknown>) => {
+      const started = performance.now();
+      await fn();
+      return (performance.now() - started) / 1000;
+    };
+    const bare = await timed(() =>
+      orm.em.fork().execute(
+        `select variant_id, warehouse_id, sum(total_delta), sum(available_delta), sum(reserved_delta), sum(damaged_delta), sum(in_transit_delta), sum(incoming_delta)
+         from stock_movement where organization_id = ? group by variant_id, warehouse_id`,
+        [org],
+      ),
+    );
+    const scan = await timed(async () => {
+      let after: string | null = null;
+      do after = (await scanForDrift(scopeTo(orm.em, org), after, 500)).last;
+      while (after);
+    });
+    const whole = await timed(() =>
+      temporal.client.workflow.execute(reconciliationWorkflow, { workflowId: `bench-recon-${randomUUID()}`, taskQueue, args: [{ organizationId: org, settleSeconds: 0 }] }),
+    );
+    const perSecond = (seconds: number) => Math.round(rows / seconds);
+    return {
+      rows,
+      movements: rows * movementsPerRow,
+      bareRowsPerSecond: perSecond(bare),
+      scanRowsPerSecond: perSecond(scan),
+      workflowRowsPerSecond: perSecond(whole),
+      scanToBare: round2(bare / scan),
+      workflowToBare: round2(bare / whole),
+    };
+  }
 
   /** Makes `count` holds expiring at the same instant; returns the lag of each release after its expiry. */
   async function expiryLag(count: number, ttlSeconds: number) {
