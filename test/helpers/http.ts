@@ -4,6 +4,7 @@ import { createHttpApp } from '../../services/http/app.ts';
 import { createReadinessProbe } from '../../services/readiness.ts';
 import type { CatalogClient } from '../../services/catalog/catalog-client.ts';
 import { testStack } from './stack.ts';
+import { startWorker, type RunningWorker } from './temporal.ts';
 
 export interface HttpHarness {
   url: string;
@@ -44,4 +45,21 @@ export async function startHttp(options: { amqpUrl?: string; taskQueue?: string;
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * For a suite that drives workflows over REST: mocha hooks that start a real worker on its own task
+ * queue and the REST app bound to it before the suite, and stop both after it.
+ */
+export function restWithWorker(): { readonly http: HttpHarness; readonly worker: RunningWorker } {
+  const running = {} as { http: HttpHarness; worker: RunningWorker };
+  before(async () => {
+    running.worker = await startWorker();
+    running.http = await startHttp({ taskQueue: running.worker.taskQueue });
+  });
+  after(async () => {
+    await running.http?.close();
+    await running.worker?.stop();
+  });
+  return running;
 }

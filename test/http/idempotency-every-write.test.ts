@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startHttp, type HttpHarness } from '../helpers/http.ts';
-import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
+import { restWithWorker } from '../helpers/http.ts';
+
 import { createWarehouse, stockedOrganization } from '../helpers/fixtures.ts';
 
 /**
@@ -10,26 +10,17 @@ import { createWarehouse, stockedOrganization } from '../helpers/fixtures.ts';
  */
 describe('Idempotency-Key on every write endpoint', function () {
   this.timeout(60_000);
-  let worker: RunningWorker;
-  let http: HttpHarness;
-  before(async () => {
-    worker = await startWorker();
-    http = await startHttp({ taskQueue: worker.taskQueue });
-  });
-  after(async () => {
-    await http.close();
-    await worker.stop();
-  });
+  const rest = restWithWorker();
 
   async function assertIdempotent(organizationId: string, method: string, path: string, body: object | undefined, otherBody: object) {
     const key = `key-${randomUUID()}`;
-    const first = await http.send(method, path, { organizationId, body, headers: { 'Idempotency-Key': key } });
+    const first = await rest.http.send(method, path, { organizationId, body, headers: { 'Idempotency-Key': key } });
     assert.ok(first.status < 300, `${method} ${path} failed first: ${first.status} ${JSON.stringify(first.body)}`);
-    const replay = await http.send(method, path, { organizationId, body, headers: { 'Idempotency-Key': key } });
+    const replay = await rest.http.send(method, path, { organizationId, body, headers: { 'Idempotency-Key': key } });
     assert.equal(replay.status, first.status, `${method} ${path}: replayed status`);
     assert.deepEqual(replay.body, first.body, `${method} ${path}: replayed body`);
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');
-    const reused = await http.send(method, path, { organizationId, body: otherBody, headers: { 'Idempotency-Key': key } });
+    const reused = await rest.http.send(method, path, { organizationId, body: otherBody, headers: { 'Idempotency-Key': key } });
     assert.equal(reused.status, 422, `${method} ${path}: key reused with another body`);
     return first.body;
   }

@@ -7,7 +7,7 @@ import { createActivities } from '../../activities/index.ts';
 import { scopeTo, type OrganizationScope } from '../../services/inventory/organization-scope.ts';
 import { ensureReconciliationSchedule } from '../../services/workflow-clients/reconciliation-schedule.ts';
 import { reconciliationScheduleId } from '../../workflows/reconciliation-definitions.ts';
-import { startHttp, type HttpHarness } from '../helpers/http.ts';
+import { restWithWorker, startHttp } from '../helpers/http.ts';
 import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow, stockedOrganization } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';
@@ -31,25 +31,15 @@ async function outboxEvents(scope: OrganizationScope, name: string) {
 
 describe('reconciliation', function () {
   this.timeout(90_000);
-  let worker: RunningWorker;
-  let http: HttpHarness;
-
-  before(async () => {
-    worker = await startWorker();
-    http = await startHttp({ taskQueue: worker.taskQueue });
-  });
-  after(async () => {
-    await http.close();
-    await worker.stop();
-  });
+  const rest = restWithWorker();
 
   async function reconcile(organizationId: string, body: object) {
-    const started = await http.send('POST', '/api/v1/reconciliations', { organizationId, body, headers: { 'X-Actor': 'ana' } });
+    const started = await rest.http.send('POST', '/api/v1/reconciliations', { organizationId, body, headers: { 'X-Actor': 'ana' } });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     assert.equal(started.headers.get('location'), `/api/v1/reconciliations/${started.body.reconciliation_id}`);
     assert.equal(started.body.status, 'running');
     assert.equal(started.body.requested_by, 'operator:ana');
-    const finished = await waitFor(() => http.get(`/api/v1/reconciliations/${started.body.reconciliation_id}`, organizationId), (r) => r.body.status !== 'running', 'the reconciliation to finish');
+    const finished = await waitFor(() => rest.http.get(`/api/v1/reconciliations/${started.body.reconciliation_id}`, organizationId), (r) => r.body.status !== 'running', 'the reconciliation to finish');
     return finished.body;
   }
 
@@ -67,7 +57,7 @@ describe('reconciliation', function () {
     assert.equal(run.drifted, 1, 'the clean row is not reported');
     assert.equal(run.repaired, 0);
 
-    const drifts = await http.get(`/api/v1/reconciliations/${run.reconciliation_id}/drifts`, s.organizationId);
+    const drifts = await rest.http.get(`/api/v1/reconciliations/${run.reconciliation_id}/drifts`, s.organizationId);
     assert.equal(drifts.body.data.length, 1);
     const [drift] = drifts.body.data;
     assert.equal(drift.variant_id, s.variantId);
@@ -115,7 +105,7 @@ describe('reconciliation', function () {
     // A second run finds nothing.
     const again = await reconcile(s.organizationId, { settle_seconds: 0 });
     assert.equal(again.drifted, 0);
-    const list = await http.get('/api/v1/reconciliations', s.organizationId);
+    const list = await rest.http.get('/api/v1/reconciliations', s.organizationId);
     assert.deepEqual(list.body.data.map((r: any) => r.reconciliation_id), [again.reconciliation_id, run.reconciliation_id], 'newest first');
     await saveHistory('reconciliation-repair', run.workflow_id);
   });
@@ -124,7 +114,7 @@ describe('reconciliation', function () {
     const s = await stockedOrganization(10);
     await s.scope.em.execute('update stock set available = available - 2, reserved = reserved + 2 where organization_id = ?', [s.organizationId]);
     const run = await reconcile(s.organizationId, { repair: true, settle_seconds: 0 });
-    const { body } = await http.get(`/api/v1/reconciliations/${run.reconciliation_id}/drifts`, s.organizationId);
+    const { body } = await rest.http.get(`/api/v1/reconciliations/${run.reconciliation_id}/drifts`, s.organizationId);
     const sources = body.data[0].differences.map((d: any) => `${d.quantity}:${d.source}`);
     assert.ok(sources.includes('reserved:holds'), sources.join(', '));
     assert.equal(body.data[0].repaired, true, 'the row went back to its ledger (no hold)');
@@ -133,11 +123,11 @@ describe('reconciliation', function () {
 
   it('refuses a bad request with a problem and starts nothing', async () => {
     const org = randomUUID();
-    const bad = await http.send('POST', '/api/v1/reconciliations', { organizationId: org, body: { repair: 'yes', settle_seconds: -1 } });
+    const bad = await rest.http.send('POST', '/api/v1/reconciliations', { organizationId: org, body: { repair: 'yes', settle_seconds: -1 } });
     assert.equal(bad.status, 400);
     assert.equal(bad.contentType, 'application/problem+json; charset=utf-8');
-    assert.deepEqual((await http.get('/api/v1/reconciliations', org)).body.data, []);
-    assert.equal((await http.get(`/api/v1/reconciliations/${randomUUID()}`, org)).status, 404);
+    assert.deepEqual((await rest.http.get('/api/v1/reconciliations', org)).body.data, []);
+    assert.equal((await rest.http.get(`/api/v1/reconciliations/${randomUUID()}`, org)).status, 404);
   });
 
   it('records a run that fails for good as failed, with the reason, and the workflow fails naming the organization', async () => {

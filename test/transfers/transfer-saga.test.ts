@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { transferWorkflowId } from '../../workflows/transfer-definitions.ts';
 import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
-import { startHttp, type HttpHarness } from '../helpers/http.ts';
-import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
+import { restWithWorker, startHttp } from '../helpers/http.ts';
+import { startWorker } from '../helpers/temporal.ts';
 import { createWarehouse, receiveStock, stockRow } from '../helpers/fixtures.ts';
 import { newOrganization } from '../helpers/stack.ts';
 import { saveHistory } from '../helpers/histories.ts';
@@ -48,21 +48,11 @@ async function assertConserved(s: Setup, initialTotal: number): Promise<void> {
 
 describe('transfers (saga) over REST', function () {
   this.timeout(90_000);
-  let worker: RunningWorker;
-  let http: HttpHarness;
-
-  before(async () => {
-    worker = await startWorker();
-    http = await startHttp({ taskQueue: worker.taskQueue });
-  });
-  after(async () => {
-    await http.close();
-    await worker.stop();
-  });
+  const rest = restWithWorker();
 
   const create = (s: Setup, quantity: number, extra: object = {}) =>
-    http.send('POST', '/api/v1/transfers', { organizationId: s.org, body: { origin_warehouse_id: s.origin, destination_warehouse_id: s.destination, items: [{ variant_id: s.variant, quantity }], ...extra } });
-  const act = (s: Setup, id: string, action: string, body?: object) => http.send('POST', `/api/v1/transfers/${id}/${action}`, { organizationId: s.org, body });
+    rest.http.send('POST', '/api/v1/transfers', { organizationId: s.org, body: { origin_warehouse_id: s.origin, destination_warehouse_id: s.destination, items: [{ variant_id: s.variant, quantity }], ...extra } });
+  const act = (s: Setup, id: string, action: string, body?: object) => rest.http.send('POST', `/api/v1/transfers/${id}/${action}`, { organizationId: s.org, body });
 
   it('moves goods end to end: reserved, in transit (incoming at the destination), completed', async () => {
     const s = await twoWarehouses(20);
@@ -82,7 +72,7 @@ describe('transfers (saga) over REST', function () {
     assert.deepEqual(await quantities(s, s.destination), { ...zero, total: 8, available: 8 });
     await assertConserved(s, 20);
 
-    const read = await http.get(`/api/v1/transfers/${created.body.transfer_id}`, s.org);
+    const read = await rest.http.get(`/api/v1/transfers/${created.body.transfer_id}`, s.org);
     assert.deepEqual(read.body.transitions.map((t: any) => t.status), ['reserved', 'in_transit', 'completed']);
     await saveHistory('transfer-complete', transferWorkflowId(s.org, created.body.transfer_id));
   });
@@ -90,7 +80,7 @@ describe('transfers (saga) over REST', function () {
   it('cancelled before shipping, releases the hold at the origin', async () => {
     const s = await twoWarehouses(10);
     const created = await create(s, 4);
-    const busy = await http.send('POST', `/api/v1/warehouses/${s.destination}/deactivate`, { organizationId: s.org });
+    const busy = await rest.http.send('POST', `/api/v1/warehouses/${s.destination}/deactivate`, { organizationId: s.org });
     assert.equal(busy.status, 409, 'a warehouse with an open transfer cannot be deactivated');
     assert.equal(busy.body.open_transfers, 1);
     const cancelled = await act(s, created.body.transfer_id, 'cancel', { reason: 'wrong destination' });
@@ -136,7 +126,7 @@ describe('transfers (saga) over REST', function () {
     const created = await create(s, 5, { ship_by: new Date(Date.now() + 2000).toISOString() });
     assert.equal(created.body.status, 'reserved');
     await sleep(3500);
-    const read = await http.get(`/api/v1/transfers/${created.body.transfer_id}`, s.org);
+    const read = await rest.http.get(`/api/v1/transfers/${created.body.transfer_id}`, s.org);
     assert.equal(read.body.status, 'cancelled');
     assert.equal(read.body.reason, 'expired');
     assert.deepEqual(await quantities(s, s.origin), { ...zero, total: 10, available: 10 });
@@ -151,9 +141,9 @@ describe('transfers (saga) over REST', function () {
     assert.equal(insufficient.body.type, 'urn:inventory:problem:InsufficientStockError');
     assert.deepEqual(insufficient.body.shortages, [{ variant_id: s.variant, warehouse_id: s.origin, requested: 6, available: 5 }]);
 
-    const same = await http.send('POST', '/api/v1/transfers', { organizationId: s.org, body: { origin_warehouse_id: s.origin, destination_warehouse_id: s.origin, items: [{ variant_id: s.variant, quantity: 1 }] } });
+    const same = await rest.http.send('POST', '/api/v1/transfers', { organizationId: s.org, body: { origin_warehouse_id: s.origin, destination_warehouse_id: s.origin, items: [{ variant_id: s.variant, quantity: 1 }] } });
     assert.equal(same.status, 422);
-    const unknownVariant = await http.send('POST', '/api/v1/transfers', { organizationId: s.org, body: { origin_warehouse_id: s.origin, destination_warehouse_id: s.destination, items: [{ variant_id: randomUUID(), quantity: 1 }] } });
+    const unknownVariant = await rest.http.send('POST', '/api/v1/transfers', { organizationId: s.org, body: { origin_warehouse_id: s.origin, destination_warehouse_id: s.destination, items: [{ variant_id: randomUUID(), quantity: 1 }] } });
     assert.equal(unknownVariant.status, 422);
     const serverOwned = await create(s, 1, { status: 'completed' });
     assert.equal(serverOwned.status, 400);
@@ -172,7 +162,7 @@ describe('transfers (saga) over REST', function () {
     assert.match(again.body.detail, /is cancelled: cannot cancel/);
     const shipAfterCancel = await act(s, id, 'ship');
     assert.equal(shipAfterCancel.status, 409);
-    assert.equal((await http.get(`/api/v1/transfers/${randomUUID()}`, s.org)).status, 404);
+    assert.equal((await rest.http.get(`/api/v1/transfers/${randomUUID()}`, s.org)).status, 404);
     assert.deepEqual(await quantities(s, s.origin), { ...zero, total: 5, available: 5 });
     await assertConserved(s, 5);
   });
@@ -182,9 +172,9 @@ describe('transfers (saga) over REST', function () {
     const a = await create(s, 1);
     const b = await create(s, 1);
     await act(s, b.body.transfer_id, 'cancel', { reason: 'x' });
-    const reserved = await http.get(`/api/v1/transfers?status=reserved&origin_warehouse_id=${s.origin}`, s.org);
+    const reserved = await rest.http.get(`/api/v1/transfers?status=reserved&origin_warehouse_id=${s.origin}`, s.org);
     assert.deepEqual(reserved.body.data.map((t: any) => t.transfer_id), [a.body.transfer_id]);
-    const all = await http.get(`/api/v1/transfers?destination_warehouse_id=${s.destination}&limit=1`, s.org);
+    const all = await rest.http.get(`/api/v1/transfers?destination_warehouse_id=${s.destination}&limit=1`, s.org);
     assert.equal(all.body.data.length, 1);
     assert.ok(all.body.next_cursor);
   });
