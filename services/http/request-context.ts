@@ -47,7 +47,10 @@ export function organizationScope(orm: Orm): RequestHandler {
   };
 }
 
-/** Who made a write, as the ledger and the run records name them: `operator:<X-Actor>`, or `operator`. */
+/**
+ * Who made a write, as the ledger and the run records name them: `operator:<X-Actor>`, or `operator`.
+ * The X-Actor header stands in until authentication provides the operator.
+ */
 export function operatorOf(req: Request): string {
   const name = req.get('x-actor')?.trim();
   return name && name.length <= 200 ? `operator:${name}` : 'operator';

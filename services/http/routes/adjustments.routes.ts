@@ -58,7 +58,6 @@ export function adjustmentRoutes(catalog?: VariantCatalog): Router {
   return router;
 }
 
-/** Who made the change, as the ledger records it: the X-Actor header until authentication provides it. */
 function adjustmentJson(m: RecordedMovement) {
   const [reasonCode, ...rest] = (m.reason ?? '').split(': ');
   const purchaseOrder = rest[0]?.startsWith('purchase order ') ? rest.shift()!.slice('purchase order '.length) : null;
