@@ -6,7 +6,7 @@ import { migrate, openOrm, type Orm } from '../../services/db/orm.ts';
 import { createActivities } from '../../activities/index.ts';
 import { scopeTo, type OrganizationScope } from '../../services/inventory/organization-scope.ts';
 import { ensureReconciliationSchedule } from '../../services/workflow-clients/reconciliation-schedule.ts';
-import { reconciliationScheduleId } from '../../workflows/reconciliation-definitions.ts';
+import { reconciliationProgressQuery, reconciliationScheduleId } from '../../workflows/reconciliation-definitions.ts';
 import { restWithWorker, startHttp } from '../helpers/http.ts';
 import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow, stockedOrganization } from '../helpers/fixtures.ts';
@@ -86,10 +86,11 @@ describe('reconciliation', function () {
 
   it('with repair, puts the row back to its ledger and says so (drift_repaired, stock-level events of the change)', async () => {
     const s = await stockedOrganization(10);
-    await s.scope.em.execute('update stock set min_stock = 5 where organization_id = ?', [s.organizationId]);
-    // The row claims 4 units fewer than its ledger: 6 on hand, above min_stock, the ledger's 10 too.
+    await s.scope.em.execute('update stock set min_stock = 8 where organization_id = ?', [s.organizationId]);
+    // The row claims 4 units fewer than its ledger: 6 on hand, below min_stock; the ledger's 10 is above it.
     await injectDrift(s.scope, s.variantId, s.warehouseId, -4);
     const drifted = await stockRow(s.scope, s.variantId, s.warehouseId);
+    const replenishedBefore = (await outboxEvents(s.scope, 'inventory.stock.replenished')).length;
 
     const run = await reconcile(s.organizationId, { repair: true, settle_seconds: 0 });
     assert.equal(run.status, 'completed');
@@ -101,6 +102,12 @@ describe('reconciliation', function () {
     const [event] = await outboxEvents(s.scope, 'inventory.stock.drift_repaired');
     assert.equal(event.payload.before.available, 6);
     assert.equal(event.payload.quantities.available, 10);
+    const replenished = (await outboxEvents(s.scope, 'inventory.stock.replenished')).slice(replenishedBefore);
+    assert.deepEqual(
+      replenished.map((e) => [e.payload.available_quantity, e.payload.min_stock]),
+      [[10, 8]],
+      'the repair crossed min_stock upwards: announced once, like any change',
+    );
 
     // A second run finds nothing.
     const again = await reconcile(s.organizationId, { settle_seconds: 0 });
@@ -108,6 +115,20 @@ describe('reconciliation', function () {
     const list = await rest.http.get('/api/v1/reconciliations', s.organizationId);
     assert.deepEqual(list.body.data.map((r: any) => r.reconciliation_id), [again.reconciliation_id, run.reconciliation_id], 'newest first');
     await saveHistory('reconciliation-repair', run.workflow_id);
+  });
+
+  it('does not report a drift that is gone by the second look (a saga between two steps)', async () => {
+    const s = await stockedOrganization(10);
+    await injectDrift(s.scope, s.variantId, s.warehouseId, 2);
+    const started = await rest.http.send('POST', '/api/v1/reconciliations', { organizationId: s.organizationId, body: { settle_seconds: 2 } });
+    const handle = testStack().temporal.client.workflow.getHandle(started.body.workflow_id);
+    await waitFor(() => handle.query(reconciliationProgressQuery), (p) => p.phase === 'settling', 'the first pass to find the row');
+    await injectDrift(s.scope, s.variantId, s.warehouseId, -2); // the second step lands
+    const result = await handle.result();
+    assert.equal(result.rowsChecked, 1);
+    assert.equal(result.drifted, 0);
+    assert.deepEqual(await outboxEvents(s.scope, 'inventory.stock.drift_detected'), []);
+    assert.equal((await rest.http.get(`/api/v1/reconciliations/${started.body.reconciliation_id}`, s.organizationId)).body.drifted, 0);
   });
 
   it('reports reserved units that no open reservation or transfer holds, and leaves them for a person', async () => {
