@@ -17,13 +17,19 @@ export interface LoadJob {
   variants: string[];
   orderPrefix?: string;
   ttlSeconds?: number;
+  /** The bearer token sent with every call. */
+  token: string;
 }
 
 const job = JSON.parse(process.argv[2]) as LoadJob;
 const proto = loadInventoryProto();
 const client = new proto.inventory.v1.InventoryService(job.address, grpc.credentials.createInsecure()) as InventoryServiceClient;
+const metadata = new grpc.Metadata();
+metadata.set('authorization', `Bearer ${job.token}`);
 const call = (request: object) =>
-  new Promise((resolve, reject) => (client[job.method] as unknown as (r: object, cb: (e: Error | null, v: unknown) => void) => void).call(client, request, (e, v) => (e ? reject(e) : resolve(v))));
+  new Promise((resolve, reject) =>
+    (client[job.method] as unknown as (r: object, m: grpc.Metadata, cb: (e: Error | null, v: unknown) => void) => void).call(client, request, metadata, (e, v) => (e ? reject(e) : resolve(v))),
+  );
 
 const stats = await measure(job.total, job.concurrency, (i) => {
   const variant_id = job.variants[i % job.variants.length];

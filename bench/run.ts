@@ -10,6 +10,8 @@
  *   CheckAvailability           throughput and p99 against a bare SELECT through the same pool
  *   Reconciliation              rows rebuilt per second (scan alone, and the whole workflow) against one bare
  *                               GROUP BY over the same ledger
+ *   Authentication              ReserveStock and CheckAvailability through a server that verifies bearer tokens
+ *                               against one that takes the caller as given, same run; and fresh-token verifications/s
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,8 @@ import type { InventoryServiceClient } from '../services/grpc/generated/inventor
 import { searchAttributes } from '../workflows/search-attributes.ts';
 import { dynamicConfigFlags } from '../services/temporal-dev-server.ts';
 import { emptyWorkflow, pingUpdate } from './empty.workflow.ts';
+import { createDevIssuer } from '../services/auth/dev-issuer.ts';
+import { createTokenVerifier, devAudience, devIssuer, type TokenVerifier } from '../services/auth/token-verifier.ts';
 import { measure, percentile, type Stats } from './stats.ts';
 import type { LoadJob } from './load-client.ts';
 
@@ -69,16 +73,31 @@ const worker = await Worker.create({
   activities: createActivities({ orm }),
 });
 const workerRun = worker.run();
-const { server } = createGrpcServer({ orm, logger, temporal: { client: temporal.client, taskQueue } });
-const port = await bindGrpcServer(server, '127.0.0.1', 0);
+const organizationId = randomUUID();
+// The order service's token, signed by a run-private issuer and verified as in production (ES256, JWKS).
+const issuer = await createDevIssuer();
+const verifyToken = createTokenVerifier({ keys: { jwks: issuer.jwks }, issuer: devIssuer, audience: devAudience, clockToleranceSeconds: 30 });
+const token = await issuer.mint({ subject: 'order-service', organizationId, roles: ['order-service'], ttlSeconds: 86_400 });
+const grpcServer = async (verify: TokenVerifier) => {
+  const { server } = createGrpcServer({ orm, logger, verifyToken: verify, temporal: { client: temporal.client, taskQueue } });
+  return { server, port: await bindGrpcServer(server, '127.0.0.1', 0) };
+};
+const { server, port } = await grpcServer(verifyToken);
+// The baseline for the cost of authentication: the same server, handed the caller without any check.
+const caller = await verifyToken(token);
+const unverified = await grpcServer(async () => caller);
 const proto = loadInventoryProto();
 const client = new proto.inventory.v1.InventoryService(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as InventoryServiceClient;
+const bearer = new grpc.Metadata();
+bearer.set('authorization', `Bearer ${token}`);
 const rpc = <T>(method: 'ReserveStock' | 'CheckAvailability', request: object) =>
-  new Promise<T>((resolve, reject) => (client[method] as unknown as (r: object, cb: (e: Error | null, v: T) => void) => void).call(client, request, (e, v) => (e ? reject(e) : resolve(v))));
+  new Promise<T>((resolve, reject) =>
+    (client[method] as unknown as (r: object, m: grpc.Metadata, cb: (e: Error | null, v: T) => void) => void).call(client, request, bearer, (e, v) => (e ? reject(e) : resolve(v))),
+  );
 
 /** Runs a load job in a separate process (bench/load-client.ts), as the order service would call. */
-async function load(job: Omit<LoadJob, 'address'>): Promise<Stats> {
-  const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(new URL('./load-client.ts', import.meta.url)), JSON.stringify({ ...job, address: `127.0.0.1:${port}` })], { maxBuffer: 1 << 20 });
+async function load(job: Omit<LoadJob, 'address' | 'token'>, target = port): Promise<Stats> {
+  const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(new URL('./load-client.ts', import.meta.url)), JSON.stringify({ ...job, token, address: `127.0.0.1:${target}` })], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout) as Stats;
 }
 
@@ -86,7 +105,6 @@ const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, me
 
 try {
   // ---------------------------------------------------------------- data
-  const organizationId = randomUUID();
   const scope = scopeTo(orm.em, organizationId);
   const warehouseId = randomUUID();
   await scope.em.execute("insert into warehouse (id, organization_id, code, name, region) values (?, ?, 'BENCH', 'Bench', 'bench')", [warehouseId, organizationId]);
@@ -161,7 +179,29 @@ try {
       `scan ${reconciliation.scanRowsPerSecond} rows/s (${reconciliation.scanToBare} x); whole workflow ${reconciliation.workflowRowsPerSecond} rows/s (${reconciliation.workflowToBare} x)`,
   );
 
+  // ---------------------------------------------------------------- Authentication
+  // Alternating runs against the verifying and the trusting server, so drift in the machine's load hits both.
+  const authCases = { reserve: { verified: [] as Stats[], unverified: [] as Stats[] }, availability: { verified: [] as Stats[], unverified: [] as Stats[] } };
+  for (let round = 0; round < 2; round += 1) {
+    for (const [mode, target] of [['verified', port], ['unverified', unverified.port]] as const) {
+      authCases.reserve[mode].push(await load({ method: 'ReserveStock', total: n(300), concurrency: 8, organizationId, variants, orderPrefix: `auth-${mode}-${round}-${randomUUID().slice(0, 8)}`, ttlSeconds: 3600 }, target));
+      authCases.availability[mode].push(await load({ method: 'CheckAvailability', total: n(3000), concurrency: 32, organizationId, variants }, target));
+    }
+  }
+  const meanThroughput = (runs: Stats[]) => runs.reduce((sum, r) => sum + r.throughput, 0) / runs.length;
+  const authentication = {
+    reserveStockC8: { verifiedPerSecond: round2(meanThroughput(authCases.reserve.verified)), unverifiedPerSecond: round2(meanThroughput(authCases.reserve.unverified)), ratio: round2(meanThroughput(authCases.reserve.verified) / meanThroughput(authCases.reserve.unverified)) },
+    checkAvailabilityC32: { verifiedPerSecond: round2(meanThroughput(authCases.availability.verified)), unverifiedPerSecond: round2(meanThroughput(authCases.availability.unverified)), ratio: round2(meanThroughput(authCases.availability.verified) / meanThroughput(authCases.availability.unverified)) },
+    // A token never seen before costs a signature check; the same token again is served from the verifier's cache.
+    freshTokenVerifications: await measure(n(2000), 1, async () => verifyToken(await issuer.mint({ subject: 'order-service', organizationId, roles: ['order-service'] }))),
+    mintOnly: await measure(n(2000), 1, () => issuer.mint({ subject: 'order-service', organizationId, roles: ['order-service'] })),
+  };
+  log(`authentication: ReserveStock c8 with tokens ${authentication.reserveStockC8.verifiedPerSecond}/s vs without ${authentication.reserveStockC8.unverifiedPerSecond}/s = ${authentication.reserveStockC8.ratio} (goal >= 0.95)`);
+  log(`authentication: CheckAvailability c32 with tokens ${authentication.checkAvailabilityC32.verifiedPerSecond}/s vs without ${authentication.checkAvailabilityC32.unverifiedPerSecond}/s = ${authentication.checkAvailabilityC32.ratio} (goal >= 0.95)`);
+  log(`authentication: mint + verify a fresh token ${authentication.freshTokenVerifications.throughput}/s, mint alone ${authentication.mintOnly.throughput}/s`);
+
   Object.assign(results, {
+    authentication,
     reconciliation,
     floors: { temporalUpdateWithStartC1: temporalFloorC1, temporalUpdateWithStart: temporalFloor, postgresReserveTransaction: postgresFloor, lower: lowerFloor },
     reserveStock: reserve,
@@ -256,6 +296,7 @@ try {
 } finally {
   client.close();
   server.forceShutdown();
+  unverified.server.forceShutdown();
   worker.shutdown();
   await workerRun;
   await temporal.teardown();

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError } from '../services/config.ts';
 import { prepareDatabase } from './migrate.ts';
 import { ensureDatabase, resolvePostgres, resolveRabbitMq, resolveTemporal, stopChild, type Started } from './infrastructure.ts';
+import { loadOrCreateDevIssuer } from '../services/auth/dev-issuer.ts';
+import { roles } from '../services/auth/access.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = path.join(root, '.data');
@@ -36,7 +38,12 @@ async function main(): Promise<void> {
   if (temporal.started) started.push(temporal.started);
   temporal.process?.once('exit', (code) => void shutdown(`the Temporal dev server exited (code ${code})`, 1));
 
-  const env = { ...process.env, DATABASE_URL: postgres.url, AMQP_URL: rabbit.url, TEMPORAL_ADDRESS: temporal.address };
+  // Without an identity provider configured, the stack trusts a development issuer kept in .data/auth/
+  // (created once); `npm run token` signs with it. Never silently without authentication.
+  const ownIssuer = !process.env.AUTH_JWKS_URL && !process.env.AUTH_JWKS_FILE && process.env.AUTH_VERIFY_SIGNATURES !== 'false';
+  const authEnv = ownIssuer ? { AUTH_JWKS_FILE: (await loadOrCreateDevIssuer(path.join(dataDir, 'auth'))).jwksFile } : {};
+
+  const env = { ...process.env, DATABASE_URL: postgres.url, AMQP_URL: rabbit.url, TEMPORAL_ADDRESS: temporal.address, ...authEnv };
   const config = loadConfig(env);
 
   await prepareDatabase(config.DATABASE_URL, config.SEED_DEMO_DATA, say);
@@ -54,8 +61,13 @@ async function main(): Promise<void> {
   const amqpShown = new URL(config.AMQP_URL);
   if (amqpShown.password) amqpShown.password = '***';
   say('the inventory service is starting:');
-  say(`  REST         http://localhost:${config.HTTP_PORT}   (try: curl -H 'X-Organization-Id: 00000000-0000-4000-a000-000000000001' localhost:${config.HTTP_PORT}/api/v1/stock?low=true)`);
+  say(`  REST         http://localhost:${config.HTTP_PORT}   (try: TOKEN=$(npm run -s token -- --role operator); curl -H "Authorization: Bearer $TOKEN" 'localhost:${config.HTTP_PORT}/api/v1/stock?low=true')`);
   say(`  gRPC         localhost:${config.GRPC_PORT}          (try: grpcurl -plaintext localhost:${config.GRPC_PORT} list)`);
+  say(
+    ownIssuer
+      ? `  Auth         development issuer, keys in .data/auth/; tokens: npm run -s token -- --role <${roles.join('|')}> [--org <uuid>] [--warehouses <uuid,...>]`
+      : `  Auth         ${config.AUTH_JWKS_URL ?? config.AUTH_JWKS_FILE ?? 'AUTH_VERIFY_SIGNATURES=false: signatures NOT checked (development only)'}`,
+  );
   say(`  Temporal     ${config.TEMPORAL_ADDRESS}${temporal.uiUrl ? `   UI ${temporal.uiUrl}` : ''}`);
   say(`  RabbitMQ     ${amqpShown}${rabbit.reachable ? '' : '   (not reachable: events wait in the outbox)'}   exchange ${config.EVENTS_EXCHANGE}`);
   say(`  PostgreSQL   ${postgres.url.replace(/:[^:@/]+@/, ':***@')}`);

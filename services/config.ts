@@ -24,6 +24,10 @@ const schema = z.object({
   PURCHASING_EVENTS_EXCHANGE: z.string().min(1).default('purchasing.events'),
   CONSUMER_QUEUE_PREFIX: z.string().min(1).default('inventory'),
   CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  // The RabbitMQ user each source's messages must carry as user_id (README, Events consumed); unset = not checked.
+  ORDER_EVENTS_PUBLISHER: z.string().min(1).optional(),
+  CATALOG_EVENTS_PUBLISHER: z.string().min(1).optional(),
+  PURCHASING_EVENTS_PUBLISHER: z.string().min(1).optional(),
 
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -49,6 +53,22 @@ const schema = z.object({
     .default('0 3 * * *'),
 
   SEED_DEMO_DATA: flag.default(true),
+
+  // Bearer JWTs on REST and gRPC (README, Security model). The key set comes from the identity provider's
+  // JWKS URL, or from a file (the development issuer `npm start` creates); the REST and gRPC servers refuse
+  // to start with neither. Issuer and audience default to the development issuer's only with a file.
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  AUTH_JWKS_FILE: z.string().min(1).optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  AUTH_ORGANIZATION_CLAIM: z.string().min(1).default('org_id'),
+  AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
+  AUTH_WAREHOUSES_CLAIM: z.string().min(1).default('warehouses'),
+  AUTH_NAME_CLAIM: z.string().min(1).default('name'),
+  // Development only (refused when NODE_ENV=production): read tokens' claims without checking signatures.
+  AUTH_VERIFY_SIGNATURES: flag.default(true),
+  NODE_ENV: z.string().optional(),
 });
 
 export type Config = z.infer<typeof schema>;

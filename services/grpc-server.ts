@@ -6,13 +6,17 @@ import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { openOrm } from './db/orm.ts';
 import { createTemporalClient } from './temporal.ts';
+import { tokenVerifierFromConfig } from './auth/token-verifier.ts';
 import { bindGrpcServer, createGrpcServer, serviceName } from './grpc/server.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'grpc');
+const auth = tokenVerifierFromConfig(config);
+if (auth.signaturesVerified) logger.info(`authentication: ${auth.description}`);
+else logger.warn(`authentication: ${auth.description}`);
 const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX);
 const temporal = createTemporalClient(config);
-const { server, health } = createGrpcServer({ orm, logger, temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE } });
+const { server, health } = createGrpcServer({ orm, logger, verifyToken: auth.verify, temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE } });
 const port = await bindGrpcServer(server, config.GRPC_HOST, config.GRPC_PORT);
 logger.info(`gRPC listening on ${config.GRPC_HOST}:${port} (${serviceName}, reflection, health)`);
 

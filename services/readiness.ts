@@ -15,6 +15,8 @@ export interface Readiness {
   status: 'ready' | 'degraded' | 'unready';
   checks: Record<'postgresql' | 'rabbitmq' | 'temporal', Check> & { catalog: CatalogState | { status: 'off'; detail: string } };
   outbox: { pending: number | null };
+  /** How this process checks bearer tokens; `verified: false` only under the development switch. */
+  authentication?: { verified: boolean; detail: string };
 }
 
 export interface Check {
@@ -29,12 +31,14 @@ export interface ReadinessDeps {
   temporal: Connection;
   /** The catalog client, when CATALOG_GRPC_ADDRESS configures one. */
   catalog?: Pick<CatalogClient, 'state'>;
+  /** Reported as is, so a deployment left with verification off shows it where ops look. */
+  authentication?: { verified: boolean; detail: string };
   timeoutMs?: number;
 }
 
 export type ReadinessProbe = () => Promise<Readiness>;
 
-export function createReadinessProbe({ orm, amqpUrl, temporal, catalog, timeoutMs = 1500 }: ReadinessDeps): ReadinessProbe {
+export function createReadinessProbe({ orm, amqpUrl, temporal, catalog, authentication, timeoutMs = 1500 }: ReadinessDeps): ReadinessProbe {
   return async () => {
     const [postgresql, rabbitmq, temporalCheck, pending] = await Promise.all([
       timed(timeoutMs, () => orm.em.fork().execute('select 1')),
@@ -51,7 +55,7 @@ export function createReadinessProbe({ orm, amqpUrl, temporal, catalog, timeoutM
     const catalogCheck = catalog?.state() ?? { status: 'off' as const, detail: 'CATALOG_GRPC_ADDRESS is not set: variants are not validated' };
     const degraded = rabbitmq.status === 'down' || catalogCheck.status === 'down';
     const status = postgresql.status === 'down' || temporalCheck.status === 'down' ? 'unready' : degraded ? 'degraded' : 'ready';
-    return { status, checks: { postgresql, rabbitmq, temporal: temporalCheck, catalog: catalogCheck }, outbox: { pending } };
+    return { status, checks: { postgresql, rabbitmq, temporal: temporalCheck, catalog: catalogCheck }, outbox: { pending }, ...(authentication ? { authentication } : {}) };
   };
 }
 

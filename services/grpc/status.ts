@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { InsufficientStockError, InventoryError } from '../inventory/errors.ts';
 import type { Logger } from '../logger.ts';
 import { shortagesStatusDetails } from './rich-error.ts';
+import { AuthenticationError, PermissionDeniedError } from '../auth/errors.ts';
+import type { Principal } from '../auth/access.ts';
+import { authorizeCall, type Rpc } from './authentication.ts';
 
 /** The one map from domain failure types to gRPC status codes. Anything not listed is INTERNAL. */
 const codeByFailureType: Record<string, grpc.status> = {
@@ -38,6 +41,8 @@ export function toServiceError(error: unknown, logger: Logger, method: string): 
     const details = error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
     return { code: grpc.status.INVALID_ARGUMENT, details };
   }
+  if (error instanceof AuthenticationError) return { code: grpc.status.UNAUTHENTICATED, details: error.message };
+  if (error instanceof PermissionDeniedError) return { code: grpc.status.PERMISSION_DENIED, details: error.message };
   const type = error instanceof InventoryError ? error.type : undefined;
   const code = type ? statusForFailureType(type) : undefined;
   if (code !== undefined && error instanceof Error) {
@@ -56,10 +61,19 @@ function formatPath(path: PropertyKey[]): string {
   return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || 'request';
 }
 
-/** Wraps an async handler as a grpc-js unary handler with the error mapping above. */
-export function unary<Req, Res>(logger: Logger, method: string, handler: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+/**
+ * Wraps an async handler as a grpc-js unary handler: the caller authorized for this RPC first
+ * (authentication.ts), then the handler with the request bound to the token's organization, then the
+ * error mapping above.
+ */
+export function unary<Req extends object, Res>(logger: Logger, method: Rpc, handler: (request: Req, principal: Principal) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    handler(call.request).then(
+    Promise.resolve()
+      .then(() => {
+        const { principal, request } = authorizeCall(method, call.metadata, call.request);
+        return handler(request, principal);
+      })
+      .then(
       (response) => callback(null, response),
       (error: unknown) => callback(toServiceError(error, logger, method)),
     );

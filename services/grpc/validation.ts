@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /** Field schemas shared by the gRPC handlers. Messages name what a caller must fix. */
 // z.guid, not z.uuid: ids come from other services, and PostgreSQL's uuid takes any 8-4-4-4-12 hex id.
-export const uuid = (field: string) => z.guid({ message: `${field} must be a UUID` });
+// Ids are lower-cased at the edge: the database compares them as text in places (workflow ids, references).
+export const uuid = (field: string) => z.guid({ message: `${field} must be a UUID` }).transform((v) => v.toLowerCase());
 export const optionalUuid = (field: string) => z.union([z.literal(''), uuid(field)]).transform((v) => v || undefined);
 export const pageSize = z.number().int().min(0).max(500, { message: 'page_size must be at most 500' }).transform((v) => v || 100);
 export const optionalTimestamp = (field: string) =>

@@ -5,7 +5,9 @@ import type { Logger } from '../logger.ts';
 import type { ReadinessProbe } from '../readiness.ts';
 import type { VariantCatalog } from '../inventory/variant-validation.ts';
 import { notFoundRoute, problemHandler } from './problem.ts';
-import { organizationScope, requestId } from './request-context.ts';
+import { requestId } from './request-context.ts';
+import { authenticate, authorize } from './authentication.ts';
+import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { idempotencyKeys } from './idempotency.ts';
 import { healthOperations, healthRoutes } from './routes/health.routes.ts';
 import { openApiRoutes } from './openapi.ts';
@@ -22,6 +24,8 @@ import { createReconciliationClient } from '../workflow-clients/reconciliation-c
 export interface HttpDeps {
   orm: Orm;
   logger: Logger;
+  /** Turns the bearer token of every /api/v1 request into the caller (services/auth). */
+  verifyToken: TokenVerifier;
   readiness: ReadinessProbe;
   /** Asked before a receipt creates stock for a variant not seen yet; none = no validation. */
   catalog?: VariantCatalog;
@@ -29,7 +33,11 @@ export interface HttpDeps {
   temporal?: { client: Client; taskQueue: string };
 }
 
-/** The REST API: health and readiness, then /api/v1 scoped to the caller's organization; errors as problem+json. */
+/**
+ * The REST API: health, readiness and the OpenAPI document open to all; /api/v1 only to an
+ * authenticated caller, bound to its token's organization, on the operations its roles allow.
+ * Errors as problem+json.
+ */
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -37,20 +45,20 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(requestId(deps.logger));
   app.use(express.json({ limit: '1mb' }));
   app.use(healthRoutes(deps.readiness));
-  app.use(
-    openApiRoutes([
-      ...healthOperations,
-      ...warehouseOperations,
-      ...locationOperations,
-      ...stockOperations,
-      ...movementOperations,
-      ...adjustmentOperations,
-      ...(deps.temporal ? [...transferOperations, ...reconciliationOperations] : []),
-    ]),
-  );
+  const operations = [
+    ...healthOperations,
+    ...warehouseOperations,
+    ...locationOperations,
+    ...stockOperations,
+    ...movementOperations,
+    ...adjustmentOperations,
+    ...(deps.temporal ? [...transferOperations, ...reconciliationOperations] : []),
+  ];
+  app.use(openApiRoutes(operations));
 
   const api = express.Router();
-  api.use(organizationScope(deps.orm));
+  api.use(authenticate(deps.verifyToken, deps.orm));
+  api.use(authorize(operations));
   api.use(idempotencyKeys());
   api.use('/warehouses', warehouseRoutes());
   api.use('/stock', stockRoutes());

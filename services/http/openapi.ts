@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
+import type { Permission } from '../auth/access.ts';
 
 /**
  * The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with: each routes
@@ -18,6 +19,8 @@ export interface Operation {
   body?: z.ZodType;
   /** Status of the success answer. */
   success: number;
+  /** What the caller's token must grant (services/auth/access.ts); 'public' needs no token. */
+  permission: Permission | 'public';
 }
 
 type JsonSchema = { properties?: Record<string, unknown>; required?: string[]; [key: string]: unknown };
@@ -52,16 +55,15 @@ export function openApiDocument(operations: Operation[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
     const isApi = op.path.startsWith('/api/');
-    const headers = isApi
-      ? [
-          { name: 'X-Organization-Id', in: 'header', required: true, schema: { type: 'string', format: 'uuid' } },
-          ...(op.method === 'get' ? [] : [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 }, description: 'replays the first response to the same request' }]),
-        ]
-      : [];
+    const headers =
+      isApi && op.method !== 'get'
+        ? [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 }, description: 'replays the first response to the same request' }]
+        : [];
     paths[op.path] ??= {};
     paths[op.path][op.method] = {
       summary: op.summary,
       tags: [op.tag],
+      ...(op.permission === 'public' ? { security: [] } : { 'x-permission': op.permission, description: `Needs the \`${op.permission}\` permission.` }),
       operationId: `${op.method}${op.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters: [...parameters(op.params, 'path'), ...parameters(op.query, 'query'), ...headers],
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
@@ -73,9 +75,15 @@ export function openApiDocument(operations: Operation[]) {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Inventory service', version: '1.0.0', description: 'Stock, reservations and transfers. Errors are application/problem+json (RFC 9457).' },
+    info: {
+      title: 'Inventory service',
+      version: '1.0.0',
+      description:
+        'Stock, reservations and transfers. Errors are application/problem+json (RFC 9457). Every /api/v1 call needs a bearer JWT; its organization claim decides the organization (see README, Security model).',
+    },
+    security: [{ bearer: [] }],
     paths,
-    components: { schemas: { Problem: problem } },
+    components: { schemas: { Problem: problem }, securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { InventoryError } from '../inventory/errors.ts';
+import { AuthenticationError, PermissionDeniedError } from '../auth/errors.ts';
 import type { Logger } from '../logger.ts';
 
 /**
@@ -47,6 +48,8 @@ const statusByFailureType: Record<string, number> = {
 
 const titles: Record<number, string> = {
   400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not found',
   409: 'Conflict',
   422: 'Unprocessable content',
@@ -86,6 +89,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         ),
         ...base,
       };
+    } else if (error instanceof AuthenticationError) {
+      // RFC 6750: the challenge says which scheme to use and why this token was refused.
+      res.set('WWW-Authenticate', `Bearer realm="inventory", error="invalid_token", error_description="${error.message.replace(/["\\]/g, '')}"`);
+      problem = { type: urn('Unauthenticated'), title: titles[401], status: 401, detail: error.message, ...base };
+    } else if (error instanceof PermissionDeniedError) {
+      problem = { type: urn('PermissionDenied'), title: titles[403], status: 403, detail: error.message, ...base };
     } else if (error instanceof HttpProblem) {
       problem = { ...error.extensions, type: urn(error.problemType), title: titles[error.status] ?? 'Error', status: error.status, detail: error.message, ...base };
     } else if (error instanceof InventoryError && statusByFailureType[error.type]) {

@@ -3,7 +3,8 @@ import { z } from 'zod';
 /** Query-string schemas shared by the list routes. Objects are strict: an unknown parameter is a 400. */
 export const limit = z.coerce.number().int().min(1).max(500).default(50);
 export const cursor = z.string().min(1).optional();
-export const id = z.guid({ message: 'must be a UUID' });
+// Lower-cased at the edge, so an id compares equal wherever it is kept as text (workflow ids, references).
+export const id = z.guid({ message: 'must be a UUID' }).transform((v) => v.toLowerCase());
 export const booleanFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
 export const timestamp = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z' }).transform((v) => new Date(v));
 

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { z } from 'zod';
-import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import { scopeTo, type OrganizationScope } from '../inventory/organization-scope.ts';
-import { HttpProblem } from './problem.ts';
+import type { OrganizationScope } from '../inventory/organization-scope.ts';
+import { actorOf } from '../auth/access.ts';
 
 declare module 'express-serve-static-core' {
   interface Locals {
@@ -31,27 +29,9 @@ export function requestId(logger: Logger): RequestHandler {
   };
 }
 
-const organizationHeader = z.guid();
-
-/**
- * Binds the request to its organization (X-Organization-Id, a UUID; authentication comes later and
- * will set it from the token instead). The scope is the only way route code reaches the database.
- */
-export function organizationScope(orm: Orm): RequestHandler {
-  return (req, res, next) => {
-    const header = req.get('x-organization-id');
-    if (!header) return next(new HttpProblem(400, 'MissingOrganization', 'the X-Organization-Id header is required'));
-    if (!organizationHeader.safeParse(header).success) return next(new HttpProblem(400, 'InvalidOrganization', 'the X-Organization-Id header must be a UUID'));
-    res.locals.scope = scopeTo(orm.em, header);
-    next();
-  };
-}
-
-/**
- * Who made a write, as the ledger and the run records name them: `operator:<X-Actor>`, or `operator`.
- * The X-Actor header stands in until authentication provides the operator.
- */
+/** Who made a write, as the ledger, reconciliation runs and transfer transitions name them: the token's subject. */
 export function operatorOf(req: Request): string {
-  const name = req.get('x-actor')?.trim();
-  return name && name.length <= 200 ? `operator:${name}` : 'operator';
+  const principal = req.res?.locals.principal;
+  if (!principal) throw new Error('operatorOf called outside an authenticated /api/v1 request');
+  return actorOf(principal);
 }

@@ -50,10 +50,10 @@ describe('gRPC stock reads on the demo data', () => {
 
     it('rejects malformed input with INVALID_ARGUMENT naming each field', async () => {
       const error = await expectStatus(
-        grpcApi.call('CheckAvailability', { organization_id: 'acme', items: [{ variant_id: redS.id, quantity: 0 }] }),
+        grpcApi.call('CheckAvailability', { organization_id: org, items: [{ variant_id: 'red', quantity: 0 }] }),
         grpc.status.INVALID_ARGUMENT,
       );
-      assert.match(error.details, /organization_id must be a UUID/);
+      assert.match(error.details, /items\[0\]\.variant_id: variant_id must be a UUID/);
       assert.match(error.details, /items\[0\]\.quantity: quantity must be at least 1/);
       await expectStatus(grpcApi.call('CheckAvailability', { organization_id: org, items: [] }), grpc.status.INVALID_ARGUMENT);
     });

@@ -13,6 +13,8 @@ import { migrate, openOrm } from '../../services/db/orm.ts';
 import { createLogger, temporalLoggerFrom } from '../../services/logger.ts';
 import { searchAttributes } from '../../workflows/search-attributes.ts';
 import { dynamicConfigFlags } from '../../services/temporal-dev-server.ts';
+import { createDevIssuer } from '../../services/auth/dev-issuer.ts';
+import { createTokenVerifier, devAudience, devIssuer } from '../../services/auth/token-verifier.ts';
 import { setStack, type TestStack } from './stack.ts';
 
 let dropDatabase: (() => Promise<void>) | undefined;
@@ -39,7 +41,10 @@ export async function mochaGlobalSetup(): Promise<void> {
     },
   });
 
+  const issuer = await createDevIssuer();
   stack = {
+    issuer,
+    verifyToken: createTokenVerifier({ keys: { jwks: issuer.jwks }, issuer: devIssuer, audience: devAudience, clockToleranceSeconds: 30 }),
     databaseUrl: database.url,
     orm,
     temporal,

@@ -2,20 +2,24 @@ import * as grpc from '@grpc/grpc-js';
 import { bindGrpcServer, createGrpcServer } from '../../services/grpc/server.ts';
 import { loadInventoryProto } from '../../services/grpc/proto.ts';
 import type { InventoryServiceClient } from '../../services/grpc/generated/inventory/v1/InventoryService.ts';
-import { testStack } from './stack.ts';
+import { randomUUID } from 'node:crypto';
+import { testStack, tokenFor } from './stack.ts';
 
 export interface GrpcHarness {
   client: InventoryServiceClient;
   address: string;
-  /** Calls a unary method and resolves with its response, or rejects with the ServiceError. */
-  call<Res>(method: keyof InventoryServiceClient, request: object): Promise<Res>;
+  /**
+   * Calls a unary method and resolves with its response, or rejects with the ServiceError. It sends a
+   * token for the request's organization_id with every role, unless `metadata` brings its own.
+   */
+  call<Res>(method: keyof InventoryServiceClient, request: object, metadata?: grpc.Metadata): Promise<Res>;
   close(): Promise<void>;
 }
 
 /** The real gRPC server on a free port, backed by the test stack, and a real client. */
 export async function startGrpc(options: { taskQueue?: string } = {}): Promise<GrpcHarness> {
   const stack = testStack();
-  const { server } = createGrpcServer({ orm: stack.orm, logger: stack.logger, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' } });
+  const { server } = createGrpcServer({ orm: stack.orm, logger: stack.logger, verifyToken: stack.verifyToken, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' } });
   const port = await bindGrpcServer(server, '127.0.0.1', 0);
   const address = `127.0.0.1:${port}`;
   const proto = loadInventoryProto();
@@ -23,11 +27,13 @@ export async function startGrpc(options: { taskQueue?: string } = {}): Promise<G
   return {
     client,
     address,
-    call: <Res>(method: keyof InventoryServiceClient, request: object) =>
-      new Promise<Res>((resolve, reject) => {
-        const fn = client[method] as unknown as (req: object, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
-        fn.call(client, request, (err, res) => (err ? reject(err) : resolve(res)));
-      }),
+    call: async <Res>(method: keyof InventoryServiceClient, request: object, metadata?: grpc.Metadata) => {
+      const sent = metadata ?? (await bearerFor(request));
+      return new Promise<Res>((resolve, reject) => {
+        const fn = client[method] as unknown as (req: object, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
+        fn.call(client, request, sent, (err, res) => (err ? reject(err) : resolve(res)));
+      });
+    },
     close: async () => {
       client.close();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
@@ -45,4 +51,13 @@ export async function expectStatus(promise: Promise<unknown>, code: grpc.status)
     return e;
   }
   throw new Error(`expected status ${grpc.status[code]}, but the call succeeded`);
+}
+
+/** Metadata carrying a token for the request's organization_id (a random organization when it has none or a malformed one). */
+export async function bearerFor(request: object, token?: string): Promise<grpc.Metadata> {
+  const organizationId = (request as { organization_id?: unknown }).organization_id;
+  const valid = typeof organizationId === 'string' && /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(organizationId);
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token ?? (await tokenFor(valid ? organizationId : randomUUID()))}`);
+  return metadata;
 }

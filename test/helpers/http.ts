@@ -3,14 +3,17 @@ import type { Server } from 'node:http';
 import { createHttpApp } from '../../services/http/app.ts';
 import { createReadinessProbe } from '../../services/readiness.ts';
 import type { CatalogClient } from '../../services/catalog/catalog-client.ts';
-import { testStack } from './stack.ts';
+import { testStack, tokenFor } from './stack.ts';
 import { startWorker, type RunningWorker } from './temporal.ts';
 
 export interface HttpHarness {
   url: string;
-  /** fetch against the app, with the organization header set when given. */
+  /** fetch against the app, with a bearer token for the organization (every role) when given. */
   get(path: string, organizationId?: string): Promise<{ status: number; contentType: string; body: any }>;
-  /** A write with a JSON body; `headers` may carry Idempotency-Key. */
+  /**
+   * A write with a JSON body; `headers` may carry Idempotency-Key, or an Authorization of the test's own
+   * (which then replaces the organization's default token).
+   */
   send(method: string, path: string, options: { organizationId?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; contentType: string; headers: Headers; body: any }>;
   close(): Promise<void>;
 }
@@ -19,7 +22,7 @@ export interface HttpHarness {
 export async function startHttp(options: { amqpUrl?: string; taskQueue?: string; catalog?: CatalogClient } = {}): Promise<HttpHarness> {
   const stack = testStack();
   const readiness = createReadinessProbe({ orm: stack.orm, amqpUrl: options.amqpUrl ?? stack.amqpUrl, temporal: stack.temporal.connection, catalog: options.catalog });
-  const app = createHttpApp({ orm: stack.orm, logger: stack.logger, readiness, catalog: options.catalog, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' } });
+  const app = createHttpApp({ orm: stack.orm, logger: stack.logger, readiness, verifyToken: stack.verifyToken, catalog: options.catalog, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' } });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -27,13 +30,13 @@ export async function startHttp(options: { amqpUrl?: string; taskQueue?: string;
   return {
     url,
     async get(path, organizationId) {
-      const response = await fetch(url + path, { headers: organizationId ? { 'X-Organization-Id': organizationId } : {} });
+      const response = await fetch(url + path, { headers: organizationId ? { Authorization: `Bearer ${await tokenFor(organizationId)}` } : {} });
       return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.json() };
     },
     async send(method, path, { organizationId, body, headers = {} }) {
       const response = await fetch(url + path, {
         method,
-        headers: { 'Content-Type': 'application/json', ...(organizationId ? { 'X-Organization-Id': organizationId } : {}), ...headers },
+        headers: { 'Content-Type': 'application/json', ...(organizationId ? { Authorization: `Bearer ${await tokenFor(organizationId)}` } : {}), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await response.text();

@@ -19,7 +19,10 @@ describe('the OpenAPI document', () => {
     assert.equal(schema.additionalProperties, false, 'unknown fields are refused, and the document says so');
     assert.ok(create.parameters.some((p: any) => p.name === 'Idempotency-Key'));
     const listStock = doc.paths['/api/v1/stock'].get.parameters.map((p: any) => p.name);
-    for (const name of ['variant_id', 'warehouse_id', 'low', 'limit', 'cursor', 'X-Organization-Id']) assert.ok(listStock.includes(name), name);
+    for (const name of ['variant_id', 'warehouse_id', 'low', 'limit', 'cursor']) assert.ok(listStock.includes(name), name);
+    assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    assert.equal(doc.paths['/api/v1/stock'].get['x-permission'], 'stock:read');
+    assert.deepEqual(doc.paths['/ready'].get.security, [], 'health and readiness need no token');
     assert.ok(doc.paths['/api/v1/transfers/{transfer_id}/receive'].post);
   });
 

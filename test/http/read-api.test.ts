@@ -122,9 +122,11 @@ describe('REST read API on the demo data', () => {
     assertProblem(await http.get('/api/v1/stock/not-a-uuid', org), 400, 'ValidationError');
   });
 
-  it('requires a well-formed X-Organization-Id on the API', async () => {
-    assertProblem(await http.get('/api/v1/stock'), 400, 'MissingOrganization');
-    assertProblem(await http.get('/api/v1/stock', 'acme'), 400, 'InvalidOrganization');
+  it('answers a call without a bearer token with 401 and a Bearer challenge', async () => {
+    const response = await fetch(`${http.url}/api/v1/stock`);
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer realm="inventory"/);
+    assertProblem({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.json() }, 401, 'Unauthenticated');
   });
 
   it('answers unknown ids and routes with a 404 problem', async () => {

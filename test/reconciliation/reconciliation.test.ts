@@ -10,7 +10,7 @@ import { reconciliationProgressQuery, reconciliationScheduleId } from '../../wor
 import { restWithWorker, startHttp } from '../helpers/http.ts';
 import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow, stockedOrganization } from '../helpers/fixtures.ts';
-import { testStack } from '../helpers/stack.ts';
+import { testStack, tokenFor } from '../helpers/stack.ts';
 import { saveHistory } from '../helpers/histories.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -34,11 +34,11 @@ describe('reconciliation', function () {
   const rest = restWithWorker();
 
   async function reconcile(organizationId: string, body: object) {
-    const started = await rest.http.send('POST', '/api/v1/reconciliations', { organizationId, body, headers: { 'X-Actor': 'ana' } });
+    const started = await rest.http.send('POST', '/api/v1/reconciliations', { organizationId, body, headers: { Authorization: `Bearer ${await tokenFor(organizationId, { subject: 'ana', name: 'Ana Ruiz', roles: ['admin'] })}` } });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     assert.equal(started.headers.get('location'), `/api/v1/reconciliations/${started.body.reconciliation_id}`);
     assert.equal(started.body.status, 'running');
-    assert.equal(started.body.requested_by, 'operator:ana');
+    assert.equal(started.body.requested_by, 'ana (Ana Ruiz)', 'the token subject and display name');
     const finished = await waitFor(() => rest.http.get(`/api/v1/reconciliations/${started.body.reconciliation_id}`, organizationId), (r) => r.body.status !== 'running', 'the reconciliation to finish');
     return finished.body;
   }

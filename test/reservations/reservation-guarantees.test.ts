@@ -200,7 +200,6 @@ describe('reservation guarantees', function () {
         [{ ...base, items: [{ variant_id: variantId, quantity: -3 }] }, grpc.status.INVALID_ARGUMENT, /quantity must be at least 1/],
         [{ ...base, items: [] }, grpc.status.INVALID_ARGUMENT, /at least one line/],
         [{ ...base, order_id: '' }, grpc.status.INVALID_ARGUMENT, /order_id is required/],
-        [{ ...base, organization_id: '' }, grpc.status.INVALID_ARGUMENT, /organization_id must be a UUID/],
         [{ ...base, items: [{ variant_id: '', quantity: 1 }] }, grpc.status.INVALID_ARGUMENT, /variant_id must be a UUID/],
         [{ ...base, ttl_seconds: 8 * 24 * 3600 }, grpc.status.INVALID_ARGUMENT, /TTL must be from 1 s/],
         [{ ...base, ttl_minutes: -1 }, grpc.status.INVALID_ARGUMENT, /ttl_minutes cannot be negative/],

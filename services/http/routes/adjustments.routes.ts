@@ -65,7 +65,7 @@ function adjustmentJson(m: RecordedMovement) {
 }
 
 export const adjustmentOperations: Operation[] = [
-  { method: 'post', path: '/api/v1/adjustments', summary: 'Record an adjustment (cycle_count with optional compare-and-swap, receipt, damage, loss, found, return, correction)', tag: 'adjustments', body: createBody, success: 201 },
-  { method: 'get', path: '/api/v1/adjustments', summary: 'List adjustments', tag: 'adjustments', query: listQuery, success: 200 },
-  { method: 'get', path: '/api/v1/adjustments/{adjustment_id}', summary: 'One adjustment', tag: 'adjustments', params: idParams, success: 200 },
+  { method: 'post', path: '/api/v1/adjustments', summary: 'Record an adjustment (cycle_count with optional compare-and-swap, receipt, damage, loss, found, return, correction)', tag: 'adjustments', body: createBody, permission: 'stock:adjust', success: 201 },
+  { method: 'get', path: '/api/v1/adjustments', summary: 'List adjustments', tag: 'adjustments', query: listQuery, permission: 'stock:read', success: 200 },
+  { method: 'get', path: '/api/v1/adjustments/{adjustment_id}', summary: 'One adjustment', tag: 'adjustments', params: idParams, permission: 'stock:read', success: 200 },
 ];

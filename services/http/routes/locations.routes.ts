@@ -43,9 +43,9 @@ function locationJson(l: LocationRecord) {
 }
 
 export const locationOperations: Operation[] = [
-  { method: 'post', path: '/api/v1/locations', summary: 'Create a location', tag: 'locations', body: createBody, success: 201 },
-  { method: 'get', path: '/api/v1/locations', summary: 'List locations', tag: 'locations', query: listQuery, success: 200 },
-  { method: 'get', path: '/api/v1/locations/{location_id}', summary: 'Get a location', tag: 'locations', params: idParams, success: 200 },
-  { method: 'patch', path: '/api/v1/locations/{location_id}', summary: 'Update a location', tag: 'locations', params: idParams, body: updateBody, success: 200 },
-  { method: 'delete', path: '/api/v1/locations/{location_id}', summary: 'Delete a location no movement names', tag: 'locations', params: idParams, success: 204 },
+  { method: 'post', path: '/api/v1/locations', summary: 'Create a location', tag: 'locations', body: createBody, permission: 'locations:write', success: 201 },
+  { method: 'get', path: '/api/v1/locations', summary: 'List locations', tag: 'locations', query: listQuery, permission: 'stock:read', success: 200 },
+  { method: 'get', path: '/api/v1/locations/{location_id}', summary: 'Get a location', tag: 'locations', params: idParams, permission: 'stock:read', success: 200 },
+  { method: 'patch', path: '/api/v1/locations/{location_id}', summary: 'Update a location', tag: 'locations', params: idParams, body: updateBody, permission: 'locations:write', success: 200 },
+  { method: 'delete', path: '/api/v1/locations/{location_id}', summary: 'Delete a location no movement names', tag: 'locations', params: idParams, permission: 'locations:write', success: 204 },
 ];

@@ -46,6 +46,6 @@ export function movementRoutes(): Router {
 }
 
 export const movementOperations: Operation[] = [
-  { method: 'get', path: '/api/v1/movements', summary: 'List ledger movements (by variant, warehouse, type, reference, time), newest first', tag: 'movements', query: listQuery, success: 200 },
-  { method: 'get', path: '/api/v1/movements/{movement_id}', summary: 'One ledger movement', tag: 'movements', params: idParams, success: 200 },
+  { method: 'get', path: '/api/v1/movements', summary: 'List ledger movements (by variant, warehouse, type, reference, time), newest first', tag: 'movements', query: listQuery, permission: 'stock:read', success: 200 },
+  { method: 'get', path: '/api/v1/movements/{movement_id}', summary: 'One ledger movement', tag: 'movements', params: idParams, permission: 'stock:read', success: 200 },
 ];

@@ -59,8 +59,8 @@ function reconciliationJson(r: ReconciliationRecord) {
 }
 
 export const reconciliationOperations: Operation[] = [
-  { method: 'post', path: '/api/v1/reconciliations', summary: 'Reconcile the stock with the ledger and the open holds (runs in the background)', tag: 'reconciliations', body: createBody, success: 202 },
-  { method: 'get', path: '/api/v1/reconciliations', summary: 'List reconciliations, newest first', tag: 'reconciliations', query: listQuery, success: 200 },
-  { method: 'get', path: '/api/v1/reconciliations/{reconciliation_id}', summary: 'Get a reconciliation: its status and counts', tag: 'reconciliations', params: idParams, success: 200 },
-  { method: 'get', path: '/api/v1/reconciliations/{reconciliation_id}/drifts', summary: 'The stock rows it found drifting, with the expected quantities', tag: 'reconciliations', params: idParams, query: listQuery, success: 200 },
+  { method: 'post', path: '/api/v1/reconciliations', summary: 'Reconcile the stock with the ledger and the open holds (runs in the background)', tag: 'reconciliations', body: createBody, permission: 'reconciliation:run', success: 202 },
+  { method: 'get', path: '/api/v1/reconciliations', summary: 'List reconciliations, newest first', tag: 'reconciliations', query: listQuery, permission: 'stock:read', success: 200 },
+  { method: 'get', path: '/api/v1/reconciliations/{reconciliation_id}', summary: 'Get a reconciliation: its status and counts', tag: 'reconciliations', params: idParams, permission: 'stock:read', success: 200 },
+  { method: 'get', path: '/api/v1/reconciliations/{reconciliation_id}/drifts', summary: 'The stock rows it found drifting, with the expected quantities', tag: 'reconciliations', params: idParams, query: listQuery, permission: 'stock:read', success: 200 },
 ];

@@ -65,9 +65,9 @@ export function stockRoutes(): Router {
 }
 
 export const stockOperations: Operation[] = [
-  { method: 'get', path: '/api/v1/stock', summary: 'List stock rows (low=true: at or below min_stock)', tag: 'stock', query: listQuery, success: 200 },
-  { method: 'get', path: '/api/v1/stock/{variant_id}', summary: "A variant's stock per warehouse, with totals", tag: 'stock', params: variantParams, success: 200 },
-  { method: 'get', path: '/api/v1/stock/{variant_id}/{warehouse_id}', summary: 'One stock row', tag: 'stock', params: rowParams, success: 200 },
-  { method: 'patch', path: '/api/v1/stock/{variant_id}/{warehouse_id}/thresholds', summary: 'Set min_stock, max_stock, reorder_point', tag: 'stock', params: rowParams, body: thresholdsBody, success: 200 },
-  { method: 'get', path: '/api/v1/stock/{variant_id}/{warehouse_id}/as-of', summary: 'The row at a past instant, from the ledger', tag: 'stock', params: rowParams, query: asOfQuery, success: 200 },
+  { method: 'get', path: '/api/v1/stock', summary: 'List stock rows (low=true: at or below min_stock)', tag: 'stock', query: listQuery, permission: 'stock:read', success: 200 },
+  { method: 'get', path: '/api/v1/stock/{variant_id}', summary: "A variant's stock per warehouse, with totals", tag: 'stock', params: variantParams, permission: 'stock:read', success: 200 },
+  { method: 'get', path: '/api/v1/stock/{variant_id}/{warehouse_id}', summary: 'One stock row', tag: 'stock', params: rowParams, permission: 'stock:read', success: 200 },
+  { method: 'patch', path: '/api/v1/stock/{variant_id}/{warehouse_id}/thresholds', summary: 'Set min_stock, max_stock, reorder_point', tag: 'stock', params: rowParams, body: thresholdsBody, permission: 'thresholds:write', success: 200 },
+  { method: 'get', path: '/api/v1/stock/{variant_id}/{warehouse_id}/as-of', summary: 'The row at a past instant, from the ledger', tag: 'stock', params: rowParams, query: asOfQuery, permission: 'stock:read', success: 200 },
 ];

@@ -92,10 +92,10 @@ function transferJson(t: TransferSnapshot) {
 }
 
 export const transferOperations: Operation[] = [
-  { method: 'post', path: '/api/v1/transfers', summary: 'Create a transfer: holds the units at the origin', tag: 'transfers', body: createBody, success: 201 },
-  { method: 'get', path: '/api/v1/transfers', summary: 'List transfers', tag: 'transfers', query: listQuery, success: 200 },
-  { method: 'get', path: '/api/v1/transfers/{transfer_id}', summary: 'Get a transfer', tag: 'transfers', params: idParams, success: 200 },
-  { method: 'post', path: '/api/v1/transfers/{transfer_id}/ship', summary: 'Ship: the units go in transit', tag: 'transfers', params: idParams, success: 200 },
-  { method: 'post', path: '/api/v1/transfers/{transfer_id}/receive', summary: 'Receive (partially); close writes off what is missing', tag: 'transfers', params: idParams, body: receiveBody, success: 200 },
-  { method: 'post', path: '/api/v1/transfers/{transfer_id}/cancel', summary: 'Cancel: undoes the completed steps in reverse', tag: 'transfers', params: idParams, body: cancelBody, success: 200 },
+  { method: 'post', path: '/api/v1/transfers', summary: 'Create a transfer: holds the units at the origin', tag: 'transfers', body: createBody, permission: 'transfers:write', success: 201 },
+  { method: 'get', path: '/api/v1/transfers', summary: 'List transfers', tag: 'transfers', query: listQuery, permission: 'stock:read', success: 200 },
+  { method: 'get', path: '/api/v1/transfers/{transfer_id}', summary: 'Get a transfer', tag: 'transfers', params: idParams, permission: 'stock:read', success: 200 },
+  { method: 'post', path: '/api/v1/transfers/{transfer_id}/ship', summary: 'Ship: the units go in transit', tag: 'transfers', params: idParams, permission: 'transfers:write', success: 200 },
+  { method: 'post', path: '/api/v1/transfers/{transfer_id}/receive', summary: 'Receive (partially); close writes off what is missing', tag: 'transfers', params: idParams, body: receiveBody, permission: 'transfers:write', success: 200 },
+  { method: 'post', path: '/api/v1/transfers/{transfer_id}/cancel', summary: 'Cancel: undoes the completed steps in reverse', tag: 'transfers', params: idParams, body: cancelBody, permission: 'transfers:write', success: 200 },
 ];

@@ -44,10 +44,10 @@ export function warehouseRoutes(): Router {
 }
 
 export const warehouseOperations: Operation[] = [
-  { method: 'get', path: '/api/v1/warehouses', summary: 'List warehouses', tag: 'warehouses', query: listQuery, success: 200 },
-  { method: 'post', path: '/api/v1/warehouses', summary: 'Create a warehouse', tag: 'warehouses', body: createBody, success: 201 },
-  { method: 'get', path: '/api/v1/warehouses/{warehouse_id}', summary: 'Get a warehouse', tag: 'warehouses', params: idParams, success: 200 },
-  { method: 'patch', path: '/api/v1/warehouses/{warehouse_id}', summary: 'Update a warehouse', tag: 'warehouses', params: idParams, body: updateBody, success: 200 },
-  { method: 'post', path: '/api/v1/warehouses/{warehouse_id}/deactivate', summary: 'Deactivate a warehouse (refused while it holds units)', tag: 'warehouses', params: idParams, success: 200 },
-  { method: 'post', path: '/api/v1/warehouses/{warehouse_id}/reactivate', summary: 'Reactivate a warehouse', tag: 'warehouses', params: idParams, success: 200 },
+  { method: 'get', path: '/api/v1/warehouses', summary: 'List warehouses', tag: 'warehouses', query: listQuery, permission: 'stock:read', success: 200 },
+  { method: 'post', path: '/api/v1/warehouses', summary: 'Create a warehouse', tag: 'warehouses', body: createBody, permission: 'warehouses:write', success: 201 },
+  { method: 'get', path: '/api/v1/warehouses/{warehouse_id}', summary: 'Get a warehouse', tag: 'warehouses', params: idParams, permission: 'stock:read', success: 200 },
+  { method: 'patch', path: '/api/v1/warehouses/{warehouse_id}', summary: 'Update a warehouse', tag: 'warehouses', params: idParams, body: updateBody, permission: 'warehouses:write', success: 200 },
+  { method: 'post', path: '/api/v1/warehouses/{warehouse_id}/deactivate', summary: 'Deactivate a warehouse (refused while it holds units)', tag: 'warehouses', params: idParams, permission: 'warehouses:write', success: 200 },
+  { method: 'post', path: '/api/v1/warehouses/{warehouse_id}/reactivate', summary: 'Reactivate a warehouse', tag: 'warehouses', params: idParams, permission: 'warehouses:write', success: 200 },
 ];
