@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 
 /**
  * Every setting of the service, read from the environment and validated once, at start.
@@ -91,4 +92,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return parsed.data;
+}
+
+/**
+ * How to reach Temporal, through Temporal's own environment configuration (@temporalio/envconfig), so
+ * the same build talks to the dev server, a self-hosted cluster with mTLS or Temporal Cloud:
+ * TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE as validated above, plus TEMPORAL_API_KEY, TEMPORAL_TLS,
+ * TEMPORAL_TLS_CLIENT_CERT_PATH / _KEY_PATH (or _DATA), TEMPORAL_TLS_SERVER_CA_CERT_PATH,
+ * TEMPORAL_TLS_SERVER_NAME, TEMPORAL_GRPC_META_*; or a TOML profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE)
+ * as the Temporal CLI reads. The CLI's default profile file is read only when one of those two is set,
+ * so a developer's cloud profile never redirects a local stack.
+ */
+export function temporalConnectConfig(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>, env: NodeJS.ProcessEnv = process.env): ClientConnectConfig {
+  const present = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+  try {
+    const loaded = loadClientConnectConfig({
+      disableFile: !present.TEMPORAL_CONFIG_FILE && !present.TEMPORAL_PROFILE,
+      ...(present.TEMPORAL_PROFILE ? { profile: present.TEMPORAL_PROFILE } : {}),
+      overrideEnvVars: { ...present, TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE },
+    });
+    return { namespace: loaded.namespace ?? config.TEMPORAL_NAMESPACE, connectionOptions: { ...loaded.connectionOptions, address: loaded.connectionOptions.address ?? config.TEMPORAL_ADDRESS } };
+  } catch (error) {
+    throw new ConfigError(`invalid Temporal connection settings: ${(error as Error).message}`);
+  }
 }

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { loadConfig } from './config.ts';
+import { loadConfig, temporalConnectConfig } from './config.ts';
 import { createLogger, temporalLoggerFrom } from './logger.ts';
 import { openOrm } from './db/orm.ts';
 import { createActivities } from '../activities/index.ts';
@@ -21,10 +21,12 @@ Runtime.install({
 });
 
 const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX);
+const temporal = temporalConnectConfig(config);
+const namespace = temporal.namespace ?? config.TEMPORAL_NAMESPACE;
 const connection = await connectWithRetry();
 const worker = await Worker.create({
   connection,
-  namespace: config.TEMPORAL_NAMESPACE,
+  namespace,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
   activities: createActivities({ orm }),
@@ -32,7 +34,7 @@ const worker = await Worker.create({
 });
 // The worker owns the schedule of the workflow it runs: RECONCILIATION_CRON is applied at every start.
 await ensureReconciliationSchedule({
-  client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+  client: new Client({ connection, namespace }),
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   cron: config.RECONCILIATION_CRON,
   logger,
@@ -48,7 +50,7 @@ async function connectWithRetry(): Promise<NativeConnection> {
   const deadline = Date.now() + 60_000;
   for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
     try {
-      return await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      return await NativeConnection.connect(temporal.connectionOptions);
     } catch (error) {
       if (Date.now() > deadline) throw error;
       logger.warn(`Temporal is not reachable yet at ${config.TEMPORAL_ADDRESS}: retrying`, { error: (error as Error).message });

@@ -26,8 +26,11 @@ export const devIssuer = 'inventory-dev-issuer';
 export const devAudience = 'inventory-service';
 
 export interface TokenVerifierOptions {
-  /** The key set: a JWKS URL (fetched, cached, refetched on an unknown `kid`) or the set itself. */
-  keys: { url: string } | { jwks: JSONWebKeySet };
+  /**
+   * The key set: a JWKS URL (fetched, cached for 10 minutes, refetched at once on an unknown `kid` but at
+   * most every `cooldownMs`, 30 s by default, so bad tokens cannot make it hammer the provider) or the set itself.
+   */
+  keys: { url: string; cooldownMs?: number } | { jwks: JSONWebKeySet };
   issuer: string;
   audience: string;
   clockToleranceSeconds: number;
@@ -43,7 +46,7 @@ const algorithms = ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const claims = options.claims ?? defaultClaimNames;
-  const getKey: JWTVerifyGetKey = 'url' in options.keys ? createRemoteJWKSet(new URL(options.keys.url), { cooldownDuration: 30_000, cacheMaxAge: 600_000 }) : createLocalJWKSet(options.keys.jwks);
+  const getKey: JWTVerifyGetKey = 'url' in options.keys ? createRemoteJWKSet(new URL(options.keys.url), { cooldownDuration: options.keys.cooldownMs ?? 30_000, cacheMaxAge: 600_000 }) : createLocalJWKSet(options.keys.jwks);
   const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 });
 
   async function payloadOf(token: string): Promise<JWTPayload> {
