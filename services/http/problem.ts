@@ -52,6 +52,8 @@ const titles: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not found',
   409: 'Conflict',
+  413: 'Content too large',
+  415: 'Unsupported media type',
   422: 'Unprocessable content',
   500: 'Internal server error',
   503: 'Service unavailable',
@@ -103,6 +105,11 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       problem = { ...(error.details ?? {}), type: urn(error.type), title: titles[status], status, detail: error.message, ...base };
     } else if (isBodyParserError(error)) {
       problem = { type: urn('MalformedBody'), title: titles[400], status: 400, detail: 'the request body is not valid JSON', ...base };
+    } else if (isClientError(error)) {
+      // What express and body-parser refuse before a route runs: a body too large, an unknown charset or
+      // Content-Encoding, a path whose percent-escapes do not decode. Their messages name no internals.
+      const type = error.name.replace(/Error$/, '') || 'BadRequest';
+      problem = { type: urn(type), title: titles[error.status] ?? 'Client error', status: error.status, detail: error.message, ...base };
     } else {
       (res.locals.logger ?? logger).error('unexpected error in an HTTP request', { error: error instanceof Error ? error.stack : String(error), path: req.originalUrl });
       problem = { type: urn('InternalError'), title: titles[500], status: 500, detail: 'internal error; quote the request id when reporting it', ...base };
@@ -113,6 +120,11 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
 
 function urn(type: string): string {
   return `urn:inventory:problem:${type}`;
+}
+
+function isClientError(error: unknown): error is Error & { status: number } {
+  const status = (error as { status?: unknown } | null)?.status;
+  return error instanceof Error && typeof status === 'number' && status >= 400 && status < 500;
 }
 
 function isBodyParserError(error: unknown): boolean {
