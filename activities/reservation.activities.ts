@@ -21,6 +21,8 @@ export interface ReservationActivityDeps {
 export interface ReservationRef {
   organizationId: string;
   reservationId: string;
+  /** Who asked for the step, for the ledger; the workflow itself (an expiry) when absent. */
+  actor?: string;
 }
 
 export interface HoldInput extends ReserveRequest {
@@ -68,11 +70,11 @@ export function createReservationActivities({ orm }: ReservationActivityDeps) {
 
     /** Releases the hold; `outcome` expired marks a TTL release and publishes inventory.reservation.expired. */
     async releaseReservation(ref: ReservationRef, outcome: 'released' | 'expired', reason: string): Promise<HeldReservation> {
-      return await asApplicationFailure(async () => held(await releaseHold(scope(ref.organizationId), ref.reservationId, outcome, reason, workflowRef(), new Date())));
+      return await asApplicationFailure(async () => held(await releaseHold(scope(ref.organizationId), ref.reservationId, outcome, reason, workflowRef(), new Date(), ref.actor)));
     },
 
     async fulfilReservation(ref: ReservationRef): Promise<HeldReservation> {
-      return await asApplicationFailure(async () => held(await fulfilHold(scope(ref.organizationId), ref.reservationId, workflowRef(), new Date())));
+      return await asApplicationFailure(async () => held(await fulfilHold(scope(ref.organizationId), ref.reservationId, workflowRef(), new Date(), ref.actor)));
     },
   };
 }
@@ -90,6 +92,7 @@ function toHoldRequest(input: HoldInput) {
     preferredWarehouseId: input.preferredWarehouseId,
     fingerprint: requestFingerprint(input),
     expiresAt: new Date(input.expiresAt),
+    actor: input.actor,
   };
 }
 

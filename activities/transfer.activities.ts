@@ -9,6 +9,7 @@ import {
   releaseOriginHoldIfHeld,
   reserveAtOrigin,
   returnToOriginIfInTransit,
+  transferWorkflowActor,
   type Receipt,
   type TransferRecord,
 } from '../services/inventory/transfers.ts';
@@ -18,6 +19,8 @@ import { asApplicationFailure } from './failures.ts';
 export interface TransferRef {
   organizationId: string;
   transferId: string;
+  /** Who asked for the step; absent for the workflow's own steps and in histories from before actors. */
+  actor?: string;
 }
 
 export type TransferState = Pick<TransferSnapshot, 'status' | 'lines' | 'reason' | 'transitions'>;
@@ -34,30 +37,31 @@ export function createTransferActivities({ orm }: { orm: Orm }) {
   };
   const scope = (organizationId: string) => scopeTo(orm.em, organizationId);
   const state = (t: TransferRecord): TransferState => ({ status: t.status, lines: t.lines, reason: t.reason, transitions: t.transitions });
+  const actor = (from: { actor?: string }) => from.actor ?? transferWorkflowActor;
 
   return {
     async reserveTransferAtOrigin(input: TransferInput): Promise<TransferState> {
-      return await asApplicationFailure(async () => state(await reserveAtOrigin(scope(input.organizationId), input, workflowRef(), new Date())));
+      return await asApplicationFailure(async () => state(await reserveAtOrigin(scope(input.organizationId), input, actor(input), workflowRef(), new Date())));
     },
     async markTransferInTransit(ref: TransferRef): Promise<TransferState> {
-      return await asApplicationFailure(async () => state(await markInTransit(scope(ref.organizationId), ref.transferId, workflowRef(), new Date())));
+      return await asApplicationFailure(async () => state(await markInTransit(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef(), new Date())));
     },
     async receiveTransferAtDestination(ref: TransferRef, receiptNumber: number, receipts: Receipt[]): Promise<TransferState> {
-      return await asApplicationFailure(async () => state(await receiveAtDestination(scope(ref.organizationId), ref.transferId, receiptNumber, receipts, workflowRef(), new Date())));
+      return await asApplicationFailure(async () => state(await receiveAtDestination(scope(ref.organizationId), ref.transferId, receiptNumber, receipts, actor(ref), workflowRef(), new Date())));
     },
     async closeTransferReceipt(ref: TransferRef): Promise<TransferState> {
-      return await asApplicationFailure(async () => state(await closeReceipt(scope(ref.organizationId), ref.transferId, workflowRef(), new Date())));
+      return await asApplicationFailure(async () => state(await closeReceipt(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef(), new Date())));
     },
     /** Compensation of mark-in-transit. Safe to repeat. */
     async returnTransferToOriginIfInTransit(ref: TransferRef): Promise<void> {
-      await asApplicationFailure(() => returnToOriginIfInTransit(scope(ref.organizationId), ref.transferId, workflowRef()));
+      await asApplicationFailure(() => returnToOriginIfInTransit(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef()));
     },
     /** Compensation of reserve-at-origin. Safe to repeat. */
     async releaseTransferHoldIfHeld(ref: TransferRef): Promise<void> {
-      await asApplicationFailure(() => releaseOriginHoldIfHeld(scope(ref.organizationId), ref.transferId, workflowRef()));
+      await asApplicationFailure(() => releaseOriginHoldIfHeld(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef()));
     },
     async recordTransferUndone(ref: TransferRef, status: 'cancelled' | 'compensated', reason: string): Promise<TransferState> {
-      return await asApplicationFailure(async () => state(await recordUndone(scope(ref.organizationId), ref.transferId, status, reason, new Date())));
+      return await asApplicationFailure(async () => state(await recordUndone(scope(ref.organizationId), ref.transferId, status, reason, actor(ref), new Date())));
     },
   };
 }

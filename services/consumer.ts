@@ -21,14 +21,21 @@ const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX);
 const temporal = createTemporalClient(config);
 const catalog = catalogClientFromConfig(config, logger);
 const reservations = createReservationClient({ client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, orm });
+const topology = consumerTopologyFrom(config);
 const consumer = createEventConsumer({
   orm,
   amqpUrl: config.AMQP_URL,
   logger,
   maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
-  topology: consumerTopologyFrom(config),
-  handlers: { ...createOrderEventHandlers({ orm, reservations, logger }), ...createCatalogEventHandlers({ orm }), ...createPurchasingEventHandlers({ orm, catalog, logger }) },
+  topology,
+  handlers: {
+    order: createOrderEventHandlers({ orm, reservations, logger }),
+    catalog: createCatalogEventHandlers({ orm }),
+    purchasing: createPurchasingEventHandlers({ orm, catalog, logger }),
+  },
 });
+const unchecked = topology.sources.filter((s) => !s.publisher).map((s) => s.name);
+if (unchecked.length > 0) logger.info(`no publisher set for the ${unchecked.join(', ')} events: any RabbitMQ user that may write to their exchanges can publish them (README, Events consumed)`);
 await consumer.start();
 // Without a broker the consumer keeps retrying; this line comes once it consumes.
 void consumer.ready().then(() => logger.info(`consuming ${config.ORDER_EVENTS_EXCHANGE}, ${config.CATALOG_EVENTS_EXCHANGE} and ${config.PURCHASING_EVENTS_EXCHANGE} into ${config.CONSUMER_QUEUE_PREFIX}.* queues`));

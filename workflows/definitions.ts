@@ -45,6 +45,8 @@ export interface ReserveRequest {
   items: ReservationLine[];
   preferredWarehouseId?: string;
   ttlSeconds: number;
+  /** Who asked (the caller's token subject), for the ledger; not part of what makes two requests the same. */
+  actor?: string;
 }
 
 export interface ReservationWorkflowInput extends ReserveRequest {
@@ -70,6 +72,13 @@ export interface ReservationSnapshot {
 
 export interface ReleaseRequest {
   reason: string;
+  /** Who asked, for the ledger (absent in histories from before callers were named). */
+  actor?: string;
+}
+
+export interface FulfilRequest {
+  /** Who asked, for the ledger (absent in histories from before callers were named). */
+  actor?: string;
 }
 
 export interface ExtendRequest {
@@ -84,8 +93,8 @@ export const confirmUpdate = defineUpdate<ReservationSnapshot, []>('confirm');
 export const releaseUpdate = defineUpdate<ReservationSnapshot, [ReleaseRequest]>('release');
 /** Moves the expiry of an active hold, within the maximum lifetime. */
 export const extendUpdate = defineUpdate<ReservationSnapshot, [ExtendRequest]>('extend');
-/** The order shipped: the held units leave stock. Idempotent. */
-export const fulfilUpdate = defineUpdate<ReservationSnapshot, []>('fulfil');
+/** The order shipped: the held units leave stock. Idempotent. Histories from before callers were named send no argument. */
+export const fulfilUpdate = defineUpdate<ReservationSnapshot, [FulfilRequest]>('fulfil');
 /** The reservation as the workflow sees it now. */
 export const reservationQuery = defineQuery<ReservationSnapshot>('reservation');
 

@@ -25,6 +25,7 @@ import {
   type ReservationSnapshot,
   type ReservationStatus,
   type ReservationWorkflowInput,
+  type FulfilRequest,
   type ReleaseRequest,
 } from './definitions.ts';
 import { ExpiresAt, OrderId, OrganizationId, ReservationStatus as ReservationStatusAttribute, WarehouseIds } from './search-attributes.ts';
@@ -55,6 +56,8 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     transitions: [],
   };
   const ref = { organizationId: input.organizationId, reservationId: state.reservationId };
+  /** The ref an activity gets: with the caller who asked, when the update names one (the ledger's actor). */
+  const by = (actor: string | undefined) => (actor === undefined ? ref : { ...ref, actor });
   let holdFailure: ApplicationFailure | undefined;
 
   const steps = oneAtATime();
@@ -108,11 +111,11 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     { validator: () => requireStatus(['active', 'confirmed'], 'confirm') },
   );
 
-  setHandler(releaseUpdate, ({ reason }: ReleaseRequest) =>
+  setHandler(releaseUpdate, ({ reason, actor }: ReleaseRequest) =>
     exclusive(async () => {
       if (state.status === 'released' || state.status === 'expired') return state;
       requireStatus(['active', 'confirmed'], 'release');
-      return apply(await activities.releaseReservation(ref, 'released', reason));
+      return apply(await activities.releaseReservation(by(actor), 'released', reason));
     }),
     { validator: (_request: ReleaseRequest) => requireStatus(['active', 'confirmed', 'released', 'expired'], 'release') },
   );
@@ -142,13 +145,13 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     },
   );
 
-  setHandler(fulfilUpdate, () =>
+  setHandler(fulfilUpdate, (request?: FulfilRequest) =>
     exclusive(async () => {
       if (state.status === 'fulfilled') return state;
       requireStatus(['active', 'confirmed'], 'fulfil');
-      return apply(await activities.fulfilReservation(ref));
+      return apply(await activities.fulfilReservation(by(request?.actor)));
     }),
-    { validator: () => requireStatus(['active', 'confirmed', 'fulfilled'], 'fulfil') },
+    { validator: (_request?: FulfilRequest) => requireStatus(['active', 'confirmed', 'fulfilled'], 'fulfil') },
   );
 
   if (!input.resume) {

@@ -25,6 +25,11 @@ export interface TransferInput {
   notes?: string;
   /** RFC 3339; not shipped by then → cancelled with reason `expired`. */
   shipBy?: string;
+  /**
+   * Who asked for the transfer, named in its ledger rows and transitions. Optional, like every actor
+   * below: workflows started before it existed replay without it and record 'transfer-workflow'.
+   */
+  actor?: string;
 }
 
 export interface TransferSnapshot {
@@ -37,7 +42,7 @@ export interface TransferSnapshot {
   notes: string | null;
   shipBy: string | null;
   reason: string | null;
-  transitions: { status: TransferStatus; at: string; reason?: string }[];
+  transitions: { status: TransferStatus; at: string; reason?: string; actor?: string }[];
   createdAt: string;
 }
 
@@ -45,13 +50,24 @@ export interface ReceiveRequest {
   lines: { variant_id: string; received: number; damaged: number }[];
   /** Close the receipt: units still missing are written off as lost. */
   close: boolean;
+  actor?: string;
+}
+
+export interface ShipRequest {
+  actor?: string;
+}
+
+export interface CancelRequest {
+  reason: string;
+  actor?: string;
 }
 
 /** Answers once the units are held at the origin (or fails with InsufficientStockError). */
 export const createTransferUpdate = defineUpdate<TransferSnapshot, []>('create');
-export const shipTransferUpdate = defineUpdate<TransferSnapshot, []>('ship');
+/** The client always sends ship's argument; updates in histories from before it existed carry none (the handler copes). */
+export const shipTransferUpdate = defineUpdate<TransferSnapshot, [ShipRequest]>('ship');
 export const receiveTransferUpdate = defineUpdate<TransferSnapshot, [ReceiveRequest]>('receive');
-export const cancelTransferUpdate = defineUpdate<TransferSnapshot, [{ reason: string }]>('cancel');
+export const cancelTransferUpdate = defineUpdate<TransferSnapshot, [CancelRequest]>('cancel');
 export const transferQuery = defineQuery<TransferSnapshot>('transfer');
 
 export const transferFailureTypes = {

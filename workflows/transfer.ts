@@ -9,7 +9,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { TransferState } from '../activities/transfer.activities.ts';
+import type { TransferRef, TransferState } from '../activities/transfer.activities.ts';
 import {
   cancelTransferUpdate,
   createTransferUpdate,
@@ -17,7 +17,9 @@ import {
   shipTransferUpdate,
   transferFailureTypes,
   transferQuery,
+  type CancelRequest,
   type ReceiveRequest,
+  type ShipRequest,
   type TransferInput,
   type TransferSnapshot,
   type TransferStatus,
@@ -34,7 +36,9 @@ const closed: TransferStatus[] = ['completed', 'completed_with_discrepancy', 'ca
  * A transfer between two warehouses as a saga (workflow id `transfer-{organization}-{transfer}`):
  * reserve at origin → mark in transit → receive at destination, one or several receipts. Each completed
  * step registers its compensation; a cancel, the ship_by deadline, or a step failing for good runs them
- * in reverse, in a non-cancellable scope, so stock is never left half-moved.
+ * in reverse, in a non-cancellable scope, so stock is never left half-moved. Each step is recorded
+ * under the actor who asked for it (an operator's cancel undoes in their name); what the workflow does
+ * on its own (ship_by, compensating a failed step) and anything from before actors is 'transfer-workflow'.
  */
 export async function transferWorkflow(input: TransferInput): Promise<TransferSnapshot> {
   const state: TransferSnapshot = {
@@ -51,7 +55,9 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
     createdAt: new Date().toISOString(),
   };
   const ref = { organizationId: input.organizationId, transferId: input.transferId };
-  const compensations: (() => Promise<void>)[] = [];
+  /** The ref an activity gets: with the requesting actor when there is one (the activity defaults it). */
+  const by = (actor: string | undefined): TransferRef => (actor === undefined ? ref : { ...ref, actor });
+  const compensations: ((actor: string | undefined) => Promise<void>)[] = [];
   let createFailure: ApplicationFailure | undefined;
   let receipts = 0;
 
@@ -70,10 +76,10 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
   }
 
   /** Undoes every completed step, newest first; a cancel arriving meanwhile cannot interrupt it. */
-  async function undo(status: 'cancelled' | 'compensated', reason: string): Promise<void> {
+  async function undo(status: 'cancelled' | 'compensated', reason: string, actor?: string): Promise<void> {
     await CancellationScope.nonCancellable(async () => {
-      while (compensations.length > 0) await compensations.pop()!();
-      apply(await activities.recordTransferUndone(ref, status, reason));
+      while (compensations.length > 0) await compensations.pop()!(actor);
+      apply(await activities.recordTransferUndone(by(actor), status, reason));
     });
   }
 
@@ -99,14 +105,14 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
 
   setHandler(
     shipTransferUpdate,
-    () =>
+    (request?: ShipRequest) =>
       exclusive(async () => {
         requireStatus(['reserved'], 'ship');
-        await step(() => activities.markTransferInTransit(ref));
-        compensations.push(() => activities.returnTransferToOriginIfInTransit(ref));
+        await step(() => activities.markTransferInTransit(by(request?.actor)));
+        compensations.push((actor) => activities.returnTransferToOriginIfInTransit(by(actor)));
         return state;
       }),
-    { validator: () => requireStatus(['reserved'], 'ship') },
+    { validator: (_request?: ShipRequest) => requireStatus(['reserved'], 'ship') },
   );
 
   setHandler(
@@ -115,10 +121,10 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
       exclusive(async () => {
         requireStatus(['in_transit'], 'receive');
         receipts += 1;
-        await step(() => activities.receiveTransferAtDestination(ref, receipts, request.lines));
+        await step(() => activities.receiveTransferAtDestination(by(request.actor), receipts, request.lines));
         const accounted = state.lines.every((l) => l.received + l.damaged === l.quantity);
         if (request.close || accounted) {
-          await step(() => activities.closeTransferReceipt(ref));
+          await step(() => activities.closeTransferReceipt(by(request.actor)));
           compensations.length = 0;
         }
         return state;
@@ -144,13 +150,13 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
 
   setHandler(
     cancelTransferUpdate,
-    ({ reason }: { reason: string }) =>
+    ({ reason, actor }: CancelRequest) =>
       exclusive(async () => {
         requireCancellable();
-        await undo('cancelled', reason);
+        await undo('cancelled', reason, actor);
         return state;
       }),
-    { validator: (_request: { reason: string }) => requireCancellable() },
+    { validator: (_request: CancelRequest) => requireCancellable() },
   );
 
   function requireCancellable(): void {
@@ -170,7 +176,7 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
 
   try {
     apply(await activities.reserveTransferAtOrigin(input));
-    compensations.push(() => activities.releaseTransferHoldIfHeld(ref));
+    compensations.push((actor) => activities.releaseTransferHoldIfHeld(by(actor)));
   } catch (error) {
     const cause = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
     if (!cause) throw error;

@@ -6,9 +6,10 @@ import { IdempotencyKey } from '../http/idempotency-key.entity.ts';
 import { Transfer } from '../inventory/transfer.entity.ts';
 import { Location } from '../inventory/location.entity.ts';
 import { InboxEvent } from '../messaging/inbox-event.entity.ts';
+import { ConsumerAttempt } from '../messaging/consumer-attempt.entity.ts';
 import { OutboxEvent } from '../messaging/outbox-event.entity.ts';
 import { Reconciliation } from '../inventory/reconciliation.entity.ts';
 import { StockDrift } from '../inventory/stock-drift.entity.ts';
 
 /** Every entity the ORM maps; the migrations in ./migrations create their tables. */
-export const entities = [Warehouse, Location, Stock, StockMovement, Reservation, Transfer, OutboxEvent, InboxEvent, IdempotencyKey, Reconciliation, StockDrift];
+export const entities = [Warehouse, Location, Stock, StockMovement, Reservation, Transfer, OutboxEvent, InboxEvent, ConsumerAttempt, IdempotencyKey, Reconciliation, StockDrift];

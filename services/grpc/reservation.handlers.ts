@@ -4,6 +4,7 @@ import type { Reservation } from './generated/inventory/v1/Reservation.ts';
 import { createReservationClient, type ReservationRef } from '../workflow-clients/reservation-client.ts';
 import { reservationLimits, type ReservationSnapshot } from '../../workflows/definitions.ts';
 import { unary } from './status.ts';
+import { actorOf } from '../auth/access.ts';
 import { optionalUuid, uuid } from './validation.ts';
 import type { GrpcDeps } from './server.ts';
 
@@ -54,10 +55,10 @@ export function createReservationHandlers({ orm, logger, temporal }: GrpcDeps): 
   };
 
   return {
-    ReserveStock: unary(logger, 'ReserveStock', async (raw) => {
+    ReserveStock: unary(logger, 'ReserveStock', async (raw, principal) => {
       const r = reserveRequest.parse(raw);
       const items = r.items.map((i) => ({ variant_id: i.variant_id, quantity: i.quantity, ...(i.warehouse_id ? { warehouse_id: i.warehouse_id } : {}) }));
-      const reservation = await client().reserve(r.organization_id, r.order_id, { items, preferredWarehouseId: r.preferred_warehouse_id, ttlSeconds: r.ttl });
+      const reservation = await client().reserve(r.organization_id, r.order_id, { items, preferredWarehouseId: r.preferred_warehouse_id, ttlSeconds: r.ttl, actor: actorOf(principal) });
       return {
         success: true,
         reservation_id: reservation.reservationId,
@@ -73,10 +74,10 @@ export function createReservationHandlers({ orm, logger, temporal }: GrpcDeps): 
       return { success: true, reservation_id: reservation.reservationId, status: reservation.status };
     }),
 
-    ReleaseReservation: unary(logger, 'ReleaseReservation', async (raw) => {
+    ReleaseReservation: unary(logger, 'ReleaseReservation', async (raw, principal) => {
       const ref = reference.parse(raw);
       const { reason } = releaseRequest.parse(raw);
-      const reservation = await client().release(ref, reason);
+      const reservation = await client().release(ref, reason, actorOf(principal));
       return { success: true, reservation_id: reservation.reservationId, status: reservation.status };
     }),
 
@@ -87,8 +88,8 @@ export function createReservationHandlers({ orm, logger, temporal }: GrpcDeps): 
       return { success: true, reservation_id: reservation.reservationId, status: reservation.status, expires_at: reservation.expiresAt ?? '' };
     }),
 
-    FulfilReservation: unary(logger, 'FulfilReservation', async (raw) => {
-      const reservation = await client().fulfil(reference.parse(raw));
+    FulfilReservation: unary(logger, 'FulfilReservation', async (raw, principal) => {
+      const reservation = await client().fulfil(reference.parse(raw), actorOf(principal));
       return { success: true, reservation_id: reservation.reservationId, status: reservation.status };
     }),
 

@@ -6,6 +6,7 @@ import { checkAvailability } from '../inventory/availability.ts';
 import { listMovements } from '../inventory/movement-queries.ts';
 import { assertVariantKnown, findWarehouse, listStock, type StockLevel } from '../inventory/stock-queries.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
+import { warehouseFilter } from '../auth/access.ts';
 import type { Quantities } from '../inventory/ledger.ts';
 import { unary } from './status.ts';
 import { optionalTimestamp, optionalUuid, pageSize, uuid } from './validation.ts';
@@ -41,9 +42,9 @@ const historyRequest = z
 /** CheckAvailability, GetWarehouseStock and GetStockHistory: reads straight from PostgreSQL. */
 export function createStockHandlers({ orm, logger }: GrpcDeps): Pick<InventoryServiceHandlers, 'CheckAvailability' | 'GetWarehouseStock' | 'GetStockHistory'> {
   return {
-    CheckAvailability: unary(logger, 'CheckAvailability', async (raw) => {
+    CheckAvailability: unary(logger, 'CheckAvailability', async (raw, principal) => {
       const request = availabilityRequest.parse(raw);
-      const scope = scopeTo(orm.em, request.organization_id);
+      const scope = scopeTo(orm.em, request.organization_id, warehouseFilter(principal));
       const results = await checkAvailability(
         scope,
         request.items.map((i) => ({ variantId: i.variant_id, quantity: i.quantity })),
@@ -55,17 +56,17 @@ export function createStockHandlers({ orm, logger }: GrpcDeps): Pick<InventorySe
       };
     }),
 
-    GetWarehouseStock: unary(logger, 'GetWarehouseStock', async (raw) => {
+    GetWarehouseStock: unary(logger, 'GetWarehouseStock', async (raw, principal) => {
       const request = warehouseRequest.parse(raw);
-      const scope = scopeTo(orm.em, request.organization_id);
+      const scope = scopeTo(orm.em, request.organization_id, warehouseFilter(principal));
       await findWarehouse(scope, request.warehouse_id);
       const page = await listStock(scope, { warehouseId: request.warehouse_id }, request.page_size, request.page_token || undefined);
       return { warehouse_id: request.warehouse_id, items: page.items.map(stockLevelMessage), next_page_token: page.nextCursor ?? '' };
     }),
 
-    GetStockHistory: unary(logger, 'GetStockHistory', async (raw) => {
+    GetStockHistory: unary(logger, 'GetStockHistory', async (raw, principal) => {
       const request = historyRequest.parse(raw);
-      const scope = scopeTo(orm.em, request.organization_id);
+      const scope = scopeTo(orm.em, request.organization_id, warehouseFilter(principal));
       await assertVariantKnown(scope, request.variant_id);
       if (request.warehouse_id) await findWarehouse(scope, request.warehouse_id);
       const page = await listMovements(

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
-import { can, inWarehouseScope, type Principal } from '../auth/access.ts';
+import { can, inWarehouseScope, warehouseFilter, type Principal } from '../auth/access.ts';
 import { AuthenticationError, PermissionDeniedError } from '../auth/errors.ts';
 import { bearerToken, type TokenVerifier } from '../auth/token-verifier.ts';
 import type { Operation } from './openapi.ts';
@@ -33,7 +33,7 @@ export function authenticate(verify: TokenVerifier, orm: Orm): RequestHandler {
       return next(new PermissionDeniedError('X-Organization-Id differs from the organization of the token; the token alone decides it, drop the header'));
     }
     res.locals.principal = principal;
-    res.locals.scope = scopeTo(orm.em, principal.organizationId);
+    res.locals.scope = scopeTo(orm.em, principal.organizationId, warehouseFilter(principal));
     next();
   };
 }

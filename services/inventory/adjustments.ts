@@ -6,6 +6,7 @@ import { InvalidArgumentError, StaleCountError, StockNotFoundError } from './err
 import { listMovements } from './movement-queries.ts';
 import type { Page } from './pagination.ts';
 import { assertLocationIn } from './locations.ts';
+import { findWarehouse } from './stock-queries.ts';
 
 /**
  * Operators' adjustments: each is one ledger movement referencing the adjustment, with the operator
@@ -44,10 +45,13 @@ const movementType: Record<ReasonCode, MovementType> = {
 
 /**
  * Records one adjustment as one ledger movement. A receipt may create the variant's first stock row
- * in the organization: the catalog (when configured) is asked about such a variant first.
+ * in the organization: the catalog (when configured) is asked about such a variant first. A warehouse
+ * or location that is not the organization's is WarehouseNotFoundError / LocationNotFoundError, whether
+ * it belongs to another organization or to none, before anything else is looked at.
  */
 export async function createAdjustment(scope: OrganizationScope, request: AdjustmentRequest, catalog?: VariantCatalog): Promise<RecordedMovement> {
   const adjustmentId = randomUUID();
+  await findWarehouse(scope, request.warehouseId);
   if (request.locationId) await assertLocationIn(scope, request.locationId, request.warehouseId);
   if (request.reasonCode === 'receipt') await assertVariantsKnown(scope, catalog, [request.variantId]);
   return await scope.em.transactional(async (em) => {

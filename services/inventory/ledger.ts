@@ -10,6 +10,7 @@ import {
   InvalidStockChangeError,
   OperationKeyConflictError,
   StockNotFoundError,
+  WarehouseNotFoundError,
   type Shortage,
 } from './errors.ts';
 
@@ -53,7 +54,10 @@ export interface StockChange {
   reason?: string;
   /** The bin inside the warehouse, when known. */
   locationId?: string;
-  /** Create the stock row (all zero) when the variant has none in that warehouse yet, e.g. a first receipt. */
+  /**
+   * Create the stock row (all zero) when the variant has none in that warehouse yet, e.g. a first receipt.
+   * Only in a warehouse of the operation's organization: any other is WarehouseNotFoundError.
+   */
   createIfMissing?: boolean;
 }
 
@@ -100,7 +104,9 @@ export type AlsoInTransaction = (em: EntityManager, movements: RecordedMovement[
 /**
  * Applies an operation once. Throws InsufficientStockError (with every short line) when `available`
  * would go negative, InvalidStockChangeError for any other quantity, StockNotFoundError for a missing
- * row, OperationKeyConflictError when the key was used for different changes; in each case nothing changes.
+ * row, WarehouseNotFoundError for a warehouse that is not the organization's (another organization's
+ * or none: the same answer), OperationKeyConflictError when the key was used for different changes; in
+ * each case nothing changes.
  */
 export async function recordOperation(scope: OrganizationScope, operation: Operation, also?: AlsoInTransaction): Promise<LedgerOutcome> {
   validate(operation);
@@ -174,10 +180,13 @@ async function applyChange(
     total: totalDelta(d),
   };
   if (change.createIfMissing) {
+    // Only into a warehouse of this organization, so no caller can forget to check. Another
+    // organization's warehouse inserts nothing, the update below finds no row, and refusal() says why.
     await em.execute(
-      `insert into stock (organization_id, variant_id, warehouse_id) values (?, ?, ?)
+      `insert into stock (organization_id, variant_id, warehouse_id)
+       select w.organization_id, ?, w.id from warehouse w where w.organization_id = ? and w.id = ?
        on conflict (organization_id, variant_id, warehouse_id) do nothing`,
-      [organizationId, change.variantId, change.warehouseId],
+      [change.variantId, organizationId, change.warehouseId],
     );
   }
   // A conditional update: it takes the row lock, re-checks the guard against the committed row,
@@ -225,7 +234,11 @@ async function refusal(em: EntityManager, organizationId: string, change: StockC
     'select * from stock where organization_id = ? and variant_id = ? and warehouse_id = ?',
     [organizationId, change.variantId, change.warehouseId],
   );
-  if (!row) return new StockNotFoundError(`no stock of variant ${change.variantId} in warehouse ${change.warehouseId}`, { variant_id: change.variantId, warehouse_id: change.warehouseId });
+  if (!row) {
+    const [warehouse] = await em.execute('select 1 from warehouse where organization_id = ? and id = ?', [organizationId, change.warehouseId]);
+    if (!warehouse) return new WarehouseNotFoundError(`warehouse ${change.warehouseId} does not exist in this organization`, { warehouse_id: change.warehouseId });
+    return new StockNotFoundError(`no stock of variant ${change.variantId} in warehouse ${change.warehouseId}`, { variant_id: change.variantId, warehouse_id: change.warehouseId });
+  }
   if (row.available + delta.available < 0) {
     const shortage: Shortage = { variant_id: change.variantId, warehouse_id: change.warehouseId, requested: -delta.available, available: row.available };
     return new InsufficientStockError([shortage]);

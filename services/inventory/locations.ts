@@ -1,5 +1,5 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { OrganizationScope } from './organization-scope.ts';
+import { warehouseCondition, type OrganizationScope } from './organization-scope.ts';
 import { LocationConflictError, LocationNotFoundError } from './errors.ts';
 import { findWarehouse } from './stock-queries.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
@@ -24,8 +24,14 @@ export async function createLocation(scope: OrganizationScope, fields: { warehou
   return toRecord(row);
 }
 
+/** The location; LocationNotFoundError when there is none (or none the caller's warehouse scope shows). */
 export async function findLocation(scope: OrganizationScope, locationId: string): Promise<LocationRecord> {
-  const [row] = await scope.em.execute<LocationRow[]>('select * from location where organization_id = ? and id = ?', [scope.organizationId, locationId]);
+  const inScope = warehouseCondition(scope, 'warehouse_id');
+  const [row] = await scope.em.execute<LocationRow[]>(`select * from location where organization_id = ? and id = ? ${inScope ? `and ${inScope.sql}` : ''}`, [
+    scope.organizationId,
+    locationId,
+    ...(inScope?.params ?? []),
+  ]);
   if (!row) throw new LocationNotFoundError(`location ${locationId} does not exist`, { location_id: locationId });
   return toRecord(row);
 }
@@ -42,6 +48,11 @@ export async function listLocations(scope: OrganizationScope, filter: { warehous
   if (filter.warehouseId) {
     where.push('warehouse_id = ?');
     params.push(filter.warehouseId);
+  }
+  const inScope = warehouseCondition(scope, 'warehouse_id');
+  if (inScope) {
+    where.push(inScope.sql);
+    params.push(...inScope.params);
   }
   if (cursor) {
     const [warehouseId, code] = decodeCursor(cursor, 2);

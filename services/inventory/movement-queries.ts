@@ -1,4 +1,4 @@
-import type { OrganizationScope } from './organization-scope.ts';
+import { warehouseCondition, type OrganizationScope } from './organization-scope.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
 import { toRecordedMovement, type MovementRow, type RecordedMovement } from './ledger.ts';
 
@@ -35,6 +35,11 @@ export async function listMovements(scope: OrganizationScope, filter: MovementFi
     where.push(`${column} = ?`);
     params.push(value);
   }
+  const inScope = warehouseCondition(scope, 'warehouse_id');
+  if (inScope) {
+    where.push(inScope.sql);
+    params.push(...inScope.params);
+  }
   if (filter.from) {
     where.push('created_at >= ?');
     params.push(filter.from);
@@ -57,8 +62,13 @@ export async function listMovements(scope: OrganizationScope, filter: MovementFi
   return toPage(rows, limit, (r) => [r.created_at_exact, r.id], toRecordedMovement);
 }
 
-/** One movement by id, or null. */
+/** One movement by id, or null (also when the caller's warehouse scope does not show it). */
 export async function findMovement(scope: OrganizationScope, movementId: string): Promise<RecordedMovement | null> {
-  const [row] = await scope.em.execute<MovementRow[]>('select * from stock_movement where organization_id = ? and id = ?', [scope.organizationId, movementId]);
+  const inScope = warehouseCondition(scope, 'warehouse_id');
+  const [row] = await scope.em.execute<MovementRow[]>(`select * from stock_movement where organization_id = ? and id = ? ${inScope ? `and ${inScope.sql}` : ''}`, [
+    scope.organizationId,
+    movementId,
+    ...(inScope?.params ?? []),
+  ]);
   return row ? toRecordedMovement(row) : null;
 }

@@ -32,6 +32,8 @@ export interface HoldRequest {
   preferredWarehouseId?: string;
   fingerprint: string;
   expiresAt: Date;
+  /** Who asked (the caller's token subject); the workflow when absent. */
+  actor?: string;
 }
 
 export interface ReservationRecord {
@@ -47,7 +49,8 @@ export interface ReservationRecord {
   createdAt: Date;
 }
 
-const actor = 'reservation-workflow';
+/** The ledger's actor for what the workflow does on its own (an expiry) or for callers from before actors were named. */
+const workflowActor = 'reservation-workflow';
 
 /** Finds the reservation by its id or its order id; null when there is none. */
 export async function findReservation(scope: OrganizationScope, by: { reservationId?: string; orderId?: string }): Promise<ReservationRecord | null> {
@@ -82,7 +85,7 @@ export async function holdStock(scope: OrganizationScope, request: HoldRequest, 
         scope,
         {
           operationKey: `reservation/${request.reservationId}/reserve`,
-          actor,
+          actor: request.actor ?? workflowActor,
           reference: { type: 'reservation', id: request.reservationId },
           workflow,
           changes: allocations.map((a) => ({ variantId: a.variant_id, warehouseId: a.warehouse_id, type: 'reserve' as const, deltas: { available: -a.quantity, reserved: a.quantity } })),
@@ -166,7 +169,7 @@ export async function extendReservation(scope: OrganizationScope, reservationId:
 }
 
 /** Gives the held units back (status released, or expired when the TTL ran out). Idempotent; refused once fulfilled. */
-export async function releaseHold(scope: OrganizationScope, reservationId: string, outcome: 'released' | 'expired', reason: string, workflow: WorkflowRef, at: Date): Promise<ReservationRecord> {
+export async function releaseHold(scope: OrganizationScope, reservationId: string, outcome: 'released' | 'expired', reason: string, workflow: WorkflowRef, at: Date, actor = workflowActor): Promise<ReservationRecord> {
   const current = await mustFind(scope, reservationId);
   if (current.status === 'released' || current.status === 'expired') return current;
   if (current.status !== 'active' && current.status !== 'confirmed') {
@@ -203,7 +206,7 @@ export async function releaseHold(scope: OrganizationScope, reservationId: strin
 }
 
 /** The order shipped: held units leave stock as `shipment` movements referencing the order. Idempotent. */
-export async function fulfilHold(scope: OrganizationScope, reservationId: string, workflow: WorkflowRef, at: Date): Promise<ReservationRecord> {
+export async function fulfilHold(scope: OrganizationScope, reservationId: string, workflow: WorkflowRef, at: Date, actor = workflowActor): Promise<ReservationRecord> {
   const current = await mustFind(scope, reservationId);
   if (current.status === 'fulfilled') return current;
   if (current.status !== 'active' && current.status !== 'confirmed') {
@@ -236,7 +239,8 @@ export async function fulfilHold(scope: OrganizationScope, reservationId: string
 async function allocate(scope: OrganizationScope, items: ReservationLine[], preferredWarehouseId?: string): Promise<ReservationAllocation[]> {
   const variantIds = [...new Set(items.map((i) => i.variant_id))];
   const rows = await scope.em.execute<{ variant_id: string; warehouse_id: string; available: number; active: boolean }[]>(
-    `select s.variant_id, s.warehouse_id, s.available, w.active from stock s join warehouse w on w.id = s.warehouse_id
+    `select s.variant_id, s.warehouse_id, s.available, w.active from stock s
+     join warehouse w on w.id = s.warehouse_id and w.organization_id = s.organization_id
      where s.organization_id = ? and s.variant_id in (?) and s.archived_at is null order by s.available desc, w.code`,
     [scope.organizationId, variantIds],
   );

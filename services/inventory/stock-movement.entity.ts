@@ -1,11 +1,16 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { organizationFilter } from '../db/organization-filter.ts';
+import { Location } from './location.entity.ts';
+import { Stock } from './stock.entity.ts';
+import { Warehouse } from './warehouse.entity.ts';
 
 /**
  * The append-only ledger: one row for every change to a stock row, written in the same transaction
  * as the change. Deltas are signed; the `*_after` columns are the row's quantities once applied, so
  * any past state can be read back. `operation_key` (unique per organization) makes a repeated
  * request a no-op. A trigger refuses UPDATE and DELETE: history is corrected by a new movement.
+ * Its stock row, warehouse and bin are foreign keys that include organization_id (see
+ * warehouse.entity.ts), so a movement can never mix organizations; none of them cascades (append-only).
  */
 export const StockMovement = defineEntity({
   name: 'StockMovement',
@@ -14,9 +19,9 @@ export const StockMovement = defineEntity({
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     organizationId: p.uuid(),
-    stockId: p.uuid(),
+    stock: () => p.manyToOne(Stock).joinColumns('organization_id', 'stock_id').referencedColumnNames('organization_id', 'id').foreignKeyName('stock_movement_stock_foreign').deleteRule('restrict'),
     variantId: p.uuid(),
-    warehouseId: p.uuid(),
+    warehouse: () => p.manyToOne(Warehouse).joinColumns('organization_id', 'warehouse_id').referencedColumnNames('organization_id', 'id').foreignKeyName('stock_movement_warehouse_foreign').deleteRule('restrict'),
     type: p.string().length(32),
     totalDelta: p.integer(),
     availableDelta: p.integer(),
@@ -30,8 +35,15 @@ export const StockMovement = defineEntity({
     damagedAfter: p.integer(),
     inTransitAfter: p.integer(),
     incomingAfter: p.integer(),
-    /** The bin the change happened in, when the operator named one. */
-    locationId: p.uuid().nullable(),
+    /** The bin the change happened in, when the operator named one; it must be in the movement's warehouse. */
+    location: () =>
+      p
+        .manyToOne(Location)
+        .joinColumns('organization_id', 'warehouse_id', 'location_id')
+        .referencedColumnNames('organization_id', 'warehouse_id', 'id')
+        .foreignKeyName('stock_movement_location_foreign')
+        .deleteRule('restrict')
+        .nullable(),
     reason: p.text().nullable(),
     referenceType: p.string().length(32).nullable(),
     referenceId: p.string().length(200).nullable(),
@@ -52,10 +64,11 @@ export const StockMovement = defineEntity({
   ],
   uniques: [{ name: 'stock_movement_operation_key_unique', properties: ['organizationId', 'operationKey'] }],
   indexes: [
-    { name: 'stock_movement_variant_history_index', properties: ['organizationId', 'variantId', 'warehouseId', 'createdAt'] },
+    { name: 'stock_movement_variant_history_index', properties: ['organizationId', 'variantId', 'warehouse', 'createdAt'] },
     { name: 'stock_movement_reference_index', properties: ['organizationId', 'referenceType', 'referenceId'] },
     { name: 'stock_movement_created_index', properties: ['organizationId', 'createdAt'] },
-    { name: 'stock_movement_location_index', properties: ['organizationId', 'locationId'] },
+    // Not by `location`: that relation's key includes warehouse_id, and deleting a bin looks movements up by (organization, bin).
+    { name: 'stock_movement_location_index', expression: 'create index "stock_movement_location_index" on "stock_movement" ("organization_id", "location_id")' },
   ],
 });
 

@@ -1,4 +1,4 @@
-import type { OrganizationScope } from './organization-scope.ts';
+import { warehouseCondition, type OrganizationScope } from './organization-scope.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
 import { VariantNotFoundError, WarehouseNotFoundError } from './errors.ts';
 import { toDate } from './sql-values.ts';
@@ -76,6 +76,12 @@ export async function listStock(scope: OrganizationScope, filter: StockFilter, l
     params.push(filter.warehouseId);
   }
   if (filter.low) where.push('available <= min_stock');
+  const inScope = warehouseCondition(scope, 'warehouse_id');
+  if (inScope) {
+    where.push(inScope.sql);
+    params.push(...inScope.params);
+  }
+
   if (cursor) {
     const [variantId, warehouseId] = decodeCursor(cursor, 2);
     where.push('(variant_id, warehouse_id) > (?, ?)');
@@ -90,7 +96,11 @@ export async function listStock(scope: OrganizationScope, filter: StockFilter, l
 
 /** Every warehouse's row for a variant; VariantNotFoundError when the organization holds none. */
 export async function stockOfVariant(scope: OrganizationScope, variantId: string): Promise<StockLevel[]> {
-  const rows = await scope.em.execute<StockRow[]>('select * from stock where organization_id = ? and variant_id = ? and archived_at is null order by warehouse_id', [scope.organizationId, variantId]);
+  const inScope = warehouseCondition(scope, 'warehouse_id');
+  const rows = await scope.em.execute<StockRow[]>(
+    `select * from stock where organization_id = ? and variant_id = ? and archived_at is null ${inScope ? `and ${inScope.sql}` : ''} order by warehouse_id`,
+    [scope.organizationId, variantId, ...(inScope?.params ?? [])],
+  );
   if (rows.length === 0) throw new VariantNotFoundError(`variant ${variantId} has no stock in this organization`, { variant_id: variantId });
   return rows.map(toStockLevel);
 }
@@ -132,6 +142,11 @@ export async function listWarehouses(scope: OrganizationScope, filter: { active?
   if (filter.region) {
     where.push('region = ?');
     params.push(filter.region);
+  }
+  const inScope = warehouseCondition(scope, 'id');
+  if (inScope) {
+    where.push(inScope.sql);
+    params.push(...inScope.params);
   }
   if (cursor) {
     const [code] = decodeCursor(cursor, 1);

@@ -1,6 +1,7 @@
 import type { OrganizationScope } from './organization-scope.ts';
 import { InvalidArgumentError, StockNotFoundError } from './errors.ts';
 import { toRecordedMovement, type MovementRow, type Quantities } from './ledger.ts';
+import { findWarehouse } from './stock-queries.ts';
 
 /** Stock row settings and history reads that are not quantity changes. */
 
@@ -10,8 +11,12 @@ export interface Thresholds {
   reorderPoint?: number;
 }
 
-/** Sets min / max / reorder point of a stock row (settings, not quantities: no ledger movement). */
+/**
+ * Sets min / max / reorder point of a stock row (settings, not quantities: no ledger movement).
+ * WarehouseNotFoundError for a warehouse that is not the organization's, StockNotFoundError for no row.
+ */
 export async function updateThresholds(scope: OrganizationScope, variantId: string, warehouseId: string, thresholds: Thresholds): Promise<void> {
+  await findWarehouse(scope, warehouseId);
   const [row] = await scope.em.execute<{ min_stock: number; max_stock: number }[]>(
     'select min_stock, max_stock from stock where organization_id = ? and variant_id = ? and warehouse_id = ?',
     [scope.organizationId, variantId, warehouseId],

@@ -16,7 +16,8 @@ export const Stock = defineEntity({
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     organizationId: p.uuid(),
     variantId: p.uuid(),
-    warehouse: () => p.manyToOne(Warehouse).deleteRule('restrict'),
+    // (organization_id, warehouse_id) → warehouse (organization_id, id): see warehouse.entity.ts.
+    warehouse: () => p.manyToOne(Warehouse).joinColumns('organization_id', 'warehouse_id').referencedColumnNames('organization_id', 'id').foreignKeyName('stock_warehouse_foreign').deleteRule('restrict'),
     total: p.integer().default(0),
     available: p.integer().default(0),
     reserved: p.integer().default(0),
@@ -32,7 +33,10 @@ export const Stock = defineEntity({
     createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
     updatedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()).onUpdate(() => new Date()),
   },
-  uniques: [{ name: 'stock_organization_variant_warehouse_unique', properties: ['organizationId', 'variantId', 'warehouse'] }],
+  uniques: [
+    { name: 'stock_organization_variant_warehouse_unique', properties: ['organizationId', 'variantId', 'warehouse'] },
+    { name: 'stock_organization_id_unique', properties: ['organizationId', 'id'] },
+  ],
   indexes: [{ name: 'stock_organization_warehouse_index', properties: ['organizationId', 'warehouse'] }],
   checks: [
     { name: 'stock_quantities_non_negative', expression: 'total >= 0 and available >= 0 and reserved >= 0 and damaged >= 0 and in_transit >= 0 and incoming >= 0' },

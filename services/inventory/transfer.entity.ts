@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { organizationFilter } from '../db/organization-filter.ts';
+import { Warehouse } from './warehouse.entity.ts';
 
 export const transferStatuses = ['reserved', 'in_transit', 'completed', 'completed_with_discrepancy', 'cancelled', 'compensated'] as const;
 export type TransferStatus = (typeof transferStatuses)[number];
@@ -16,6 +17,8 @@ export interface TransferTransition {
   status: TransferStatus;
   at: string;
   reason?: string;
+  /** Who made the step (absent on transitions recorded before transfers carried their requester). */
+  actor?: string;
 }
 
 /**
@@ -29,8 +32,9 @@ export const Transfer = defineEntity({
   properties: {
     id: p.uuid().primary(),
     organizationId: p.uuid(),
-    originWarehouseId: p.uuid(),
-    destinationWarehouseId: p.uuid(),
+    // (organization_id, *_warehouse_id) → warehouse (organization_id, id): see warehouse.entity.ts.
+    origin: () => p.manyToOne(Warehouse).joinColumns('organization_id', 'origin_warehouse_id').referencedColumnNames('organization_id', 'id').foreignKeyName('transfer_origin_warehouse_foreign').deleteRule('restrict'),
+    destination: () => p.manyToOne(Warehouse).joinColumns('organization_id', 'destination_warehouse_id').referencedColumnNames('organization_id', 'id').foreignKeyName('transfer_destination_warehouse_foreign').deleteRule('restrict'),
     status: p.string().length(32).$type<TransferStatus>(),
     lines: p.json<TransferLine[]>(),
     notes: p.text().nullable(),
@@ -43,8 +47,8 @@ export const Transfer = defineEntity({
   },
   indexes: [
     { name: 'transfer_status_index', properties: ['organizationId', 'status', 'createdAt'] },
-    { name: 'transfer_origin_index', properties: ['organizationId', 'originWarehouseId'] },
-    { name: 'transfer_destination_index', properties: ['organizationId', 'destinationWarehouseId'] },
+    { name: 'transfer_origin_index', properties: ['organizationId', 'origin'] },
+    { name: 'transfer_destination_index', properties: ['organizationId', 'destination'] },
   ],
   checks: [
     { name: 'transfer_status_known', expression: `status in (${transferStatuses.map((s) => `'${s}'`).join(', ')})` },

@@ -1,16 +1,19 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { OrganizationScope } from './organization-scope.ts';
+import { warehouseCondition, type OrganizationScope } from './organization-scope.ts';
 import { insertOutboxEvent, recordOperation, type StockChange } from './ledger.ts';
-import { InvalidTransferError, TransferNotFoundError } from './errors.ts';
+import { InvalidTransferError, TransferNotFoundError, WarehouseNotFoundError } from './errors.ts';
 import type { TransferLine, TransferStatus, TransferTransition } from './transfer.entity.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
 import { toDate } from './sql-values.ts';
 import type { WorkflowRef } from './reservations.ts';
+import { findWarehouse } from './stock-queries.ts';
 
 /**
  * The steps of a transfer saga as its activities run them. Each is one ledger operation keyed
  * `transfer/{id}/{step}` (idempotent under retries) that also writes the transfer row and its events.
- * Compensations undo a completed step and are safe to repeat.
+ * Compensations undo a completed step and are safe to repeat. `actor` is who asked for the step (an
+ * operator), or the workflow itself (transferWorkflowActor) for what it does on its own: a ship_by
+ * expiry, a compensation after a failed step; it names the ledger rows and the transitions.
  */
 
 export interface TransferRecord {
@@ -41,12 +44,14 @@ export interface Receipt {
   damaged: number;
 }
 
-const actor = 'transfer-workflow';
+/** The actor of the saga's own steps, and of steps recorded before transfers carried their requester. */
+export const transferWorkflowActor = 'transfer-workflow';
 const reference = (transferId: string) => ({ type: 'transfer' as const, id: transferId });
 
 /**
  * Checks what a create request names before any workflow starts: two different, existing, active
- * warehouses and variants stocked at the origin. Throws InvalidTransferError naming the problem.
+ * warehouses and variants stocked at the origin. Throws InvalidTransferError naming the problem, or
+ * WarehouseNotFoundError for a warehouse that is not the organization's (another organization's or none).
  */
 export async function validateNewTransfer(scope: OrganizationScope, request: Omit<NewTransfer, 'transferId'>): Promise<void> {
   if (request.originWarehouseId === request.destinationWarehouseId) throw new InvalidTransferError('origin and destination must be different warehouses');
@@ -56,7 +61,7 @@ export async function validateNewTransfer(scope: OrganizationScope, request: Omi
   ]);
   for (const [role, id] of [['origin', request.originWarehouseId], ['destination', request.destinationWarehouseId]] as const) {
     const warehouse = warehouses.find((w) => w.id === id);
-    if (!warehouse) throw new InvalidTransferError(`the ${role} warehouse ${id} does not exist`, { field: `${role}_warehouse_id` });
+    if (!warehouse) throw new WarehouseNotFoundError(`warehouse ${id} does not exist in this organization`, { warehouse_id: id });
     if (!warehouse.active) throw new InvalidTransferError(`the ${role} warehouse ${id} is inactive`, { field: `${role}_warehouse_id` });
   }
   const variantIds = [...new Set(request.lines.map((l) => l.variant_id))];
@@ -70,9 +75,13 @@ export async function validateNewTransfer(scope: OrganizationScope, request: Omi
 }
 
 /** Step 1: holds the lines at the origin (all or none) and writes the transfer row, status reserved. */
-export async function reserveAtOrigin(scope: OrganizationScope, transfer: NewTransfer, workflow: WorkflowRef, at: Date): Promise<TransferRecord> {
+export async function reserveAtOrigin(scope: OrganizationScope, transfer: NewTransfer, actor: string, workflow: WorkflowRef, at: Date): Promise<TransferRecord> {
   const existing = await findTransfer(scope, transfer.transferId);
   if (existing) return existing;
+  // The client validated the request, but a workflow may be started by other means: check again
+  // here, so a foreign warehouse is a typed failure rather than a foreign-key error retried forever.
+  await findWarehouse(scope, transfer.originWarehouseId);
+  await findWarehouse(scope, transfer.destinationWarehouseId);
   const lines: TransferLine[] = mergeLines(transfer.lines).map((l) => ({ ...l, received: 0, damaged: 0, missing: 0 }));
   await recordOperation(
     scope,
@@ -89,7 +98,7 @@ export async function reserveAtOrigin(scope: OrganizationScope, transfer: NewTra
          values (?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?)`,
         [
           transfer.transferId, scope.organizationId, transfer.originWarehouseId, transfer.destinationWarehouseId, JSON.stringify(lines),
-          transfer.notes ?? null, transfer.shipBy ?? null, JSON.stringify([{ status: 'reserved', at: at.toISOString() }]), workflow.workflowId,
+          transfer.notes ?? null, transfer.shipBy ?? null, JSON.stringify([{ status: 'reserved', at: at.toISOString(), actor }]), workflow.workflowId,
         ],
       );
       await event(em, scope.organizationId, 'inventory.transfer.created', transfer.transferId, { origin_warehouse_id: transfer.originWarehouseId, destination_warehouse_id: transfer.destinationWarehouseId, lines });
@@ -99,14 +108,14 @@ export async function reserveAtOrigin(scope: OrganizationScope, transfer: NewTra
 }
 
 /** Step 2: the held units leave the origin shelf (in transit) and appear as incoming at the destination. */
-export async function markInTransit(scope: OrganizationScope, transferId: string, workflow: WorkflowRef, at: Date): Promise<TransferRecord> {
+export async function markInTransit(scope: OrganizationScope, transferId: string, actor: string, workflow: WorkflowRef, at: Date): Promise<TransferRecord> {
   const t = await mustFind(scope, transferId);
   const changes: StockChange[] = t.lines.flatMap((l) => [
     { variantId: l.variant_id, warehouseId: t.originWarehouseId, type: 'transfer_out' as const, deltas: { reserved: -l.quantity, inTransit: l.quantity }, reason: 'shipped' },
     { variantId: l.variant_id, warehouseId: t.destinationWarehouseId, type: 'incoming' as const, deltas: { incoming: l.quantity }, reason: 'shipped towards this warehouse', createIfMissing: true },
   ]);
   await recordOperation(scope, { operationKey: `transfer/${transferId}/ship`, actor, reference: reference(transferId), workflow, changes }, async (em) => {
-    await setStatus(em, scope.organizationId, transferId, 'in_transit', at);
+    await setStatus(em, scope.organizationId, transferId, 'in_transit', actor, at);
     await event(em, scope.organizationId, 'inventory.transfer.shipped', transferId, { origin_warehouse_id: t.originWarehouseId, destination_warehouse_id: t.destinationWarehouseId, lines: t.lines });
   });
   return await mustFind(scope, transferId);
@@ -116,7 +125,7 @@ export async function markInTransit(scope: OrganizationScope, transferId: string
  * Step 3, one receipt of several: received units become available at the destination, damaged ones
  * damaged; both leave the origin's in-transit. `receiptNumber` keys the receipt, so a retried call applies once.
  */
-export async function receiveAtDestination(scope: OrganizationScope, transferId: string, receiptNumber: number, receipts: Receipt[], workflow: WorkflowRef, at: Date): Promise<TransferRecord> {
+export async function receiveAtDestination(scope: OrganizationScope, transferId: string, receiptNumber: number, receipts: Receipt[], actor: string, workflow: WorkflowRef, at: Date): Promise<TransferRecord> {
   const t = await mustFind(scope, transferId);
   const lines = applyReceipts(t.lines, receipts);
   const changes: StockChange[] = receipts
@@ -134,7 +143,7 @@ export async function receiveAtDestination(scope: OrganizationScope, transferId:
 }
 
 /** Closes the receipt: units still missing are written off as a `loss` at both ends; status completed or completed_with_discrepancy. */
-export async function closeReceipt(scope: OrganizationScope, transferId: string, workflow: WorkflowRef, at: Date): Promise<TransferRecord> {
+export async function closeReceipt(scope: OrganizationScope, transferId: string, actor: string, workflow: WorkflowRef, at: Date): Promise<TransferRecord> {
   const t = await mustFind(scope, transferId);
   if (t.status !== 'in_transit') return t;
   const lines = t.lines.map((l) => ({ ...l, missing: l.quantity - l.received - l.damaged }));
@@ -148,7 +157,7 @@ export async function closeReceipt(scope: OrganizationScope, transferId: string,
   const status: TransferStatus = discrepancy ? 'completed_with_discrepancy' : 'completed';
   const finish = async (em: EntityManager) => {
     await em.execute('update transfer set lines = ?, updated_at = now() where organization_id = ? and id = ?', [JSON.stringify(lines), scope.organizationId, transferId]);
-    await setStatus(em, scope.organizationId, transferId, status, at);
+    await setStatus(em, scope.organizationId, transferId, status, actor, at);
     await event(em, scope.organizationId, 'inventory.transfer.completed', transferId, { status, lines });
   };
   if (changes.length > 0) await recordOperation(scope, { operationKey: `transfer/${transferId}/close`, actor, reference: reference(transferId), workflow, changes }, finish);
@@ -157,7 +166,7 @@ export async function closeReceipt(scope: OrganizationScope, transferId: string,
 }
 
 /** Compensation of step 2: units still in transit go back on the origin's hold; the destination stops expecting them. Safe to repeat. */
-export async function returnToOriginIfInTransit(scope: OrganizationScope, transferId: string, workflow: WorkflowRef): Promise<void> {
+export async function returnToOriginIfInTransit(scope: OrganizationScope, transferId: string, actor: string, workflow: WorkflowRef): Promise<void> {
   const t = await mustFind(scope, transferId);
   const pending = t.lines.map((l) => ({ ...l, pending: l.quantity - l.received - l.damaged })).filter((l) => l.pending > 0);
   if (pending.length === 0) return;
@@ -174,7 +183,7 @@ export async function returnToOriginIfInTransit(scope: OrganizationScope, transf
 }
 
 /** Compensation of step 1: the origin's hold goes back to available. Safe to repeat. */
-export async function releaseOriginHoldIfHeld(scope: OrganizationScope, transferId: string, workflow: WorkflowRef): Promise<void> {
+export async function releaseOriginHoldIfHeld(scope: OrganizationScope, transferId: string, actor: string, workflow: WorkflowRef): Promise<void> {
   const t = await mustFind(scope, transferId);
   const held = t.lines.map((l) => ({ ...l, held: l.quantity - l.received - l.damaged })).filter((l) => l.held > 0);
   if (held.length === 0) return;
@@ -188,20 +197,26 @@ export async function releaseOriginHoldIfHeld(scope: OrganizationScope, transfer
 }
 
 /** Records the end of an undone transfer: cancelled (by an operator or ship_by) or compensated (a step failed). */
-export async function recordUndone(scope: OrganizationScope, transferId: string, status: 'cancelled' | 'compensated', reason: string, at: Date): Promise<TransferRecord> {
+export async function recordUndone(scope: OrganizationScope, transferId: string, status: 'cancelled' | 'compensated', reason: string, actor: string, at: Date): Promise<TransferRecord> {
   await scope.em.transactional(async (em) => {
     const rows = await em.execute<{ id: string }[]>(
       `update transfer set status = ?, reason = ?, transitions = transitions || ?::jsonb, updated_at = now()
        where organization_id = ? and id = ? and status in ('reserved', 'in_transit') returning id`,
-      [status, reason, JSON.stringify([{ status, at: at.toISOString(), reason }]), scope.organizationId, transferId],
+      [status, reason, JSON.stringify([{ status, at: at.toISOString(), reason, actor }]), scope.organizationId, transferId],
     );
     if (rows.length > 0) await event(em, scope.organizationId, 'inventory.transfer.cancelled', transferId, { status, reason });
   });
   return await mustFind(scope, transferId);
 }
 
+/** The transfer, or null when there is none (or, for a caller limited to some warehouses, none it may see). */
 export async function findTransfer(scope: OrganizationScope, transferId: string): Promise<TransferRecord | null> {
-  const [row] = await scope.em.execute<TransferRow[]>('select * from transfer where organization_id = ? and id = ?', [scope.organizationId, transferId]);
+  const inScope = warehouseCondition(scope, 'origin_warehouse_id', 'destination_warehouse_id');
+  const [row] = await scope.em.execute<TransferRow[]>(`select * from transfer where organization_id = ? and id = ? ${inScope ? `and ${inScope.sql}` : ''}`, [
+    scope.organizationId,
+    transferId,
+    ...(inScope?.params ?? []),
+  ]);
   return row ? toRecord(row) : null;
 }
 
@@ -227,6 +242,11 @@ export async function listTransfers(scope: OrganizationScope, filter: TransferFi
   add('destination_warehouse_id = ?', filter.destinationWarehouseId);
   add('created_at >= ?', filter.createdFrom);
   add('created_at < ?', filter.createdTo);
+  const inScope = warehouseCondition(scope, 'origin_warehouse_id', 'destination_warehouse_id');
+  if (inScope) {
+    where.push(inScope.sql);
+    params.push(...inScope.params);
+  }
   if (cursor) {
     const [createdAt, id] = decodeCursor(cursor, 2);
     where.push('(created_at, id) < (?::timestamptz, ?::uuid)');
@@ -261,10 +281,10 @@ function mergeLines(lines: { variant_id: string; quantity: number }[]): { varian
   return [...merged.entries()].map(([variant_id, quantity]) => ({ variant_id, quantity }));
 }
 
-async function setStatus(em: EntityManager, organizationId: string, transferId: string, status: TransferStatus, at: Date): Promise<void> {
+async function setStatus(em: EntityManager, organizationId: string, transferId: string, status: TransferStatus, actor: string, at: Date): Promise<void> {
   await em.execute('update transfer set status = ?, transitions = transitions || ?::jsonb, updated_at = now() where organization_id = ? and id = ?', [
     status,
-    JSON.stringify([{ status, at: at.toISOString() }]),
+    JSON.stringify([{ status, at: at.toISOString(), actor }]),
     organizationId,
     transferId,
   ]);

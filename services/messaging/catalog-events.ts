@@ -3,6 +3,7 @@ import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { insertOutboxEvent } from '../inventory/ledger.ts';
 import type { EventHandler } from './event-consumer.ts';
+import { eventUuid } from './envelope.ts';
 
 /**
  * The catalog's events. A new variant that tracks inventory gets a stock row (all zero, with the
@@ -10,14 +11,15 @@ import type { EventHandler } from './event-consumer.ts';
  * one that does not track inventory is recorded and skipped. A deleted variant whose rows hold nothing
  * has them archived (`inventory.stock.archived`); one with stock left anywhere is refused with
  * `inventory.stock.validation_failed` and the per-warehouse detail, so the catalog can roll back.
+ * Neither event names a warehouse: both act on the organization's own, chosen by organization here.
  */
 const variantCreated = z.object({
   event: z.literal('catalog.variant.created'),
   event_id: z.string().min(1).max(200),
-  organization_id: z.guid(),
+  organization_id: eventUuid(),
   data: z
     .object({
-      variant_id: z.guid(),
+      variant_id: eventUuid(),
       sku: z.string().max(200).optional(),
       track_inventory: z.boolean().default(true),
       default_min_stock: z.number().int().min(0).default(0),
@@ -29,8 +31,8 @@ const variantCreated = z.object({
 const variantDeleted = z.object({
   event: z.literal('catalog.variant.deleted'),
   event_id: z.string().min(1).max(200),
-  organization_id: z.guid(),
-  data: z.object({ variant_id: z.guid() }).loose(),
+  organization_id: eventUuid(),
+  data: z.object({ variant_id: eventUuid() }).loose(),
 });
 
 export function createCatalogEventHandlers({ orm }: { orm: Orm }): Record<string, EventHandler> {

@@ -1,4 +1,5 @@
 import type { Options } from 'amqplib';
+import { z } from 'zod';
 
 /** An outbox row as the relay reads it. */
 export interface OutboxRow {
@@ -43,3 +44,15 @@ export function toWireMessage(row: OutboxRow): WireMessage {
     },
   };
 }
+
+/**
+ * A UUID read from another service's event, in the one spelling this service uses: lower case. The
+ * database compares uuids case-blind but strings are not (a workflow id built from an upper-case
+ * organization id names no reservation), so every id is canonical before it is used anywhere.
+ */
+export const eventUuid = () => z.guid().transform((id) => id.toLowerCase());
+
+/** What the consumer reads of any consumed event before its handler parses the rest. */
+export const consumedEnvelope = z
+  .object({ event: z.string(), event_id: z.string().min(1).max(200), organization_id: eventUuid() })
+  .loose();

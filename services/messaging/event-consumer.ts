@@ -1,16 +1,25 @@
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { createHash } from 'node:crypto';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import { declareConsumerTopology, type ConsumerTopology } from './topology.ts';
+import { consumedEnvelope } from './envelope.ts';
+import { declareConsumerTopology, type ConsumedSource, type ConsumerTopology } from './topology.ts';
 
 /**
  * Consumes other services' events (order, catalog, purchasing): manual acks, prefetch, a recovering connection. A message is
  * acknowledged only after its effect and its inbox row are committed; a redelivered one finds its inbox
- * row and is acknowledged unapplied. A malformed message (bad JSON, unknown event, schema mismatch)
- * goes to the dead-letter queue at once; one that keeps failing is retried with backoff up to
- * `maxAttempts` deliveries, then dead-lettered with the error and the attempt count.
+ * row and is acknowledged unapplied.
+ *
+ * A message is trusted for where it came from, not for what its body says: it must have come through its
+ * source's exchange with the routing key its body's `event` names, be an event that source publishes, and,
+ * when the source has a publisher, carry that publisher's `user_id`. Anything else, and a malformed
+ * message (bad JSON, schema mismatch), goes to the dead-letter queue at once with the reason.
+ *
+ * One that keeps failing is retried with backoff up to `maxAttempts` failures, counted in PostgreSQL
+ * (`consumer_attempt`), then dead-lettered with the error and the count. A retry or dead-letter copy is
+ * confirmed by the broker before the delivery it replaces is acknowledged, so a crash loses nothing.
  */
 export interface EventConsumerDeps {
   orm: Orm;
@@ -19,20 +28,48 @@ export interface EventConsumerDeps {
   logger: Logger;
   maxAttempts: number;
   prefetch?: number;
-  /** The event names it applies, and how: `recordInbox` writes the inbox row in the effect's transaction. */
-  handlers: Record<string, EventHandler>;
+  /**
+   * Each source's events, by source name, and how each is applied: a source's queue applies only its own
+   * set. `recordInbox` writes the inbox row in the effect's transaction.
+   */
+  handlers: Record<string, Record<string, EventHandler>>;
 }
 
 export type RecordInbox = (em: EntityManager, outcome: string) => Promise<void>;
 export type EventHandler = (raw: unknown, recordInbox: RecordInbox) => Promise<string>;
 
-const attemptHeader = 'x-inventory-attempt';
+/** A retry copy goes through the default exchange, so it carries what its original came with. */
+const retryRoutingKeyHeader = 'x-inventory-routing-key';
+const retryPublisherHeader = 'x-inventory-publisher';
+
+interface InboxKey {
+  source: string;
+  organizationId: string;
+  eventId: string;
+}
+
+/** A message that passed every check of its source, and what it is. */
+interface Admitted {
+  raw: unknown;
+  name: string;
+  handler: EventHandler;
+  key: InboxKey;
+  routingKey: string;
+  publisher?: string;
+  /** Names the message as admitted, so its retry copies can be told from a forgery. */
+  fingerprint: string;
+  retryCopy: boolean;
+}
 
 export function createEventConsumer(deps: EventConsumerDeps) {
   const { logger, topology } = deps;
+  for (const source of topology.sources) {
+    if (!Object.hasOwn(deps.handlers, source.name)) throw new Error(`no handlers for the ${source.name} source (${source.queue})`);
+  }
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
+  const closedChannels = new WeakSet<Channel>();
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
@@ -44,18 +81,17 @@ export function createEventConsumer(deps: EventConsumerDeps) {
         waitForConnect: false,
         // Topology and the consumer are set up again after every reconnect.
         setup: async (model: ChannelModel) => {
-          const channel = await model.createChannel();
+          // A confirm channel: a retry or dead-letter copy is confirmed before the original is acknowledged.
+          const channel = await model.createConfirmChannel();
           // A lost connection errors its channels; recovery makes new ones, so this one only needs to be let go.
           channel.on('error', (error: Error) => logger.warn(`consumer channel closed: ${error.message}`));
+          channel.on('close', () => closedChannels.add(channel));
           await declareConsumerTopology(channel, topology);
           await channel.prefetch(deps.prefetch ?? 20);
           for (const source of topology.sources) {
             await channel.consume(source.queue, (message: ConsumeMessage | null) => {
               if (!message) return;
-              // Acking on a channel that died with its connection throws; the broker redelivers that message.
-              const work = process(channel, source.queue, message)
-                .catch((error: unknown) => void logger.warn(`a delivery was left unacknowledged and will be redelivered: ${String(error)}`))
-                .finally(() => inFlight.delete(work));
+              const work = process(channel, source, message).finally(() => inFlight.delete(work));
               inFlight.add(work);
             });
           }
@@ -65,55 +101,151 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     });
   }
 
-  async function process(channel: Channel, queue: string, message: ConsumeMessage): Promise<void> {
-    const attempt = Number(message.properties.headers?.[attemptHeader] ?? 1);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(message.content.toString('utf8'));
-    } catch {
-      return deadLetter(channel, message, 'the body is not valid JSON', attempt);
+  /**
+   * Settles one delivery. What fails here is the database or the broker, not the event: the delivery is
+   * held and tried again (uncounted) until they answer, or left to the broker when its channel is gone.
+   */
+  async function process(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage): Promise<void> {
+    for (let wait = 200; ; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        return await deliver(channel, source, message);
+      } catch (error) {
+        if (stopped || closedChannels.has(channel)) {
+          logger.warn(`a delivery was left unacknowledged and will be redelivered: ${String(error)}`);
+          return;
+        }
+        logger.warn(`could not settle a delivery from ${source.queue}, trying again in ${wait} ms: ${String(error)}`);
+        await sleep(wait);
+      }
     }
-    const name = String((raw as { event?: unknown })?.event);
-    const eventId = (raw as { event_id?: unknown })?.event_id;
-    const handler = Object.hasOwn(deps.handlers, name) ? deps.handlers[name] : undefined;
-    if (!handler || typeof eventId !== 'string') return deadLetter(channel, message, `not an event this service consumes, with an event_id (${name})`, attempt);
+  }
 
+  async function deliver(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage): Promise<void> {
+    const admitted = admit(source, message);
+    if (typeof admitted === 'string') return deadLetter(channel, source, message, admitted, 0);
+    const { key, name } = admitted;
     const em = deps.orm.em.fork();
-    const seen = await em.execute('select 1 from inbox_event where event_id = ?', [eventId]).catch(() => null);
-    if (seen && seen.length > 0) {
+    if (admitted.retryCopy && !(await madeHere(em, admitted))) {
+      return deadLetter(channel, source, message, 'a retry copy this consumer did not make (it came through the default exchange)', 0);
+    }
+    const seen = await em.execute('select 1 from inbox_event where source = ? and organization_id = ? and event_id = ?', [key.source, key.organizationId, key.eventId]);
+    if (seen.length > 0) {
       channel.ack(message);
       return;
     }
     try {
       const recordInbox: RecordInbox = (tx, outcome) =>
-        tx.execute('insert into inbox_event (event_id, name, organization_id, outcome) values (?, ?, ?, ?) on conflict do nothing', [
-          eventId,
+        tx.execute('insert into inbox_event (source, organization_id, event_id, name, outcome) values (?, ?, ?, ?, ?) on conflict do nothing', [
+          key.source,
+          key.organizationId,
+          key.eventId,
           name,
-          (raw as { organization_id?: string }).organization_id ?? null,
           outcome,
         ]).then(() => undefined);
-      const outcome = await handler(raw, recordInbox);
-      logger.info(`${name} ${eventId}: ${outcome}`);
+      const outcome = await admitted.handler(admitted.raw, recordInbox);
+      logger.info(`${name} ${key.eventId}: ${outcome}`);
       channel.ack(message);
     } catch (error) {
-      if (error instanceof z.ZodError) return deadLetter(channel, message, `schema mismatch: ${error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, attempt);
+      if (error instanceof z.ZodError) return deadLetter(channel, source, message, schemaMismatch(error), 0, admitted);
       const reason = error instanceof Error ? error.message : String(error);
-      if (attempt >= deps.maxAttempts) return deadLetter(channel, message, reason, attempt);
-      // Retry later: republish with the attempt count, then drop this delivery.
-      const delay = Math.min(200 * 2 ** (attempt - 1), 10_000);
-      logger.warn(`${name} ${eventId} failed (attempt ${attempt} of ${deps.maxAttempts}), retrying in ${delay} ms: ${reason}`);
-      await new Promise((r) => setTimeout(r, delay));
-      channel.sendToQueue(queue, message.content, { ...message.properties, headers: { ...message.properties.headers, [attemptHeader]: attempt + 1 } });
+      const attempts = await countFailure(em, admitted, reason);
+      if (attempts >= deps.maxAttempts) {
+        await deadLetter(channel, source, message, reason, attempts, admitted);
+        // A replay from the dead-letter queue starts counting afresh; failing to reset only costs it its retries.
+        await em
+          .execute('update consumer_attempt set attempts = 0 where source = ? and organization_id = ? and event_id = ?', [key.source, key.organizationId, key.eventId])
+          .catch((e: unknown) => logger.warn(`could not reset the attempts of ${name} ${key.eventId}: ${String(e)}`));
+        return;
+      }
+      const delay = Math.min(200 * 2 ** (attempts - 1), 10_000);
+      logger.warn(`${name} ${key.eventId} failed (attempt ${attempts} of ${deps.maxAttempts}), retrying in ${delay} ms: ${reason}`);
+      await sleep(delay);
+      await publishConfirmed(channel, source.queue, message.content, copyProperties(message, {
+        [retryRoutingKeyHeader]: admitted.routingKey,
+        ...(admitted.publisher === undefined ? {} : { [retryPublisherHeader]: admitted.publisher }),
+      }));
       channel.ack(message);
     }
   }
 
-  function deadLetter(channel: Channel, message: ConsumeMessage, error: string, attempts: number): void {
-    logger.error(`dead-lettering a message after ${attempts} attempt(s): ${error}`);
-    channel.sendToQueue(topology.deadLetterQueue, message.content, {
-      ...message.properties,
-      headers: { ...message.properties.headers, 'x-inventory-error': error.slice(0, 1000), 'x-inventory-attempts': attempts, 'x-inventory-original-routing-key': message.fields.routingKey },
-    });
+  /** The message as its source vouches for it, or why it is refused. */
+  function admit(source: ConsumedSource, message: ConsumeMessage): Admitted | string {
+    const headers = message.properties.headers ?? {};
+    const fromExchange = message.fields.exchange === source.exchange;
+    // Any queue can also be published to through the default exchange: only our own retry copies may come that way.
+    const retryCopy = message.fields.exchange === '' && message.fields.routingKey === source.queue && typeof headers[retryRoutingKeyHeader] === 'string';
+    if (!fromExchange && !retryCopy) {
+      return `came through ${message.fields.exchange ? `exchange ${message.fields.exchange}` : 'the default exchange'}, not ${source.exchange} (the ${source.name} source)`;
+    }
+    const routingKey = fromExchange ? message.fields.routingKey : String(headers[retryRoutingKeyHeader]);
+    const claimed: unknown = fromExchange ? message.properties.userId : headers[retryPublisherHeader];
+    const publisher = typeof claimed === 'string' || Buffer.isBuffer(claimed) ? String(claimed) : undefined;
+    if (source.publisher !== undefined && publisher !== source.publisher) {
+      return `published by ${publisher === undefined ? 'a connection that did not name its user (no user_id)' : `user ${publisher}`}, not by ${source.publisher}, the ${source.name} source's publisher`;
+    }
+
+    let raw: unknown;
+    try {
+      raw = JSON.parse(message.content.toString('utf8'));
+    } catch {
+      return 'the body is not valid JSON';
+    }
+    const name = (raw as { event?: unknown } | null)?.event;
+    if (name !== routingKey) return `the routing key ${routingKey} is not the body's event (${String(name)})`;
+    const handlers = deps.handlers[source.name];
+    const handler = Object.hasOwn(handlers, routingKey) ? handlers[routingKey] : undefined;
+    if (!handler) return `not an event the ${source.name} source publishes (${routingKey})`;
+    const envelope = consumedEnvelope.safeParse(raw);
+    if (!envelope.success) return schemaMismatch(envelope.error);
+
+    const fingerprint = createHash('sha256').update(`${source.name}\n${routingKey}\n${publisher ?? ''}\n`).update(message.content).digest('hex');
+    return {
+      raw,
+      name: routingKey,
+      handler,
+      key: { source: source.name, organizationId: envelope.data.organization_id, eventId: envelope.data.event_id },
+      routingKey,
+      publisher,
+      fingerprint,
+      retryCopy: !fromExchange,
+    };
+  }
+
+  /** A retry copy is one only if this consumer counted a failure of that very message. */
+  async function madeHere(em: EntityManager, admitted: Admitted): Promise<boolean> {
+    const { key } = admitted;
+    const rows = await em.execute('select 1 from consumer_attempt where source = ? and organization_id = ? and event_id = ? and fingerprint = ?', [
+      key.source,
+      key.organizationId,
+      key.eventId,
+      admitted.fingerprint,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** Counts one more failure of the event and returns the count. */
+  async function countFailure(em: EntityManager, admitted: Admitted, reason: string): Promise<number> {
+    const { key } = admitted;
+    const [row] = await em.execute<{ attempts: number }[]>(
+      `insert into consumer_attempt (source, organization_id, event_id, attempts, fingerprint, last_error) values (?, ?, ?, 1, ?, ?)
+       on conflict (source, organization_id, event_id) do update
+         set attempts = consumer_attempt.attempts + 1, fingerprint = excluded.fingerprint, last_error = excluded.last_error, updated_at = now()
+       returning attempts`,
+      [key.source, key.organizationId, key.eventId, admitted.fingerprint, reason.slice(0, 4000)],
+    );
+    return row.attempts;
+  }
+
+  async function deadLetter(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage, error: string, attempts: number, admitted?: Admitted): Promise<void> {
+    logger.error(`dead-lettering a message from ${source.queue}${attempts > 0 ? ` after ${attempts} failed attempt(s)` : ''}: ${error}`);
+    const userId: unknown = admitted?.publisher ?? message.properties.userId;
+    await publishConfirmed(channel, topology.deadLetterQueue, message.content, copyProperties(message, {
+      'x-inventory-error': error.slice(0, 1000),
+      'x-inventory-attempts': attempts,
+      'x-inventory-source': source.name,
+      'x-inventory-original-routing-key': admitted?.routingKey ?? message.fields.routingKey,
+      ...(userId === undefined ? {} : { 'x-inventory-user-id': String(userId) }),
+    }));
     channel.ack(message);
   }
 
@@ -131,4 +263,29 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       await connection?.close().catch(() => undefined);
     },
   };
+}
+
+/**
+ * The message's properties for a copy we publish. Without its user_id: RabbitMQ refuses a user_id that is
+ * not the publishing connection's own, and ours is not the original publisher's.
+ */
+function copyProperties(message: ConsumeMessage, headers: Record<string, unknown>): Options.Publish {
+  const { userId: _userId, ...properties } = message.properties;
+  // What a copy says it came with is ours to write alone, never the publisher's header passed on.
+  const { [retryRoutingKeyHeader]: _routingKey, [retryPublisherHeader]: _publisher, ...kept } = message.properties.headers ?? {};
+  return { ...properties, headers: { ...kept, ...headers } };
+}
+
+function publishConfirmed(channel: ConfirmChannel, queue: string, content: Buffer, options: Options.Publish): Promise<void> {
+  return new Promise((resolve, reject) => {
+    channel.sendToQueue(queue, content, options, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+  });
+}
+
+function schemaMismatch(error: z.ZodError): string {
+  return `schema mismatch: ${error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

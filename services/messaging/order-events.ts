@@ -3,19 +3,22 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { recordOperation } from '../inventory/ledger.ts';
-import { InvalidReservationStateError, ReservationNotFoundError } from '../inventory/errors.ts';
+import { InvalidReservationStateError, ReservationNotFoundError, WarehouseNotFoundError } from '../inventory/errors.ts';
+import { findWarehouse } from '../inventory/stock-queries.ts';
 import type { ReservationClient } from '../workflow-clients/reservation-client.ts';
 import type { EventHandler, RecordInbox } from './event-consumer.ts';
+import { eventUuid } from './envelope.ts';
 
 /**
  * The order service's events and what each does here. Reservation events go through the reservation
  * workflow's updates (never around it), so the workflow stays the one owner of a reservation's life.
  * An event for an order without a reservation, or that its state no longer allows, is recorded and
- * acknowledged with a warning instead of being retried forever.
+ * acknowledged with a warning instead of being retried forever; so is a return naming a warehouse that
+ * is not the organization's (`refused`, nothing written).
  */
 const id = z.string().min(1).max(200);
 const envelope = <T extends z.ZodType>(event: string, data: T) =>
-  z.object({ event: z.literal(event), event_id: id, organization_id: z.guid(), timestamp: z.string().optional(), data });
+  z.object({ event: z.literal(event), event_id: id, organization_id: eventUuid(), timestamp: z.string().optional(), data });
 
 const orderRef = z.object({ order_id: id }).loose();
 export const orderEventSchemas = {
@@ -25,13 +28,13 @@ export const orderEventSchemas = {
   'order.returned': envelope(
     'order.returned',
     orderRef.extend({
-      items: z.array(z.object({ variant_id: z.guid(), warehouse_id: z.guid(), quantity: z.number().int().min(1), damaged: z.boolean().default(false) })).min(1),
+      items: z.array(z.object({ variant_id: eventUuid(), warehouse_id: eventUuid(), quantity: z.number().int().min(1), damaged: z.boolean().default(false) })).min(1),
     }),
   ),
 };
 
 export type OrderEventName = keyof typeof orderEventSchemas;
-export type Outcome = 'confirmed' | 'released' | 'fulfilled' | 'returned' | 'no_reservation' | 'not_applicable';
+export type Outcome = 'confirmed' | 'released' | 'fulfilled' | 'returned' | 'refused' | 'no_reservation' | 'not_applicable';
 
 export interface OrderEventHandlerDeps {
   orm: Orm;
@@ -74,8 +77,17 @@ export function createOrderEventHandlers({ orm, reservations, logger }: OrderEve
     'order.returned': async (raw, recordInbox) => {
         // Returned units come back through the ledger, in the same transaction as the inbox row.
         const e = orderEventSchemas['order.returned'].parse(raw);
+        const scope = scopeTo(orm.em, e.organization_id);
+        try {
+          for (const warehouseId of new Set(e.data.items.map((i) => i.warehouse_id))) await findWarehouse(scope, warehouseId);
+        } catch (error) {
+          // Another organization's warehouse, or none: no retry can change that, so it is refused and acknowledged.
+          if (!(error instanceof WarehouseNotFoundError)) throw error;
+          logger.warn(`order.returned for order ${e.data.order_id} refused: ${error.message}`, { organizationId: e.organization_id });
+          return recorded(recordInbox, 'refused');
+        }
         await recordOperation(
-          scopeTo(orm.em, e.organization_id),
+          scope,
           {
             operationKey: `order-return/${e.event_id}`,
             actor: 'order-service',

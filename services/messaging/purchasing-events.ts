@@ -6,23 +6,26 @@ import type { EventHandler } from './event-consumer.ts';
 import type { Logger } from '../logger.ts';
 import { assertVariantsKnown, type VariantCatalog } from '../inventory/variant-validation.ts';
 import { InventoryError } from '../inventory/errors.ts';
+import { findWarehouse } from '../inventory/stock-queries.ts';
+import { eventUuid } from './envelope.ts';
 
 /**
  * The purchasing service's events. A purchase order makes its units `incoming` at the destination
  * warehouse (one ledger movement a line, referencing the purchase order); the receipt adjustment that
- * names the purchase order later turns them into stock. A line naming a variant the catalog refuses
- * (unknown, inactive, not tracked) refuses the whole order: recorded in the inbox as `refused`, with a
- * warning, and acknowledged (a retry cannot change the catalog's answer).
+ * names the purchase order later turns them into stock. A destination warehouse that is not the
+ * organization's, or a line naming a variant the catalog refuses (unknown, inactive, not tracked),
+ * refuses the whole order: recorded in the inbox as `refused`, with a warning, and acknowledged (a
+ * retry cannot change either answer).
  */
 const purchaseOrderCreated = z.object({
   event: z.literal('purchase_order.created'),
   event_id: z.string().min(1).max(200),
-  organization_id: z.guid(),
+  organization_id: eventUuid(),
   data: z
     .object({
       purchase_order_id: z.string().min(1).max(200),
-      warehouse_id: z.guid(),
-      items: z.array(z.object({ variant_id: z.guid(), quantity: z.number().int().min(1) })).min(1),
+      warehouse_id: eventUuid(),
+      items: z.array(z.object({ variant_id: eventUuid(), quantity: z.number().int().min(1) })).min(1),
     })
     .loose(),
 });
@@ -33,6 +36,8 @@ export function createPurchasingEventHandlers({ orm, catalog, logger }: { orm: O
       const e = purchaseOrderCreated.parse(raw);
       const scope = scopeTo(orm.em, e.organization_id);
       try {
+        // Another organization's warehouse, or none, is refused like an unknown variant: WarehouseNotFoundError.
+        await findWarehouse(scope, e.data.warehouse_id);
         await assertVariantsKnown(scope, catalog, e.data.items.map((i) => i.variant_id));
       } catch (error) {
         if (!(error instanceof InventoryError) || error.retryable) throw error;

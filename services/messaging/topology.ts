@@ -15,9 +15,16 @@ export async function declareTopology(channel: Channel, topology: Topology): Pro
 
 /** One source of events the consumer reads: another service's exchange, bound into our quorum queue. */
 export interface ConsumedSource {
+  /** Which service this is ('order', 'catalog', 'purchasing'): it picks the handler set and is part of the inbox key. */
+  name: string;
   exchange: string;
   queue: string;
   events: readonly string[];
+  /**
+   * The RabbitMQ user that alone may publish this source's events. RabbitMQ refuses a message whose
+   * `user_id` is not the publishing connection's user, so a matching `user_id` proves the publisher.
+   */
+  publisher?: string;
 }
 
 export interface ConsumerTopology {

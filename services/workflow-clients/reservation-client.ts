@@ -6,6 +6,7 @@ import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { findReservation, type ReservationRecord } from '../inventory/reservations.ts';
 import { InvalidReservationStateError, ReservationConflictError, ReservationNotFoundError } from '../inventory/errors.ts';
+import { canonicalId } from '../inventory/canonical-id.ts';
 import { requestFingerprint } from '../../activities/reservation.activities.ts';
 import { reservationWorkflow } from '../../workflows/reservation.ts';
 import {
@@ -44,8 +45,8 @@ export function createReservationClient({ client, taskQueue, orm }: ReservationC
   async function workflowIdOf(ref: ReservationRef): Promise<{ workflowId: string; record: ReservationRecord | null }> {
     const scope = scopeTo(orm.em, ref.organizationId);
     const record = await findReservation(scope, ref.reservationId ? { reservationId: ref.reservationId } : { orderId: ref.orderId });
-    if (record) return { workflowId: reservationWorkflowId(ref.organizationId, record.orderId), record };
-    if (ref.orderId) return { workflowId: reservationWorkflowId(ref.organizationId, ref.orderId), record };
+    if (record) return { workflowId: reservationWorkflowId(canonicalId(ref.organizationId), record.orderId), record };
+    if (ref.orderId) return { workflowId: reservationWorkflowId(canonicalId(ref.organizationId), ref.orderId), record };
     throw new ReservationNotFoundError(`reservation ${ref.reservationId} does not exist`, { reservation_id: ref.reservationId });
   }
 
@@ -69,11 +70,12 @@ export function createReservationClient({ client, taskQueue, orm }: ReservationC
      * another request for the same order fails with ReservationConflictError.
      */
     async reserve(organizationId: string, orderId: string, request: ReserveRequest): Promise<ReservationSnapshot> {
-      const workflowId = reservationWorkflowId(organizationId, orderId);
+      // Order ids are the order service's free text: only the organization's uuid has a canonical case.
+      const workflowId = reservationWorkflowId(canonicalId(organizationId), orderId);
       const startWorkflowOperation = new WithStartWorkflowOperation(reservationWorkflow, {
         workflowId,
         taskQueue,
-        args: [{ ...request, organizationId, orderId, reservationId: randomUUID() }],
+        args: [{ ...request, organizationId: canonicalId(organizationId), orderId, reservationId: randomUUID() }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         // A refused hold (failed run) may be retried by the order; any other outcome answers for the order for good.
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
@@ -100,10 +102,10 @@ export function createReservationClient({ client, taskQueue, orm }: ReservationC
       );
     },
 
-    async release(ref: ReservationRef, reason: string): Promise<ReservationSnapshot> {
+    async release(ref: ReservationRef, reason: string, actor?: string): Promise<ReservationSnapshot> {
       return await update(
         ref,
-        (id) => client.workflow.getHandle(id).executeUpdate(releaseUpdate, { args: [{ reason }] }),
+        (id) => client.workflow.getHandle(id).executeUpdate(releaseUpdate, { args: [{ reason, ...(actor ? { actor } : {}) }] }),
         (record) => {
           if (record.status === 'released' || record.status === 'expired') return snapshotOf(ref.organizationId, record);
           throw invalidState(record, 'release');
@@ -121,10 +123,10 @@ export function createReservationClient({ client, taskQueue, orm }: ReservationC
       );
     },
 
-    async fulfil(ref: ReservationRef): Promise<ReservationSnapshot> {
+    async fulfil(ref: ReservationRef, actor?: string): Promise<ReservationSnapshot> {
       return await update(
         ref,
-        (id) => client.workflow.getHandle(id).executeUpdate(fulfilUpdate),
+        (id) => client.workflow.getHandle(id).executeUpdate(fulfilUpdate, { args: [actor ? { actor } : {}] }),
         (record) => {
           if (record.status === 'fulfilled') return snapshotOf(ref.organizationId, record);
           throw invalidState(record, 'fulfil');

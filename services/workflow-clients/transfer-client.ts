@@ -5,6 +5,7 @@ import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { findTransfer, validateNewTransfer, type NewTransfer, type TransferRecord } from '../inventory/transfers.ts';
 import { InvalidTransferStateError, TransferNotFoundError } from '../inventory/errors.ts';
+import { canonicalId } from '../inventory/canonical-id.ts';
 import { transferWorkflow } from '../../workflows/transfer.ts';
 import {
   cancelTransferUpdate,
@@ -17,19 +18,22 @@ import {
   type TransferSnapshot,
 } from '../../workflows/transfer-definitions.ts';
 
+const workflowIdOf = (organizationId: string, transferId: string) => transferWorkflowId(canonicalId(organizationId), canonicalId(transferId));
+
 export type TransferClient = ReturnType<typeof createTransferClient>;
 
 /**
  * Drives the transfer workflows for the REST API: every operator action is an update of the
  * transfer's workflow; once it has closed, its row in PostgreSQL answers. Temporal failures come back
- * as domain errors for the one problem map.
+ * as domain errors for the one problem map. `actor` is the requesting operator: the workflow writes it
+ * into the step's ledger rows and transitions.
  */
 export function createTransferClient({ client, taskQueue, orm }: { client: Client; taskQueue: string; orm: Orm }) {
   async function act(organizationId: string, transferId: string, send: (workflowId: string) => Promise<TransferSnapshot>, action: string): Promise<TransferSnapshot> {
     const record = await findTransfer(scopeTo(orm.em, organizationId), transferId);
     if (!record) throw new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId });
     try {
-      return await send(transferWorkflowId(organizationId, transferId));
+      return await send(workflowIdOf(organizationId, transferId));
     } catch (error) {
       if (isClosedOrMissing(error)) {
         const closed = (await findTransfer(scopeTo(orm.em, organizationId), transferId))!;
@@ -41,15 +45,15 @@ export function createTransferClient({ client, taskQueue, orm }: { client: Clien
 
   return {
     /** Starts the saga and answers once the units are held at the origin (one round trip, Update-with-Start). */
-    async create(organizationId: string, request: Omit<NewTransfer, 'transferId'>): Promise<TransferSnapshot> {
+    async create(organizationId: string, request: Omit<NewTransfer, 'transferId'>, actor: string): Promise<TransferSnapshot> {
       await validateNewTransfer(scopeTo(orm.em, organizationId), request);
       const transferId = randomUUID();
       try {
         return await client.workflow.executeUpdateWithStart(createTransferUpdate, {
           startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, {
-            workflowId: transferWorkflowId(organizationId, transferId),
+            workflowId: workflowIdOf(organizationId, transferId),
             taskQueue,
-            args: [{ ...request, organizationId, transferId }],
+            args: [{ ...request, organizationId: canonicalId(organizationId), transferId, actor }],
             workflowIdConflictPolicy: 'FAIL',
           }),
         });
@@ -57,11 +61,12 @@ export function createTransferClient({ client, taskQueue, orm }: { client: Clien
         throw toDomainError(error);
       }
     },
-    ship: (organizationId: string, transferId: string) => act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(shipTransferUpdate), 'ship'),
-    receive: (organizationId: string, transferId: string, request: ReceiveRequest) =>
-      act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(receiveTransferUpdate, { args: [request] }), 'receive'),
-    cancel: (organizationId: string, transferId: string, reason: string) =>
-      act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(cancelTransferUpdate, { args: [{ reason }] }), 'cancel'),
+    ship: (organizationId: string, transferId: string, actor: string) =>
+      act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(shipTransferUpdate, { args: [{ actor }] }), 'ship'),
+    receive: (organizationId: string, transferId: string, request: Omit<ReceiveRequest, 'actor'>, actor: string) =>
+      act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(receiveTransferUpdate, { args: [{ ...request, actor }] }), 'receive'),
+    cancel: (organizationId: string, transferId: string, reason: string, actor: string) =>
+      act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(cancelTransferUpdate, { args: [{ reason, actor }] }), 'cancel'),
 
     /** From the workflow while the transfer is open, from the database once closed. */
     async get(organizationId: string, transferId: string): Promise<TransferSnapshot> {
@@ -69,7 +74,7 @@ export function createTransferClient({ client, taskQueue, orm }: { client: Clien
       if (!record) throw new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId });
       if (record.status === 'reserved' || record.status === 'in_transit') {
         try {
-          return await client.workflow.getHandle(transferWorkflowId(organizationId, transferId)).query(transferQuery);
+          return await client.workflow.getHandle(workflowIdOf(organizationId, transferId)).query(transferQuery);
         } catch {
           // The workflow closed between the two reads: the row is current.
         }

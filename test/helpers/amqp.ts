@@ -1,5 +1,6 @@
-import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
+import amqp, { type ChannelModel, type ConsumeMessage, type GetMessage } from 'amqplib';
 import { testStack } from './stack.ts';
+import { waitFor } from './wait.ts';
 
 export interface ReceivedEvent {
   messageId: string;
@@ -44,4 +45,26 @@ export async function bindEventQueue(pattern = 'inventory.#', exchange = testSta
     },
     close: () => connection.close(),
   };
+}
+
+/** Takes (and acknowledges) messages from a queue until `count` have come, oldest first; fails after `timeoutMs`. */
+export async function takeMessages(queue: string, count: number, timeoutMs = 15_000): Promise<GetMessage[]> {
+  const connection = await amqp.connect(testStack().amqpUrl);
+  const taken: GetMessage[] = [];
+  try {
+    const channel = await connection.createChannel();
+    const drain = async () => {
+      for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true })) taken.push(message);
+      return taken.length;
+    };
+    await waitFor(drain, (n) => n >= count, `${count} message(s) in ${queue}`, timeoutMs);
+  } finally {
+    await connection.close();
+  }
+  return taken;
+}
+
+/** The user the test stack's AMQP connections authenticate as: what RabbitMQ accepts as their user_id. */
+export function amqpUser(): string {
+  return decodeURIComponent(new URL(testStack().amqpUrl).username) || 'guest';
 }

@@ -49,6 +49,8 @@ describe('reservations over gRPC', function () {
       [organizationId],
     );
     assert.deepEqual(shipments, [{ reference_type: 'order', reference_id: orderId, total_delta: -3 }]);
+    const actors = await scope.em.execute<{ type: string; actor: string }[]>("select type, actor from stock_movement where organization_id = ? and type in ('reserve', 'shipment') order by created_at", [organizationId]);
+    assert.deepEqual(actors, [{ type: 'reserve', actor: 'test-user' }, { type: 'shipment', actor: 'test-user' }], "the ledger names the caller's token subject");
     assert.deepEqual(await ledgerSums(scope, variantId, warehouseId), { total: 7, available: 7, reserved: 0, damaged: 0, in_transit: 0, incoming: 0 });
 
     const view = await api.call<Reservation__Output>('GetReservation', { organization_id: organizationId, order_id: orderId });

@@ -6,6 +6,8 @@ import { Migration20261124041245_location } from './Migration20261124041245_loca
 import { Migration20261124043045_inbox_event } from './Migration20261124043045_inbox_event.ts';
 import { Migration20261124043840_stock_archived } from './Migration20261124043840_stock_archived.ts';
 import { Migration20261125063628_reconciliation } from './Migration20261125063628_reconciliation.ts';
+import { Migration20261130080000_inbox_source } from './Migration20261130080000_inbox_source.ts';
+import { Migration20261130090000_organization_keys } from './Migration20261130090000_organization_keys.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
 export const migrations = [
@@ -17,4 +19,6 @@ export const migrations = [
   Migration20261124043045_inbox_event,
   Migration20261124043840_stock_archived,
   Migration20261125063628_reconciliation,
+  Migration20261130080000_inbox_source,
+  Migration20261130090000_organization_keys,
 ];

@@ -14,6 +14,11 @@ const listQuery = z.strictObject({ warehouse_id: id.optional(), limit, cursor })
 /** /api/v1/locations: bins inside warehouses. */
 export function locationRoutes(): Router {
   const router = Router();
+  // A caller limited to some warehouses sees (and changes) only their bins: LocationNotFoundError otherwise.
+  router.param('location_id', (_req, res, next, locationId: string) => {
+    if (!res.locals.scope.warehouseIds || !idParams.safeParse({ location_id: locationId }).success) return next();
+    findLocation(res.locals.scope, locationId.toLowerCase()).then(() => next(), next);
+  });
   router.post('/', async (req, res) => {
     const body = createBody.parse(req.body ?? {});
     const location = await createLocation(res.locals.scope, { warehouseId: body.warehouse_id, code: body.code, name: body.name });

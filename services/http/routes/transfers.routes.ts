@@ -1,12 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Operation } from '../openapi.ts';
-import { listTransfers } from '../../inventory/transfers.ts';
+import { findTransfer, listTransfers } from '../../inventory/transfers.ts';
+import { TransferNotFoundError } from '../../inventory/errors.ts';
 import { transferStatuses } from '../../inventory/transfer.entity.ts';
 import type { TransferClient } from '../../workflow-clients/transfer-client.ts';
 import { snapshotOf } from '../../workflow-clients/transfer-client.ts';
 import type { TransferSnapshot } from '../../../workflows/transfer-definitions.ts';
 import { cursor, id, limit, listResponse, timestamp } from '../query.ts';
+import { operatorOf } from '../request-context.ts';
 
 const quantity = z.number().int().min(1).max(1_000_000);
 const count = z.number().int().min(0).max(1_000_000);
@@ -38,6 +40,15 @@ const listQuery = z.strictObject({
 /** /api/v1/transfers: each action drives the transfer's saga workflow; lists read the database. */
 export function transferRoutes(transfers: TransferClient): Router {
   const router = Router();
+  // A caller limited to some warehouses sees (and acts on) only transfers from or to one of them.
+  router.param('transfer_id', (_req, res, next, transferId: string) => {
+    const scope = res.locals.scope;
+    if (!scope.warehouseIds || !idParams.safeParse({ transfer_id: transferId }).success) return next();
+    findTransfer(scope, transferId.toLowerCase()).then(
+      (found) => next(found ? undefined : new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId })),
+      next,
+    );
+  });
   router.post('/', async (req, res) => {
     const body = createBody.parse(req.body ?? {});
     const transfer = await transfers.create(res.locals.scope.organizationId, {
@@ -46,7 +57,7 @@ export function transferRoutes(transfers: TransferClient): Router {
       lines: body.items,
       notes: body.notes,
       shipBy: body.ship_by,
-    });
+    }, operatorOf(req));
     res.status(201).location(`${req.baseUrl}/${transfer.transferId}`).json(transferJson(transfer));
   });
   router.get('/', async (req, res) => {
@@ -63,15 +74,15 @@ export function transferRoutes(transfers: TransferClient): Router {
     res.json(transferJson(await transfers.get(res.locals.scope.organizationId, idParams.parse(req.params).transfer_id)));
   });
   router.post('/:transfer_id/ship', async (req, res) => {
-    res.json(transferJson(await transfers.ship(res.locals.scope.organizationId, idParams.parse(req.params).transfer_id)));
+    res.json(transferJson(await transfers.ship(res.locals.scope.organizationId, idParams.parse(req.params).transfer_id, operatorOf(req))));
   });
   router.post('/:transfer_id/receive', async (req, res) => {
     const { transfer_id } = idParams.parse(req.params);
-    res.json(transferJson(await transfers.receive(res.locals.scope.organizationId, transfer_id, receiveBody.parse(req.body ?? {}))));
+    res.json(transferJson(await transfers.receive(res.locals.scope.organizationId, transfer_id, receiveBody.parse(req.body ?? {}), operatorOf(req))));
   });
   router.post('/:transfer_id/cancel', async (req, res) => {
     const { transfer_id } = idParams.parse(req.params);
-    res.json(transferJson(await transfers.cancel(res.locals.scope.organizationId, transfer_id, cancelBody.parse(req.body ?? {}).reason)));
+    res.json(transferJson(await transfers.cancel(res.locals.scope.organizationId, transfer_id, cancelBody.parse(req.body ?? {}).reason, operatorOf(req))));
   });
   return router;
 }
