@@ -5,6 +5,12 @@
  */
 export class AuthenticationError extends Error {
   override name = 'AuthenticationError';
+  /** No credentials at all (RFC 6750 then sends the bare challenge, without an error code). */
+  readonly missing: boolean;
+  constructor(message: string, options: { missing?: boolean } = {}) {
+    super(message);
+    this.missing = options.missing ?? false;
+  }
 }
 
 export class PermissionDeniedError extends Error {

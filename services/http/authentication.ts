@@ -21,7 +21,7 @@ declare module 'express-serve-static-core' {
 export function authenticate(verify: TokenVerifier, orm: Orm): RequestHandler {
   return async (req, res, next) => {
     const token = bearerToken(req.get('authorization'));
-    if (!token) return next(new AuthenticationError('send Authorization: Bearer <token>'));
+    if (!token) return next(new AuthenticationError('send Authorization: Bearer <token>', { missing: true }));
     let principal: Principal;
     try {
       principal = await verify(token);

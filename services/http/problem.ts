@@ -93,7 +93,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       };
     } else if (error instanceof AuthenticationError) {
       // RFC 6750: the challenge says which scheme to use and why this token was refused.
-      res.set('WWW-Authenticate', `Bearer realm="inventory", error="invalid_token", error_description="${error.message.replace(/["\\]/g, '')}"`);
+      res.set('WWW-Authenticate', error.missing ? 'Bearer realm="inventory"' : `Bearer realm="inventory", error="invalid_token", error_description="${error.message.replace(/["\\]/g, '')}"`);
       problem = { type: urn('Unauthenticated'), title: titles[401], status: 401, detail: error.message, ...base };
     } else if (error instanceof PermissionDeniedError) {
       problem = { type: urn('PermissionDenied'), title: titles[403], status: 403, detail: error.message, ...base };

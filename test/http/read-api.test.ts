@@ -125,7 +125,10 @@ describe('REST read API on the demo data', () => {
   it('answers a call without a bearer token with 401 and a Bearer challenge', async () => {
     const response = await fetch(`${http.url}/api/v1/stock`);
     assert.equal(response.status, 401);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer realm="inventory"/);
+    assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="inventory"', 'no token: the bare challenge (RFC 6750)');
+    const forged = await fetch(`${http.url}/api/v1/stock`, { headers: { Authorization: 'Bearer not.a.token' } });
+    assert.equal(forged.status, 401);
+    assert.match(forged.headers.get('www-authenticate') ?? '', /^Bearer realm="inventory", error="invalid_token", error_description="/);
     assertProblem({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.json() }, 401, 'Unauthenticated');
   });
 
