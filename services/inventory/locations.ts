@@ -55,7 +55,7 @@ export async function listLocations(scope: OrganizationScope, filter: { warehous
     params.push(...inScope.params);
   }
   if (cursor) {
-    const [warehouseId, code] = decodeCursor(cursor, 2);
+    const [warehouseId, code] = decodeCursor(cursor, ['uuid', 'text']);
     where.push('(warehouse_id, code) > (?, ?)');
     params.push(warehouseId, code);
   }

@@ -49,7 +49,7 @@ export async function listMovements(scope: OrganizationScope, filter: MovementFi
     params.push(filter.to);
   }
   if (cursor) {
-    const [createdAt, id] = decodeCursor(cursor, 2);
+    const [createdAt, id] = decodeCursor(cursor, ['timestamp', 'uuid']);
     // The cursor keeps the timestamp as text with microseconds: a JS Date would round them away.
     where.push('(created_at, id) < (?::timestamptz, ?::uuid)');
     params.push(createdAt, id);

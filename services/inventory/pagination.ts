@@ -13,15 +13,34 @@ export function encodeCursor(key: (string | number)[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-/** Decodes a cursor made by encodeCursor with `arity` values; anything else is the caller's mistake. */
-export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+/**
+ * What each value of a cursor's key must be, so a crafted cursor is refused here, as the caller's
+ * mistake, instead of failing a query: a uuid, an exact timestamp (as the queries write them), or a
+ * short text such as a code.
+ */
+export type CursorPart = 'uuid' | 'timestamp' | 'text';
+
+const partPatterns: Record<CursorPart, RegExp> = {
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  timestamp: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/,
+  text: /^[^\u0000]{0,400}$/,
+};
+
+/** Decodes a cursor made by encodeCursor whose key has these parts; anything else is the caller's mistake. */
+export function decodeCursor(cursor: string, shape: readonly CursorPart[]): string[] {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === arity && key.every((v) => typeof v === 'string' || typeof v === 'number')) return key;
+    if (Array.isArray(key) && key.length === shape.length && key.every((v, i) => typeof v === 'string' && partPatterns[shape[i]!].test(v) && validPart(shape[i]!, v))) return key as string[];
   } catch {
     // fall through to the error below: a cursor that does not parse is as bad as one of the wrong shape
   }
   throw new InvalidArgumentError('the page cursor is not one this service issued; start again without it', { field: 'cursor' });
+}
+
+function validPart(part: CursorPart, value: string): boolean {
+  if (part !== 'timestamp') return true;
+  const year = Number(value.slice(0, 4));
+  return year >= 1 && !Number.isNaN(Date.parse(value));
 }
 
 /** Given `limit + 1` rows, returns at most `limit` and the cursor of the last one when more follow. */

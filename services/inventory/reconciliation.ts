@@ -279,7 +279,7 @@ export async function listReconciliations(scope: OrganizationScope, limit: numbe
   const params: unknown[] = [scope.organizationId];
   let after = '';
   if (cursor) {
-    const [startedAt, id] = decodeCursor(cursor, 2);
+    const [startedAt, id] = decodeCursor(cursor, ['timestamp', 'uuid']);
     after = 'and (started_at, id) < (?::timestamptz, ?::uuid)';
     params.push(startedAt, id);
   }
@@ -294,7 +294,7 @@ export async function listReconciliations(scope: OrganizationScope, limit: numbe
 /** The drifts a run recorded, by stock row id, one page at a time. */
 export async function listDrifts(scope: OrganizationScope, reconciliationId: string, limit: number, cursor?: string): Promise<Page<StockDrift>> {
   await findReconciliation(scope, reconciliationId);
-  const after = cursor ? String(decodeCursor(cursor, 1)[0]) : null;
+  const after = cursor ? decodeCursor(cursor, ['uuid'])[0]! : null;
   const rows = await scope.em.execute<DriftRow[]>(
     `select * from stock_drift where organization_id = ? and reconciliation_id = ?
        and stock_id > coalesce(?::uuid, '00000000-0000-0000-0000-000000000000') order by stock_id limit ?`,

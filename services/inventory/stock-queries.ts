@@ -83,7 +83,7 @@ export async function listStock(scope: OrganizationScope, filter: StockFilter, l
   }
 
   if (cursor) {
-    const [variantId, warehouseId] = decodeCursor(cursor, 2);
+    const [variantId, warehouseId] = decodeCursor(cursor, ['uuid', 'uuid']);
     where.push('(variant_id, warehouse_id) > (?, ?)');
     params.push(variantId, warehouseId);
   }
@@ -149,7 +149,7 @@ export async function listWarehouses(scope: OrganizationScope, filter: { active?
     params.push(...inScope.params);
   }
   if (cursor) {
-    const [code] = decodeCursor(cursor, 1);
+    const [code] = decodeCursor(cursor, ['text']);
     where.push('code > ?');
     params.push(code);
   }

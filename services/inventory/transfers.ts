@@ -248,7 +248,7 @@ export async function listTransfers(scope: OrganizationScope, filter: TransferFi
     params.push(...inScope.params);
   }
   if (cursor) {
-    const [createdAt, id] = decodeCursor(cursor, 2);
+    const [createdAt, id] = decodeCursor(cursor, ['timestamp', 'uuid']);
     where.push('(created_at, id) < (?::timestamptz, ?::uuid)');
     params.push(createdAt, id);
   }
