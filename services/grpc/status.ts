@@ -6,7 +6,7 @@ import { shortagesStatusDetails } from './rich-error.ts';
 import { AuthenticationError, PermissionDeniedError } from '../auth/errors.ts';
 import type { Principal } from '../auth/access.ts';
 import { authorizeCall, type Rpc } from './authentication.ts';
-import { unstorableTextPath } from '../storable-text.ts';
+import { findUnacceptable } from '../unacceptable-input.ts';
 
 /** The one map from domain failure types to gRPC status codes. Anything not listed is INTERNAL. */
 const codeByFailureType: Record<string, grpc.status> = {
@@ -42,7 +42,7 @@ export function toServiceError(error: unknown, logger: Logger, method: string): 
     const details = error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
     return { code: grpc.status.INVALID_ARGUMENT, details };
   }
-  if (error instanceof UnstorableTextError) return { code: grpc.status.INVALID_ARGUMENT, details: error.message };
+  if (error instanceof UnacceptableInputError) return { code: grpc.status.INVALID_ARGUMENT, details: error.message };
   if (error instanceof AuthenticationError) return { code: grpc.status.UNAUTHENTICATED, details: error.message };
   if (error instanceof PermissionDeniedError) return { code: grpc.status.PERMISSION_DENIED, details: error.message };
   const type = error instanceof InventoryError ? error.type : undefined;
@@ -59,7 +59,7 @@ export function toServiceError(error: unknown, logger: Logger, method: string): 
   return { code: grpc.status.INTERNAL, details: 'internal error' };
 }
 
-class UnstorableTextError extends Error {}
+class UnacceptableInputError extends Error {}
 
 function formatPath(path: PropertyKey[]): string {
   return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || 'request';
@@ -75,8 +75,8 @@ export function unary<Req extends object, Res>(logger: Logger, method: Rpc, hand
     Promise.resolve()
       .then(() => {
         const { principal, request } = authorizeCall(method, call.metadata, call.request);
-        const unstorable = unstorableTextPath(request);
-        if (unstorable) throw new UnstorableTextError(`${unstorable}: NUL characters are not allowed`);
+        const unacceptable = findUnacceptable(request);
+        if (unacceptable) throw new UnacceptableInputError(`${unacceptable.field}: ${unacceptable.problem}`);
         return handler(request, principal);
       })
       .then(

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { ReadinessProbe } from '../readiness.ts';
 import type { VariantCatalog } from '../inventory/variant-validation.ts';
 import { notFoundRoute, problemHandler } from './problem.ts';
-import { refuseUnstorableText, requireJsonBody } from './input-guards.ts';
+import { refuseUnacceptableInput, requireJsonBody } from './input-guards.ts';
 import { requestId } from './request-context.ts';
 import { authenticate, authorize } from './authentication.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
@@ -46,7 +46,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(requestId(deps.logger));
   app.use(requireJsonBody);
   app.use(express.json({ limit: '1mb' }));
-  app.use(refuseUnstorableText);
+  app.use(refuseUnacceptableInput);
   app.use(healthRoutes(deps.readiness));
   const operations = [
     ...healthOperations,

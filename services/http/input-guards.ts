@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { unstorableTextPath } from '../storable-text.ts';
+import { findUnacceptable } from '../unacceptable-input.ts';
 import { HttpProblem } from './problem.ts';
 
 /** 415 for a write whose body is not JSON: express.json would leave it unread and the route would see no body. */
@@ -9,10 +9,10 @@ export const requireJsonBody: RequestHandler = (req, _res, next) => {
   next();
 };
 
-/** 400 naming the field for a NUL character anywhere in the path, query or body (PostgreSQL cannot store it). */
-export const refuseUnstorableText: RequestHandler = (req, _res, next) => {
+/** 400 naming the field for a NUL character anywhere in the path, query or body, or a body nested too deep. */
+export const refuseUnacceptableInput: RequestHandler = (req, _res, next) => {
   if (/%00/i.test(req.path)) return next(new HttpProblem(400, 'ValidationError', 'the path holds a NUL character', { errors: [{ field: 'path', message: 'NUL characters are not allowed' }] }));
-  const field = unstorableTextPath(req.query, 'query') ?? unstorableTextPath(req.body, 'body');
-  if (field) return next(new HttpProblem(400, 'ValidationError', `${field} holds a NUL character`, { errors: [{ field, message: 'NUL characters are not allowed' }] }));
+  const found = findUnacceptable({ query: req.query, body: req.body });
+  if (found) return next(new HttpProblem(400, 'ValidationError', `${found.field}: ${found.problem}`, { errors: [{ field: found.field, message: found.problem }] }));
   next();
 };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { unstorableTextPath } from '../storable-text.ts';
+import { findUnacceptable } from '../unacceptable-input.ts';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -191,9 +191,9 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     } catch {
       return 'the body is not valid JSON';
     }
-    // PostgreSQL cannot store a NUL character: such a message could only fail, again and again, further in.
-    const unstorable = unstorableTextPath(raw);
-    if (unstorable) return `${unstorable} holds a NUL character`;
+    // A NUL character (PostgreSQL cannot store it) or absurd nesting could only fail, again and again, further in.
+    const unacceptable = findUnacceptable(raw);
+    if (unacceptable) return `${unacceptable.field}: ${unacceptable.problem}`;
     const name = (raw as { event?: unknown } | null)?.event;
     if (name !== routingKey) return `the routing key ${routingKey} is not the body's event (${String(name)})`;
     const handlers = deps.handlers[source.name];
