@@ -2,6 +2,7 @@ import type { Orm } from '../services/db/orm.ts';
 import { createReservationActivities } from './reservation.activities.ts';
 import { createTransferActivities } from './transfer.activities.ts';
 import { createReconciliationActivities } from './reconciliation.activities.ts';
+import { createRetentionActivities } from './retention.activities.ts';
 
 export interface ActivityDeps {
   orm: Orm;
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReservationActivities(deps),
     ...createTransferActivities(deps),
     ...createReconciliationActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

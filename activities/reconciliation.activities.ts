@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { Orm } from '../services/db/orm.ts';
 import { scopeTo } from '../services/inventory/organization-scope.ts';
 import {
@@ -16,26 +17,44 @@ import { asApplicationFailure } from './failures.ts';
 /**
  * The reconciliation workflow's steps. Scans only read; recording a drift (and repairing it, when
  * asked) is idempotent by (reconciliation, stock row), so Temporal's retries change nothing twice.
+ * The long ones (a page of rows, the list of organizations) heartbeat while they run, so a page lost
+ * with its worker is noticed after the heartbeat timeout rather than its 2-minute start-to-close.
  */
 export function createReconciliationActivities({ orm }: { orm: Orm }) {
   const scope = (organizationId: string) => scopeTo(orm.em, organizationId);
   return {
     async listOrganizationsToReconcile(after: string | null, limit: number): Promise<string[]> {
-      return await listOrganizationsWithStock(orm.em.fork(), after, limit);
+      return await heartbeating(() => asApplicationFailure(() => listOrganizationsWithStock(orm.em.fork(), after, limit)));
     },
     async beginReconciliation(organizationId: string, run: NewReconciliation): Promise<void> {
       await asApplicationFailure(() => beginReconciliation(scope(organizationId), run));
     },
     /** One page of stock rows rebuilt and compared; returns the rows that differ (nothing is written). */
     async scanStockForDrift(organizationId: string, after: string | null, limit: number): Promise<ScannedPage> {
-      return await asApplicationFailure(() => scanForDrift(scope(organizationId), after, limit));
+      return await heartbeating(() => asApplicationFailure(() => scanForDrift(scope(organizationId), after, limit)));
     },
     /** Checks the candidates again; records, announces and (with repair) repairs the rows that still differ. */
     async recordStockDrift(organizationId: string, reconciliationId: string, stockIds: string[], repair: boolean): Promise<StockDrift[]> {
-      return await asApplicationFailure(() => recordDrift(scope(organizationId), reconciliationId, stockIds, repair));
+      return await heartbeating(() => asApplicationFailure(() => recordDrift(scope(organizationId), reconciliationId, stockIds, repair)));
     },
     async finishReconciliation(organizationId: string, run: FinishedReconciliation): Promise<void> {
       await asApplicationFailure(() => finishReconciliation(scope(organizationId), run));
     },
   };
+}
+
+/**
+ * Runs one long statement while telling Temporal, every second, that this attempt is alive (a page is
+ * one SQL statement: the beat says the worker lives, not how far the statement got). The SDK throttles
+ * what it sends to the server.
+ */
+async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  context.heartbeat();
+  const beat = setInterval(() => context.heartbeat(), 1000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(beat);
+  }
 }

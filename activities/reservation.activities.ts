@@ -9,6 +9,7 @@ import {
   holdStock,
   recordHoldFailure,
   releaseHold,
+  reportConfirmedOverdue,
   type ReservationRecord,
 } from '../services/inventory/reservations.ts';
 import { canonicalLines, type ReservationSnapshot, type ReserveRequest } from '../workflows/definitions.ts';
@@ -29,8 +30,12 @@ export interface HoldInput extends ReserveRequest {
   organizationId: string;
   orderId: string;
   reservationId: string;
-  /** Computed by the workflow from its own clock, so the row and the durable timer agree. */
-  expiresAt: string;
+  /**
+   * Only from workflows started before the TTL was counted from the commit (patch `ttl-from-commit`):
+   * the expiry they computed before the hold ran. Newer workflows leave it out; the hold then expires
+   * `ttlSeconds` after it commits, and the workflow's timer uses the expiry the activity returns.
+   */
+  expiresAt?: string;
 }
 
 /** What a hold left in the database, in the shape the workflow keeps. */
@@ -50,12 +55,19 @@ export function createReservationActivities({ orm }: ReservationActivityDeps) {
   const scope = (organizationId: string) => scopeTo(orm.em, organizationId);
 
   return {
-    /** Holds the lines (all or none) and writes the reservation row; InsufficientStockError carries the shortages. */
+    /**
+     * Holds the lines (all or none) and writes the reservation row; returns the hold with its expiry,
+     * counted from the commit. InsufficientStockError carries the shortages; InvalidDataError for a value
+     * the database refuses.
+     */
     async holdReservationStock(input: HoldInput): Promise<HeldReservation> {
       return await asApplicationFailure(async () => held(await holdStock(scope(input.organizationId), toHoldRequest(input), workflowRef(), new Date())));
     },
 
-    /** Records a refused hold and publishes inventory.reservation.failed. */
+    /**
+     * Records a hold that failed for good and publishes inventory.reservation.failed; gives back the
+     * units of an attempt that had committed unbeknown to the workflow. Safe to repeat.
+     */
     async recordReservationFailure(input: HoldInput, failure: { type: string; message: string; shortages?: unknown[] }): Promise<void> {
       await asApplicationFailure(() => recordHoldFailure(scope(input.organizationId), toHoldRequest(input), failure as Parameters<typeof recordHoldFailure>[2], workflowRef(), new Date()));
     },
@@ -76,6 +88,11 @@ export function createReservationActivities({ orm }: ReservationActivityDeps) {
     async fulfilReservation(ref: ReservationRef): Promise<HeldReservation> {
       return await asApplicationFailure(async () => held(await fulfilHold(scope(ref.organizationId), ref.reservationId, workflowRef(), new Date(), ref.actor)));
     },
+
+    /** Publishes inventory.reservation.confirmed_overdue for a hold confirmed too long ago. Once per reservation. */
+    async reportReservationConfirmedOverdue(ref: ReservationRef, overdueSeconds: number): Promise<void> {
+      await asApplicationFailure(() => reportConfirmedOverdue(scope(ref.organizationId), ref.reservationId, overdueSeconds, new Date()));
+    },
   };
 }
 
@@ -91,7 +108,8 @@ function toHoldRequest(input: HoldInput) {
     items: input.items,
     preferredWarehouseId: input.preferredWarehouseId,
     fingerprint: requestFingerprint(input),
-    expiresAt: new Date(input.expiresAt),
+    ttlSeconds: input.ttlSeconds,
+    ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt) } : {}),
     actor: input.actor,
   };
 }

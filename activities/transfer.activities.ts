@@ -4,6 +4,7 @@ import { scopeTo } from '../services/inventory/organization-scope.ts';
 import {
   closeReceipt,
   markInTransit,
+  recordCompensationFailed,
   receiveAtDestination,
   recordUndone,
   releaseOriginHoldIfHeld,
@@ -60,8 +61,16 @@ export function createTransferActivities({ orm }: { orm: Orm }) {
     async releaseTransferHoldIfHeld(ref: TransferRef): Promise<void> {
       await asApplicationFailure(() => releaseOriginHoldIfHeld(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef()));
     },
-    async recordTransferUndone(ref: TransferRef, status: 'cancelled' | 'compensated', reason: string): Promise<TransferState> {
-      return await asApplicationFailure(async () => state(await recordUndone(scope(ref.organizationId), ref.transferId, status, reason, actor(ref), new Date())));
+    /** Records the end of an undone transfer (inventory.transfer.cancelled); null when no reserve step ever committed. */
+    async recordTransferUndone(ref: TransferRef, status: 'cancelled' | 'compensated', reason: string): Promise<TransferState | null> {
+      return await asApplicationFailure(async () => {
+        const undone = await recordUndone(scope(ref.organizationId), ref.transferId, status, reason, actor(ref), new Date());
+        return undone ? state(undone) : null;
+      });
+    },
+    /** Publishes inventory.transfer.compensation_failed: the transfer is left part undone for ops. Once per run and compensation. */
+    async recordTransferCompensationFailed(ref: TransferRef, failure: { compensation: string; reason: string; message: string }): Promise<void> {
+      await asApplicationFailure(() => recordCompensationFailed(scope(ref.organizationId), ref.transferId, failure, workflowRef(), new Date()));
     },
   };
 }

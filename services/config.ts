@@ -15,6 +15,10 @@ const schema = z.object({
 
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgresql://postgres@127.0.0.1:5432/inventory'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  // Every service session's statement_timeout and idle_in_transaction_session_timeout (0 = none); the
+  // migration runner sets none for its own transaction (README, Limits).
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
 
   AMQP_URL: z.url({ protocol: /^amqps?$/ }).default('amqp://guest:guest@127.0.0.1:5672'),
   EVENTS_EXCHANGE: z.string().min(1).default('inventory.events'),
@@ -39,6 +43,24 @@ const schema = z.object({
   GRPC_HOST: z.string().min(1).default('0.0.0.0'),
   GRPC_PORT: port.default(50053),
 
+  // Resource limits (README, Limits). Rate limits are per organization and per token subject, shared by
+  // every REST and gRPC process through PostgreSQL; 0 turns one off.
+  RATE_LIMIT_ORGANIZATION_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  RATE_LIMIT_SUBJECT_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(5_000),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(1),
+  // The most of a window's allowance one process takes from PostgreSQL in one round trip.
+  RATE_LIMIT_LEASE_PERCENT: z.coerce.number().int().min(1).max(100).default(5),
+  QUOTA_ACTIVE_HOLDS_PER_ORGANIZATION: z.coerce.number().int().min(0).max(100_000_000).default(100_000),
+  QUOTA_ACTIVE_HOLDS_PER_CUSTOMER: z.coerce.number().int().min(0).max(100_000_000).default(1_000),
+  HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  GRPC_MAX_RECEIVE_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  GRPC_MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(10_000).default(100),
+  GRPC_KEEPALIVE_TIME_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
+  GRPC_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(20_000),
+  // 0 = connections live for ever; otherwise a client reconnects (and is rebalanced) after this long.
+  GRPC_MAX_CONNECTION_AGE_MS: z.coerce.number().int().min(0).max(86_400_000).default(1_800_000),
+  GRPC_MAX_CONNECTION_AGE_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+
   // The catalog's gRPC API, asked before stock is created for a variant not seen yet; unset = no validation.
   CATALOG_GRPC_ADDRESS: hostPort.optional(),
   CATALOG_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
@@ -52,8 +74,22 @@ const schema = z.object({
     .trim()
     .regex(/^(off|@[a-z]+|\S+(\s+\S+){4,6})$/, 'expected a cron expression (e.g. "0 3 * * *"), @daily, or off')
     .default('0 3 * * *'),
+  // When the worker's Temporal Schedule prunes old idempotency keys, inbox rows and published outbox rows.
+  RETENTION_CRON: z
+    .string()
+    .trim()
+    .regex(/^(off|@[a-z]+|\S+(\s+\S+){4,6})$/, 'expected a cron expression (e.g. "17 * * * *"), @hourly, or off')
+    .default('17 * * * *'),
+  RETENTION_IDEMPOTENCY_HOURS: z.coerce.number().int().min(1).max(87_600).default(48),
+  RETENTION_INBOX_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
+  RETENTION_OUTBOX_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
 
   SEED_DEMO_DATA: flag.default(true),
+
+  // How long a REST or gRPC call waits for a workflow to answer (start, update, query) before it answers
+  // 503 / UNAVAILABLE, safe to retry with the same request; and when a confirmed hold still open is reported.
+  WORKFLOW_ANSWER_DEADLINE_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+  CONFIRMED_HOLD_REPORT_AFTER_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(168),
 
   // Bearer JWTs on REST and gRPC (README, Security model). The key set comes from the identity provider's
   // JWKS URL, or from a file (the development issuer `npm start` creates); the REST and gRPC servers refuse

@@ -6,6 +6,7 @@
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { openOrm } from './db/orm.ts';
+import { dbSessionLimitsFrom } from './limits/settings.ts';
 import { createTemporalClient } from './temporal.ts';
 import { createReservationClient } from './workflow-clients/reservation-client.ts';
 import { createOrderEventHandlers } from './messaging/order-events.ts';
@@ -17,10 +18,10 @@ import { catalogClientFromConfig } from './catalog/catalog-client.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'consumer');
-const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX);
+const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
 const temporal = createTemporalClient(config);
 const catalog = catalogClientFromConfig(config, logger);
-const reservations = createReservationClient({ client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, orm });
+const reservations = createReservationClient({ client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, orm, deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS });
 const topology = consumerTopologyFrom(config);
 const consumer = createEventConsumer({
   orm,

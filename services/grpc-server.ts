@@ -7,6 +7,7 @@ import { createLogger } from './logger.ts';
 import { openOrm } from './db/orm.ts';
 import { createTemporalClient } from './temporal.ts';
 import { tokenVerifierFromConfig } from './auth/token-verifier.ts';
+import { dbSessionLimitsFrom, limitsFrom } from './limits/settings.ts';
 import { bindGrpcServer, createGrpcServer, serviceName } from './grpc/server.ts';
 
 const config = loadConfig();
@@ -14,9 +15,20 @@ const logger = createLogger(config, 'grpc');
 const auth = tokenVerifierFromConfig(config);
 if (auth.signaturesVerified) logger.info(`authentication: ${auth.description}`);
 else logger.warn(`authentication: ${auth.description}`);
-const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX);
+const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
 const temporal = createTemporalClient(config);
-const { server, health } = createGrpcServer({ orm, logger, verifyToken: auth.verify, temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE } });
+const { server, health } = createGrpcServer({
+  orm,
+  logger,
+  verifyToken: auth.verify,
+  limits: limitsFrom(config),
+  temporal: {
+    client: temporal.client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS,
+    confirmedOverdueSeconds: config.CONFIRMED_HOLD_REPORT_AFTER_HOURS * 3600,
+  },
+});
 const port = await bindGrpcServer(server, config.GRPC_HOST, config.GRPC_PORT);
 logger.info(`gRPC listening on ${config.GRPC_HOST}:${port} (${serviceName}, reflection, health)`);
 

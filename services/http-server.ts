@@ -10,17 +10,26 @@ import { createReadinessProbe } from './readiness.ts';
 import { createHttpApp } from './http/app.ts';
 import { catalogClientFromConfig } from './catalog/catalog-client.ts';
 import { tokenVerifierFromConfig } from './auth/token-verifier.ts';
+import { dbSessionLimitsFrom, limitsFrom } from './limits/settings.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'http');
 const auth = tokenVerifierFromConfig(config);
 if (auth.signaturesVerified) logger.info(`authentication: ${auth.description}`);
 else logger.warn(`authentication: ${auth.description}`);
-const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX);
+const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
 const temporal = createTemporalClient(config);
 const catalog = catalogClientFromConfig(config, logger);
 const readiness = createReadinessProbe({ orm, amqpUrl: config.AMQP_URL, temporal: temporal.connection, catalog, authentication: { verified: auth.signaturesVerified, detail: auth.description } });
-const app = createHttpApp({ orm, logger, readiness, verifyToken: auth.verify, catalog, temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE } });
+const app = createHttpApp({
+  orm,
+  logger,
+  readiness,
+  verifyToken: auth.verify,
+  limits: limitsFrom(config),
+  catalog,
+  temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS },
+});
 const server = app.listen(config.HTTP_PORT, config.HTTP_HOST, () => logger.info(`REST listening on http://${config.HTTP_HOST}:${config.HTTP_PORT}`));
 
 let stopping = false;

@@ -6,11 +6,12 @@
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { openOrm } from './db/orm.ts';
+import { dbSessionLimitsFrom } from './limits/settings.ts';
 import { createOutboxRelay } from './messaging/outbox-relay.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'relay');
-const orm = await openOrm(config.DATABASE_URL, 2);
+const orm = await openOrm(config.DATABASE_URL, 2, dbSessionLimitsFrom(config));
 const relay = createOutboxRelay({
   orm,
   databaseUrl: config.DATABASE_URL,

@@ -11,6 +11,8 @@ import { createLogger, temporalLoggerFrom } from './logger.ts';
 import { openOrm } from './db/orm.ts';
 import { createActivities } from '../activities/index.ts';
 import { ensureReconciliationSchedule } from './workflow-clients/reconciliation-schedule.ts';
+import { ensureRetentionSchedule } from './workflow-clients/retention-schedule.ts';
+import { dbSessionLimitsFrom, retentionFrom } from './limits/settings.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'worker');
@@ -20,7 +22,7 @@ Runtime.install({
   telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
 });
 
-const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX);
+const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
 const temporal = temporalConnectConfig(config);
 const namespace = temporal.namespace ?? config.TEMPORAL_NAMESPACE;
 const connection = await connectWithRetry();
@@ -32,13 +34,15 @@ const worker = await Worker.create({
   activities: createActivities({ orm }),
   shutdownGraceTime: '10 seconds',
 });
-// The worker owns the schedule of the workflow it runs: RECONCILIATION_CRON is applied at every start.
+// The worker owns the schedules of the workflows it runs: RECONCILIATION_CRON and RETENTION_CRON are applied at every start.
+const scheduler = new Client({ connection, namespace });
 await ensureReconciliationSchedule({
-  client: new Client({ connection, namespace }),
+  client: scheduler,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   cron: config.RECONCILIATION_CRON,
   logger,
 });
+await ensureRetentionSchedule({ client: scheduler, taskQueue: config.TEMPORAL_TASK_QUEUE, cron: config.RETENTION_CRON, retention: retentionFrom(config), logger });
 logger.info(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
 await worker.run();
 await connection.close();

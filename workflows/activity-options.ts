@@ -1,11 +1,54 @@
 import type { ActivityOptions } from '@temporalio/workflow';
 
 /**
- * Every step is one short database transaction, idempotent by its operation key. A lost database
- * connection is retried with backoff for as long as it takes; domain failures are non-retryable
- * ApplicationFailures and stop at once.
+ * How long the workflows wait for their activities, and how often they try again. No activity is
+ * retried forever: an error no retry can cure (a domain refusal, a value PostgreSQL refuses) is a
+ * non-retryable ApplicationFailure and stops at once (activities/failures.ts); anything else (a lost
+ * connection, a timeout) is retried with capped backoff a bounded number of times, after which the
+ * workflow ends the step for good (workflows/step-failures.ts): a reservation ends `failed`, a
+ * transfer `compensated`, a reconciliation records the organization as failed.
  */
+
+/**
+ * A step is one short transaction (milliseconds; the bench's slowest p99 is under 2 s end to end), so
+ * startToClose only decides how long an attempt lost with its worker or connection waits before the next
+ * one: 5 s rather than 15 keeps a lost ReserveStock attempt within the caller's deadline. An attempt that
+ * times out may still commit; its retry finds the step done (every step is idempotent by its key).
+ * Retries: 10 attempts, 200 ms doubling up to 5 s between them: 26 s of backoff, about 76 s in all
+ * when every attempt times out. Long enough to ride out a database restart or failover, short enough
+ * that the caller hears a typed answer (RetriesExhaustedError) the same minute.
+ */
+export const stepRetry = { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 10 } as const;
+
 export const stepOptions: ActivityOptions = {
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+  startToCloseTimeout: '5 seconds',
+  retry: stepRetry,
+};
+
+/**
+ * Compensations (a transfer's undo steps, a reservation's release when its hold failed or its TTL ran
+ * out) must finish even through a long outage, so they keep trying for about an hour: 60 attempts,
+ * 1 s doubling up to 1 minute between them (54 minutes of backoff, plus the attempts). If one still
+ * fails, the workflow does not loop: it fails with CompensationFailedError naming what is left undone
+ * (visible in Temporal UI; a transfer also publishes `inventory.transfer.compensation_failed`). Ops fix
+ * the cause and reset the workflow to the workflow task before the compensation (Temporal UI → Reset);
+ * the compensations run again, and they are safe to repeat.
+ */
+export const compensationRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 60 } as const;
+
+export const compensationOptions: ActivityOptions = {
+  startToCloseTimeout: '5 seconds',
+  retry: compensationRetry,
+};
+
+/**
+ * A reconciliation page rebuilds up to 500 rows from their whole ledger in one statement: it may need
+ * more than a step's 5 s, so it gets 2 minutes, and heartbeats every second while its statement runs
+ * (activities/reconciliation.activities.ts), so a page lost with its worker is retried after 15 s,
+ * not 2 minutes. Same bounded retries as a step.
+ */
+export const pageOptions: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: stepRetry,
 };

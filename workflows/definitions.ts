@@ -18,6 +18,12 @@ export const reservationLimits = {
   maxTtlSeconds: 7 * 24 * 60 * 60,
   /** Extensions can never keep a hold longer than this after it was made. */
   maxLifetimeSeconds: 7 * 24 * 60 * 60,
+  /**
+   * A confirmed hold still open this long after its confirmation is reported as overdue (once). The
+   * client passes its configured cap in the workflow input (recorded in history, so replay sees the
+   * same value); workflows started without one use this.
+   */
+  confirmedOverdueSeconds: 7 * 24 * 60 * 60,
 };
 
 export type ReservationStatus = 'pending' | 'active' | 'confirmed' | 'released' | 'expired' | 'fulfilled' | 'failed';
@@ -53,6 +59,8 @@ export interface ReservationWorkflowInput extends ReserveRequest {
   organizationId: string;
   orderId: string;
   reservationId: string;
+  /** How long a confirmed hold may stay open before it is reported; reservationLimits.confirmedOverdueSeconds when absent. */
+  confirmedOverdueSeconds?: number;
   /** Set when the workflow continues as new: the state to carry on from. */
   resume?: ReservationSnapshot;
 }
@@ -68,6 +76,8 @@ export interface ReservationSnapshot {
   expiresAt: string | null;
   releaseReason: string | null;
   transitions: Transition[];
+  /** When the workflow reported the confirmed hold as overdue (inventory.reservation.confirmed_overdue); absent until then. */
+  confirmedOverdueAt?: string;
 }
 
 export interface ReleaseRequest {

@@ -2,3 +2,4 @@
 export { reservationWorkflow } from './reservation.ts';
 export { transferWorkflow } from './transfer.ts';
 export { reconciliationWorkflow } from './reconciliation.ts';
+export { retentionWorkflow } from './retention.ts';

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, continueAsNew, proxyActivities, setHandler, sleep, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, proxyActivities, setHandler, sleep, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
   reconciliationLimits,
@@ -9,11 +9,14 @@ import {
   type StockDrift,
 } from './reconciliation-definitions.ts';
 import { OrganizationId } from './search-attributes.ts';
-import { stepOptions } from './activity-options.ts';
+import { pageOptions, stepOptions } from './activity-options.ts';
+import { failureOf } from './step-failures.ts';
 import type { ScannedPage } from '../services/inventory/reconciliation.ts';
 
-// A page rebuilds up to 500 rows from their whole ledger: more than a stock step's 15 seconds may be needed.
-const activities = proxyActivities<Activities>({ ...stepOptions, startToCloseTimeout: '2 minutes' });
+// Recording a run's start and end is one short statement; a page rebuilds up to 500 rows from their
+// whole ledger and the list of organizations scans the stock table: those get longer, heartbeating attempts.
+const activities = proxyActivities<Activities>(stepOptions);
+const pages = proxyActivities<Activities>(pageOptions);
 
 const { pageSize, reportedDrifts, organizationsPerPage, defaultSettleSeconds } = reconciliationLimits;
 
@@ -51,7 +54,7 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
       const candidates: string[] = [];
       let after: string | null = null;
       do {
-        const page: ScannedPage = await activities.scanStockForDrift(organizationId, after, pageSize);
+        const page: ScannedPage = await pages.scanStockForDrift(organizationId, after, pageSize);
         rowsChecked += page.checked;
         progress.rowsChecked += page.checked;
         candidates.push(...page.candidates);
@@ -63,10 +66,11 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
       }
       progress.phase = 'confirming';
       for (let i = 0; i < candidates.length; i += pageSize) {
-        drifts.push(...(await activities.recordStockDrift(organizationId, reconciliationId, candidates.slice(i, i + pageSize), repair)));
+        drifts.push(...(await pages.recordStockDrift(organizationId, reconciliationId, candidates.slice(i, i + pageSize), repair)));
       }
     } catch (error) {
-      const cause = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+      // A domain failure, invalid data, or a page whose bounded retries ran out: this organization failed.
+      const cause = failureOf(error);
       if (!cause) throw error;
       const failure = `${cause.type}: ${cause.message}`;
       await activities.finishReconciliation(organizationId, { reconciliationId, status: 'failed', rowsChecked, drifted: drifts.length, repaired: drifts.filter((d) => d.repaired).length, failure });
@@ -89,7 +93,7 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
     await reconcile(input.organizationId, input.reconciliationId ?? uuid4());
   } else {
     for (;;) {
-      const organizations = await activities.listOrganizationsToReconcile(progress.lastOrganizationId, organizationsPerPage);
+      const organizations = await pages.listOrganizationsToReconcile(progress.lastOrganizationId, organizationsPerPage);
       for (const organizationId of organizations) {
         await reconcile(organizationId, uuid4());
         progress.lastOrganizationId = organizationId;

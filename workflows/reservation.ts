@@ -1,9 +1,10 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -11,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { HeldReservation } from '../activities/reservation.activities.ts';
+import type { HeldReservation, HoldInput } from '../activities/reservation.activities.ts';
 import {
   confirmUpdate,
   extendUpdate,
@@ -28,19 +29,34 @@ import {
   type FulfilRequest,
   type ReleaseRequest,
 } from './definitions.ts';
-import { ExpiresAt, OrderId, OrganizationId, ReservationStatus as ReservationStatusAttribute, WarehouseIds } from './search-attributes.ts';
-import { stepOptions } from './activity-options.ts';
+import { ConfirmedOverdue, ExpiresAt, OrderId, OrganizationId, ReservationStatus as ReservationStatusAttribute, WarehouseIds } from './search-attributes.ts';
+import { compensationOptions, stepOptions } from './activity-options.ts';
+import { compensationFailed, failureOf, retriesExhausted, stepFailureTypes } from './step-failures.ts';
 import { oneAtATime } from './one-at-a-time.ts';
 
 const activities = proxyActivities<Activities>(stepOptions);
+/** What the workflow owes even through a long outage: a release at expiry, or after a hold failed. */
+const cleanup = proxyActivities<Activities>(compensationOptions);
+
+/**
+ * Versions of this workflow's code (patched()), so workflows recorded by older code still replay:
+ * - ttl-from-commit: the hold's TTL counts from its commit (the activity computes expires_at); before
+ *   it, the workflow computed the expiry before the hold ran.
+ * - confirmed-overdue: a confirmed hold open longer than its cap is reported (a timer, an activity).
+ */
+const patches = { ttlFromCommit: 'ttl-from-commit', confirmedOverdue: 'confirmed-overdue' } as const;
 
 const closed: ReservationStatus[] = ['released', 'expired', 'fulfilled', 'failed'];
 
 /**
  * One stock hold for one order (workflow id `reservation-{organization}-{order}`). Started by the
  * first `reserve` update (Update-with-Start), which it answers once the hold is committed. Then it waits
- * for confirm / release / extend / fulfil updates, or for its TTL: a durable timer that releases the
- * hold with reason `expired`, across worker and server restarts. Confirmed holds no longer expire.
+ * for confirm / release / extend / fulfil updates, or for its TTL: a durable timer, counted from the
+ * hold's commit, that releases the hold with reason `expired`, across worker and server restarts.
+ * Confirmed holds no longer expire; one still open `confirmedOverdueSeconds` after its confirmation is
+ * reported once (inventory.reservation.confirmed_overdue, search attribute ConfirmedOverdue).
+ * A hold that fails for good (refused, invalid data, retries run out) ends `failed`, announced with
+ * inventory.reservation.failed, and the workflow fails with the typed failure the caller got.
  */
 export async function reservationWorkflow(input: ReservationWorkflowInput): Promise<ReservationSnapshot> {
   const state: ReservationSnapshot = input.resume ?? {
@@ -56,6 +72,7 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     transitions: [],
   };
   const ref = { organizationId: input.organizationId, reservationId: state.reservationId };
+  const overdueSeconds = input.confirmedOverdueSeconds ?? reservationLimits.confirmedOverdueSeconds;
   /** The ref an activity gets: with the caller who asked, when the update names one (the ledger's actor). */
   const by = (actor: string | undefined) => (actor === undefined ? ref : { ...ref, actor });
   let holdFailure: ApplicationFailure | undefined;
@@ -69,14 +86,37 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
       { key: ReservationStatusAttribute, value: state.status },
       { key: WarehouseIds, value: [...new Set(state.allocations.map((a) => a.warehouse_id))] },
       { key: ExpiresAt, value: state.status === 'active' && state.expiresAt ? new Date(state.expiresAt) : null },
+      // ConfirmedOverdue lists the holds overdue now: one fulfilled or released since is no longer.
+      ...(state.confirmedOverdueAt && state.status !== 'confirmed' ? [{ key: ConfirmedOverdue, value: false }] : []),
     ]);
     return state;
+  }
+
+  /** A caller's step: one whose retries ran out fails the update with RetriesExhaustedError, the reservation as it was. */
+  async function attempt(run: () => Promise<HeldReservation>): Promise<ReservationSnapshot> {
+    try {
+      return apply(await run());
+    } catch (error) {
+      throw retriesExhausted(error) ?? error;
+    }
   }
 
   function requireStatus(allowed: ReservationStatus[], action: string): void {
     if (!allowed.includes(state.status)) {
       throw ApplicationFailure.create({ type: failureTypes.invalidState, nonRetryable: true, message: `reservation ${state.reservationId} is ${state.status}: cannot ${action}`, details: [{ status: state.status }] });
     }
+  }
+
+  /** Reports the confirmed hold as overdue, once: the event (best effort) and the search attribute ops query. */
+  async function reportOverdue(): Promise<void> {
+    try {
+      await activities.reportReservationConfirmedOverdue(ref, overdueSeconds);
+    } catch (error) {
+      if (!failureOf(error)) throw error;
+      log.warn('inventory.reservation.confirmed_overdue could not be written; the search attribute still says so', { reservationId: state.reservationId, error: String(error) });
+    }
+    state.confirmedOverdueAt = new Date().toISOString();
+    upsertSearchAttributes([{ key: ConfirmedOverdue, value: true }]);
   }
 
   setHandler(reservationQuery, () => state);
@@ -106,7 +146,7 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     exclusive(async () => {
       if (state.status === 'confirmed') return state;
       requireStatus(['active'], 'confirm');
-      return apply(await activities.confirmReservation(ref));
+      return await attempt(() => activities.confirmReservation(ref));
     }),
     { validator: () => requireStatus(['active', 'confirmed'], 'confirm') },
   );
@@ -115,7 +155,7 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     exclusive(async () => {
       if (state.status === 'released' || state.status === 'expired') return state;
       requireStatus(['active', 'confirmed'], 'release');
-      return apply(await activities.releaseReservation(by(actor), 'released', reason));
+      return await attempt(() => activities.releaseReservation(by(actor), 'released', reason));
     }),
     { validator: (_request: ReleaseRequest) => requireStatus(['active', 'confirmed', 'released', 'expired'], 'release') },
   );
@@ -124,7 +164,7 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     exclusive(async () => {
       requireStatus(['active'], 'extend');
       const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
-      return apply(await activities.extendReservation(ref, expiresAt));
+      return await attempt(() => activities.extendReservation(ref, expiresAt));
     }),
     {
       validator: ({ ttlSeconds }) => {
@@ -149,7 +189,7 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     exclusive(async () => {
       if (state.status === 'fulfilled') return state;
       requireStatus(['active', 'confirmed'], 'fulfil');
-      return apply(await activities.fulfilReservation(by(request?.actor)));
+      return await attempt(() => activities.fulfilReservation(by(request?.actor)));
     }),
     { validator: (_request?: FulfilRequest) => requireStatus(['active', 'confirmed', 'fulfilled'], 'fulfil') },
   );
@@ -161,20 +201,43 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
       { key: ReservationStatusAttribute, value: 'pending' },
     ]);
     upsertMemo({ lines: input.items });
-    const hold = { ...input, expiresAt: new Date(Date.now() + input.ttlSeconds * 1000).toISOString() };
+    const { resume: _resume, confirmedOverdueSeconds: _cap, ...request } = input;
+    // Older workflows computed the expiry here, before the hold ran: a hold retried past it committed expired.
+    const hold: HoldInput = patched(patches.ttlFromCommit) ? request : { ...input, expiresAt: new Date(Date.now() + input.ttlSeconds * 1000).toISOString() };
     try {
       apply(await activities.holdReservationStock(hold));
     } catch (error) {
-      const cause = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+      const cause = failureOf(error);
       if (!cause) throw error;
       const shortages = (cause.details?.[0] as { shortages?: unknown[] } | undefined)?.shortages;
-      await activities.recordReservationFailure(hold, { type: cause.type ?? 'Error', message: cause.message, shortages });
+      const failure = { type: cause.type ?? 'Error', message: cause.message, shortages };
       holdFailure = ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, details: cause.details as unknown[], nonRetryable: true });
-      state.status = 'failed';
-      upsertSearchAttributes([{ key: ReservationStatusAttribute, value: 'failed' }]);
+      const fail = () => {
+        state.status = 'failed';
+        upsertSearchAttributes([{ key: ReservationStatusAttribute, value: 'failed' }]);
+      };
+      let workflowFailure = holdFailure;
+      if (cause.type === stepFailureTypes.retriesExhausted) {
+        // An attempt may have committed before the others failed (its answer lost): recording the
+        // failure gives its units back, a compensation that may take long, so the caller hears first.
+        fail();
+        try {
+          await cleanup.recordReservationFailure(hold, failure);
+        } catch (recordError) {
+          workflowFailure = compensationFailed(`releasing reservation ${state.reservationId} after its hold failed`, recordError);
+        }
+      } else {
+        // The hold's transaction rolled back: nothing to give back. Recorded (and announced) before the caller hears.
+        try {
+          await activities.recordReservationFailure(hold, failure);
+        } catch (recordError) {
+          log.warn('the failed hold could not be recorded: no row and no inventory.reservation.failed', { reservationId: state.reservationId, error: String(recordError) });
+        }
+        fail();
+      }
       // Let the reserve update deliver the failure to its caller before the workflow closes.
       await condition(allHandlersFinished);
-      throw holdFailure;
+      throw workflowFailure;
     }
   }
 
@@ -189,7 +252,22 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
       if (!changed) {
         await exclusive(async () => {
           // An update may have confirmed, released or extended the hold while the timer fired.
-          if (state.status === 'active' && state.expiresAt === expiresAt) apply(await activities.releaseReservation(ref, 'expired', 'expired'));
+          if (state.status !== 'active' || state.expiresAt !== expiresAt) return;
+          try {
+            apply(await cleanup.releaseReservation(ref, 'expired', 'expired'));
+          } catch (error) {
+            // Still `active` past its ExpiresAt in Temporal UI and in the table: ops find it, repair, reset.
+            throw compensationFailed(`releasing reservation ${state.reservationId} at its expiry ${expiresAt}`, error);
+          }
+        });
+      }
+    } else if (state.status === 'confirmed' && !state.confirmedOverdueAt && patched(patches.confirmedOverdue)) {
+      const confirmedAt = [...state.transitions].reverse().find((t) => t.status === 'confirmed')?.at;
+      const due = (confirmedAt ? Date.parse(confirmedAt) : Date.now()) + overdueSeconds * 1000;
+      const moved = await condition(() => state.status !== 'confirmed' || workflowInfo().continueAsNewSuggested, Math.max(due - Date.now(), 1));
+      if (!moved) {
+        await exclusive(async () => {
+          if (state.status === 'confirmed') await reportOverdue();
         });
       }
     } else {

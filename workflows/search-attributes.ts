@@ -12,6 +12,8 @@ export const WarehouseIds = defineSearchAttributeKey('WarehouseIds', SearchAttri
 export const OriginWarehouseId = defineSearchAttributeKey('OriginWarehouseId', SearchAttributeType.KEYWORD);
 export const DestinationWarehouseId = defineSearchAttributeKey('DestinationWarehouseId', SearchAttributeType.KEYWORD);
 export const ExpiresAt = defineSearchAttributeKey('ExpiresAt', SearchAttributeType.DATETIME);
+/** True while a confirmed hold has stayed open past its cap (reservationLimits.confirmedOverdueSeconds). */
+export const ConfirmedOverdue = defineSearchAttributeKey('ConfirmedOverdue', SearchAttributeType.BOOL);
 
 export const searchAttributes = [
   OrganizationId,
@@ -22,4 +24,5 @@ export const searchAttributes = [
   OriginWarehouseId,
   DestinationWarehouseId,
   ExpiresAt,
+  ConfirmedOverdue,
 ];

@@ -1,9 +1,9 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -25,10 +25,13 @@ import {
   type TransferStatus,
 } from './transfer-definitions.ts';
 import { DestinationWarehouseId, OrganizationId, OriginWarehouseId, TransferStatus as TransferStatusAttribute, WarehouseIds } from './search-attributes.ts';
-import { stepOptions } from './activity-options.ts';
+import { compensationOptions, stepOptions } from './activity-options.ts';
+import { compensationFailed, failureOf, stepFailureTypes } from './step-failures.ts';
 import { oneAtATime } from './one-at-a-time.ts';
 
 const activities = proxyActivities<Activities>(stepOptions);
+/** Compensations must finish even through a long outage: they retry for about an hour (still bounded). */
+const compensation = proxyActivities<Activities>(compensationOptions);
 
 const closed: TransferStatus[] = ['completed', 'completed_with_discrepancy', 'cancelled', 'compensated'];
 
@@ -36,9 +39,13 @@ const closed: TransferStatus[] = ['completed', 'completed_with_discrepancy', 'ca
  * A transfer between two warehouses as a saga (workflow id `transfer-{organization}-{transfer}`):
  * reserve at origin → mark in transit → receive at destination, one or several receipts. Each completed
  * step registers its compensation; a cancel, the ship_by deadline, or a step failing for good runs them
- * in reverse, in a non-cancellable scope, so stock is never left half-moved. Each step is recorded
- * under the actor who asked for it (an operator's cancel undoes in their name); what the workflow does
- * on its own (ship_by, compensating a failed step) and anything from before actors is 'transfer-workflow'.
+ * in reverse, in a non-cancellable scope, so stock is never left half-moved. A step fails for good on a
+ * domain refusal, on invalid data, or when its bounded retries run out (RetriesExhaustedError): the
+ * transfer ends `compensated` with the reason. A compensation that fails for good (after about an hour)
+ * fails the workflow with CompensationFailedError and publishes inventory.transfer.compensation_failed.
+ * Each step is recorded under the actor who asked for it (an operator's cancel undoes in their name);
+ * what the workflow does on its own (ship_by, compensating a failed step) and anything from before
+ * actors is 'transfer-workflow'.
  */
 export async function transferWorkflow(input: TransferInput): Promise<TransferSnapshot> {
   const state: TransferSnapshot = {
@@ -57,8 +64,12 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
   const ref = { organizationId: input.organizationId, transferId: input.transferId };
   /** The ref an activity gets: with the requesting actor when there is one (the activity defaults it). */
   const by = (actor: string | undefined): TransferRef => (actor === undefined ? ref : { ...ref, actor });
-  const compensations: ((actor: string | undefined) => Promise<void>)[] = [];
+  /** Completed steps' compensations, by activity name (named in a CompensationFailedError). */
+  const compensations: { name: string; run: (actor: string | undefined) => Promise<void> }[] = [];
+  const releaseHold = { name: 'releaseTransferHoldIfHeld', run: (actor: string | undefined) => compensation.releaseTransferHoldIfHeld(by(actor)) };
   let createFailure: ApplicationFailure | undefined;
+  /** Set once a compensation failed for good: the workflow fails with it when its handlers are done. */
+  let compensationFailure: ApplicationFailure | undefined;
   let receipts = 0;
 
   const steps = oneAtATime();
@@ -70,26 +81,57 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
   }
 
   function requireStatus(allowed: TransferStatus[], action: string): void {
+    // Left part undone for ops to repair: no further step may run on top of it.
+    if (compensationFailure) throw compensationFailure;
     if (!allowed.includes(state.status)) {
       throw ApplicationFailure.create({ type: transferFailureTypes.invalidState, nonRetryable: true, message: `transfer ${state.transferId} is ${state.status}: cannot ${action}`, details: [{ status: state.status }] });
     }
   }
 
-  /** Undoes every completed step, newest first; a cancel arriving meanwhile cannot interrupt it. */
+  /**
+   * Undoes every completed step, newest first; a cancel arriving meanwhile cannot interrupt it. A
+   * compensation that fails for good stops the undo where it is (the ones left stay registered) and
+   * throws CompensationFailedError, after announcing inventory.transfer.compensation_failed.
+   */
   async function undo(status: 'cancelled' | 'compensated', reason: string, actor?: string): Promise<void> {
     await CancellationScope.nonCancellable(async () => {
-      while (compensations.length > 0) await compensations.pop()!(actor);
-      apply(await activities.recordTransferUndone(by(actor), status, reason));
+      let undoing = 'recordTransferUndone';
+      try {
+        while (compensations.length > 0) {
+          const next = compensations[compensations.length - 1];
+          undoing = next.name;
+          await next.run(actor);
+          compensations.pop();
+        }
+        undoing = 'recordTransferUndone';
+        const undone = await compensation.recordTransferUndone(by(actor), status, reason);
+        if (undone) apply(undone);
+      } catch (error) {
+        const failure = compensationFailed(`transfer ${state.transferId}: compensation ${undoing} (undoing because: ${reason})`, error);
+        compensationFailure ??= failure;
+        try {
+          await activities.recordTransferCompensationFailed(ref, { compensation: undoing, reason, message: failure.message });
+        } catch (announceError) {
+          if (!failureOf(announceError)) throw announceError;
+          log.warn('inventory.transfer.compensation_failed could not be written', { transferId: state.transferId, error: String(announceError) });
+        }
+        throw failure;
+      }
     });
   }
 
-  /** Runs a step; if it fails for good, compensates and passes the failure on to the caller. */
-  async function step(run: () => Promise<TransferState>): Promise<void> {
+  /**
+   * Runs a step; if it fails for good (refused, invalid data, retries run out), compensates and passes
+   * the failure on to the caller. A step whose retries ran out may have committed on an attempt whose
+   * answer was lost: its own compensation (`ownUndo`, a no-op when the step never committed) runs first.
+   */
+  async function step(run: () => Promise<TransferState>, ownUndo?: (typeof compensations)[number]): Promise<void> {
     try {
       apply(await run());
     } catch (error) {
-      const cause = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+      const cause = failureOf(error);
       if (!cause) throw error;
+      if (ownUndo && cause.type === stepFailureTypes.retriesExhausted) compensations.push(ownUndo);
       await undo('compensated', `${cause.type}: ${cause.message}`);
       throw ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, details: cause.details as unknown[], nonRetryable: true });
     }
@@ -108,8 +150,9 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
     (request?: ShipRequest) =>
       exclusive(async () => {
         requireStatus(['reserved'], 'ship');
-        await step(() => activities.markTransferInTransit(by(request?.actor)));
-        compensations.push((actor) => activities.returnTransferToOriginIfInTransit(by(actor)));
+        const undoShip = { name: 'returnTransferToOriginIfInTransit', run: (actor: string | undefined) => compensation.returnTransferToOriginIfInTransit(by(actor)) };
+        await step(() => activities.markTransferInTransit(by(request?.actor)), undoShip);
+        compensations.push(undoShip);
         return state;
       }),
     { validator: (_request?: ShipRequest) => requireStatus(['reserved'], 'ship') },
@@ -176,26 +219,36 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
 
   try {
     apply(await activities.reserveTransferAtOrigin(input));
-    compensations.push((actor) => activities.releaseTransferHoldIfHeld(by(actor)));
+    compensations.push(releaseHold);
   } catch (error) {
-    const cause = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+    const cause = failureOf(error);
     if (!cause) throw error;
     createFailure = ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, details: cause.details as unknown[], nonRetryable: true });
-    state.status = 'cancelled';
     state.reason = cause.message;
+    if (cause.type === stepFailureTypes.retriesExhausted) {
+      // An attempt may have committed (its answer lost): undo it like any step, after the caller hears.
+      state.status = 'compensated';
+      compensations.push(releaseHold);
+      await undo('compensated', `${cause.type}: ${cause.message}`).catch(() => undefined);
+    } else {
+      // Refused or invalid: the reserve transaction rolled back, nothing is held and no row exists.
+      state.status = 'cancelled';
+    }
     await condition(allHandlersFinished);
-    throw createFailure;
+    throw compensationFailure ?? createFailure;
   }
 
   if (input.shipBy) {
-    const shippedInTime = await condition(() => state.status !== 'reserved', Math.max(Date.parse(input.shipBy) - Date.now(), 1));
+    const shippedInTime = await condition(() => state.status !== 'reserved' || compensationFailure !== undefined, Math.max(Date.parse(input.shipBy) - Date.now(), 1));
     if (!shippedInTime) {
       await exclusive(async () => {
         if (state.status === 'reserved') await undo('cancelled', 'expired');
       });
     }
   }
-  await condition(() => closed.includes(state.status));
+  await condition(() => closed.includes(state.status) || compensationFailure !== undefined);
   await condition(allHandlersFinished);
+  // A compensation run by an update failed that update; the workflow fails with it too, for ops to see.
+  if (compensationFailure) throw compensationFailure;
   return state;
 }

@@ -10,6 +10,8 @@ import { ConsumerAttempt } from '../messaging/consumer-attempt.entity.ts';
 import { OutboxEvent } from '../messaging/outbox-event.entity.ts';
 import { Reconciliation } from '../inventory/reconciliation.entity.ts';
 import { StockDrift } from '../inventory/stock-drift.entity.ts';
+import { RateLimitCounter } from '../limits/rate-limit.entity.ts';
+import { CustomerHold } from '../limits/customer-hold.entity.ts';
 
 /** Every entity the ORM maps; the migrations in ./migrations create their tables. */
-export const entities = [Warehouse, Location, Stock, StockMovement, Reservation, Transfer, OutboxEvent, InboxEvent, ConsumerAttempt, IdempotencyKey, Reconciliation, StockDrift];
+export const entities = [Warehouse, Location, Stock, StockMovement, Reservation, Transfer, OutboxEvent, InboxEvent, ConsumerAttempt, IdempotencyKey, Reconciliation, StockDrift, RateLimitCounter, CustomerHold];

@@ -2,16 +2,25 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
+import { defaultDbSessionLimits, type DbSessionLimits } from '../limits/settings.ts';
 
 export type Orm = MikroORM;
 
-/** ORM options for a database URL: entities, the committed migrations, no schema sync. */
-export function ormOptions(databaseUrl: string, poolMax = 10): Options {
+/**
+ * ORM options for a database URL: entities, the committed migrations, no schema sync. Every session of
+ * the pool starts with `session`'s statement_timeout and idle_in_transaction_session_timeout (sent as
+ * startup parameters, so they are the session's defaults and survive a RESET ALL); 0 sends none.
+ */
+export function ormOptions(databaseUrl: string, poolMax = 10, session: DbSessionLimits = defaultDbSessionLimits): Options {
   return {
     clientUrl: databaseUrl,
     entities,
     extensions: [Migrator],
     pool: { max: poolMax },
+    driverOptions: {
+      ...(session.statementTimeoutMs > 0 ? { statement_timeout: session.statementTimeoutMs } : {}),
+      ...(session.idleInTransactionTimeoutMs > 0 ? { idle_in_transaction_session_timeout: session.idleInTransactionTimeoutMs } : {}),
+    },
     migrations: {
       tableName: 'schema_migration',
       migrationsList: migrations,
@@ -27,13 +36,22 @@ export function ormOptions(databaseUrl: string, poolMax = 10): Options {
   };
 }
 
-/** Opens the ORM (connection pool) for a database URL. */
-export function openOrm(databaseUrl: string, poolMax?: number): Promise<Orm> {
-  return MikroORM.init(ormOptions(databaseUrl, poolMax));
+/** Opens the ORM (connection pool) for a database URL, its sessions limited by `session` (default: the documented defaults). */
+export function openOrm(databaseUrl: string, poolMax?: number, session?: DbSessionLimits): Promise<Orm> {
+  return MikroORM.init(ormOptions(databaseUrl, poolMax, session));
 }
 
-/** Applies every pending migration; returns the names applied. Safe to run at every start. */
+/**
+ * Applies every pending migration, all in one transaction; returns the names applied. Safe to run at
+ * every start. The migration's transaction has no statement or idle timeout: rewriting a large table
+ * may take longer than any request should.
+ */
 export async function migrate(orm: Orm): Promise<string[]> {
-  const applied = await orm.migrator.up();
+  const connection = orm.em.getConnection();
+  const applied = await connection.transactional(async (trx) => {
+    await connection.execute('set local statement_timeout = 0', [], 'run', trx);
+    await connection.execute('set local idle_in_transaction_session_timeout = 0', [], 'run', trx);
+    return await orm.migrator.up({ transaction: trx });
+  });
   return applied.map((m) => m.name);
 }

@@ -7,6 +7,8 @@ import { unary } from './status.ts';
 import { actorOf } from '../auth/access.ts';
 import { optionalUuid, uuid } from './validation.ts';
 import type { GrpcDeps } from './server.ts';
+import { assertHoldQuota, recordCustomerHold } from '../limits/quotas.ts';
+import { defaultLimits, type QuotaSettings } from '../limits/settings.ts';
 
 type ReservationMethods = 'ReserveStock' | 'ConfirmReservation' | 'ReleaseReservation' | 'ExtendReservation' | 'FulfilReservation' | 'GetReservation';
 
@@ -31,6 +33,11 @@ const reserveRequest = z
     preferred_warehouse_id: optionalUuid('preferred_warehouse_id'),
     ttl_minutes: z.number().int().min(0, { message: 'ttl_minutes cannot be negative' }),
     ttl_seconds: z.number().int().min(0, { message: 'ttl_seconds cannot be negative' }),
+    customer_id: z
+      .string()
+      .trim()
+      .max(200, { message: 'customer_id is at most 200 characters' })
+      .transform((v) => v || undefined),
   })
   .transform((r) => ({ ...r, ttl: r.ttl_seconds || r.ttl_minutes * 60 || defaultTtlSeconds }))
   .refine((r) => r.ttl >= minTtlSeconds && r.ttl <= maxTtlSeconds, { message: `the hold's TTL must be ${ttlRange}`, path: ['ttl_seconds'] });
@@ -46,9 +53,12 @@ const extendRequest = z.object({
   ttl_seconds: z.number().int().min(minTtlSeconds, { message: `ttl_seconds must be ${ttlRange}` }).max(maxTtlSeconds, { message: `ttl_seconds must be ${ttlRange}` }),
 });
 
-/** The order service's reservation RPCs: each one drives the order's ReservationWorkflow. */
-export function createReservationHandlers({ orm, logger, temporal }: GrpcDeps): Pick<InventoryServiceHandlers, ReservationMethods> {
-  const reservations = temporal ? createReservationClient({ client: temporal.client, taskQueue: temporal.taskQueue, orm }) : undefined;
+/**
+ * The order service's reservation RPCs: each one drives the order's ReservationWorkflow. ReserveStock
+ * first checks the caps on open holds (`quotas`, default the documented ones).
+ */
+export function createReservationHandlers({ orm, logger, temporal, quotas = defaultLimits().quotas }: GrpcDeps & { quotas?: QuotaSettings }): Pick<InventoryServiceHandlers, ReservationMethods> {
+  const reservations = temporal ? createReservationClient({ ...temporal, orm }) : undefined;
   const client = () => {
     if (!reservations) throw new Error('the gRPC server was built without a Temporal client');
     return reservations;
@@ -58,6 +68,10 @@ export function createReservationHandlers({ orm, logger, temporal }: GrpcDeps): 
     ReserveStock: unary(logger, 'ReserveStock', async (raw, principal) => {
       const r = reserveRequest.parse(raw);
       const items = r.items.map((i) => ({ variant_id: i.variant_id, quantity: i.quantity, ...(i.warehouse_id ? { warehouse_id: i.warehouse_id } : {}) }));
+      const hold = { organizationId: r.organization_id, orderId: r.order_id, customerId: r.customer_id };
+      const em = orm.em.fork();
+      await assertHoldQuota(em, quotas, hold);
+      if (hold.customerId) await recordCustomerHold(em, { ...hold, customerId: hold.customerId });
       const reservation = await client().reserve(r.organization_id, r.order_id, { items, preferredWarehouseId: r.preferred_warehouse_id, ttlSeconds: r.ttl, actor: actorOf(principal) });
       return {
         success: true,

@@ -7,6 +7,7 @@ import { AuthenticationError, PermissionDeniedError } from '../auth/errors.ts';
 import type { Principal } from '../auth/access.ts';
 import { authorizeCall, type Rpc } from './authentication.ts';
 import { findUnacceptable } from '../unacceptable-input.ts';
+import { isStatementTimeout } from '../limits/statement-timeout.ts';
 
 /** The one map from domain failure types to gRPC status codes. Anything not listed is INTERNAL. */
 const codeByFailureType: Record<string, grpc.status> = {
@@ -26,6 +27,11 @@ const codeByFailureType: Record<string, grpc.status> = {
   WarehouseCodeTakenError: grpc.status.ALREADY_EXISTS,
   OperationKeyConflictError: grpc.status.ALREADY_EXISTS,
   ReservationConflictError: grpc.status.ALREADY_EXISTS,
+  InvalidDataError: grpc.status.INVALID_ARGUMENT,
+  QuotaExceededError: grpc.status.RESOURCE_EXHAUSTED,
+  // Not answered in time, or a step's retries ran out: nothing half-done is left, the same request may be sent again.
+  RetriesExhaustedError: grpc.status.UNAVAILABLE,
+  WorkflowUnavailableError: grpc.status.UNAVAILABLE,
 };
 
 export function statusForFailureType(type: string): grpc.status | undefined {
@@ -45,6 +51,7 @@ export function toServiceError(error: unknown, logger: Logger, method: string): 
   if (error instanceof UnacceptableInputError) return { code: grpc.status.INVALID_ARGUMENT, details: error.message };
   if (error instanceof AuthenticationError) return { code: grpc.status.UNAUTHENTICATED, details: error.message };
   if (error instanceof PermissionDeniedError) return { code: grpc.status.PERMISSION_DENIED, details: error.message };
+  if (isStatementTimeout(error)) return { code: grpc.status.UNAVAILABLE, details: 'the database did not answer in time; try again' };
   const type = error instanceof InventoryError ? error.type : undefined;
   const code = type ? statusForFailureType(type) : undefined;
   if (code !== undefined && error instanceof Error) {

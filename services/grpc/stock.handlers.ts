@@ -16,7 +16,8 @@ const availabilityRequest = z.object({
   organization_id: uuid('organization_id'),
   items: z
     .array(z.object({ variant_id: uuid('variant_id'), quantity: z.number().int().min(1, { message: 'quantity must be at least 1' }) }))
-    .min(1, { message: 'items must name at least one variant' }),
+    .min(1, { message: 'items must name at least one variant' })
+    .max(500, { message: 'items names at most 500 variants' }),
   preferred_warehouse_id: optionalUuid('preferred_warehouse_id'),
 });
 

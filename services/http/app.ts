@@ -21,6 +21,9 @@ import { locationOperations, locationRoutes } from './routes/locations.routes.ts
 import { reconciliationOperations, reconciliationRoutes } from './routes/reconciliations.routes.ts';
 import { createTransferClient } from '../workflow-clients/transfer-client.ts';
 import { createReconciliationClient } from '../workflow-clients/reconciliation-client.ts';
+import { defaultLimits, type Limits } from '../limits/settings.ts';
+import { createRateLimiter } from '../limits/rate-limiter.ts';
+import { rateLimitRequests } from '../limits/http.ts';
 
 export interface HttpDeps {
   orm: Orm;
@@ -31,7 +34,9 @@ export interface HttpDeps {
   /** Asked before a receipt creates stock for a variant not seen yet; none = no validation. */
   catalog?: VariantCatalog;
   /** Drives the transfer and reconciliation workflows; reads never use it. */
-  temporal?: { client: Client; taskQueue: string };
+  temporal?: { client: Client; taskQueue: string; deadlineMs?: number; confirmedOverdueSeconds?: number };
+  /** Rate limits and the body size (README, Limits); the documented defaults when not given. */
+  limits?: Limits;
 }
 
 /**
@@ -40,12 +45,13 @@ export interface HttpDeps {
  * Errors as problem+json.
  */
 export function createHttpApp(deps: HttpDeps): Express {
+  const limits = deps.limits ?? defaultLimits();
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestId(deps.logger));
   app.use(requireJsonBody);
-  app.use(express.json({ limit: '1mb' }));
+  app.use(express.json({ limit: limits.httpBodyLimitBytes }));
   app.use(refuseUnacceptableInput);
   app.use(healthRoutes(deps.readiness));
   const operations = [
@@ -61,6 +67,7 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   const api = express.Router();
   api.use(authenticate(deps.verifyToken, deps.orm));
+  api.use(rateLimitRequests(createRateLimiter({ orm: deps.orm, logger: deps.logger, settings: limits.rate }), deps.logger));
   api.use(authorize(operations));
   api.use(idempotencyKeys());
   api.use('/warehouses', warehouseRoutes());

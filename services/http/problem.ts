@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { InventoryError } from '../inventory/errors.ts';
 import { AuthenticationError, PermissionDeniedError } from '../auth/errors.ts';
+import { isStatementTimeout } from '../limits/statement-timeout.ts';
 import type { Logger } from '../logger.ts';
 
 /**
@@ -44,6 +45,10 @@ const statusByFailureType: Record<string, number> = {
   LocationNotFoundError: 404,
   LocationConflictError: 409,
   WarehouseInUseError: 409,
+  InvalidDataError: 400,
+  // Not answered in time, or a step's retries ran out: the same request (and Idempotency-Key) may be sent again.
+  RetriesExhaustedError: 503,
+  WorkflowUnavailableError: 503,
 };
 
 const titles: Record<number, string> = {
@@ -54,6 +59,7 @@ const titles: Record<number, string> = {
   409: 'Conflict',
   413: 'Content too large',
   415: 'Unsupported media type',
+  429: 'Too many requests',
   422: 'Unprocessable content',
   500: 'Internal server error',
   503: 'Service unavailable',
@@ -101,8 +107,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       problem = { ...error.extensions, type: urn(error.problemType), title: titles[error.status] ?? 'Error', status: error.status, detail: error.message, ...base };
     } else if (error instanceof InventoryError && statusByFailureType[error.type]) {
       const status = statusByFailureType[error.type];
+      if (status === 503) res.set('Retry-After', String((error.details?.retry_after_seconds as number | undefined) ?? 5));
       // Details become extension members; they never replace the standard ones (a transfer's `status`, say).
       problem = { ...(error.details ?? {}), type: urn(error.type), title: titles[status], status, detail: error.message, ...base };
+    } else if (isStatementTimeout(error)) {
+      res.set('Retry-After', '1');
+      problem = { type: urn('DatabaseTimeout'), title: titles[503], status: 503, detail: 'the database did not answer in time; try again', ...base };
     } else if (isBodyParserError(error)) {
       problem = { type: urn('MalformedBody'), title: titles[400], status: 400, detail: 'the request body is not valid JSON', ...base };
     } else if (isClientError(error)) {

@@ -140,3 +140,38 @@ export class LocationNotFoundError extends InventoryError {
 export class LocationConflictError extends InventoryError {
   readonly retryable = false;
 }
+
+/**
+ * A value the database refuses (a NUL character, a text longer than its column, a number out of range,
+ * a missing required value, a reference to nothing): the same request would fail again, so the step
+ * fails at once instead of being retried. The edges refuse such input first; this is the last guard.
+ */
+export class InvalidDataError extends InventoryError {
+  readonly retryable = false;
+}
+
+/**
+ * A workflow step kept failing on a transient error (the database unreachable, an attempt timing out)
+ * until its bounded attempts ran out. Nothing is left half done (a reservation ends failed, a transfer
+ * compensated); the same request may succeed later.
+ */
+export class RetriesExhaustedError extends InventoryError {
+  readonly retryable = true;
+}
+
+/**
+ * A workflow did not answer within the client's deadline (no worker running, Temporal unreachable).
+ * What was asked may still happen; asking again with the same request (or Idempotency-Key) is safe:
+ * every workflow action is idempotent or refused once done.
+ */
+export class WorkflowUnavailableError extends InventoryError {
+  readonly retryable = true;
+}
+
+/**
+ * A compensation (or a release the workflow owes: a hold's expiry) failed for good after its long,
+ * bounded retries: the workflow fails with this type, naming what is left undone, for ops to repair.
+ */
+export class CompensationFailedError extends InventoryError {
+  readonly retryable = false;
+}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrganizationScope } from './organization-scope.ts';
 import { insertOutboxEvent, recordOperation } from './ledger.ts';
@@ -31,7 +32,13 @@ export interface HoldRequest {
   items: ReservationLine[];
   preferredWarehouseId?: string;
   fingerprint: string;
-  expiresAt: Date;
+  /** How long the hold lives, counted from the moment it commits. */
+  ttlSeconds: number;
+  /**
+   * A fixed expiry, from workflows started before the TTL was counted from the commit (they computed it
+   * before the hold ran). Absent: the expiry is the commit time plus `ttlSeconds`.
+   */
+  expiresAt?: Date;
   /** Who asked (the caller's token subject); the workflow when absent. */
   actor?: string;
 }
@@ -63,7 +70,10 @@ export async function findReservation(scope: OrganizationScope, by: { reservatio
 
 /**
  * Holds every line or none: each line goes to its own warehouse when named, else to the preferred
- * warehouse when it has enough, else to the active warehouse with the most available. Throws
+ * warehouse when it has enough, else to the active warehouse with the most available. The hold's TTL
+ * starts when it commits: expires_at is taken from the database clock at the transaction's last write,
+ * so a hold retried for a while never commits already expired. Idempotent by the reservation id: a
+ * retry after a commit returns the committed hold, with its expiry. Throws
  * InsufficientStockError listing every short line, VariantNotFoundError, WarehouseNotFoundError,
  * WarehouseInactiveError, or ReservationConflictError when the order already holds another reservation.
  */
@@ -91,12 +101,12 @@ export async function holdStock(scope: OrganizationScope, request: HoldRequest, 
           changes: allocations.map((a) => ({ variantId: a.variant_id, warehouseId: a.warehouse_id, type: 'reserve' as const, deltas: { available: -a.quantity, reserved: a.quantity } })),
         },
         async (em) => {
-          await writeHeldRow(em, scope.organizationId, request, allocations, workflow, at);
+          const expiresAt = await writeHeldRow(em, scope.organizationId, request, allocations, workflow, at);
           await insertOutboxEvent(em, scope.organizationId, {
             name: 'inventory.reservation.created',
             aggregateType: 'reservation',
             aggregateId: request.reservationId,
-            data: { reservation_id: request.reservationId, order_id: request.orderId, status: 'active', allocations, expires_at: request.expiresAt.toISOString() },
+            data: { reservation_id: request.reservationId, order_id: request.orderId, status: 'active', allocations, expires_at: expiresAt.toISOString() },
           });
         },
       );
@@ -107,33 +117,98 @@ export async function holdStock(scope: OrganizationScope, request: HoldRequest, 
   }
 }
 
-/** Records a refused hold (status failed) and announces `inventory.reservation.failed`, once per attempt. */
+/**
+ * Records a hold that failed for good (status failed) and announces `inventory.reservation.failed`, once
+ * per attempt of the order. When an attempt of this hold had committed before later attempts ran out
+ * (an answer lost with its worker or connection), its units go back to available first
+ * (`inventory.stock.released`, ledger key `reservation/{id}/release`), in the same transaction: a failed
+ * reservation never holds stock. When the request itself holds text the database cannot store (a NUL
+ * in the order id), no row can be written: the event alone is published, with such characters replaced
+ * by U+FFFD. Safe to repeat.
+ */
 export async function recordHoldFailure(scope: OrganizationScope, request: HoldRequest, failure: { type: string; message: string; shortages?: Shortage[] }, workflow: WorkflowRef, at: Date): Promise<void> {
-  await scope.em.transactional(async (em) => {
-    const transition = JSON.stringify([{ status: 'failed', at: at.toISOString(), reason: failure.message }]);
-    // A row for the order that is not a failed attempt belongs to another reservation: leave it alone.
-    const written = await em.execute<{ id: string }[]>(
-      `insert into reservation (id, organization_id, order_id, status, items, preferred_warehouse_id, allocations, request_fingerprint, failure, transitions, workflow_id, workflow_run_id)
-       values (?, ?, ?, 'failed', ?, ?, '[]', ?, ?, ?, ?, ?)
-       on conflict (organization_id, order_id) do update set
-         id = excluded.id, status = 'failed', items = excluded.items, preferred_warehouse_id = excluded.preferred_warehouse_id,
-         allocations = '[]', request_fingerprint = excluded.request_fingerprint, failure = excluded.failure,
-         transitions = excluded.transitions, workflow_id = excluded.workflow_id, workflow_run_id = excluded.workflow_run_id, updated_at = now()
-       where reservation.status = 'failed' and reservation.id <> excluded.id
-       returning id`,
-      [
-        request.reservationId, scope.organizationId, request.orderId, JSON.stringify(request.items), request.preferredWarehouseId ?? null,
-        request.fingerprint, JSON.stringify(failure), transition, workflow.workflowId, workflow.runId,
-      ],
+  const failedEvent = {
+    name: 'inventory.reservation.failed',
+    aggregateType: 'reservation',
+    aggregateId: request.reservationId,
+    data: { reservation_id: request.reservationId, order_id: request.orderId, reason: failure.type === 'InsufficientStockError' ? 'insufficient_stock' : failure.type, message: failure.message, shortages: failure.shortages ?? [] },
+  };
+  const committed = await findReservation(scope, { reservationId: request.reservationId });
+  if (committed?.status === 'active') {
+    await recordOperation(
+      scope,
+      {
+        operationKey: `reservation/${request.reservationId}/release`,
+        actor: workflowActor,
+        reference: { type: 'reservation', id: request.reservationId },
+        workflow,
+        changes: committed.allocations.map((a) => ({ variantId: a.variant_id, warehouseId: a.warehouse_id, type: 'release' as const, deltas: { available: a.quantity, reserved: -a.quantity }, reason: 'hold failed' })),
+      },
+      async (em) => {
+        await transitionRow(em, scope.organizationId, request.reservationId, ['active'], 'failed', at, failure.message);
+        await em.execute('update reservation set failure = ? where organization_id = ? and id = ?', [JSON.stringify(failure), scope.organizationId, request.reservationId]);
+        await insertOutboxEvent(em, scope.organizationId, {
+          name: 'inventory.stock.released',
+          aggregateType: 'reservation',
+          aggregateId: request.reservationId,
+          data: { reservation_id: request.reservationId, order_id: committed.orderId, reason: 'hold failed', items: committed.allocations },
+        });
+        await insertOutboxEvent(em, scope.organizationId, failedEvent);
+      },
     );
-    if (written.length === 0) return;
-    await insertOutboxEvent(em, scope.organizationId, {
-      name: 'inventory.reservation.failed',
-      aggregateType: 'reservation',
-      aggregateId: request.reservationId,
-      data: { reservation_id: request.reservationId, order_id: request.orderId, reason: failure.type === 'InsufficientStockError' ? 'insufficient_stock' : failure.type, message: failure.message, shortages: failure.shortages ?? [] },
+    return;
+  }
+  if (committed && committed.status !== 'failed') return;
+  try {
+    await scope.em.transactional(async (em) => {
+      const transition = JSON.stringify([{ status: 'failed', at: at.toISOString(), reason: failure.message }]);
+      // A row for the order that is not a failed attempt belongs to another reservation: leave it alone.
+      const written = await em.execute<{ id: string }[]>(
+        `insert into reservation (id, organization_id, order_id, status, items, preferred_warehouse_id, allocations, request_fingerprint, failure, transitions, workflow_id, workflow_run_id)
+         values (?, ?, ?, 'failed', ?, ?, '[]', ?, ?, ?, ?, ?)
+         on conflict (organization_id, order_id) do update set
+           id = excluded.id, status = 'failed', items = excluded.items, preferred_warehouse_id = excluded.preferred_warehouse_id,
+           allocations = '[]', request_fingerprint = excluded.request_fingerprint, failure = excluded.failure,
+           transitions = excluded.transitions, workflow_id = excluded.workflow_id, workflow_run_id = excluded.workflow_run_id, updated_at = now()
+         where reservation.status = 'failed' and reservation.id <> excluded.id
+         returning id`,
+        [
+          request.reservationId, scope.organizationId, request.orderId, JSON.stringify(request.items), request.preferredWarehouseId ?? null,
+          request.fingerprint, JSON.stringify(failure), transition, workflow.workflowId, workflow.runId,
+        ],
+      );
+      if (written.length === 0) return;
+      await insertOutboxEvent(em, scope.organizationId, failedEvent);
     });
-  });
+  } catch (error) {
+    if (!isDataException(error)) throw error;
+    // The order id (or a line) cannot be stored: there is no row to write, but the order service still hears.
+    await scope.em.transactional(async (em) => {
+      const id = nameBasedUuid(`reservation-failed/${scope.organizationId}/${request.reservationId}`);
+      await em.execute('insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing', [
+        id, scope.organizationId, failedEvent.name, failedEvent.aggregateType, failedEvent.aggregateId, storableJson(failedEvent.data),
+      ]);
+    });
+  }
+}
+
+/**
+ * Announces that a confirmed hold has stayed open longer than `overdueSeconds` since it was confirmed
+ * (`inventory.reservation.confirmed_overdue`), for someone to fulfil or release it. Changes no stock
+ * and no status. Once per reservation: the event's id is derived from the reservation id.
+ */
+export async function reportConfirmedOverdue(scope: OrganizationScope, reservationId: string, overdueSeconds: number, at: Date): Promise<void> {
+  const current = await mustFind(scope, reservationId);
+  if (current.status !== 'confirmed') return;
+  const confirmedAt = [...current.transitions].reverse().find((t) => t.status === 'confirmed')?.at ?? null;
+  await scope.em.execute('insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing', [
+    nameBasedUuid(`reservation-confirmed-overdue/${scope.organizationId}/${reservationId}`),
+    scope.organizationId,
+    'inventory.reservation.confirmed_overdue',
+    'reservation',
+    reservationId,
+    JSON.stringify({ reservation_id: reservationId, order_id: current.orderId, confirmed_at: confirmedAt, overdue_after_seconds: overdueSeconds, reported_at: at.toISOString(), allocations: current.allocations }),
+  ]);
 }
 
 /** Payment done. Idempotent; InvalidReservationStateError unless active or already confirmed. */
@@ -168,10 +243,15 @@ export async function extendReservation(scope: OrganizationScope, reservationId:
   });
 }
 
-/** Gives the held units back (status released, or expired when the TTL ran out). Idempotent; refused once fulfilled. */
+/**
+ * Gives the held units back (status released, or expired when the TTL ran out). Idempotent; refused once
+ * fulfilled. An expiry releases only an active hold: a row confirmed, fulfilled or released meanwhile (by
+ * a step whose answer the workflow never got) is returned as it is, for the workflow to catch up with.
+ */
 export async function releaseHold(scope: OrganizationScope, reservationId: string, outcome: 'released' | 'expired', reason: string, workflow: WorkflowRef, at: Date, actor = workflowActor): Promise<ReservationRecord> {
   const current = await mustFind(scope, reservationId);
   if (current.status === 'released' || current.status === 'expired') return current;
+  if (outcome === 'expired' && current.status !== 'active') return current;
   if (current.status !== 'active' && current.status !== 'confirmed') {
     throw new InvalidReservationStateError(`reservation ${reservationId} is ${current.status}: it cannot be released`, { status: current.status });
   }
@@ -290,23 +370,47 @@ async function assertWarehousesUsable(scope: OrganizationScope, warehouseIds: st
   if (inactive.length > 0) throw new WarehouseInactiveError(`warehouse ${inactive.join(', ')} is inactive`, { warehouse_ids: inactive });
 }
 
-async function writeHeldRow(em: EntityManager, organizationId: string, request: HoldRequest, allocations: ReservationAllocation[], workflow: WorkflowRef, at: Date): Promise<void> {
-  const written = await em.execute<{ id: string }[]>(
+/** Writes the held row (the transaction's last statement but the event) and returns its expiry. */
+async function writeHeldRow(em: EntityManager, organizationId: string, request: HoldRequest, allocations: ReservationAllocation[], workflow: WorkflowRef, at: Date): Promise<Date> {
+  // clock_timestamp(), not now(): the time of this statement, as close to the commit as the hold can know.
+  const written = await em.execute<{ id: string; expires_at: string | Date }[]>(
     `insert into reservation (id, organization_id, order_id, status, items, preferred_warehouse_id, allocations, request_fingerprint, expires_at, transitions, workflow_id, workflow_run_id)
-     values (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)
+     values (?, ?, ?, 'active', ?, ?, ?, ?, coalesce(?::timestamptz, clock_timestamp() + ?::int * interval '1 second'), ?, ?, ?)
      on conflict (organization_id, order_id) do update set
        id = excluded.id, status = 'active', items = excluded.items, preferred_warehouse_id = excluded.preferred_warehouse_id,
        allocations = excluded.allocations, request_fingerprint = excluded.request_fingerprint, expires_at = excluded.expires_at,
        failure = null, transitions = excluded.transitions, workflow_id = excluded.workflow_id, workflow_run_id = excluded.workflow_run_id, updated_at = now()
      where reservation.status = 'failed'
-     returning id`,
+     returning id, expires_at`,
     [
       request.reservationId, organizationId, request.orderId, JSON.stringify(request.items), request.preferredWarehouseId ?? null,
-      JSON.stringify(allocations), request.fingerprint, request.expiresAt, JSON.stringify([{ status: 'active', at: at.toISOString() }]), workflow.workflowId, workflow.runId,
+      JSON.stringify(allocations), request.fingerprint, request.expiresAt ?? null, request.ttlSeconds, JSON.stringify([{ status: 'active', at: at.toISOString() }]),
+      workflow.workflowId, workflow.runId,
     ],
   );
   // Another reservation won the order between our check and now: throwing rolls the hold back.
   if (written.length === 0) throw new ReservationConflictError(`order ${request.orderId} already holds another reservation`);
+  return toDate(written[0].expires_at);
+}
+
+/**
+ * A value PostgreSQL refuses (SQLSTATE class 22), or cannot even read (08P01: node-postgres sends a NUL
+ * character in text as is): the value, not the moment, is wrong.
+ */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code === '08P01');
+}
+
+/** JSON text PostgreSQL's jsonb accepts: NUL characters (which it refuses) become U+FFFD. */
+function storableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '\uFFFD') : v));
+}
+
+/** A UUID (version 8, RFC 9562) derived from a name: the same name gives the same id, so an insert keyed by it happens once. */
+export function nameBasedUuid(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 

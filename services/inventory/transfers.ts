@@ -5,7 +5,7 @@ import { InvalidTransferError, TransferNotFoundError, WarehouseNotFoundError } f
 import type { TransferLine, TransferStatus, TransferTransition } from './transfer.entity.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
 import { toDate } from './sql-values.ts';
-import type { WorkflowRef } from './reservations.ts';
+import { nameBasedUuid, type WorkflowRef } from './reservations.ts';
 import { findWarehouse } from './stock-queries.ts';
 
 /**
@@ -165,9 +165,14 @@ export async function closeReceipt(scope: OrganizationScope, transferId: string,
   return await mustFind(scope, transferId);
 }
 
-/** Compensation of step 2: units still in transit go back on the origin's hold; the destination stops expecting them. Safe to repeat. */
+/**
+ * Compensation of step 2: units still in transit go back on the origin's hold; the destination stops
+ * expecting them. Safe to repeat; a no-op unless the row is in transit (the ship step commits that status
+ * with its movements, so a ship that never committed, or a receipt already closed, has nothing to undo).
+ */
 export async function returnToOriginIfInTransit(scope: OrganizationScope, transferId: string, actor: string, workflow: WorkflowRef): Promise<void> {
   const t = await mustFind(scope, transferId);
+  if (t.status !== 'in_transit') return;
   const pending = t.lines.map((l) => ({ ...l, pending: l.quantity - l.received - l.damaged })).filter((l) => l.pending > 0);
   if (pending.length === 0) return;
   await recordOperation(scope, {
@@ -182,9 +187,13 @@ export async function returnToOriginIfInTransit(scope: OrganizationScope, transf
   });
 }
 
-/** Compensation of step 1: the origin's hold goes back to available. Safe to repeat. */
+/**
+ * Compensation of step 1: the origin's hold goes back to available. Safe to repeat; a transfer with no
+ * row (a reserve step that never committed) or already closed holds nothing.
+ */
 export async function releaseOriginHoldIfHeld(scope: OrganizationScope, transferId: string, actor: string, workflow: WorkflowRef): Promise<void> {
-  const t = await mustFind(scope, transferId);
+  const t = await findTransfer(scope, transferId);
+  if (!t || (t.status !== 'reserved' && t.status !== 'in_transit')) return;
   const held = t.lines.map((l) => ({ ...l, held: l.quantity - l.received - l.damaged })).filter((l) => l.held > 0);
   if (held.length === 0) return;
   await recordOperation(scope, {
@@ -196,8 +205,11 @@ export async function releaseOriginHoldIfHeld(scope: OrganizationScope, transfer
   });
 }
 
-/** Records the end of an undone transfer: cancelled (by an operator or ship_by) or compensated (a step failed). */
-export async function recordUndone(scope: OrganizationScope, transferId: string, status: 'cancelled' | 'compensated', reason: string, actor: string, at: Date): Promise<TransferRecord> {
+/**
+ * Records the end of an undone transfer: cancelled (by an operator or ship_by) or compensated (a step
+ * failed), with `inventory.transfer.cancelled`. Null when there is no row (a reserve step that never committed).
+ */
+export async function recordUndone(scope: OrganizationScope, transferId: string, status: 'cancelled' | 'compensated', reason: string, actor: string, at: Date): Promise<TransferRecord | null> {
   await scope.em.transactional(async (em) => {
     const rows = await em.execute<{ id: string }[]>(
       `update transfer set status = ?, reason = ?, transitions = transitions || ?::jsonb, updated_at = now()
@@ -206,7 +218,24 @@ export async function recordUndone(scope: OrganizationScope, transferId: string,
     );
     if (rows.length > 0) await event(em, scope.organizationId, 'inventory.transfer.cancelled', transferId, { status, reason });
   });
-  return await mustFind(scope, transferId);
+  return await findTransfer(scope, transferId);
+}
+
+/**
+ * Announces that a compensation failed for good (`inventory.transfer.compensation_failed`): the transfer
+ * is left part undone, as its row and the ledger show, until ops repair it (README: Transfers). Once per
+ * workflow run and compensation: the event's id is derived from them.
+ */
+export async function recordCompensationFailed(scope: OrganizationScope, transferId: string, failure: { compensation: string; reason: string; message: string }, workflow: WorkflowRef, at: Date): Promise<void> {
+  const t = await findTransfer(scope, transferId);
+  await scope.em.execute('insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing', [
+    nameBasedUuid(`transfer-compensation-failed/${scope.organizationId}/${workflow.runId}/${failure.compensation}`),
+    scope.organizationId,
+    'inventory.transfer.compensation_failed',
+    'transfer',
+    transferId,
+    JSON.stringify({ transfer_id: transferId, status: t?.status ?? null, compensation: failure.compensation, reason: failure.reason, message: failure.message, workflow_id: workflow.workflowId, failed_at: at.toISOString() }),
+  ]);
 }
 
 /** The transfer, or null when there is none (or, for a caller limited to some warehouses, none it may see). */

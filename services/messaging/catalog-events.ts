@@ -22,8 +22,8 @@ const variantCreated = z.object({
       variant_id: eventUuid(),
       sku: z.string().max(200).optional(),
       track_inventory: z.boolean().default(true),
-      default_min_stock: z.number().int().min(0).default(0),
-      default_max_stock: z.number().int().min(0).default(0),
+      default_min_stock: z.number().int().min(0).max(1_000_000).default(0),
+      default_max_stock: z.number().int().min(0).max(1_000_000).default(0),
     })
     .loose(),
 });

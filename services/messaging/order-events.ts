@@ -28,7 +28,10 @@ export const orderEventSchemas = {
   'order.returned': envelope(
     'order.returned',
     orderRef.extend({
-      items: z.array(z.object({ variant_id: eventUuid(), warehouse_id: eventUuid(), quantity: z.number().int().min(1), damaged: z.boolean().default(false) })).min(1),
+      items: z
+        .array(z.object({ variant_id: eventUuid(), warehouse_id: eventUuid(), quantity: z.number().int().min(1).max(1_000_000), damaged: z.boolean().default(false) }))
+        .min(1)
+        .max(500),
     }),
   ),
 };

@@ -25,7 +25,7 @@ const purchaseOrderCreated = z.object({
     .object({
       purchase_order_id: z.string().min(1).max(200),
       warehouse_id: eventUuid(),
-      items: z.array(z.object({ variant_id: eventUuid(), quantity: z.number().int().min(1) })).min(1),
+      items: z.array(z.object({ variant_id: eventUuid(), quantity: z.number().int().min(1).max(1_000_000) })).min(1).max(500),
     })
     .loose(),
 });

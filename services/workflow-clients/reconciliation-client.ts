@@ -3,8 +3,10 @@ import type { Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { beginReconciliation, finishReconciliation, findReconciliation, type ReconciliationRecord } from '../inventory/reconciliation.ts';
+import { defaultWorkflowDeadlineMs, withinDeadline } from './workflow-failures.ts';
 import { reconciliationWorkflow } from '../../workflows/reconciliation.ts';
 import { reconciliationWorkflowId } from '../../workflows/reconciliation-definitions.ts';
+import { claimReconciliation } from '../limits/one-reconciliation.ts';
 
 export type ReconciliationClient = ReturnType<typeof createReconciliationClient>;
 
@@ -16,21 +18,27 @@ export interface ReconciliationRequest {
 
 /**
  * Starts on-demand reconciliations for the REST API. The run is recorded before its workflow starts,
- * so the answer's URL can be read at once; a start that fails is recorded as failed.
+ * so the answer's URL can be read at once; a start that fails is recorded as failed. While one runs for
+ * the organization, `start` answers that one and starts nothing (services/limits/one-reconciliation.ts).
  */
-export function createReconciliationClient({ client, taskQueue, orm }: { client: Client; taskQueue: string; orm: Orm }) {
+export function createReconciliationClient({ client, taskQueue, orm, deadlineMs = defaultWorkflowDeadlineMs }: { client: Client; taskQueue: string; orm: Orm; deadlineMs?: number }) {
   return {
     async start(organizationId: string, request: ReconciliationRequest): Promise<ReconciliationRecord> {
       const scope = scopeTo(orm.em, organizationId);
       const reconciliationId = randomUUID();
       const workflowId = reconciliationWorkflowId(organizationId, reconciliationId);
-      await beginReconciliation(scope, { reconciliationId, trigger: 'request', repair: request.repair, requestedBy: request.requestedBy, workflowId });
+      // One running reconciliation per organization: a request while one runs answers the running one.
+      const running = await claimReconciliation(scope, client, (locked) => beginReconciliation(locked, { reconciliationId, trigger: 'request', repair: request.repair, requestedBy: request.requestedBy, workflowId }));
+      if (running) return running;
       try {
-        await client.workflow.start(reconciliationWorkflow, {
-          workflowId,
-          taskQueue,
-          args: [{ organizationId, reconciliationId, repair: request.repair, settleSeconds: request.settleSeconds, trigger: 'request', requestedBy: request.requestedBy }],
-        });
+        // Unanswered within the deadline (Temporal unreachable): WorkflowUnavailableError, the run recorded as failed.
+        await withinDeadline(client, deadlineMs, `the start of reconciliation ${reconciliationId}`, () =>
+          client.workflow.start(reconciliationWorkflow, {
+            workflowId,
+            taskQueue,
+            args: [{ organizationId, reconciliationId, repair: request.repair, settleSeconds: request.settleSeconds, trigger: 'request', requestedBy: request.requestedBy }],
+          }),
+        );
       } catch (error) {
         await finishReconciliation(scope, { reconciliationId, status: 'failed', rowsChecked: 0, drifted: 0, repaired: 0, failure: `the workflow did not start: ${(error as Error).message}` });
         throw error;

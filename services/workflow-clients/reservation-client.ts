@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { isClosedOrMissing, toDomainError } from './workflow-failures.ts';
+import { defaultWorkflowDeadlineMs, isClosedOrMissing, toDomainError, withinDeadline } from './workflow-failures.ts';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
@@ -32,6 +32,10 @@ export interface ReservationClientDeps {
   client: Client;
   taskQueue: string;
   orm: Orm;
+  /** How long a call waits for the workflow's answer before WorkflowUnavailableError (default 10 s). */
+  deadlineMs?: number;
+  /** A confirmed hold open longer than this is reported as overdue (default reservationLimits: 7 days). */
+  confirmedOverdueSeconds?: number;
 }
 
 export type ReservationClient = ReturnType<typeof createReservationClient>;
@@ -40,8 +44,11 @@ export type ReservationClient = ReturnType<typeof createReservationClient>;
  * Drives the reservation workflows for the facades (gRPC now, order events later), so there is one
  * way to act on a reservation: through its workflow's updates. Temporal failures come back as the
  * domain errors the status maps know. Once a workflow has closed, its row in PostgreSQL answers.
+ * Every call waits at most `deadlineMs` for the workflow, then throws WorkflowUnavailableError: all of
+ * them are idempotent by (organization, order), so the caller may send the same request again.
  */
-export function createReservationClient({ client, taskQueue, orm }: ReservationClientDeps) {
+export function createReservationClient({ client, taskQueue, orm, deadlineMs = defaultWorkflowDeadlineMs, confirmedOverdueSeconds }: ReservationClientDeps) {
+  const inTime = <T>(what: string, call: () => Promise<T>) => withinDeadline(client, deadlineMs, what, call);
   async function workflowIdOf(ref: ReservationRef): Promise<{ workflowId: string; record: ReservationRecord | null }> {
     const scope = scopeTo(orm.em, ref.organizationId);
     const record = await findReservation(scope, ref.reservationId ? { reservationId: ref.reservationId } : { orderId: ref.orderId });
@@ -54,7 +61,7 @@ export function createReservationClient({ client, taskQueue, orm }: ReservationC
   async function update(ref: ReservationRef, send: (workflowId: string) => Promise<ReservationSnapshot>, closedAnswer: (record: ReservationRecord) => ReservationSnapshot): Promise<ReservationSnapshot> {
     const { workflowId } = await workflowIdOf(ref);
     try {
-      return await send(workflowId);
+      return await inTime(`the reservation of ${ref.orderId ? `order ${ref.orderId}` : ref.reservationId}`, () => send(workflowId));
     } catch (error) {
       if (!isClosedOrMissing(error)) throw toDomainError(error);
       const { record } = await workflowIdOf(ref);
@@ -75,13 +82,13 @@ export function createReservationClient({ client, taskQueue, orm }: ReservationC
       const startWorkflowOperation = new WithStartWorkflowOperation(reservationWorkflow, {
         workflowId,
         taskQueue,
-        args: [{ ...request, organizationId: canonicalId(organizationId), orderId, reservationId: randomUUID() }],
+        args: [{ ...request, organizationId: canonicalId(organizationId), orderId, reservationId: randomUUID(), ...(confirmedOverdueSeconds ? { confirmedOverdueSeconds } : {}) }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         // A refused hold (failed run) may be retried by the order; any other outcome answers for the order for good.
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       });
       try {
-        return await client.workflow.executeUpdateWithStart(reserveUpdate, { args: [request], startWorkflowOperation });
+        return await inTime(`the hold for order ${orderId}`, () => client.workflow.executeUpdateWithStart(reserveUpdate, { args: [request], startWorkflowOperation }));
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw toDomainError(error);
         // The order's workflow has closed: the stored reservation answers, if it is the same request.
@@ -139,7 +146,7 @@ export function createReservationClient({ client, taskQueue, orm }: ReservationC
       const { workflowId, record } = await workflowIdOf(ref);
       if (record && !['active', 'confirmed'].includes(record.status)) return snapshotOf(ref.organizationId, record);
       try {
-        return await client.workflow.getHandle(workflowId).query(reservationQuery);
+        return await inTime(`the reservation of order ${ref.orderId ?? record?.orderId}`, () => client.workflow.getHandle(workflowId).query(reservationQuery));
       } catch (error) {
         if (record) return snapshotOf(ref.organizationId, record);
         if (isClosedOrMissing(error)) throw new ReservationNotFoundError(`no reservation for order ${ref.orderId}`);

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { isClosedOrMissing, toDomainError } from './workflow-failures.ts';
+import { defaultWorkflowDeadlineMs, isClosedOrMissing, toDomainError, withinDeadline } from './workflow-failures.ts';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { findTransfer, validateNewTransfer, type NewTransfer, type TransferRecord } from '../inventory/transfers.ts';
+import { nameBasedUuid } from '../inventory/reservations.ts';
 import { InvalidTransferStateError, TransferNotFoundError } from '../inventory/errors.ts';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { canonicalId } from '../inventory/canonical-id.ts';
 import { transferWorkflow } from '../../workflows/transfer.ts';
 import {
@@ -22,18 +24,30 @@ const workflowIdOf = (organizationId: string, transferId: string) => transferWor
 
 export type TransferClient = ReturnType<typeof createTransferClient>;
 
+export interface TransferClientDeps {
+  client: Client;
+  taskQueue: string;
+  orm: Orm;
+  /** How long a call waits for the workflow's answer before WorkflowUnavailableError (default 10 s). */
+  deadlineMs?: number;
+}
+
 /**
  * Drives the transfer workflows for the REST API: every operator action is an update of the
  * transfer's workflow; once it has closed, its row in PostgreSQL answers. Temporal failures come back
  * as domain errors for the one problem map. `actor` is the requesting operator: the workflow writes it
- * into the step's ledger rows and transitions.
+ * into the step's ledger rows and transitions. Every call waits at most `deadlineMs` for the workflow,
+ * then throws WorkflowUnavailableError; sending the same request again is safe (see each method).
  */
-export function createTransferClient({ client, taskQueue, orm }: { client: Client; taskQueue: string; orm: Orm }) {
+export function createTransferClient({ client, taskQueue, orm, deadlineMs = defaultWorkflowDeadlineMs }: TransferClientDeps) {
+  const inTime = <T>(what: string, call: () => Promise<T>) => withinDeadline(client, deadlineMs, what, call);
+
+  /** Ship, receive and cancel: a repeat of one that took effect late is refused by the workflow's validators (409), never applied twice. */
   async function act(organizationId: string, transferId: string, send: (workflowId: string) => Promise<TransferSnapshot>, action: string): Promise<TransferSnapshot> {
     const record = await findTransfer(scopeTo(orm.em, organizationId), transferId);
     if (!record) throw new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId });
     try {
-      return await send(workflowIdOf(organizationId, transferId));
+      return await inTime(`${action} of transfer ${transferId}`, () => send(workflowIdOf(organizationId, transferId)));
     } catch (error) {
       if (isClosedOrMissing(error)) {
         const closed = (await findTransfer(scopeTo(orm.em, organizationId), transferId))!;
@@ -44,20 +58,33 @@ export function createTransferClient({ client, taskQueue, orm }: { client: Clien
   }
 
   return {
-    /** Starts the saga and answers once the units are held at the origin (one round trip, Update-with-Start). */
-    async create(organizationId: string, request: Omit<NewTransfer, 'transferId'>, actor: string): Promise<TransferSnapshot> {
+    /**
+     * Starts the saga and answers once the units are held at the origin (one round trip, Update-with-Start).
+     * With the request's Idempotency-Key, the transfer id is derived from (organization, key, request):
+     * the same create sent again after WorkflowUnavailableError joins the transfer the first one started,
+     * instead of starting a second. Without a key every call is a new transfer.
+     */
+    async create(organizationId: string, request: Omit<NewTransfer, 'transferId'>, actor: string, options: { idempotencyKey?: string } = {}): Promise<TransferSnapshot> {
       await validateNewTransfer(scopeTo(orm.em, organizationId), request);
-      const transferId = randomUUID();
+      const transferId = options.idempotencyKey ? transferIdFor(canonicalId(organizationId), options.idempotencyKey, request) : randomUUID();
       try {
-        return await client.workflow.executeUpdateWithStart(createTransferUpdate, {
-          startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, {
-            workflowId: workflowIdOf(organizationId, transferId),
-            taskQueue,
-            args: [{ ...request, organizationId: canonicalId(organizationId), transferId, actor }],
-            workflowIdConflictPolicy: 'FAIL',
+        return await inTime(`the creation of transfer ${transferId}`, () =>
+          client.workflow.executeUpdateWithStart(createTransferUpdate, {
+            startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, {
+              workflowId: workflowIdOf(organizationId, transferId),
+              taskQueue,
+              args: [{ ...request, organizationId: canonicalId(organizationId), transferId, actor }],
+              // A repeat joins the running workflow; one that closed answers from its row (below).
+              workflowIdConflictPolicy: options.idempotencyKey ? 'USE_EXISTING' : 'FAIL',
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            }),
           }),
-        });
+        );
       } catch (error) {
+        if (options.idempotencyKey && error instanceof WorkflowExecutionAlreadyStartedError) {
+          const record = await findTransfer(scopeTo(orm.em, organizationId), transferId);
+          if (record) return snapshotOf(organizationId, record);
+        }
         throw toDomainError(error);
       }
     },
@@ -74,7 +101,7 @@ export function createTransferClient({ client, taskQueue, orm }: { client: Clien
       if (!record) throw new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId });
       if (record.status === 'reserved' || record.status === 'in_transit') {
         try {
-          return await client.workflow.getHandle(workflowIdOf(organizationId, transferId)).query(transferQuery);
+          return await inTime(`transfer ${transferId}`, () => client.workflow.getHandle(workflowIdOf(organizationId, transferId)).query(transferQuery));
         } catch {
           // The workflow closed between the two reads: the row is current.
         }
@@ -82,6 +109,11 @@ export function createTransferClient({ client, taskQueue, orm }: { client: Clien
       return snapshotOf(organizationId, (await findTransfer(scopeTo(orm.em, organizationId), transferId))!);
     },
   };
+}
+
+/** A transfer id derived from the organization, the Idempotency-Key and the request: the same three, the same transfer. */
+function transferIdFor(organizationId: string, idempotencyKey: string, request: Omit<NewTransfer, 'transferId'>): string {
+  return nameBasedUuid(JSON.stringify(['transfer', organizationId, idempotencyKey, request]));
 }
 
 export function snapshotOf(organizationId: string, r: TransferRecord): TransferSnapshot {

@@ -1,7 +1,32 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import * as errors from '../inventory/errors.ts';
-import { InsufficientStockError, InventoryError, type Shortage } from '../inventory/errors.ts';
+import { InsufficientStockError, InventoryError, WorkflowUnavailableError, type Shortage } from '../inventory/errors.ts';
+
+/**
+ * How long a facade waits for a workflow to answer an update, a start or a query (10 s). Without it a
+ * call waits for as long as no worker runs. Configurable through each client's deps (`deadlineMs`).
+ */
+export const defaultWorkflowDeadlineMs = 10_000;
+
+/**
+ * Runs `call` (Temporal client requests) under a deadline: when it passes unanswered, throws
+ * WorkflowUnavailableError ("not answered in time; the same request may be sent again"). What was
+ * asked may still happen later (the workflow got the request and answers once a worker runs): every
+ * workflow action the facades send is idempotent or refused once done, so asking again is safe.
+ */
+export async function withinDeadline<T>(client: Client, deadlineMs: number, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await client.withDeadline(Date.now() + deadlineMs, call);
+  } catch (error) {
+    if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error)) {
+      throw new WorkflowUnavailableError(`${what} was not answered within ${deadlineMs / 1000} s (the service is busy or its workers are down); it may still take effect: send the same request again`, {
+        retry_after_seconds: Math.max(1, Math.round(deadlineMs / 2000)),
+      });
+    }
+    throw error;
+  }
+}
 
 /**
  * Turns what a workflow update failed with back into the domain error it carries (ApplicationFailure

@@ -4,6 +4,8 @@ import { loadInventoryProto } from '../../services/grpc/proto.ts';
 import type { InventoryServiceClient } from '../../services/grpc/generated/inventory/v1/InventoryService.ts';
 import { randomUUID } from 'node:crypto';
 import { testStack, tokenFor } from './stack.ts';
+import type { Limits } from '../../services/limits/settings.ts';
+import type { Orm } from '../../services/db/orm.ts';
 
 export interface GrpcHarness {
   client: InventoryServiceClient;
@@ -16,10 +18,13 @@ export interface GrpcHarness {
   close(): Promise<void>;
 }
 
-/** The real gRPC server on a free port, backed by the test stack, and a real client. */
-export async function startGrpc(options: { taskQueue?: string } = {}): Promise<GrpcHarness> {
+/**
+ * The real gRPC server on a free port, backed by the test stack (or `orm`), and a real client.
+ * `limits` (rate limits, quotas, server options) default to the service's documented defaults.
+ */
+export async function startGrpc(options: { taskQueue?: string; limits?: Limits; orm?: Orm } = {}): Promise<GrpcHarness> {
   const stack = testStack();
-  const { server } = createGrpcServer({ orm: stack.orm, logger: stack.logger, verifyToken: stack.verifyToken, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' } });
+  const { server } = createGrpcServer({ orm: options.orm ?? stack.orm, logger: stack.logger, verifyToken: stack.verifyToken, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' }, limits: options.limits });
   const port = await bindGrpcServer(server, '127.0.0.1', 0);
   const address = `127.0.0.1:${port}`;
   const proto = loadInventoryProto();

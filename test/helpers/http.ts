@@ -5,6 +5,8 @@ import { createReadinessProbe } from '../../services/readiness.ts';
 import type { CatalogClient } from '../../services/catalog/catalog-client.ts';
 import { testStack, tokenFor } from './stack.ts';
 import { startWorker, type RunningWorker } from './temporal.ts';
+import type { Limits } from '../../services/limits/settings.ts';
+import type { Orm } from '../../services/db/orm.ts';
 
 export interface HttpHarness {
   url: string;
@@ -18,11 +20,15 @@ export interface HttpHarness {
   close(): Promise<void>;
 }
 
-/** The real express app on a free port, backed by the test stack. */
-export async function startHttp(options: { amqpUrl?: string; taskQueue?: string; catalog?: CatalogClient } = {}): Promise<HttpHarness> {
+/**
+ * The real express app on a free port, backed by the test stack (or `orm`, e.g. one with other session
+ * limits). `limits` (rate limits, body size) default to the service's documented defaults, generous
+ * enough for every other suite.
+ */
+export async function startHttp(options: { amqpUrl?: string; taskQueue?: string; catalog?: CatalogClient; limits?: Limits; orm?: Orm } = {}): Promise<HttpHarness> {
   const stack = testStack();
-  const readiness = createReadinessProbe({ orm: stack.orm, amqpUrl: options.amqpUrl ?? stack.amqpUrl, temporal: stack.temporal.connection, catalog: options.catalog });
-  const app = createHttpApp({ orm: stack.orm, logger: stack.logger, readiness, verifyToken: stack.verifyToken, catalog: options.catalog, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' } });
+  const readiness = createReadinessProbe({ orm: options.orm ?? stack.orm, amqpUrl: options.amqpUrl ?? stack.amqpUrl, temporal: stack.temporal.connection, catalog: options.catalog });
+  const app = createHttpApp({ orm: options.orm ?? stack.orm, logger: stack.logger, readiness, verifyToken: stack.verifyToken, catalog: options.catalog, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' }, limits: options.limits });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -21,14 +21,14 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** A real worker with the real activities (or some replaced) on its own task queue. */
-export async function startWorker(options: { taskQueue?: string; activities?: Partial<Activities> } = {}): Promise<RunningWorker> {
+/** A real worker with the real activities (or some replaced) on its own task queue; `bundle` replaces the service's own. */
+export async function startWorker(options: { taskQueue?: string; activities?: Partial<Activities>; bundle?: WorkflowBundleWithSourceMap } = {}): Promise<RunningWorker> {
   const stack = testStack();
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const worker = await Worker.create({
     connection: stack.temporal.nativeConnection,
     taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: options.bundle ?? (await workflowBundle()),
     activities: { ...createActivities({ orm: stack.orm }), ...options.activities },
   });
   const running = worker.run();

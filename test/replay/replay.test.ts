@@ -17,20 +17,30 @@ const expectedPaths = [
   'reserve-expire',
   'reserve-extend-expire',
   'reserve-failed',
+  'reserve-invalid-data',
+  'reserve-retries-exhausted',
+  'reserve-ttl-from-commit',
+  'reserve-confirm-overdue-fulfil',
+  'reserve-confirm-lost-expiry-keeps',
   'transfer-complete',
   'transfer-cancel-before-ship',
   'transfer-cancel-in-transit',
   'transfer-partial-discrepancy',
   'transfer-ship-by-expired',
   'transfer-compensated',
+  'transfer-invalid-data',
+  'transfer-ship-retries-exhausted',
+  'transfer-create-retries-exhausted',
+  'transfer-compensation-failed',
   'reconciliation-report-only',
   'reconciliation-repair',
   'reconciliation-scheduled',
   'reconciliation-failed',
+  'retention',
 ];
 
 describe('recorded workflow histories', () => {
-  it('cover every reservation, transfer and reconciliation path', async () => {
+  it('cover every reservation, transfer, reconciliation and retention path', async () => {
     const recorded = (await readdir(historiesDir)).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
     for (const path of expectedPaths) assert.ok(recorded.includes(path), `no recorded history for ${path}`);
   });

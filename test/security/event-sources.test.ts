@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import amqp, { type ChannelModel } from 'amqplib';
-import { createEventConsumer } from '../../services/messaging/event-consumer.ts';
-import { createOrderEventHandlers } from '../../services/messaging/order-events.ts';
-import { createCatalogEventHandlers } from '../../services/messaging/catalog-events.ts';
-import { createPurchasingEventHandlers } from '../../services/messaging/purchasing-events.ts';
-import { catalogEventNames, orderEventNames, purchasingEventNames, type ConsumerTopology } from '../../services/messaging/topology.ts';
 import { startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
-import { reservationClientFor, startWorker, type RunningWorker } from '../helpers/temporal.ts';
+import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
+import { eventsBySource, startPrivateConsumer, type PrivateConsumer, type SourceName } from '../helpers/consumer.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
 import { newOrganization, testStack } from '../helpers/stack.ts';
 import { takeMessages } from '../helpers/amqp.ts';
@@ -19,21 +14,11 @@ import { waitFor } from '../helpers/wait.ts';
  * dead-lettered with a reason (or, naming another organization's warehouse, refused) and changes
  * nothing. A new consumed event without an example here fails the first test.
  */
-type SourceName = 'order' | 'catalog' | 'purchasing';
-const eventsBySource: Record<SourceName, readonly string[]> = { order: orderEventNames, catalog: catalogEventNames, purchasing: purchasingEventNames };
-
 describe('access matrix: consumed events are trusted by the queue they came through, not by their body', function () {
   this.timeout(120_000);
-  const run = randomUUID().slice(0, 8);
-  const exchanges: Record<SourceName, string> = { order: `order.events.matrix.${run}`, catalog: `catalog.events.matrix.${run}`, purchasing: `purchasing.events.matrix.${run}` };
-  const topology: ConsumerTopology = {
-    sources: (Object.keys(exchanges) as SourceName[]).map((name) => ({ name, exchange: exchanges[name], queue: `inventory.matrix.${run}.${name}-events`, events: eventsBySource[name] as never })),
-    deadLetterQueue: `inventory.matrix.${run}.dead-letter`,
-  };
   let worker: RunningWorker;
   let grpcApi: GrpcHarness;
-  let consumer: ReturnType<typeof createEventConsumer>;
-  let broker: ChannelModel;
+  let consumer: PrivateConsumer;
   let target: { organizationId: string; warehouseId: string; variantId: string; orderId: string };
   let foreignWarehouseId: string;
 
@@ -48,7 +33,6 @@ describe('access matrix: consumed events are trusted by the queue they came thro
   });
 
   before(async () => {
-    const stack = testStack();
     worker = await startWorker();
     grpcApi = await startGrpc({ taskQueue: worker.taskQueue });
     const scope = newOrganization();
@@ -59,38 +43,17 @@ describe('access matrix: consumed events are trusted by the queue they came thro
     await grpcApi.call('ReserveStock', { organization_id: scope.organizationId, order_id: orderId, items: [{ variant_id: variantId, quantity: 3 }], ttl_seconds: 3600 });
     target = { organizationId: scope.organizationId, warehouseId: warehouse.id, variantId, orderId };
     foreignWarehouseId = (await createWarehouse(newOrganization())).id;
-    consumer = createEventConsumer({
-      orm: stack.orm,
-      amqpUrl: stack.amqpUrl,
-      logger: stack.logger,
-      maxAttempts: 2,
-      topology,
-      handlers: {
-        order: createOrderEventHandlers({ orm: stack.orm, reservations: reservationClientFor(worker.taskQueue), logger: stack.logger }),
-        catalog: createCatalogEventHandlers({ orm: stack.orm }),
-        purchasing: createPurchasingEventHandlers({ orm: stack.orm }),
-      },
-    });
-    await consumer.start();
-    await consumer.ready();
-    broker = await amqp.connect(stack.amqpUrl);
+    consumer = await startPrivateConsumer('matrix', worker.taskQueue);
   });
   after(async () => {
-    await consumer?.stop();
-    const channel = await broker.createChannel();
-    for (const source of topology.sources) {
-      await channel.deleteQueue(source.queue);
-      await channel.deleteExchange(source.exchange);
-    }
-    await channel.deleteQueue(topology.deadLetterQueue);
-    await broker.close();
+    await consumer?.close();
     await grpcApi.close();
     await worker.stop();
   });
 
   async function publish(exchange: string, routingKey: string, event: string, data: object, organizationId = target.organizationId): Promise<string> {
     const eventId = randomUUID();
-    const channel = await broker.createConfirmChannel();
+    const channel = await consumer.broker.createConfirmChannel();
     channel.publish(exchange, routingKey, Buffer.from(JSON.stringify({ event, event_id: eventId, organization_id: organizationId, version: '1.0', data })), { persistent: true, messageId: eventId });
     await channel.waitForConfirms();
     await channel.close();
@@ -119,16 +82,16 @@ describe('access matrix: consumed events are trusted by the queue they came thro
     for (const [source, events] of Object.entries(eventsBySource) as [SourceName, readonly string[]][]) {
       for (const event of events) {
         const data = examples()[event]!;
-        for (const other of (Object.keys(exchanges) as SourceName[]).filter((s) => s !== source)) {
+        for (const other of (Object.keys(consumer.exchanges) as SourceName[]).filter((s) => s !== source)) {
           // The other source's own routing key, so the message reaches that source's queue.
-          sent.push({ eventId: await publish(exchanges[other], eventsBySource[other][0]!, event, data), how: `${event} through ${other}` });
+          sent.push({ eventId: await publish(consumer.exchanges[other], eventsBySource[other][0]!, event, data), how: `${event} through ${other}` });
         }
         const otherKey = events.find((e) => e !== event);
-        if (otherKey) sent.push({ eventId: await publish(exchanges[source], otherKey, event, data), how: `${event} under routing key ${otherKey}` });
-        sent.push({ eventId: await publish('', topology.sources.find((s) => s.name === source)!.queue, event, data), how: `${event} straight to its queue` });
+        if (otherKey) sent.push({ eventId: await publish(consumer.exchanges[source], otherKey, event, data), how: `${event} under routing key ${otherKey}` });
+        sent.push({ eventId: await publish('', consumer.topology.sources.find((s) => s.name === source)!.queue, event, data), how: `${event} straight to its queue` });
       }
     }
-    const deadLettered = await takeMessages(topology.deadLetterQueue, sent.length, 30_000);
+    const deadLettered = await takeMessages(consumer.topology.deadLetterQueue, sent.length, 30_000);
     for (const { eventId, how } of sent) {
       const message = deadLettered.find((m) => m.properties.messageId === eventId);
       assert.ok(message, `${how} was not dead-lettered`);
@@ -143,7 +106,7 @@ describe('access matrix: consumed events are trusted by the queue they came thro
     for (const event of ['order.returned', 'purchase_order.created']) {
       const data = JSON.parse(JSON.stringify(examples()[event]).replaceAll(target.warehouseId, foreignWarehouseId)) as object;
       const source: SourceName = event.startsWith('order.') ? 'order' : 'purchasing';
-      refused.push(await publish(exchanges[source], event, event, data));
+      refused.push(await publish(consumer.exchanges[source], event, event, data));
     }
     const em = testStack().orm.em.fork();
     const outcomes = await waitFor(

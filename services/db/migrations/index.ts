@@ -8,6 +8,7 @@ import { Migration20261124043840_stock_archived } from './Migration2026112404384
 import { Migration20261125063628_reconciliation } from './Migration20261125063628_reconciliation.ts';
 import { Migration20261130080000_inbox_source } from './Migration20261130080000_inbox_source.ts';
 import { Migration20261130090000_organization_keys } from './Migration20261130090000_organization_keys.ts';
+import { Migration20261130103000_limits } from './Migration20261130103000_limits.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   Migration20261125063628_reconciliation,
   Migration20261130080000_inbox_source,
   Migration20261130090000_organization_keys,
+  Migration20261130103000_limits,
 ];

@@ -22,7 +22,7 @@ const createBody = z
   })
   .refine((b) => !b.ship_by || Date.parse(b.ship_by) > Date.now(), { message: 'ship_by must be in the future', path: ['ship_by'] });
 const receiveBody = z.strictObject({
-  lines: z.array(z.strictObject({ variant_id: id, received: count, damaged: count.default(0) })).min(1),
+  lines: z.array(z.strictObject({ variant_id: id, received: count, damaged: count.default(0) })).min(1).max(500),
   close: z.boolean().default(false),
 });
 const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
@@ -57,7 +57,7 @@ export function transferRoutes(transfers: TransferClient): Router {
       lines: body.items,
       notes: body.notes,
       shipBy: body.ship_by,
-    }, operatorOf(req));
+    }, operatorOf(req), { idempotencyKey: req.get('idempotency-key') });
     res.status(201).location(`${req.baseUrl}/${transfer.transferId}`).json(transferJson(transfer));
   });
   router.get('/', async (req, res) => {

@@ -9,6 +9,7 @@ export interface ReserveStockRequest {
   'preferred_warehouse_id'?: (string);
   'ttl_minutes'?: (number);
   'ttl_seconds'?: (number);
+  'customer_id'?: (string);
 }
 
 export interface ReserveStockRequest__Output {
@@ -18,4 +19,5 @@ export interface ReserveStockRequest__Output {
   'preferred_warehouse_id': (string);
   'ttl_minutes': (number);
   'ttl_seconds': (number);
+  'customer_id': (string);
 }

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import amqp, { type ChannelModel } from 'amqplib';
+import { createEventConsumer } from '../../services/messaging/event-consumer.ts';
+import { createOrderEventHandlers } from '../../services/messaging/order-events.ts';
+import { createCatalogEventHandlers } from '../../services/messaging/catalog-events.ts';
+import { createPurchasingEventHandlers } from '../../services/messaging/purchasing-events.ts';
+import { catalogEventNames, orderEventNames, purchasingEventNames, type ConsumerTopology } from '../../services/messaging/topology.ts';
+import { reservationClientFor } from './temporal.ts';
+import { testStack } from './stack.ts';
+
+export type SourceName = 'order' | 'catalog' | 'purchasing';
+export const eventsBySource: Record<SourceName, readonly string[]> = { order: orderEventNames, catalog: catalogEventNames, purchasing: purchasingEventNames };
+
+export interface PrivateConsumer {
+  exchanges: Record<SourceName, string>;
+  topology: ConsumerTopology;
+  /** A connection of the test's own, to publish and to read the dead-letter queue. */
+  broker: ChannelModel;
+  close(): Promise<void>;
+}
+
+/**
+ * The service's event consumer with its real handlers, on exchanges and queues of its own (named after
+ * `label`), so what a test publishes reaches it alone; `close` stops it and deletes them.
+ */
+export async function startPrivateConsumer(label: string, taskQueue: string): Promise<PrivateConsumer> {
+  const stack = testStack();
+  const run = `${label}.${randomUUID().slice(0, 8)}`;
+  const exchanges: Record<SourceName, string> = { order: `order.events.${run}`, catalog: `catalog.events.${run}`, purchasing: `purchasing.events.${run}` };
+  const topology: ConsumerTopology = {
+    sources: (Object.keys(exchanges) as SourceName[]).map((name) => ({ name, exchange: exchanges[name], queue: `inventory.${run}.${name}-events`, events: eventsBySource[name] as never })),
+    deadLetterQueue: `inventory.${run}.dead-letter`,
+  };
+  const consumer = createEventConsumer({
+    orm: stack.orm,
+    amqpUrl: stack.amqpUrl,
+    logger: stack.logger,
+    maxAttempts: 2,
+    topology,
+    handlers: {
+      order: createOrderEventHandlers({ orm: stack.orm, reservations: reservationClientFor(taskQueue), logger: stack.logger }),
+      catalog: createCatalogEventHandlers({ orm: stack.orm }),
+      purchasing: createPurchasingEventHandlers({ orm: stack.orm }),
+    },
+  });
+  await consumer.start();
+  await consumer.ready();
+  const broker = await amqp.connect(stack.amqpUrl);
+  return {
+    exchanges,
+    topology,
+    broker,
+    async close() {
+      await consumer.stop();
+      const channel = await broker.createChannel();
+      for (const source of topology.sources) {
+        await channel.deleteQueue(source.queue);
+        await channel.deleteExchange(source.exchange);
+      }
+      await channel.deleteQueue(topology.deadLetterQueue);
+      await broker.close();
+    },
+  };
+}

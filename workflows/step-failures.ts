@@ -1,0 +1,54 @@
+import { RetryState } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+
+/** Failure types (domain error class names, services/inventory/errors.ts) for steps that fail for good. */
+export const stepFailureTypes = {
+  /** A value PostgreSQL refuses, or input no retry can make valid. */
+  invalidData: 'InvalidDataError',
+  /** A transient failure that outlasted the step's bounded retries. */
+  retriesExhausted: 'RetriesExhaustedError',
+  /** A compensation that outlasted its (long) bounded retries: the workflow fails with it. */
+  compensationFailed: 'CompensationFailedError',
+} as const;
+
+/**
+ * Why an activity failed for good, as a typed non-retryable ApplicationFailure, or undefined when
+ * `error` is not an activity's failure (a cancellation, a bug: those are rethrown as they are).
+ * A non-retryable ApplicationFailure (a domain error, InvalidDataError) is returned as it is; an
+ * activity whose retries ran out (attempts or timeouts) becomes RetriesExhaustedError, whose message
+ * names the activity but not the error (which may name internals): the error stays in its cause chain,
+ * for Temporal UI.
+ */
+export function failureOf(error: unknown): ApplicationFailure | undefined {
+  if (!(error instanceof ActivityFailure)) return undefined;
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure && (cause.nonRetryable || error.retryState === RetryState.NON_RETRYABLE_FAILURE)) return cause;
+  return retriesExhausted(error);
+}
+
+/** Only the exhausted case of failureOf: a domain failure comes back undefined (its caller rethrows it as it is). */
+export function retriesExhausted(error: unknown): ApplicationFailure | undefined {
+  if (!(error instanceof ActivityFailure)) return undefined;
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure && (cause.nonRetryable || error.retryState === RetryState.NON_RETRYABLE_FAILURE)) return undefined;
+  const why = cause instanceof TimeoutFailure ? 'timing out' : 'on a transient error';
+  return ApplicationFailure.create({
+    type: stepFailureTypes.retriesExhausted,
+    message: `step ${error.activityType} kept failing ${why} until its retries ran out; try again later`,
+    nonRetryable: true,
+    details: [{ activity_type: error.activityType, retry_state: error.retryState ?? null }],
+    cause: error,
+  });
+}
+
+/** The workflow's failure when a compensation failed for good: what was being undone, and why it stopped. */
+export function compensationFailed(what: string, error: unknown): ApplicationFailure {
+  const failure = failureOf(error);
+  return ApplicationFailure.create({
+    type: stepFailureTypes.compensationFailed,
+    message: `${what}: ${failure ? `${failure.type}: ${failure.message}` : String(error)}; repair it, then reset this workflow to run the compensations again`,
+    nonRetryable: true,
+    details: [{ compensation: what, failure_type: failure?.type ?? null }],
+    cause: error instanceof Error ? error : undefined,
+  });
+}
