@@ -24,7 +24,7 @@ const reserveRequest = z
       .array(
         z.object({
           variant_id: uuid('variant_id'),
-          quantity: z.number().int().min(1, { message: 'quantity must be at least 1' }),
+          quantity: z.number().int().min(1, { message: 'quantity must be at least 1' }).max(1_000_000, { message: 'quantity is at most 1000000 a line' }),
           warehouse_id: optionalUuid('warehouse_id'),
         }),
       )

@@ -87,8 +87,17 @@ export function unary<Req extends object, Res>(logger: Logger, method: Rpc, hand
         return handler(request, principal);
       })
       .then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(toServiceError(error, logger, method)),
-    );
+        (response) => callback(null, response),
+        (error: unknown) => callback(answerFor(error, logger, method)),
+      );
   };
+}
+
+/** toServiceError, and INTERNAL should the mapping itself fail: a call must never be left without an answer. */
+function answerFor(error: unknown, logger: Logger, method: string): Partial<grpc.ServiceError> {
+  try {
+    return toServiceError(error, logger, method);
+  } catch {
+    return { code: grpc.status.INTERNAL, details: 'internal error' };
+  }
 }

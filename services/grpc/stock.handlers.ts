@@ -15,7 +15,7 @@ import type { GrpcDeps } from './server.ts';
 const availabilityRequest = z.object({
   organization_id: uuid('organization_id'),
   items: z
-    .array(z.object({ variant_id: uuid('variant_id'), quantity: z.number().int().min(1, { message: 'quantity must be at least 1' }) }))
+    .array(z.object({ variant_id: uuid('variant_id'), quantity: z.number().int().min(1, { message: 'quantity must be at least 1' }).max(1_000_000, { message: 'quantity is at most 1000000 a line' }) }))
     .min(1, { message: 'items must name at least one variant' })
     .max(500, { message: 'items names at most 500 variants' }),
   preferred_warehouse_id: optionalUuid('preferred_warehouse_id'),

@@ -71,6 +71,13 @@ describe('hostile input at the edges', () => {
     await expectStatus(grpcApi.call('GetStockHistory', { organization_id: s.organizationId, variant_id: s.variantId, from: '0000-01-01T00:00:00Z' }), grpc.status.INVALID_ARGUMENT);
   });
 
+  it('a line of more than 1,000,000 units is INVALID_ARGUMENT over gRPC, and holds nothing', async () => {
+    const line = { variant_id: s.variantId, quantity: 1_000_001 };
+    await expectStatus(grpcApi.call('ReserveStock', { organization_id: s.organizationId, order_id: `big-${randomUUID()}`, items: [line] }), grpc.status.INVALID_ARGUMENT);
+    await expectStatus(grpcApi.call('CheckAvailability', { organization_id: s.organizationId, items: [line] }), grpc.status.INVALID_ARGUMENT);
+    assert.equal((await stockRow(s.scope, s.variantId, s.warehouseId)).available, 10);
+  });
+
   it('a NUL character in a gRPC request is INVALID_ARGUMENT naming the field, and holds nothing', async () => {
     const error = await expectStatus(
       grpcApi.call('ReserveStock', { organization_id: s.organizationId, order_id: 'order\u0000x', items: [{ variant_id: s.variantId, quantity: 1 }] }),
