@@ -40,6 +40,8 @@ import { dynamicConfigFlags } from '../services/temporal-dev-server.ts';
 import { emptyWorkflow, pingUpdate } from './empty.workflow.ts';
 import { createDevIssuer } from '../services/auth/dev-issuer.ts';
 import { createTokenVerifier, devAudience, devIssuer, type TokenVerifier } from '../services/auth/token-verifier.ts';
+import { loadConfig } from '../services/config.ts';
+import { limitsFrom } from '../services/limits/settings.ts';
 import { measure, percentile, type Stats } from './stats.ts';
 import type { LoadJob } from './load-client.ts';
 
@@ -78,8 +80,11 @@ const organizationId = randomUUID();
 const issuer = await createDevIssuer();
 const verifyToken = createTokenVerifier({ keys: { jwks: issuer.jwks }, issuer: devIssuer, audience: devAudience, clockToleranceSeconds: 30 });
 const token = await issuer.mint({ subject: 'order-service', organizationId, roles: ['order-service'], ttlSeconds: 86_400 });
+// The limits a deployment runs with (the environment's, else the documented defaults): the figures are with them on.
+const limits = limitsFrom(loadConfig());
+log(`limits on: ${limits.rate.organizationPerWindow / limits.rate.windowSeconds}/s per organization, ${limits.rate.subjectPerWindow / limits.rate.windowSeconds}/s per subject (0 = off), ${limits.quotas.activeHoldsPerOrganization} open holds per organization`);
 const grpcServer = async (verify: TokenVerifier) => {
-  const { server } = createGrpcServer({ orm, logger, verifyToken: verify, temporal: { client: temporal.client, taskQueue } });
+  const { server } = createGrpcServer({ orm, logger, verifyToken: verify, limits, temporal: { client: temporal.client, taskQueue } });
   return { server, port: await bindGrpcServer(server, '127.0.0.1', 0) };
 };
 const { server, port } = await grpcServer(verifyToken);
@@ -201,6 +206,7 @@ try {
   log(`authentication: mint + verify a fresh token ${authentication.freshTokenVerifications.throughput}/s, mint alone ${authentication.mintOnly.throughput}/s`);
 
   Object.assign(results, {
+    limits: { rate: limits.rate, quotas: limits.quotas },
     authentication,
     reconciliation,
     floors: { temporalUpdateWithStartC1: temporalFloorC1, temporalUpdateWithStart: temporalFloor, postgresReserveTransaction: postgresFloor, lower: lowerFloor },
