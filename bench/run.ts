@@ -185,12 +185,14 @@ try {
   );
 
   // ---------------------------------------------------------------- Authentication
-  // Alternating runs against the verifying and the trusting server, so drift in the machine's load hits both.
+  // Runs against the verifying and the trusting server in ABBA order, so drift in the machine's load (and
+  // in Temporal's, as workflows pile up) weighs on both alike.
   const authCases = { reserve: { verified: [] as Stats[], unverified: [] as Stats[] }, availability: { verified: [] as Stats[], unverified: [] as Stats[] } };
-  for (let round = 0; round < 2; round += 1) {
-    for (const [mode, target] of [['verified', port], ['unverified', unverified.port]] as const) {
+  const servers = [['verified', port], ['unverified', unverified.port]] as const;
+  for (let round = 0; round < (quick ? 2 : 4); round += 1) {
+    for (const [mode, target] of round % 2 === 0 ? servers : [...servers].reverse()) {
       authCases.reserve[mode].push(await load({ method: 'ReserveStock', total: n(300), concurrency: 8, organizationId, variants, orderPrefix: `auth-${mode}-${round}-${randomUUID().slice(0, 8)}`, ttlSeconds: 3600 }, target));
-      authCases.availability[mode].push(await load({ method: 'CheckAvailability', total: n(3000), concurrency: 32, organizationId, variants }, target));
+      authCases.availability[mode].push(await load({ method: 'CheckAvailability', total: n(6000), concurrency: 32, organizationId, variants }, target));
     }
   }
   const meanThroughput = (runs: Stats[]) => runs.reduce((sum, r) => sum + r.throughput, 0) / runs.length;

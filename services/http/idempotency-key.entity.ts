@@ -21,6 +21,8 @@ export const IdempotencyKey = defineEntity({
     completedAt: p.datetime().nullable(),
   },
   checks: [{ name: 'idempotency_key_state_known', expression: "state in ('in_flight', 'completed')" }],
+  // Retention deletes by age, in batches: without it each batch would scan the table.
+  indexes: [{ name: 'idempotency_key_created_index', properties: ['createdAt'] }],
 });
 
 export type IdempotencyKey = InferEntity<typeof IdempotencyKey>;

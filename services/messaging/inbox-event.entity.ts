@@ -17,6 +17,8 @@ export const InboxEvent = defineEntity({
     outcome: p.string().length(64),
     receivedAt: p.datetime().defaultRaw('now()'),
   },
+  // Retention deletes by age, in batches: without it each batch would scan the table.
+  indexes: [{ name: 'inbox_event_received_index', properties: ['receivedAt'] }],
 });
 
 export type InboxEvent = InferEntity<typeof InboxEvent>;

@@ -9,6 +9,7 @@ import { Migration20261125063628_reconciliation } from './Migration2026112506362
 import { Migration20261130080000_inbox_source } from './Migration20261130080000_inbox_source.ts';
 import { Migration20261130090000_organization_keys } from './Migration20261130090000_organization_keys.ts';
 import { Migration20261130103000_limits } from './Migration20261130103000_limits.ts';
+import { Migration20261130110000_retention_indexes } from './Migration20261130110000_retention_indexes.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   Migration20261130080000_inbox_source,
   Migration20261130090000_organization_keys,
   Migration20261130103000_limits,
+  Migration20261130110000_retention_indexes,
 ];
