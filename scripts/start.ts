@@ -2,7 +2,8 @@
  * `npm start`: the whole stack in the foreground. Finds or starts PostgreSQL, RabbitMQ and the
  * Temporal dev server, applies the migrations, seeds the demo data on an empty database, then runs
  * each part of the service as its own process (as production would) and streams their logs.
- * Ctrl-C (or SIGTERM) stops every process it started; if any part dies, the rest are stopped too.
+ * Ctrl-C (or SIGTERM) stops every process it started; a part that dies is restarted with backoff while
+ * the others keep serving.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -48,15 +49,7 @@ async function main(): Promise<void> {
 
   await prepareDatabase(config.DATABASE_URL, config.SEED_DEMO_DATA, say);
 
-  for (const part of parts) {
-    // Own process group: a Ctrl-C reaches this script only, which then stops each part once, in order.
-    const child = spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], { env, stdio: 'inherit', detached: true });
-    children.set(part, child);
-    child.once('exit', (code, signal) => {
-      children.delete(part);
-      if (!stopping) void shutdown(`${part} exited (${signal ?? `code ${code}`})`, 1);
-    });
-  }
+  for (const part of parts) supervise(part, env);
 
   const amqpShown = new URL(config.AMQP_URL);
   if (amqpShown.password) amqpShown.password = '***';
@@ -72,6 +65,24 @@ async function main(): Promise<void> {
   say(`  RabbitMQ     ${amqpShown}${rabbit.reachable ? '' : '   (not reachable: events wait in the outbox)'}   exchange ${config.EVENTS_EXCHANGE}`);
   say(`  PostgreSQL   ${postgres.url.replace(/:[^:@/]+@/, ':***@')}`);
   say('Ctrl-C stops everything.');
+}
+
+/**
+ * Runs a part and restarts it when it exits, with backoff (1 s doubling to 30 s; back to 1 s once it has
+ * run for a minute), so one crash leaves the others serving. Each part runs in its own process group: a
+ * Ctrl-C reaches this script only, which then stops each part once, in order.
+ */
+function supervise(part: (typeof parts)[number], env: NodeJS.ProcessEnv, delayMs = 1000): void {
+  const startedAt = Date.now();
+  const child = spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], { env, stdio: 'inherit', detached: true });
+  children.set(part, child);
+  child.once('exit', (code, signal) => {
+    children.delete(part);
+    if (stopping) return;
+    const wait = Date.now() - startedAt > 60_000 ? 1000 : delayMs;
+    say(`${part} exited (${signal ?? `code ${code}`}): restarting it in ${wait / 1000} s; the other parts keep serving`);
+    setTimeout(() => !stopping && supervise(part, env, Math.min(wait * 2, 30_000)), wait);
+  });
 }
 
 async function shutdown(reason: string, exitCode: number): Promise<void> {
