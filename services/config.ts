@@ -37,6 +37,9 @@ const schema = z.object({
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('inventory'),
+  // A workflow bundle built ahead of time (scripts/bundle-workflows.ts; the image sets it): the worker
+  // loads it instead of bundling the sources at start.
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: port.default(8003),

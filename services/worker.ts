@@ -30,7 +30,9 @@ const worker = await Worker.create({
   connection,
   namespace,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+  ...(config.WORKFLOW_BUNDLE_PATH
+    ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
+    : { workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)) }),
   activities: createActivities({ orm }),
   shutdownGraceTime: '10 seconds',
 });

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
+import { bundleWorkflows } from '../../scripts/bundle-workflows.ts';
+import { createActivities } from '../../activities/index.ts';
+import { searchAttributes } from '../../workflows/search-attributes.ts';
+import { reservationClientFor } from '../helpers/temporal.ts';
+import { stockedOrganization } from '../helpers/fixtures.ts';
+import { testStack } from '../helpers/stack.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const composeFile = path.join(root, 'docker', 'compose.yaml');
+const secrets = { POSTGRES_PASSWORD: 'pw', RABBITMQ_PASSWORD: 'pw', AUTH_JWKS_URL: 'https://idp.example/jwks.json', AUTH_ISSUER: 'https://idp.example/', AUTH_AUDIENCE: 'inventory' };
+
+interface ComposeModel {
+  services: Record<string, { image?: string; ports?: { published?: string; host_ip?: string }[]; environment?: Record<string, string | null>; profiles?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: unknown }>;
+}
+
+/**
+ * docker/compose.yaml as the compose-spec reference loader (compose-go) reads it. Its command-line loader
+ * does not pass the environment to interpolation (v2.16.2's LoadModel drops it), so the test interpolates
+ * `${NAME:?message}` and `${NAME:-default}` itself, as compose does, refusing a missing required one with
+ * compose's message, and hands the loader a copy with nothing left to interpolate.
+ */
+async function loadCompose(env: Record<string, string>): Promise<ComposeModel> {
+  const loader = process.env.COMPOSE_CHECK_PATH;
+  if (!loader) throw new Error('COMPOSE_CHECK_PATH is not set: run the tests with `npm test`, which builds the compose-spec loader');
+  const interpolated = readFileSync(composeFile, 'utf8').replace(/\$\{(\w+)(?::([?-])([^}]*))?\}/g, (_m, name: string, kind?: string, rest?: string) => {
+    const value = env[name];
+    if (value) return value;
+    if (kind === '?') throw new Error(`required variable ${name} is missing a value: ${rest}`);
+    return kind === '-' ? (rest ?? '') : '';
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'compose-'));
+  try {
+    writeFileSync(path.join(dir, 'compose.yaml'), interpolated);
+    const { stdout } = await promisify(execFile)(loader, ['-format', 'json', 'compose.yaml'], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
+    return JSON.parse(stdout) as ComposeModel;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What can be checked of the deployment without a Docker engine (there is none here): the compose file is
+ * valid to the compose-spec loader and says what README promises, and the worker runs a workflow bundle
+ * built ahead of time, as the image does. The image itself and `docker compose up` were not run here.
+ */
+describe('deployment', () => {
+  it('the compose file is valid, publishes only the REST and gRPC ports, and runs every part from one image', async () => {
+    const model = await loadCompose(secrets);
+    const published = Object.entries(model.services).flatMap(([name, s]) => (s.ports ?? []).filter(() => !(s.profiles ?? []).length).map((p) => `${name}:${p.published}`));
+    assert.deepEqual(published.sort(), ['grpc:50053', 'http:8003']);
+    assert.deepEqual(model.services['temporal-ui']?.ports?.map((p) => p.host_ip), ['127.0.0.1'], 'the UI, when asked for, listens on loopback only');
+    const parts = ['worker', 'grpc', 'http', 'relay', 'consumer', 'migrate'];
+    assert.deepEqual(new Set(parts.map((p) => model.services[p]?.image)).size, 1, 'one image tag for every part');
+    for (const part of parts.filter((p) => p !== 'migrate')) {
+      const s = model.services[part]!;
+      assert.equal(s.environment?.SEED_DEMO_DATA, 'false', `${part}: demo data off`);
+      assert.equal(s.environment?.AUTH_JWKS_URL, secrets.AUTH_JWKS_URL, `${part}: the identity provider from docker/.env`);
+      assert.equal(s.depends_on?.migrate?.condition, 'service_completed_successfully', `${part} waits for the migrations`);
+      assert.equal(s.depends_on?.['temporal-setup']?.condition, 'service_completed_successfully', `${part} waits for Temporal's namespace and search attributes`);
+    }
+    for (const part of ['http', 'grpc', 'postgres', 'rabbitmq']) assert.ok(model.services[part]?.healthcheck, `${part} has a health check`);
+    assert.equal(model.services.temporal?.environment?.DB, 'postgres12', 'Temporal persists to PostgreSQL');
+  });
+
+  it('refuses to load without the secrets and the identity provider', async () => {
+    for (const missing of Object.keys(secrets)) {
+      const env = Object.fromEntries(Object.entries(secrets).filter(([k]) => k !== missing));
+      await assert.rejects(loadCompose(env), (error: Error) => error.message.includes(missing), `without ${missing}`);
+    }
+  });
+
+  it('registers exactly the search attributes the workflows set', () => {
+    const compose = readFileSync(composeFile, 'utf8');
+    const registered = [...compose.matchAll(/--name (\w+) --type (\w+)/g)].map((m) => `${m[1]}=${m[2]!.toUpperCase()}`).sort();
+    const declared = searchAttributes.map((a) => `${a.name}=${a.type.replace('_', '')}`).sort();
+    assert.deepEqual(registered, declared);
+  });
+
+  it('a worker runs reservations from a workflow bundle built ahead of time, as the image does', async function () {
+    this.timeout(120_000);
+    const dir = mkdtempSync(path.join(tmpdir(), 'bundle-'));
+    try {
+      const codePath = path.join(dir, 'workflow-bundle.js');
+      await bundleWorkflows(codePath, { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} });
+      const stack = testStack();
+      const taskQueue = `bundle-${randomUUID()}`;
+      const worker = await Worker.create({ connection: stack.temporal.nativeConnection, taskQueue, workflowBundle: { codePath }, activities: createActivities({ orm: stack.orm }) });
+      await worker.runUntil(async () => {
+        const { organizationId, variantId } = await stockedOrganization(5);
+        const held = await reservationClientFor(taskQueue).reserve(organizationId, `order-${randomUUID()}`, { items: [{ variant_id: variantId, quantity: 2 }], ttlSeconds: 60 });
+        assert.equal(held.status, 'active');
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
