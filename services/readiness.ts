@@ -36,16 +36,15 @@ export interface ReadinessDeps {
   timeoutMs?: number;
 }
 
-export type ReadinessProbe = () => Promise<Readiness>;
+/** Answers the report; `close` lets go of the broker connection it watches. */
+export type ReadinessProbe = (() => Promise<Readiness>) & { close(): Promise<void> };
 
 export function createReadinessProbe({ orm, amqpUrl, temporal, catalog, authentication, timeoutMs = 1500 }: ReadinessDeps): ReadinessProbe {
-  return async () => {
+  const broker = watchBroker(amqpUrl, timeoutMs);
+  const probe = async (): Promise<Readiness> => {
     const [postgresql, rabbitmq, temporalCheck, pending] = await Promise.all([
       timed(timeoutMs, () => orm.em.fork().execute('select 1')),
-      timed(timeoutMs, async () => {
-        const connection = await amqp.connect(amqpUrl, { timeout: timeoutMs });
-        await connection.close();
-      }),
+      broker.check(),
       timed(timeoutMs, () => temporal.withDeadline(Date.now() + timeoutMs, () => temporal.workflowService.getSystemInfo({}))),
       withTimeout(timeoutMs, pendingOutboxCount(orm.em.fork())).catch(() => null),
     ]);
@@ -56,6 +55,58 @@ export function createReadinessProbe({ orm, amqpUrl, temporal, catalog, authenti
     const degraded = rabbitmq.status === 'down' || catalogCheck.status === 'down';
     const status = postgresql.status === 'down' || temporalCheck.status === 'down' ? 'unready' : degraded ? 'degraded' : 'ready';
     return { status, checks: { postgresql, rabbitmq, temporal: temporalCheck, catalog: catalogCheck }, outbox: { pending }, ...(authentication ? { authentication } : {}) };
+  };
+  return Object.assign(probe, { close: broker.close });
+}
+
+/**
+ * One long-lived connection to the broker, watched: a probe reads its state instead of opening a
+ * connection of its own (an orchestrator probing every few seconds would otherwise churn connections on
+ * the broker). A lost connection is reopened with backoff (0.5 s doubling to 10 s); the first probe waits
+ * for the first attempt, so a process that just started reports what is true.
+ */
+function watchBroker(amqpUrl: string, timeoutMs: number) {
+  let state: Check = { status: 'down', detail: 'not connected yet' };
+  let connection: Awaited<ReturnType<typeof amqp.connect>> | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let closed = false;
+  let delayMs = 500;
+
+  async function connect(): Promise<void> {
+    try {
+      const opened = await amqp.connect(amqpUrl, { timeout: timeoutMs });
+      if (closed) return void (await opened.close().catch(() => undefined));
+      connection = opened;
+      state = { status: 'up' };
+      delayMs = 500;
+      opened.on('error', () => undefined);
+      opened.on('close', () => {
+        connection = undefined;
+        state = { status: 'down', detail: 'the connection to RabbitMQ was lost' };
+        reconnect();
+      });
+    } catch (error) {
+      state = { status: 'down', detail: error instanceof Error ? error.message : String(error) };
+      reconnect();
+    }
+  }
+  function reconnect(): void {
+    if (closed) return;
+    retry = setTimeout(() => void connect(), delayMs);
+    delayMs = Math.min(delayMs * 2, 10_000);
+  }
+  const first = connect();
+  return {
+    check: async (): Promise<Check> => {
+      await first;
+      return { ...state };
+    },
+    close: async (): Promise<void> => {
+      closed = true;
+      clearTimeout(retry);
+      await first;
+      await connection?.close().catch(() => undefined);
+    },
   };
 }
 

@@ -10,17 +10,21 @@ export interface TcpProxy {
   cutAll(): void;
   /** While true, new connections are closed as soon as they open. */
   refuse(value: boolean): void;
+  /** How many connections were let through so far. */
+  accepted(): number;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let refusing = false;
+  let accepted = 0;
   const server = net.createServer((client) => {
     if (refusing) {
       client.destroy();
       return;
     }
+    accepted += 1;
     const upstream = net.connect({ host: targetHost, port: targetPort });
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -41,6 +45,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     refuse: (value) => {
       refusing = value;
     },
+    accepted: () => accepted,
     close: () =>
       new Promise<void>((resolve) => {
         cutAll();
