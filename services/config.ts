@@ -46,6 +46,15 @@ const schema = z.object({
   GRPC_HOST: z.string().min(1).default('0.0.0.0'),
   GRPC_PORT: port.default(50053),
 
+  // Prometheus metrics (README, Metrics): the REST server serves /metrics on HTTP_PORT; the other parts on
+  // these ports of METRICS_HOST (0 = off). The defaults differ from each other and from every other port of npm start.
+  // An IP address: the worker's exporter (Temporal's core) binds a socket address, not a host name.
+  METRICS_HOST: z.union([z.ipv4(), z.ipv6()]).default('0.0.0.0'),
+  GRPC_METRICS_PORT: port.default(9464),
+  WORKER_METRICS_PORT: port.default(9465),
+  RELAY_METRICS_PORT: port.default(9466),
+  CONSUMER_METRICS_PORT: port.default(9467),
+
   // Resource limits (README, Limits). Rate limits are per organization and per token subject, shared by
   // every REST and gRPC process through PostgreSQL; 0 turns one off.
   RATE_LIMIT_ORGANIZATION_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
@@ -113,6 +122,20 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+const metricsPorts = ['GRPC_METRICS_PORT', 'WORKER_METRICS_PORT', 'RELAY_METRICS_PORT', 'CONSUMER_METRICS_PORT'] as const;
+
+/** `npm start` runs every part on one machine: two parts given one port would leave one of them unscraped. */
+function refuseSharedPorts(config: Config, ctx: z.RefinementCtx): void {
+  const taken = new Map<number, string>([[config.HTTP_PORT, 'HTTP_PORT'], [config.GRPC_PORT, 'GRPC_PORT']]);
+  for (const name of metricsPorts) {
+    const value = config[name];
+    if (value === 0) continue;
+    const other = taken.get(value);
+    if (other) ctx.addIssue({ code: 'custom', path: [name], message: `port ${value} is ${other}'s too` });
+    else taken.set(value, name);
+  }
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -121,7 +144,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set", as in most shells' `FOO= cmd`.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(present);
+  const parsed = schema.superRefine(refuseSharedPorts).safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);

@@ -15,6 +15,9 @@ import { createPurchasingEventHandlers } from './messaging/purchasing-events.ts'
 import { consumerTopologyFrom } from './messaging/consumer-topology.ts';
 import { createEventConsumer } from './messaging/event-consumer.ts';
 import { catalogClientFromConfig } from './catalog/catalog-client.ts';
+import { createMetricsRegistry, startMetricsServer } from './metrics/registry.ts';
+import { createConsumerMetrics } from './metrics/consumer.ts';
+import { registerCatalogBreakerGauge } from './metrics/catalog.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'consumer');
@@ -23,12 +26,15 @@ const temporal = createTemporalClient(config);
 const catalog = catalogClientFromConfig(config, logger);
 const reservations = createReservationClient({ client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, orm, deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS });
 const topology = consumerTopologyFrom(config);
+const metrics = createConsumerMetrics(createMetricsRegistry('consumer'));
+if (catalog) registerCatalogBreakerGauge(metrics.registry, catalog);
 const consumer = createEventConsumer({
   orm,
   amqpUrl: config.AMQP_URL,
   logger,
   maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
   topology,
+  metrics,
   handlers: {
     order: createOrderEventHandlers({ orm, reservations, logger }),
     catalog: createCatalogEventHandlers({ orm }),
@@ -38,6 +44,8 @@ const consumer = createEventConsumer({
 const unchecked = topology.sources.filter((s) => !s.publisher).map((s) => s.name);
 if (unchecked.length > 0) logger.info(`no publisher set for the ${unchecked.join(', ')} events: any RabbitMQ user that may write to their exchanges can publish them (README, Events consumed)`);
 await consumer.start();
+metrics.watchDeadLetterQueue(() => consumer.deadLetterDepth());
+const metricsServer = config.CONSUMER_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, host: config.METRICS_HOST, port: config.CONSUMER_METRICS_PORT, logger });
 // Without a broker the consumer keeps retrying; this line comes once it consumes.
 void consumer.ready().then(() => logger.info(`consuming ${config.ORDER_EVENTS_EXCHANGE}, ${config.CATALOG_EVENTS_EXCHANGE} and ${config.PURCHASING_EVENTS_EXCHANGE} into ${config.CONSUMER_QUEUE_PREFIX}.* queues`));
 
@@ -47,6 +55,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   logger.info(`${signal}: stopping the consumer (unacknowledged events will be redelivered)`);
   await consumer.stop();
+  await metricsServer?.close();
   catalog?.close();
   await temporal.connection.close().catch(() => undefined);
   await orm.close();

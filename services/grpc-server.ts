@@ -9,6 +9,8 @@ import { createTemporalClient } from './temporal.ts';
 import { tokenVerifierFromConfig } from './auth/token-verifier.ts';
 import { dbSessionLimitsFrom, limitsFrom } from './limits/settings.ts';
 import { bindGrpcServer, createGrpcServer, serviceName } from './grpc/server.ts';
+import { createMetricsRegistry, startMetricsServer } from './metrics/registry.ts';
+import { createGrpcMetrics } from './metrics/grpc.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'grpc');
@@ -17,6 +19,7 @@ if (auth.signaturesVerified) logger.info(`authentication: ${auth.description}`);
 else logger.warn(`authentication: ${auth.description}`);
 const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
 const temporal = createTemporalClient(config);
+const metrics = createGrpcMetrics(createMetricsRegistry('grpc'));
 const { server, health } = createGrpcServer({
   orm,
   logger,
@@ -28,9 +31,11 @@ const { server, health } = createGrpcServer({
     deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS,
     confirmedOverdueSeconds: config.CONFIRMED_HOLD_REPORT_AFTER_HOURS * 3600,
   },
+  metrics,
 });
 const port = await bindGrpcServer(server, config.GRPC_HOST, config.GRPC_PORT);
 logger.info(`gRPC listening on ${config.GRPC_HOST}:${port} (${serviceName}, reflection, health)`);
+const metricsServer = config.GRPC_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, host: config.METRICS_HOST, port: config.GRPC_METRICS_PORT, logger });
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {
@@ -43,6 +48,7 @@ async function stop(signal: string): Promise<void> {
   const forced = setTimeout(() => server.forceShutdown(), 10_000);
   await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   clearTimeout(forced);
+  await metricsServer?.close();
   await temporal.connection.close().catch(() => undefined);
   await orm.close();
   logger.info('gRPC stopped');

@@ -11,6 +11,9 @@ import { createHttpApp } from './http/app.ts';
 import { catalogClientFromConfig } from './catalog/catalog-client.ts';
 import { tokenVerifierFromConfig } from './auth/token-verifier.ts';
 import { dbSessionLimitsFrom, limitsFrom } from './limits/settings.ts';
+import { createMetricsRegistry } from './metrics/registry.ts';
+import { createHttpMetrics } from './metrics/http.ts';
+import { registerCatalogBreakerGauge } from './metrics/catalog.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'http');
@@ -20,6 +23,8 @@ else logger.warn(`authentication: ${auth.description}`);
 const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
 const temporal = createTemporalClient(config);
 const catalog = catalogClientFromConfig(config, logger);
+const metrics = createHttpMetrics(createMetricsRegistry('http'));
+if (catalog) registerCatalogBreakerGauge(metrics.registry, catalog);
 const readiness = createReadinessProbe({ orm, amqpUrl: config.AMQP_URL, temporal: temporal.connection, catalog, authentication: { verified: auth.signaturesVerified, detail: auth.description } });
 const app = createHttpApp({
   orm,
@@ -29,6 +34,7 @@ const app = createHttpApp({
   limits: limitsFrom(config),
   catalog,
   temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS },
+  metrics,
 });
 const server = app.listen(config.HTTP_PORT, config.HTTP_HOST, () => logger.info(`REST listening on http://${config.HTTP_HOST}:${config.HTTP_PORT}`));
 
@@ -42,6 +48,7 @@ async function stop(signal: string): Promise<void> {
   server.closeIdleConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   clearTimeout(forced);
+  await readiness.close();
   catalog?.close();
   await temporal.connection.close().catch(() => undefined);
   await orm.close();

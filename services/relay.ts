@@ -7,11 +7,14 @@ import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { openOrm } from './db/orm.ts';
 import { dbSessionLimitsFrom } from './limits/settings.ts';
-import { createOutboxRelay } from './messaging/outbox-relay.ts';
+import { createOutboxRelay, outboxBacklog } from './messaging/outbox-relay.ts';
+import { createMetricsRegistry, startMetricsServer } from './metrics/registry.ts';
+import { createRelayMetrics } from './metrics/relay.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'relay');
 const orm = await openOrm(config.DATABASE_URL, 2, dbSessionLimitsFrom(config));
+const metrics = createRelayMetrics(createMetricsRegistry('relay'), () => outboxBacklog(orm.em));
 const relay = createOutboxRelay({
   orm,
   databaseUrl: config.DATABASE_URL,
@@ -20,8 +23,10 @@ const relay = createOutboxRelay({
   logger,
   batchSize: config.OUTBOX_BATCH_SIZE,
   pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+  metrics,
 });
 await relay.start();
+const metricsServer = config.RELAY_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, host: config.METRICS_HOST, port: config.RELAY_METRICS_PORT, logger });
 logger.info(`relay started: outbox → exchange ${config.EVENTS_EXCHANGE}`);
 
 let stopping = false;
@@ -30,6 +35,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   logger.info(`${signal}: stopping the relay`);
   await relay.stop();
+  await metricsServer?.close();
   await orm.close();
   logger.info(`relay stopped after publishing ${relay.status().published} events`);
   process.exit(0);

@@ -17,10 +17,16 @@ import { dbSessionLimitsFrom, retentionFrom } from './limits/settings.ts';
 const config = loadConfig();
 const logger = createLogger(config, 'worker');
 // The SDK's own logs (core included), workflow `log` and activity `log` all go through winston.
+// The SDK's own metrics (task slots, poll and schedule-to-start latencies, activity and workflow outcomes, all
+// prefixed temporal_) are exported by its core for Prometheus on WORKER_METRICS_PORT (0 = off).
 Runtime.install({
   logger: temporalLoggerFrom(logger),
-  telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
+  telemetryOptions: {
+    logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} },
+    ...(config.WORKER_METRICS_PORT === 0 ? {} : { metrics: { prometheus: { bindAddress: `${config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST}:${config.WORKER_METRICS_PORT}`, useSecondsForDurations: true } } }),
+  },
 });
+if (config.WORKER_METRICS_PORT !== 0) logger.info(`Temporal SDK metrics on http://${config.METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics`);
 
 const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
 const temporal = temporalConnectConfig(config);

@@ -12,6 +12,7 @@ import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { defaultLimits, type GrpcServerSettings, type Limits } from '../limits/settings.ts';
 import { createRateLimiter } from '../limits/rate-limiter.ts';
 import { rateLimitedHandlers } from '../limits/grpc.ts';
+import { metricsInterceptor, type GrpcMetrics } from '../metrics/grpc.ts';
 
 export interface GrpcDeps {
   orm: Orm;
@@ -22,6 +23,8 @@ export interface GrpcDeps {
   temporal?: { client: Client; taskQueue: string; deadlineMs?: number; confirmedOverdueSeconds?: number };
   /** Rate limits, quotas and the server's own limits (README, Limits); the documented defaults when not given. */
   limits?: Limits;
+  /** Call and ReserveStock outcome metrics (README, Metrics); none = not recorded. */
+  metrics?: GrpcMetrics;
 }
 
 export const serviceName = 'inventory.v1.InventoryService';
@@ -35,7 +38,11 @@ export function createGrpcServer(deps: GrpcDeps): { server: grpc.Server; health:
   const limits = deps.limits ?? defaultLimits();
   const definition = loadPackageDefinition();
   const proto = loadInventoryProto(definition);
-  const server = new grpc.Server({ ...serverOptions(limits.grpc), interceptors: [authenticationInterceptor(deps.verifyToken, serviceName)] });
+  const server = new grpc.Server({ ...serverOptions(limits.grpc), interceptors: [
+    // First in the list is innermost: it sees every status on its way out, the authentication interceptor's refusals included.
+    ...(deps.metrics ? [metricsInterceptor(deps.metrics, serviceName)] : []),
+    authenticationInterceptor(deps.verifyToken, serviceName),
+  ] });
   const handlers = { ...createStockHandlers(deps), ...createReservationHandlers({ ...deps, quotas: limits.quotas }) };
   server.addService(proto.inventory.v1.InventoryService.service, rateLimitedHandlers(handlers, createRateLimiter({ orm: deps.orm, logger: deps.logger, settings: limits.rate }), deps.logger));
   new ReflectionService(definition).addToServer(server);

@@ -24,6 +24,8 @@ import { createReconciliationClient } from '../workflow-clients/reconciliation-c
 import { defaultLimits, type Limits } from '../limits/settings.ts';
 import { createRateLimiter } from '../limits/rate-limiter.ts';
 import { rateLimitRequests } from '../limits/http.ts';
+import { exposition } from '../metrics/registry.ts';
+import { recordHttpMetrics, type HttpMetrics } from '../metrics/http.ts';
 
 export interface HttpDeps {
   orm: Orm;
@@ -37,6 +39,8 @@ export interface HttpDeps {
   temporal?: { client: Client; taskQueue: string; deadlineMs?: number; confirmedOverdueSeconds?: number };
   /** Rate limits and the body size (README, Limits); the documented defaults when not given. */
   limits?: Limits;
+  /** Request metrics, served open at GET /metrics (README, Metrics); none = no /metrics. */
+  metrics?: HttpMetrics;
 }
 
 /**
@@ -49,11 +53,6 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(requestId(deps.logger));
-  app.use(requireJsonBody);
-  app.use(express.json({ limit: limits.httpBodyLimitBytes }));
-  app.use(refuseUnacceptableInput);
-  app.use(healthRoutes(deps.readiness));
   const operations = [
     ...healthOperations,
     ...warehouseOperations,
@@ -63,6 +62,19 @@ export function createHttpApp(deps: HttpDeps): Express {
     ...adjustmentOperations,
     ...(deps.temporal ? [...transferOperations, ...reconciliationOperations] : []),
   ];
+  app.use(requestId(deps.logger));
+  if (deps.metrics) {
+    const { registry } = deps.metrics;
+    app.use(recordHttpMetrics(deps.metrics, operations));
+    app.get('/metrics', async (_req, res) => {
+      const { contentType, body } = await exposition(registry);
+      res.type(contentType).send(body);
+    });
+  }
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: limits.httpBodyLimitBytes }));
+  app.use(refuseUnacceptableInput);
+  app.use(healthRoutes(deps.readiness));
   app.use(openApiRoutes(operations));
 
   const api = express.Router();

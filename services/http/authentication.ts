@@ -66,7 +66,8 @@ export function authorize(operations: readonly Operation[]): RequestHandler {
   };
 }
 
-function pathPattern(openApiPath: string): { regex: RegExp; literals: number } {
+/** An OpenAPI path template as a regex (parameters as named groups), and how many literal segments it has. */
+export function pathPattern(openApiPath: string): { regex: RegExp; literals: number } {
   let literals = 0;
   const source = openApiPath
     .split('/')

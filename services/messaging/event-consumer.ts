@@ -7,6 +7,7 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { consumedEnvelope } from './envelope.ts';
 import { declareConsumerTopology, type ConsumedSource, type ConsumerTopology } from './topology.ts';
+import type { ConsumerMetrics } from '../metrics/consumer.ts';
 
 /**
  * Consumes other services' events (order, catalog, purchasing): manual acks, prefetch, a recovering connection. A message is
@@ -34,6 +35,8 @@ export interface EventConsumerDeps {
    * set. `recordInbox` writes the inbox row in the effect's transaction.
    */
   handlers: Record<string, Record<string, EventHandler>>;
+  /** Counts settled deliveries by source and outcome (README, Metrics); none = not recorded. */
+  metrics?: Pick<ConsumerMetrics, 'messages'>;
 }
 
 export type RecordInbox = (em: EntityManager, outcome: string) => Promise<void>;
@@ -132,6 +135,7 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     const seen = await em.execute('select 1 from inbox_event where source = ? and organization_id = ? and event_id = ?', [key.source, key.organizationId, key.eventId]);
     if (seen.length > 0) {
       channel.ack(message);
+      deps.metrics?.messages.inc({ source: source.name, outcome: 'duplicate' });
       return;
     }
     try {
@@ -146,6 +150,7 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       const outcome = await admitted.handler(admitted.raw, recordInbox);
       logger.info(`${name} ${key.eventId}: ${outcome}`);
       channel.ack(message);
+      deps.metrics?.messages.inc({ source: source.name, outcome: 'applied' });
     } catch (error) {
       if (error instanceof z.ZodError) return deadLetter(channel, source, message, schemaMismatch(error), 0, admitted);
       const reason = error instanceof Error ? error.message : String(error);
@@ -166,6 +171,7 @@ export function createEventConsumer(deps: EventConsumerDeps) {
         ...(admitted.publisher === undefined ? {} : { [retryPublisherHeader]: admitted.publisher }),
       }));
       channel.ack(message);
+      deps.metrics?.messages.inc({ source: source.name, outcome: 'retried' });
     }
   }
 
@@ -251,6 +257,8 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       ...(userId === undefined ? {} : { 'x-inventory-user-id': String(userId) }),
     }));
     channel.ack(message);
+    // Dead-lettered at once (attempts 0) is a refusal of the message; after failed attempts, a give-up.
+    deps.metrics?.messages.inc({ source: source.name, outcome: attempts > 0 ? 'dead_lettered' : 'refused' });
   }
 
   return {
@@ -261,6 +269,18 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     },
     /** Resolves once the topology is declared and the queues are consumed (the first connection). */
     ready: () => ready,
+    /** Messages in the dead-letter queue, by a passive declare on a channel of its own (for the metrics gauge). */
+    async deadLetterDepth(): Promise<number> {
+      if (!connection) throw new Error('the consumer is not started');
+      const channel = await connection.createChannel();
+      // A failed check closes the channel by itself; closing it again is harmless.
+      channel.on('error', () => undefined);
+      try {
+        return (await channel.checkQueue(topology.deadLetterQueue)).messageCount;
+      } finally {
+        await channel.close().catch(() => undefined);
+      }
+    },
     async stop(): Promise<void> {
       stopped = true;
       await Promise.allSettled([...inFlight]);

@@ -1,10 +1,12 @@
 import amqp, { type ConfirmChannel } from 'amqplib';
 import pg from 'pg';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { toWireMessage } from './envelope.ts';
 import { markPublished, nextBatch } from './outbox.ts';
 import { declareTopology } from './topology.ts';
+import type { OutboxBacklog, RelayMetrics } from '../metrics/relay.ts';
 
 /**
  * The outbox relay: publishes `outbox_event` rows to RabbitMQ in sequence order and marks them
@@ -23,6 +25,8 @@ export interface OutboxRelayDeps {
   logger: Logger;
   batchSize: number;
   pollIntervalMs: number;
+  /** Counts published events and times the broker's confirms (README, Metrics); none = not recorded. */
+  metrics?: Pick<RelayMetrics, 'published' | 'confirmSeconds'>;
 }
 
 export interface RelayStatus {
@@ -128,9 +132,12 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       publishing.publish(deps.exchange, message.routingKey, message.content, message.options);
     }
     // The whole batch is confirmed or the whole batch is retried: never mark what the broker did not take.
+    const confirming = deps.metrics?.confirmSeconds.startTimer();
     await publishing.waitForConfirms();
+    confirming?.();
     await markPublished(em, rows.map((r) => r.id));
     state.published += rows.length;
+    deps.metrics?.published.inc(rows.length);
     return rows.length;
   }
 
@@ -178,4 +185,12 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
     },
     status: () => ({ ...state }),
   };
+}
+
+/** How many events wait in the outbox (all organizations) and how old the oldest is: what the relay's gauges show. */
+export async function outboxBacklog(em: EntityManager): Promise<OutboxBacklog> {
+  const [row] = await em.fork().execute<{ pending: number; oldest_age_seconds: number | null }[]>(
+    'select count(*)::int as pending, extract(epoch from clock_timestamp() - min(created_at))::float8 as oldest_age_seconds from outbox_event where published_at is null',
+  );
+  return { pending: row.pending, oldestAgeSeconds: Math.max(0, row.oldest_age_seconds ?? 0) };
 }

@@ -36,7 +36,7 @@ export async function mochaGlobalSetup(): Promise<void> {
     server: {
       executable: { type: 'existing-path', path: temporalCli },
       searchAttributes,
-      log: { format: 'json', level: 'warn' },
+      log: { format: 'json', level: 'error' },
       extraArgs: dynamicConfigFlags(),
     },
   });

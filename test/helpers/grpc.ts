@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { testStack, tokenFor } from './stack.ts';
 import type { Limits } from '../../services/limits/settings.ts';
 import type { Orm } from '../../services/db/orm.ts';
+import type { GrpcMetrics } from '../../services/metrics/grpc.ts';
 
 export interface GrpcHarness {
   client: InventoryServiceClient;
@@ -22,9 +23,9 @@ export interface GrpcHarness {
  * The real gRPC server on a free port, backed by the test stack (or `orm`), and a real client.
  * `limits` (rate limits, quotas, server options) default to the service's documented defaults.
  */
-export async function startGrpc(options: { taskQueue?: string; limits?: Limits; orm?: Orm } = {}): Promise<GrpcHarness> {
+export async function startGrpc(options: { taskQueue?: string; limits?: Limits; orm?: Orm; metrics?: GrpcMetrics } = {}): Promise<GrpcHarness> {
   const stack = testStack();
-  const { server } = createGrpcServer({ orm: options.orm ?? stack.orm, logger: stack.logger, verifyToken: stack.verifyToken, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' }, limits: options.limits });
+  const { server } = createGrpcServer({ orm: options.orm ?? stack.orm, logger: stack.logger, verifyToken: stack.verifyToken, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' }, limits: options.limits, metrics: options.metrics });
   const port = await bindGrpcServer(server, '127.0.0.1', 0);
   const address = `127.0.0.1:${port}`;
   const proto = loadInventoryProto();

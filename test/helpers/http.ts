@@ -7,6 +7,7 @@ import { testStack, tokenFor } from './stack.ts';
 import { startWorker, type RunningWorker } from './temporal.ts';
 import type { Limits } from '../../services/limits/settings.ts';
 import type { Orm } from '../../services/db/orm.ts';
+import type { HttpMetrics } from '../../services/metrics/http.ts';
 
 export interface HttpHarness {
   url: string;
@@ -23,12 +24,12 @@ export interface HttpHarness {
 /**
  * The real express app on a free port, backed by the test stack (or `orm`, e.g. one with other session
  * limits). `limits` (rate limits, body size) default to the service's documented defaults, generous
- * enough for every other suite.
+ * enough for every other suite. With `metrics` the app records requests and serves GET /metrics.
  */
-export async function startHttp(options: { amqpUrl?: string; taskQueue?: string; catalog?: CatalogClient; limits?: Limits; orm?: Orm } = {}): Promise<HttpHarness> {
+export async function startHttp(options: { amqpUrl?: string; taskQueue?: string; catalog?: CatalogClient; limits?: Limits; orm?: Orm; metrics?: HttpMetrics } = {}): Promise<HttpHarness> {
   const stack = testStack();
   const readiness = createReadinessProbe({ orm: options.orm ?? stack.orm, amqpUrl: options.amqpUrl ?? stack.amqpUrl, temporal: stack.temporal.connection, catalog: options.catalog });
-  const app = createHttpApp({ orm: options.orm ?? stack.orm, logger: stack.logger, readiness, verifyToken: stack.verifyToken, catalog: options.catalog, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' }, limits: options.limits });
+  const app = createHttpApp({ orm: options.orm ?? stack.orm, logger: stack.logger, readiness, verifyToken: stack.verifyToken, catalog: options.catalog, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' }, limits: options.limits, metrics: options.metrics });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -48,11 +49,13 @@ export async function startHttp(options: { amqpUrl?: string; taskQueue?: string;
       const text = await response.text();
       return { status: response.status, contentType: response.headers.get('content-type') ?? '', headers: response.headers, body: text ? JSON.parse(text) : null };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await readiness.close();
+    },
   };
 }
 

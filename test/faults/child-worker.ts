@@ -1,0 +1,23 @@
+/**
+ * A worker in a process of its own, for tests that kill it with SIGKILL (no graceful shutdown, no
+ * finally blocks). It runs the service's workflows and real activities on one task queue, configured by
+ * the environment: FAULT_TEMPORAL_ADDRESS, FAULT_TASK_QUEUE, FAULT_DATABASE_URL, and FAULT_WORKFLOW_BUNDLE
+ * (a bundle written by the parent, which saves bundling again in every child). Prints `polling` once its
+ * worker runs; `spawnChildWorker` (processes.ts) waits for that line.
+ */
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { openOrm } from '../../services/db/orm.ts';
+import { createActivities } from '../../activities/index.ts';
+
+const { FAULT_TEMPORAL_ADDRESS: address, FAULT_TASK_QUEUE: taskQueue, FAULT_DATABASE_URL: databaseUrl, FAULT_WORKFLOW_BUNDLE: codePath } = process.env;
+if (!address || !taskQueue || !databaseUrl || !codePath) throw new Error('child-worker needs FAULT_TEMPORAL_ADDRESS, FAULT_TASK_QUEUE, FAULT_DATABASE_URL and FAULT_WORKFLOW_BUNDLE');
+
+Runtime.install({ telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } }, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (message, meta) => console.error(message, meta ?? '') } });
+const orm = await openOrm(databaseUrl, 10);
+const connection = await NativeConnection.connect({ address });
+const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath }, activities: createActivities({ orm }) });
+const running = worker.run();
+console.log('polling');
+await running;
+await connection.close();
+await orm.close();
