@@ -14,7 +14,8 @@
  *                               against one that takes the caller as given, same run; and fresh-token verifications/s
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { execFile } from 'node:child_process';
@@ -42,10 +43,13 @@ import { createDevIssuer } from '../services/auth/dev-issuer.ts';
 import { createTokenVerifier, devAudience, devIssuer, type TokenVerifier } from '../services/auth/token-verifier.ts';
 import { loadConfig } from '../services/config.ts';
 import { limitsFrom } from '../services/limits/settings.ts';
+import { dropClusterDatabases, startTemporalCluster } from '../scripts/temporal-cluster.ts';
 import { measure, percentile, type Stats } from './stats.ts';
 import type { LoadJob } from './load-client.ts';
 
 const quick = process.argv.includes('--quick');
+// --cluster: the reservation figures again on a real Temporal server with PostgreSQL persistence (scripts/temporal-cluster.ts).
+const withCluster = process.argv.includes('--cluster') || process.env.TEMPORAL_MODE === 'cluster';
 const scale = quick ? 0.25 : 1;
 const n = (count: number) => Math.max(10, Math.round(count * scale));
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
@@ -65,15 +69,11 @@ const temporal = await TestWorkflowEnvironment.createLocal({
   },
 });
 const taskQueue = `bench-${randomUUID()}`;
-const worker = await Worker.create({
-  connection: temporal.nativeConnection,
-  taskQueue,
-  workflowBundle: await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('./bench-workflows.ts', import.meta.url)),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
-  }),
-  activities: createActivities({ orm }),
+const bundle = await bundleWorkflowCode({
+  workflowsPath: fileURLToPath(new URL('./bench-workflows.ts', import.meta.url)),
+  logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
 });
+const worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowBundle: bundle, activities: createActivities({ orm }) });
 const workerRun = worker.run();
 const organizationId = randomUUID();
 // The order service's token, signed by a run-private issuer and verified as in production (ES256, JWKS).
@@ -157,6 +157,10 @@ try {
       log(`ReserveStock ${label}, c${concurrency}: ${stats.throughput}/s, p50 ${stats.p50} / p95 ${stats.p95} / p99 ${stats.p99} ms`);
     }
   }
+  // A flash sale as a client sees it: 200 orders at once for one variant, against the floor's limit (200 ÷ floor c32).
+  const burst = await load({ method: 'ReserveStock', total: 200, concurrency: 200, organizationId, variants: [hot], orderPrefix: `burst-${randomUUID().slice(0, 8)}`, ttlSeconds: 3600 });
+  const burstLimitMs = (200 / temporalFloor.throughput) * 1000;
+  log(`ReserveStock, 200 at once (one variant): p50 ${burst.p50} / p99 ${burst.p99} ms; the floor's limit ${Math.round(burstLimitMs)} ms; p99 ÷ limit ${(burst.p99 / burstLimitMs).toFixed(2)} (goal <= 1.5)`);
   const reserveRatio = reserve['spread over 200 variants, c32'].throughput / lowerFloor;
   log(`ReserveStock (spread, c32) / lower floor = ${reserveRatio.toFixed(2)} (goal >= 0.7)`);
 
@@ -207,7 +211,11 @@ try {
   log(`authentication: CheckAvailability c32 with tokens ${authentication.checkAvailabilityC32.verifiedPerSecond}/s vs without ${authentication.checkAvailabilityC32.unverifiedPerSecond}/s = ${authentication.checkAvailabilityC32.ratio} (goal >= 0.95)`);
   log(`authentication: mint + verify a fresh token ${authentication.freshTokenVerifications.throughput}/s, mint alone ${authentication.mintOnly.throughput}/s`);
 
+  const cluster = withCluster ? await clusterFigures() : undefined;
+
   Object.assign(results, {
+    burst200: { stats: burst, floorLimitMs: Math.round(burstLimitMs), p99ToLimit: round2(burst.p99 / burstLimitMs) },
+    ...(cluster ? { cluster } : {}),
     limits: { rate: limits.rate, quotas: limits.quotas },
     authentication,
     reconciliation,
@@ -271,6 +279,48 @@ try {
       scanToBare: round2(bare / scan),
       workflowToBare: round2(bare / whole),
     };
+  }
+
+  /**
+   * The same reservation figures on a real Temporal server (PostgreSQL persistence, 4 history shards,
+   * one process) started for this run on the same machine: its floor, ReserveStock c1 and c32, the burst.
+   */
+  async function clusterFigures() {
+    const prefix = `temporal_bench_${randomUUID().slice(0, 8)}`;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-cluster-'));
+    const postgresUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+    const cluster = await startTemporalCluster({ postgresUrl, dir, frontendPort: 0, databasePrefix: prefix });
+    const env = await TestWorkflowEnvironment.createFromExistingServer({ address: cluster.address, namespace: 'default' });
+    const queue = `bench-cluster-${randomUUID()}`;
+    const clusterWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: queue, workflowBundle: bundle, activities: createActivities({ orm }) });
+    const running = clusterWorker.run();
+    const { server: clusterServer } = createGrpcServer({ orm, logger, verifyToken, limits, temporal: { client: env.client, taskQueue: queue } });
+    const clusterPort = await bindGrpcServer(clusterServer, '127.0.0.1', 0);
+    try {
+      const floor = (concurrency: number, total: number) =>
+        measure(total, concurrency, () =>
+          env.client.workflow.executeUpdateWithStart(pingUpdate, {
+            startWorkflowOperation: new WithStartWorkflowOperation(emptyWorkflow, { workflowId: `empty-${randomUUID()}`, taskQueue: queue, workflowIdConflictPolicy: 'USE_EXISTING' }),
+          }),
+        );
+      await floor(4, 20); // warm-up: connections, caches, the namespace's first tasks
+      const floorC1 = await floor(1, n(100));
+      const floorC32 = await floor(32, n(600));
+      const c1 = await load({ method: 'ReserveStock', total: n(150), concurrency: 1, organizationId, variants, orderPrefix: `cl1-${randomUUID().slice(0, 8)}`, ttlSeconds: 3600 }, clusterPort);
+      const c32 = await load({ method: 'ReserveStock', total: n(800), concurrency: 32, organizationId, variants, orderPrefix: `cl32-${randomUUID().slice(0, 8)}`, ttlSeconds: 3600 }, clusterPort);
+      const clusterBurst = await load({ method: 'ReserveStock', total: 200, concurrency: 200, organizationId, variants: [hot], orderPrefix: `clb-${randomUUID().slice(0, 8)}`, ttlSeconds: 3600 }, clusterPort);
+      const limitMs = (200 / floorC32.throughput) * 1000;
+      log(`cluster: floor c1 ${floorC1.throughput}/s p50 ${floorC1.p50} ms, c32 ${floorC32.throughput}/s; ReserveStock c1 ${c1.throughput}/s p50 ${c1.p50} ms, c32 ${c32.throughput}/s p99 ${c32.p99} ms (${(c32.throughput / floorC32.throughput).toFixed(2)} x floor); 200 at once p99 ${clusterBurst.p99} ms (${(clusterBurst.p99 / limitMs).toFixed(2)} x the floor's limit)`);
+      return { floorC1, floorC32, reserveC1: c1, reserveC32: c32, reserveC32ToFloor: round2(c32.throughput / floorC32.throughput), burst200: { stats: clusterBurst, floorLimitMs: Math.round(limitMs), p99ToLimit: round2(clusterBurst.p99 / limitMs) } };
+    } finally {
+      clusterServer.forceShutdown();
+      clusterWorker.shutdown();
+      await running;
+      await env.teardown();
+      await cluster.stop();
+      await dropClusterDatabases(postgresUrl, prefix);
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** Makes `count` holds expiring at the same instant; returns the lag of each release after its expiry. */

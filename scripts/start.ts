@@ -12,6 +12,7 @@ import { loadConfig, ConfigError } from '../services/config.ts';
 import { prepareDatabase } from './migrate.ts';
 import { ensureDatabase, resolvePostgres, resolveRabbitMq, resolveTemporal, stopChild, type Started } from './infrastructure.ts';
 import { loadOrCreateDevIssuer } from '../services/auth/dev-issuer.ts';
+import { startTemporalCluster } from './temporal-cluster.ts';
 import { roles } from '../services/auth/access.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -35,9 +36,9 @@ async function main(): Promise<void> {
   const rabbit = await resolveRabbitMq(process.env, say);
   if (rabbit.started) started.push(rabbit.started);
 
-  const temporal = await resolveTemporal(process.env, dataDir, uiPort);
+  const temporal = process.env.TEMPORAL_MODE === 'cluster' && !process.env.TEMPORAL_ADDRESS ? await startCluster(postgres.url) : await resolveTemporal(process.env, dataDir, uiPort);
   if (temporal.started) started.push(temporal.started);
-  temporal.process?.once('exit', (code) => void shutdown(`the Temporal dev server exited (code ${code})`, 1));
+  temporal.process?.once('exit', (code) => void shutdown(`the Temporal server exited (code ${code})`, 1));
 
   // Without an identity provider configured, the stack trusts a development issuer kept in .data/auth/
   // (created once); `npm run token` signs with it. Never silently without authentication.
@@ -83,6 +84,21 @@ function supervise(part: (typeof parts)[number], env: NodeJS.ProcessEnv, delayMs
     say(`${part} exited (${signal ?? `code ${code}`}): restarting it in ${wait / 1000} s; the other parts keep serving`);
     setTimeout(() => !stopping && supervise(part, env, Math.min(wait * 2, 30_000)), wait);
   });
+}
+
+/** TEMPORAL_MODE=cluster: a real Temporal server on this PostgreSQL instead of the dev server (scripts/temporal-cluster.ts). */
+async function startCluster(postgresUrl: string) {
+  const cluster = await startTemporalCluster({
+    postgresUrl,
+    dir: path.join(dataDir, 'temporal-cluster'),
+    frontendPort: 7233,
+    databasePrefix: 'temporal_inventory',
+    shards: Number(process.env.TEMPORAL_HISTORY_SHARDS ?? 4),
+    processes: process.env.TEMPORAL_CLUSTER_PROCESSES === '4' ? 4 : 1,
+    say,
+  });
+  for (const child of cluster.processes) child.once('exit', (code) => !stopping && void shutdown(`a Temporal server process exited (code ${code})`, 1));
+  return { address: cluster.address, uiUrl: undefined, process: undefined, started: { description: 'the Temporal server', stop: cluster.stop } };
 }
 
 async function shutdown(reason: string, exitCode: number): Promise<void> {

@@ -11,6 +11,7 @@ set -euo pipefail
 NODE_VERSION=24.21.0
 TEMPORAL_CLI_VERSION=1.5.1
 COMPOSE_GO_VERSION=2.16.2
+TEMPORAL_SERVER_VERSION=1.29.1
 CACHE_DIR="${INVENTORY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/inventory-service}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -74,9 +75,23 @@ ensure_compose_check() {
   export COMPOSE_CHECK_PATH="$dir/cmd"
 }
 
+# A real Temporal server and its SQL schema tool, for TEMPORAL_MODE=cluster (scripts/temporal-cluster.ts).
+ensure_temporal_server() {
+  local dir="$CACHE_DIR/temporal-server-$TEMPORAL_SERVER_VERSION"
+  if [ ! -x "$dir/server" ] || [ ! -x "$dir/sql" ] || [ ! -d "$dir/schema" ]; then
+    command -v go >/dev/null 2>&1 || { say "TEMPORAL_MODE=cluster needs Go to build the Temporal server"; exit 1; }
+    say "building the Temporal server v$TEMPORAL_SERVER_VERSION and its SQL tool with go install (once, several minutes)"
+    mkdir -p "$dir"
+    GOBIN="$dir" GOFLAGS=-mod=mod go install "go.temporal.io/server/cmd/server@v$TEMPORAL_SERVER_VERSION" "go.temporal.io/server/cmd/tools/sql@v$TEMPORAL_SERVER_VERSION"
+    rm -rf "$dir/schema" && cp -r "$(go env GOMODCACHE)/go.temporal.io/server@v$TEMPORAL_SERVER_VERSION/schema" "$dir/schema" && chmod -R u+w "$dir/schema"
+  fi
+  export TEMPORAL_SERVER_PATH="$dir/server" TEMPORAL_SQL_TOOL_PATH="$dir/sql" TEMPORAL_SCHEMA_DIR="$dir/schema"
+}
+
 ensure_node
 ensure_dependencies
 # A stack pointed at an existing Temporal server needs no local CLI; the tests always do.
 if [ -z "${TEMPORAL_ADDRESS:-}" ] || [ "${INVENTORY_NEEDS_TEMPORAL_CLI:-}" = 1 ]; then ensure_temporal; fi
 if [ "${INVENTORY_NEEDS_TEMPORAL_CLI:-}" = 1 ]; then ensure_compose_check; fi
+if [ "${TEMPORAL_MODE:-}" = cluster ] || [[ " $* " == *" --cluster "* ]]; then ensure_temporal; ensure_temporal_server; fi
 exec "$@"

@@ -16,8 +16,13 @@ import { dynamicConfigFlags } from '../../services/temporal-dev-server.ts';
 import { createDevIssuer } from '../../services/auth/dev-issuer.ts';
 import { createTokenVerifier, devAudience, devIssuer } from '../../services/auth/token-verifier.ts';
 import { setStack, type TestStack } from './stack.ts';
+import { dropClusterDatabases, startTemporalCluster, type TemporalCluster } from '../../scripts/temporal-cluster.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 let dropDatabase: (() => Promise<void>) | undefined;
+let cluster: (TemporalCluster & { prefix: string; dir: string; serverUrl: string }) | undefined;
 let stack: TestStack | undefined;
 
 export async function mochaGlobalSetup(): Promise<void> {
@@ -32,14 +37,24 @@ export async function mochaGlobalSetup(): Promise<void> {
 
   const temporalCli = process.env.TEMPORAL_CLI_PATH;
   if (!temporalCli) throw new Error('TEMPORAL_CLI_PATH is not set: run the tests with `npm test`, which builds or finds the Temporal CLI');
-  const temporal = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: temporalCli },
-      searchAttributes,
-      log: { format: 'json', level: 'error' },
-      extraArgs: dynamicConfigFlags(),
-    },
-  });
+  // TEMPORAL_MODE=cluster runs the suite on a real Temporal server with PostgreSQL persistence
+  // (scripts/temporal-cluster.ts), with databases of its own; otherwise on a dev server of its own.
+  let temporal: TestWorkflowEnvironment;
+  if (process.env.TEMPORAL_MODE === 'cluster') {
+    const prefix = `temporal_test_${process.pid}_${randomBytes(3).toString('hex')}`;
+    const dir = mkdtempSync(path.join(tmpdir(), 'temporal-cluster-'));
+    cluster = { ...(await startTemporalCluster({ postgresUrl: serverUrl, dir, frontendPort: 0, databasePrefix: prefix, shards: Number(process.env.TEMPORAL_HISTORY_SHARDS ?? 4) })), prefix, dir, serverUrl };
+    temporal = await TestWorkflowEnvironment.createFromExistingServer({ address: cluster.address, namespace: 'default' });
+  } else {
+    temporal = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: temporalCli },
+        searchAttributes,
+        log: { format: 'json', level: 'error' },
+        extraArgs: dynamicConfigFlags(),
+      },
+    });
+  }
 
   const issuer = await createDevIssuer();
   stack = {
@@ -60,6 +75,11 @@ export async function mochaGlobalTeardown(): Promise<void> {
     await deleteExchange(stack.amqpUrl, stack.exchange).catch(() => undefined);
     await stack.temporal.teardown();
     await stack.orm.close(true);
+  }
+  if (cluster) {
+    await cluster.stop();
+    await dropClusterDatabases(cluster.serverUrl, cluster.prefix, Number(process.env.TEMPORAL_HISTORY_SHARDS ?? 4));
+    rmSync(cluster.dir, { recursive: true, force: true });
   }
   await dropDatabase?.();
 }

@@ -80,7 +80,10 @@ describe('reservations: no poison work', function () {
   });
 
   describe('a hold that fails for good', () => {
-    it('fed an order id PostgreSQL cannot store (a NUL character), fails at the first attempt with InvalidDataError: failed, announced, nothing held', async () => {
+    it('fed an order id PostgreSQL cannot store (a NUL character), fails at the first attempt with InvalidDataError: failed, announced, nothing held', async function () {
+      // A Temporal server on PostgreSQL cannot store a workflow id holding a NUL either: the start itself
+      // never succeeds there (the edges refuse such an id long before). The dev server (SQLite) takes it.
+      if (process.env.TEMPORAL_MODE === 'cluster') this.skip();
       let attempts = 0;
       const worker = await startWorker({
         activities: {
