@@ -105,7 +105,8 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   say(`stopping (${reason})`);
-  await Promise.all([...children.entries()].map(([name, child]) => stopChild(child, name)));
+  // Each part drains within SHUTDOWN_GRACE_MS; it is killed only well after that.
+  await Promise.all([...children.entries()].map(([name, child]) => stopChild(child, name, Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000) + 5000)));
   for (const part of started.reverse()) {
     await part.stop().catch((error: unknown) => say(`could not stop ${part.description}: ${String(error)}`));
   }

@@ -54,6 +54,12 @@ const schema = z.object({
   WORKER_METRICS_PORT: port.default(9465),
   RELAY_METRICS_PORT: port.default(9466),
   CONSUMER_METRICS_PORT: port.default(9467),
+  // The worker's GET /health and /ready (README, Health and shutdown): its metrics port is the Temporal SDK's
+  // exporter, so it answers probes on a port of its own (0 = off). The other parts answer on their metrics port.
+  WORKER_HEALTH_PORT: port.default(9468),
+  // On SIGTERM / SIGINT a part turns /ready false, then gets this long to finish what it is doing (requests,
+  // calls, activities, a batch's confirms, messages) before it stops hard; then it exits 0.
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
 
   // Resource limits (README, Limits). Rate limits are per organization and per token subject, shared by
   // every REST and gRPC process through PostgreSQL; 0 turns one off.
@@ -122,9 +128,9 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
-const metricsPorts = ['GRPC_METRICS_PORT', 'WORKER_METRICS_PORT', 'RELAY_METRICS_PORT', 'CONSUMER_METRICS_PORT'] as const;
+const metricsPorts = ['GRPC_METRICS_PORT', 'WORKER_METRICS_PORT', 'RELAY_METRICS_PORT', 'CONSUMER_METRICS_PORT', 'WORKER_HEALTH_PORT'] as const;
 
-/** `npm start` runs every part on one machine: two parts given one port would leave one of them unscraped. */
+/** `npm start` runs every part on one machine: two parts given one port would leave one of them unscraped (or unprobed). */
 function refuseSharedPorts(config: Config, ctx: z.RefinementCtx): void {
   const taken = new Map<number, string>([[config.HTTP_PORT, 'HTTP_PORT'], [config.GRPC_PORT, 'GRPC_PORT']]);
   for (const name of metricsPorts) {

@@ -18,6 +18,7 @@ import { catalogClientFromConfig } from './catalog/catalog-client.ts';
 import { createMetricsRegistry, startMetricsServer } from './metrics/registry.ts';
 import { createConsumerMetrics } from './metrics/consumer.ts';
 import { registerCatalogBreakerGauge } from './metrics/catalog.ts';
+import { createPartHealth } from './readiness.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'consumer');
@@ -43,18 +44,32 @@ const consumer = createEventConsumer({
 });
 const unchecked = topology.sources.filter((s) => !s.publisher).map((s) => s.name);
 if (unchecked.length > 0) logger.info(`no publisher set for the ${unchecked.join(', ')} events: any RabbitMQ user that may write to their exchanges can publish them (README, Events consumed)`);
+// GET /ready: ready once the topology is declared and the queues are consumed on an open channel.
+const health = createPartHealth(() => {
+  const { consuming, inFlight } = consumer.state();
+  return consuming
+    ? { status: 'ready', queues: topology.sources.map((s) => s.queue), in_flight: inFlight }
+    : { status: 'unready', detail: 'not consuming: RabbitMQ is not reachable or the topology is not declared yet (reconnecting)' };
+});
 await consumer.start();
 metrics.watchDeadLetterQueue(() => consumer.deadLetterDepth());
-const metricsServer = config.CONSUMER_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, host: config.METRICS_HOST, port: config.CONSUMER_METRICS_PORT, logger });
+const metricsServer = config.CONSUMER_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, health, host: config.METRICS_HOST, port: config.CONSUMER_METRICS_PORT, logger });
 // Without a broker the consumer keeps retrying; this line comes once it consumes.
 void consumer.ready().then(() => logger.info(`consuming ${config.ORDER_EVENTS_EXCHANGE}, ${config.CATALOG_EVENTS_EXCHANGE} and ${config.PURCHASING_EVENTS_EXCHANGE} into ${config.CONSUMER_QUEUE_PREFIX}.* queues`));
 
 let stopping = false;
+/**
+ * Drains: /ready answers 503 first, then the consumer cancels its consumers (no new deliveries) and
+ * finishes the messages in hand for at most SHUTDOWN_GRACE_MS (what is left unacknowledged is redelivered),
+ * then exits 0.
+ */
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info(`${signal}: stopping the consumer (unacknowledged events will be redelivered)`);
-  await consumer.stop();
+  health.drain();
+  logger.info(`${signal}: /ready answers 503 draining; consuming stopped, finishing ${consumer.state().inFlight} messages in flight (at most ${config.SHUTDOWN_GRACE_MS} ms)`);
+  await consumer.stop({ graceMs: config.SHUTDOWN_GRACE_MS });
+  logger.info('messages drained: closing connections');
   await metricsServer?.close();
   catalog?.close();
   await temporal.connection.close().catch(() => undefined);

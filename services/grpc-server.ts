@@ -11,6 +11,7 @@ import { dbSessionLimitsFrom, limitsFrom } from './limits/settings.ts';
 import { bindGrpcServer, createGrpcServer, serviceName } from './grpc/server.ts';
 import { createMetricsRegistry, startMetricsServer } from './metrics/registry.ts';
 import { createGrpcMetrics } from './metrics/grpc.ts';
+import { createPartHealth, finishedWithin } from './readiness.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'grpc');
@@ -20,7 +21,7 @@ else logger.warn(`authentication: ${auth.description}`);
 const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
 const temporal = createTemporalClient(config);
 const metrics = createGrpcMetrics(createMetricsRegistry('grpc'));
-const { server, health } = createGrpcServer({
+const { server, health: grpcHealth } = createGrpcServer({
   orm,
   logger,
   verifyToken: auth.verify,
@@ -35,19 +36,29 @@ const { server, health } = createGrpcServer({
 });
 const port = await bindGrpcServer(server, config.GRPC_HOST, config.GRPC_PORT);
 logger.info(`gRPC listening on ${config.GRPC_HOST}:${port} (${serviceName}, reflection, health)`);
-const metricsServer = config.GRPC_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, host: config.METRICS_HOST, port: config.GRPC_METRICS_PORT, logger });
+// The metrics port answers GET /health and /ready too, for orchestrators that probe over HTTP; the standard
+// gRPC health service says the same on the gRPC port.
+const health = createPartHealth(() => ({ status: 'ready', service: serviceName }));
+const metricsServer = config.GRPC_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, health, host: config.METRICS_HOST, port: config.GRPC_METRICS_PORT, logger });
 
 let stopping = false;
+/**
+ * Drains: the gRPC health service says NOT_SERVING and /ready 503 first, then the server stops accepting
+ * calls and finishes those in flight for at most SHUTDOWN_GRACE_MS (then it stops hard), then exits 0.
+ */
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info(`${signal}: draining gRPC calls`);
-  health.setStatus('', 'NOT_SERVING');
-  health.setStatus(serviceName, 'NOT_SERVING');
-  // In-flight calls get 10 s to finish; then the server stops hard.
-  const forced = setTimeout(() => server.forceShutdown(), 10_000);
-  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-  clearTimeout(forced);
+  grpcHealth.setStatus('', 'NOT_SERVING');
+  grpcHealth.setStatus(serviceName, 'NOT_SERVING');
+  health.drain();
+  logger.info(`${signal}: health NOT_SERVING, /ready answers 503 draining; finishing the calls in flight (at most ${config.SHUTDOWN_GRACE_MS} ms)`);
+  const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  if (!(await finishedWithin(config.SHUTDOWN_GRACE_MS, drained))) {
+    logger.warn(`calls still in flight after ${config.SHUTDOWN_GRACE_MS} ms: stopping hard`);
+    server.forceShutdown();
+  }
+  logger.info('calls drained: closing connections');
   await metricsServer?.close();
   await temporal.connection.close().catch(() => undefined);
   await orm.close();

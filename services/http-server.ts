@@ -2,11 +2,12 @@
  * Entry point of the REST API (HTTP_HOST:HTTP_PORT). Run alone with `node services/http-server.ts`;
  * `npm start` runs it with the rest of the stack.
  */
+import { createServer, type ServerResponse } from 'node:http';
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { openOrm } from './db/orm.ts';
 import { createTemporalClient } from './temporal.ts';
-import { createReadinessProbe } from './readiness.ts';
+import { createReadinessProbe, finishedWithin } from './readiness.ts';
 import { createHttpApp } from './http/app.ts';
 import { catalogClientFromConfig } from './catalog/catalog-client.ts';
 import { tokenVerifierFromConfig } from './auth/token-verifier.ts';
@@ -36,18 +37,49 @@ const app = createHttpApp({
   temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS },
   metrics,
 });
-const server = app.listen(config.HTTP_PORT, config.HTTP_HOST, () => logger.info(`REST listening on http://${config.HTTP_HOST}:${config.HTTP_PORT}`));
+// Answered while draining too: the orchestrator's probes and the last scrape.
+const probes = new Set(['/health', '/ready', '/metrics']);
+// Requests in progress, so a shutdown knows when the last one has finished.
+const inFlight = new Set<ServerResponse>();
+let draining = false;
+let lastFinished: (() => void) | undefined;
+const server = createServer((req, res) => {
+  const path = (req.url ?? '/').split('?')[0];
+  if (draining && !probes.has(path)) {
+    // Shutting down: nothing new starts here (nothing ran, so the same request may be sent again, to another instance).
+    res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1', connection: 'close' }).end(
+      JSON.stringify({ type: 'urn:inventory:problem:ShuttingDown', title: 'Service unavailable', status: 503, detail: 'this instance is shutting down: send the request again', instance: req.url }),
+    );
+    return;
+  }
+  inFlight.add(res);
+  res.once('close', () => {
+    inFlight.delete(res);
+    if (inFlight.size === 0) lastFinished?.();
+  });
+  void app(req, res);
+});
+server.listen(config.HTTP_PORT, config.HTTP_HOST, () => logger.info(`REST listening on http://${config.HTTP_HOST}:${config.HTTP_PORT}`));
 
 let stopping = false;
+/**
+ * Drains: /ready answers 503 `draining` and any new request 503 `ShuttingDown` (Retry-After: 1) while the
+ * requests in flight finish, for at most SHUTDOWN_GRACE_MS; then the server closes every connection (what is
+ * still running after the grace period is cut) and the process exits 0. The listener stays open meanwhile,
+ * so a load balancer's probes get a definite answer rather than a refused connection.
+ */
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info(`${signal}: draining HTTP requests`);
-  // In-flight requests get 10 s to finish; idle keep-alive connections are closed at once.
-  const forced = setTimeout(() => server.closeAllConnections(), 10_000);
-  server.closeIdleConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  clearTimeout(forced);
+  draining = true;
+  readiness.drain();
+  logger.info(`${signal}: /ready answers 503 draining; finishing ${inFlight.size} requests in flight (at most ${config.SHUTDOWN_GRACE_MS} ms), refusing new ones`);
+  const finished = inFlight.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (lastFinished = resolve));
+  if (!(await finishedWithin(config.SHUTDOWN_GRACE_MS, finished))) logger.warn(`${inFlight.size} requests still in flight after ${config.SHUTDOWN_GRACE_MS} ms: closing their connections`);
+  logger.info('requests drained: closing connections');
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
   await readiness.close();
   catalog?.close();
   await temporal.connection.close().catch(() => undefined);

@@ -36,8 +36,11 @@ export interface ReadinessDeps {
   timeoutMs?: number;
 }
 
-/** Answers the report; `close` lets go of the broker connection it watches. */
-export type ReadinessProbe = (() => Promise<Readiness>) & { close(): Promise<void> };
+/**
+ * Answers the report; `close` lets go of the broker connection it watches. `drain` turns readiness false
+ * for good at the start of a shutdown (GET /ready then answers 503 `{"status":"draining"}`).
+ */
+export type ReadinessProbe = (() => Promise<Readiness>) & { close(): Promise<void>; drain(): void; draining(): boolean };
 
 export function createReadinessProbe({ orm, amqpUrl, temporal, catalog, authentication, timeoutMs = 1500 }: ReadinessDeps): ReadinessProbe {
   const broker = watchBroker(amqpUrl, timeoutMs);
@@ -56,7 +59,47 @@ export function createReadinessProbe({ orm, amqpUrl, temporal, catalog, authenti
     const status = postgresql.status === 'down' || temporalCheck.status === 'down' ? 'unready' : degraded ? 'degraded' : 'ready';
     return { status, checks: { postgresql, rabbitmq, temporal: temporalCheck, catalog: catalogCheck }, outbox: { pending }, ...(authentication ? { authentication } : {}) };
   };
-  return Object.assign(probe, { close: broker.close });
+  let draining = false;
+  return Object.assign(probe, {
+    close: broker.close,
+    drain: () => void (draining = true),
+    draining: () => draining,
+  });
+}
+
+/**
+ * What GET /ready answers for a part without a REST server of its own (gRPC, worker, relay, consumer):
+ * 200 when `ready` or `degraded` (it works, with less), 503 when `unready` or `draining`, with details.
+ */
+export interface PartReport {
+  status: 'ready' | 'degraded' | 'unready' | 'draining';
+  [detail: string]: unknown;
+}
+
+/** A part's readiness: its own check until `drain()`, then `draining` for good (the part is stopping). */
+export interface PartHealth {
+  report(): Promise<PartReport>;
+  drain(): void;
+  draining(): boolean;
+}
+
+export function createPartHealth(check: () => PartReport | Promise<PartReport>): PartHealth {
+  let draining = false;
+  return {
+    report: async () => (draining ? { status: 'draining' } : check()),
+    drain: () => void (draining = true),
+    draining: () => draining,
+  };
+}
+
+/**
+ * Waits for `work` at most `graceMs`: true when it finished in time. What is still running then is the
+ * caller's to stop hard (a shutdown's grace period, SHUTDOWN_GRACE_MS).
+ */
+export function finishedWithin(graceMs: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+  return Promise.race([work.then(() => true, () => true), late]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -8,7 +8,8 @@ import { createLogger } from './logger.ts';
 import { openOrm } from './db/orm.ts';
 import { dbSessionLimitsFrom } from './limits/settings.ts';
 import { createOutboxRelay, outboxBacklog } from './messaging/outbox-relay.ts';
-import { createMetricsRegistry, startMetricsServer } from './metrics/registry.ts';
+import { createMetricsRegistry, startMetricsServer, withTimeout } from './metrics/registry.ts';
+import { createPartHealth } from './readiness.ts';
 import { createRelayMetrics } from './metrics/relay.ts';
 
 const config = loadConfig();
@@ -25,16 +26,35 @@ const relay = createOutboxRelay({
   pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   metrics,
 });
+/**
+ * GET /ready: `ready` while connected to RabbitMQ (the publisher opens its confirm channel on it; a standby
+ * waits for the leadership), `degraded` with the backlog while the broker is away (events wait in the
+ * outbox), `unready` when PostgreSQL does not answer: the relay cannot read the outbox.
+ */
+const health = createPartHealth(async () => {
+  const { connected, leader, published, lastError } = relay.status();
+  const backlog = await withTimeout(() => outboxBacklog(orm.em), 1500);
+  const outbox = backlog ? { pending: backlog.pending, oldest_age_seconds: backlog.oldestAgeSeconds } : null;
+  if (!backlog) return { status: 'unready', detail: 'PostgreSQL did not answer within 1500 ms', rabbitmq: connected ? 'up' : 'down', leader };
+  if (!connected) return { status: 'degraded', detail: `RabbitMQ is not reachable${lastError ? ` (${lastError})` : ''}: events wait in the outbox`, rabbitmq: 'down', leader, outbox };
+  return { status: 'ready', rabbitmq: 'up', leader, published, outbox };
+});
 await relay.start();
-const metricsServer = config.RELAY_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, host: config.METRICS_HOST, port: config.RELAY_METRICS_PORT, logger });
+const metricsServer = config.RELAY_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, health, host: config.METRICS_HOST, port: config.RELAY_METRICS_PORT, logger });
 logger.info(`relay started: outbox → exchange ${config.EVENTS_EXCHANGE}`);
 
 let stopping = false;
+/**
+ * Drains: /ready answers 503 first, then the relay stops taking batches and waits at most SHUTDOWN_GRACE_MS
+ * for the broker's confirms of the batch it sent (marked published once confirmed), then exits 0.
+ */
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info(`${signal}: stopping the relay`);
-  await relay.stop();
+  health.drain();
+  logger.info(`${signal}: /ready answers 503 draining; waiting for the confirms of the batch in flight (at most ${config.SHUTDOWN_GRACE_MS} ms)`);
+  await relay.stop({ graceMs: config.SHUTDOWN_GRACE_MS });
+  logger.info('relay drained: closing connections');
   await metricsServer?.close();
   await orm.close();
   logger.info(`relay stopped after publishing ${relay.status().published} events`);

@@ -1,7 +1,9 @@
 /**
  * Entry point of the Temporal worker: runs the workflows and activities on task queue
  * TEMPORAL_TASK_QUEUE. Run alone with `node services/worker.ts`; `npm start` runs it with the rest.
- * SIGINT / SIGTERM stop it gracefully: running activities get shutdownGraceTime to finish.
+ * SIGINT / SIGTERM drain it: /ready answers 503, polling stops, and the tasks in hand get SHUTDOWN_GRACE_MS to
+ * finish (activities still running then are cancelled); then it exits 0. GET /health and /ready are served on
+ * WORKER_HEALTH_PORT (its metrics port belongs to the Temporal SDK's exporter).
  */
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
@@ -13,14 +15,18 @@ import { createActivities } from '../activities/index.ts';
 import { ensureReconciliationSchedule } from './workflow-clients/reconciliation-schedule.ts';
 import { ensureRetentionSchedule } from './workflow-clients/retention-schedule.ts';
 import { dbSessionLimitsFrom, retentionFrom } from './limits/settings.ts';
+import { createPartHealth } from './readiness.ts';
+import { startMetricsServer } from './metrics/registry.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'worker');
 // The SDK's own logs (core included), workflow `log` and activity `log` all go through winston.
 // The SDK's own metrics (task slots, poll and schedule-to-start latencies, activity and workflow outcomes, all
 // prefixed temporal_) are exported by its core for Prometheus on WORKER_METRICS_PORT (0 = off).
+// The SDK's own signal handling is off: this process turns its readiness false before the worker drains.
 Runtime.install({
   logger: temporalLoggerFrom(logger),
+  shutdownSignals: [],
   telemetryOptions: {
     logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} },
     ...(config.WORKER_METRICS_PORT === 0 ? {} : { metrics: { prometheus: { bindAddress: `${config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST}:${config.WORKER_METRICS_PORT}`, useSecondsForDurations: true } } }),
@@ -28,11 +34,35 @@ Runtime.install({
 });
 if (config.WORKER_METRICS_PORT !== 0) logger.info(`Temporal SDK metrics on http://${config.METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics`);
 
+let worker: Worker | undefined;
+// GET /ready: ready while the worker polls its task queue (state RUNNING); 503 while it starts or drains.
+const health = createPartHealth(() => {
+  const state = worker?.getState() ?? 'STARTING';
+  return state === 'RUNNING' ? { status: 'ready', state, task_queue: config.TEMPORAL_TASK_QUEUE } : { status: 'unready', state, task_queue: config.TEMPORAL_TASK_QUEUE };
+});
+const healthServer = config.WORKER_HEALTH_PORT === 0 ? undefined : await startMetricsServer({ health, host: config.METRICS_HOST, port: config.WORKER_HEALTH_PORT, logger });
+let stopping = false;
+function stop(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  health.drain();
+  if (worker?.getState() === 'RUNNING') {
+    logger.info(`${signal}: /ready answers 503 draining; polling stopped, finishing the tasks in hand (at most ${config.SHUTDOWN_GRACE_MS} ms)`);
+    worker.shutdown();
+  } else {
+    // Nothing runs yet: the schedules are set again at the next start.
+    logger.info(`${signal} while starting: stopping`);
+    process.exit(0);
+  }
+}
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+
 const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
 const temporal = temporalConnectConfig(config);
 const namespace = temporal.namespace ?? config.TEMPORAL_NAMESPACE;
 const connection = await connectWithRetry();
-const worker = await Worker.create({
+worker = await Worker.create({
   connection,
   namespace,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -40,7 +70,9 @@ const worker = await Worker.create({
     ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)) }),
   activities: createActivities({ orm }),
-  shutdownGraceTime: '10 seconds',
+  shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
+  // A backstop: run() throws if the drain has not ended this long after the grace period.
+  shutdownForceTime: config.SHUTDOWN_GRACE_MS + 5000,
 });
 // The worker owns the schedules of the workflows it runs: RECONCILIATION_CRON and RETENTION_CRON are applied at every start.
 const scheduler = new Client({ connection, namespace });
@@ -52,10 +84,19 @@ await ensureReconciliationSchedule({
 });
 await ensureRetentionSchedule({ client: scheduler, taskQueue: config.TEMPORAL_TASK_QUEUE, cron: config.RETENTION_CRON, retention: retentionFrom(config), logger });
 logger.info(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
-await worker.run();
+try {
+  await worker.run();
+} catch (error) {
+  // Not asked to stop: a crash, which `npm start` or the orchestrator restarts.
+  if (!stopping) throw error;
+  logger.warn(`the worker was stopped hard after its grace period: ${(error as Error).message}`);
+}
+logger.info('tasks drained: closing connections');
 await connection.close();
 await orm.close();
+await healthServer?.close();
 logger.info('worker stopped');
+process.exit(0);
 
 /** The server may still be starting (npm start launches both together): retry for a minute before giving up. */
 async function connectWithRetry(): Promise<NativeConnection> {

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import { consumedEnvelope } from './envelope.ts';
 import { declareConsumerTopology, type ConsumedSource, type ConsumerTopology } from './topology.ts';
 import type { ConsumerMetrics } from '../metrics/consumer.ts';
+import { finishedWithin } from '../readiness.ts';
 
 /**
  * Consumes other services' events (order, catalog, purchasing): manual acks, prefetch, a recovering connection. A message is
@@ -74,6 +75,8 @@ export function createEventConsumer(deps: EventConsumerDeps) {
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
   const closedChannels = new WeakSet<Channel>();
+  // The channel the queues are consumed on, and its consumer tags; none while the broker is away.
+  let consuming: { channel: ConfirmChannel; tags: string[] } | undefined;
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
@@ -89,16 +92,24 @@ export function createEventConsumer(deps: EventConsumerDeps) {
           const channel = await model.createConfirmChannel();
           // A lost connection errors its channels; recovery makes new ones, so this one only needs to be let go.
           channel.on('error', (error: Error) => logger.warn(`consumer channel closed: ${error.message}`));
-          channel.on('close', () => closedChannels.add(channel));
+          channel.on('close', () => {
+            closedChannels.add(channel);
+            if (consuming?.channel === channel) consuming = undefined;
+          });
           await declareConsumerTopology(channel, topology);
           await channel.prefetch(deps.prefetch ?? 20);
+          // A reconnect while stopping must not start consuming again.
+          if (stopped) return;
+          const tags: string[] = [];
           for (const source of topology.sources) {
-            await channel.consume(source.queue, (message: ConsumeMessage | null) => {
+            const { consumerTag } = await channel.consume(source.queue, (message: ConsumeMessage | null) => {
               if (!message) return;
               const work = process(channel, source, message).finally(() => inFlight.delete(work));
               inFlight.add(work);
             });
+            tags.push(consumerTag);
           }
+          consuming = { channel, tags };
           markReady();
         },
       },
@@ -281,9 +292,23 @@ export function createEventConsumer(deps: EventConsumerDeps) {
         await channel.close().catch(() => undefined);
       }
     },
-    async stop(): Promise<void> {
+    /** Whether the queues are consumed now (topology declared, channel open), and how many deliveries are being settled. */
+    state: (): { consuming: boolean; inFlight: number } => ({ consuming: consuming !== undefined, inFlight: inFlight.size }),
+    /**
+     * Drains: cancels the consumers (no new deliveries), lets the deliveries in hand settle, for at most
+     * `graceMs` when given, then closes the connection; whatever is still unacknowledged is redelivered.
+     */
+    async stop(options: { graceMs?: number } = {}): Promise<void> {
       stopped = true;
-      await Promise.allSettled([...inFlight]);
+      const current = consuming;
+      consuming = undefined;
+      if (current) await Promise.allSettled(current.tags.map((tag) => current.channel.cancel(tag)));
+      const settling = Promise.allSettled([...inFlight]);
+      if (options.graceMs === undefined) await settling;
+      else if (!(await finishedWithin(options.graceMs, settling))) logger.warn(`${inFlight.size} deliveries still unsettled after ${options.graceMs} ms: they will be redelivered`);
+      // Closing the channel first sends its acknowledgements ahead of the close, in the channel's order: a
+      // connection closed at once may drop acks still queued behind it, and those messages come back.
+      await current?.channel.close().catch(() => undefined);
       await connection?.close().catch(() => undefined);
     },
   };

@@ -7,6 +7,7 @@ import { toWireMessage } from './envelope.ts';
 import { markPublished, nextBatch } from './outbox.ts';
 import { declareTopology } from './topology.ts';
 import type { OutboxBacklog, RelayMetrics } from '../metrics/relay.ts';
+import { finishedWithin } from '../readiness.ts';
 
 /**
  * The outbox relay: publishes `outbox_event` rows to RabbitMQ in sequence order and marks them
@@ -38,7 +39,12 @@ export interface RelayStatus {
 
 export interface OutboxRelay {
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Stops publishing. With `graceMs`, a batch already sent gets that long for the broker's confirms and its
+   * mark as published (a drain); then, or at once without it, the connection is closed and a batch still
+   * unconfirmed stays unmarked, to be published again by the next relay (at least once).
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
   status(): RelayStatus;
 }
 
@@ -173,10 +179,15 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       await openBroker();
       loop = run();
     },
-    async stop() {
+    async stop(options = {}) {
       running = false;
       wake?.();
-      // Closing the connection first releases a loop waiting for the broker; an unconfirmed batch stays unmarked.
+      // The loop ends after the batch in hand: given a grace period, let its confirms and mark land first.
+      if (options.graceMs && loop) {
+        const confirmed = await finishedWithin(options.graceMs, loop);
+        if (!confirmed) logger.warn(`a batch was still unconfirmed after ${options.graceMs} ms: it stays in the outbox and is published again`);
+      }
+      // Closing the connection releases a loop still waiting for the broker; an unconfirmed batch stays unmarked.
       await connection?.close().catch(() => undefined);
       await loop;
       await lockClient?.end().catch(() => undefined);

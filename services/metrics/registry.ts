@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../logger.ts';
+import type { PartHealth } from '../readiness.ts';
 
 /**
  * One process's metrics registry, with Node's process metrics (CPU, memory, event loop lag, GC, handles)
@@ -27,20 +28,34 @@ export interface MetricsServer {
 }
 
 /**
- * A small HTTP server answering GET /metrics (open, no token) for a process that has no HTTP server of its
- * own (gRPC, relay, consumer). Port 0 here binds a free port: the entry points skip the call when their
- * *_METRICS_PORT is 0 (off). A port already taken is logged and the process runs on without metrics:
- * publishing and consuming matter more than being scraped.
+ * A small HTTP server for a process that has no HTTP server of its own (gRPC, worker, relay, consumer):
+ * GET /metrics (the registry, when given) and, with `health`, GET /health (alive: 200 while the process
+ * runs, draining included) and GET /ready (the part's report; 503 when unready or draining). All open, no
+ * token. Port 0 here binds a free port: the entry points skip the call when their port setting is 0 (off).
+ * A port already taken is logged and the process runs on without it: publishing and consuming matter more
+ * than being scraped.
  */
-export async function startMetricsServer(options: { registry: Registry; host: string; port: number; logger: Logger }): Promise<MetricsServer | undefined> {
-  const { registry, logger } = options;
+export async function startMetricsServer(options: { registry?: Registry; health?: PartHealth; host: string; port: number; logger: Logger }): Promise<MetricsServer | undefined> {
+  const { registry, health, logger } = options;
+  const served = [...(registry ? ['/metrics'] : []), ...(health ? ['/health', '/ready'] : [])];
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' || path !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
+    if (req.method !== 'GET' || !served.includes(path)) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: GET ${served.join(', ')}\n`);
       return;
     }
-    exposition(registry).then(
+    if (path === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+      return;
+    }
+    if (path === '/ready' && health) {
+      health.report().then(
+        (report) => res.writeHead(report.status === 'unready' || report.status === 'draining' ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(report)),
+        (error: unknown) => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'unready', detail: String(error) })),
+      );
+      return;
+    }
+    exposition(registry!).then(
       ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
       (error: unknown) => {
         logger.warn(`could not collect the metrics: ${String(error)}`);
@@ -48,6 +63,7 @@ export async function startMetricsServer(options: { registry: Registry; host: st
       },
     );
   });
+  const what = registry ? (health ? 'metrics and health' : 'metrics') : 'health';
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -57,11 +73,11 @@ export async function startMetricsServer(options: { registry: Registry; host: st
       });
     });
   } catch (error) {
-    logger.error(`metrics endpoint not started on ${options.host}:${options.port}: ${(error as Error).message}`);
+    logger.error(`${what} endpoint not started on ${options.host}:${options.port}: ${(error as Error).message}`);
     return undefined;
   }
   const port = (server.address() as AddressInfo).port;
-  logger.info(`metrics on http://${options.host}:${port}/metrics`);
+  logger.info(`${what} on http://${options.host}:${port} (${served.map((p) => `GET ${p}`).join(', ')})`);
   return {
     port,
     close: () =>

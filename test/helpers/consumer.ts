@@ -21,9 +21,11 @@ export interface PrivateConsumer {
 
 /**
  * The service's event consumer with its real handlers, on exchanges and queues of its own (named after
- * `label`), so what a test publishes reaches it alone; `close` stops it and deletes them.
+ * `label`), so what a test publishes reaches it alone; `close` stops it and deletes them. The consumer
+ * connects to `amqpUrl` (the stack's broker by default: a proxy in front of it, say); the test's own
+ * `broker` connection always goes straight to the stack's broker.
  */
-export async function startPrivateConsumer(label: string, taskQueue: string): Promise<PrivateConsumer> {
+export async function startPrivateConsumer(label: string, taskQueue: string, options: { amqpUrl?: string } = {}): Promise<PrivateConsumer> {
   const stack = testStack();
   const run = `${label}.${randomUUID().slice(0, 8)}`;
   const exchanges: Record<SourceName, string> = { order: `order.events.${run}`, catalog: `catalog.events.${run}`, purchasing: `purchasing.events.${run}` };
@@ -33,7 +35,7 @@ export async function startPrivateConsumer(label: string, taskQueue: string): Pr
   };
   const consumer = createEventConsumer({
     orm: stack.orm,
-    amqpUrl: stack.amqpUrl,
+    amqpUrl: options.amqpUrl ?? stack.amqpUrl,
     logger: stack.logger,
     maxAttempts: 2,
     topology,

@@ -2,7 +2,8 @@ import net from 'node:net';
 
 /**
  * A TCP proxy in front of a real server, so a test can cut live connections (a broker "crash" as the
- * client sees it) or refuse new ones (a broker that is down), without touching the shared server.
+ * client sees it), refuse new ones (a broker that is down) or slow every chunk down (a slow link or an
+ * overloaded server), without touching the shared server.
  */
 export interface TcpProxy {
   port: number;
@@ -10,15 +11,41 @@ export interface TcpProxy {
   cutAll(): void;
   /** While true, new connections are closed as soon as they open. */
   refuse(value: boolean): void;
+  /**
+   * Delays every chunk, both ways, by `ms` (0: none) from the moment it reaches the proxy; chunks keep
+   * their order, so a chunk never overtakes one delayed before it. Applies to open connections too.
+   */
+  latency(ms: number): void;
   /** How many connections were let through so far. */
   accepted(): number;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  /** The initial latency (see `TcpProxy.latency`); 0 by default. */
+  latencyMs?: number;
+}
+
+export async function startTcpProxy(targetHost: string, targetPort: number, options: TcpProxyOptions = {}): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let refusing = false;
   let accepted = 0;
+  let latencyMs = options.latencyMs ?? 0;
+
+  /** Forwards `from` to `to`, each chunk (and the end) held back by the latency in force when it arrived. */
+  function forward(from: net.Socket, to: net.Socket): void {
+    let lastDue = 0;
+    const later = (action: () => void) => {
+      const due = Math.max(Date.now() + latencyMs, lastDue);
+      lastDue = due;
+      const wait = due - Date.now();
+      if (wait <= 0) action();
+      else setTimeout(action, wait);
+    };
+    from.on('data', (chunk: Buffer) => later(() => !to.destroyed && to.write(chunk)));
+    from.once('end', () => later(() => !to.destroyed && to.end()));
+  }
+
   const server = net.createServer((client) => {
     if (refusing) {
       client.destroy();
@@ -31,7 +58,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       socket.once('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
     }
-    client.pipe(upstream).pipe(client);
+    forward(client, upstream);
+    forward(upstream, client);
     client.once('close', () => upstream.destroy());
     upstream.once('close', () => client.destroy());
   });
@@ -45,11 +73,15 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     refuse: (value) => {
       refusing = value;
     },
+    latency: (ms) => {
+      latencyMs = ms;
+    },
     accepted: () => accepted,
     close: () =>
       new Promise<void>((resolve) => {
         cutAll();
         server.close(() => resolve());
+
       }),
   };
 }

@@ -67,7 +67,10 @@ describe('deployment', () => {
       assert.equal(s.depends_on?.migrate?.condition, 'service_completed_successfully', `${part} waits for the migrations`);
       assert.equal(s.depends_on?.['temporal-setup']?.condition, 'service_completed_successfully', `${part} waits for Temporal's namespace and search attributes`);
     }
-    for (const part of ['http', 'grpc', 'postgres', 'rabbitmq']) assert.ok(model.services[part]?.healthcheck, `${part} has a health check`);
+    for (const part of ['http', 'grpc', 'worker', 'relay', 'consumer', 'postgres', 'rabbitmq']) assert.ok(model.services[part]?.healthcheck, `${part} has a health check`);
+    for (const [part, port] of [['http', 8003], ['grpc', 9464], ['worker', 9468], ['relay', 9466], ['consumer', 9467]] as const) {
+      assert.match(JSON.stringify(model.services[part]?.healthcheck), new RegExp(`127\\.0\\.0\\.1:${port}/ready`), `${part}'s health check asks its /ready`);
+    }
     assert.equal(model.services.temporal?.environment?.DB, 'postgres12', 'Temporal persists to PostgreSQL');
   });
 
