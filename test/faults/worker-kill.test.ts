@@ -7,12 +7,8 @@ import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 import { assertInvariants } from './invariants.ts';
+import { reserveUntilDefinite, retryable, type Outcome } from './links.ts';
 import { scratchDirectory, spawnChildWorker, writeWorkflowBundle, type ChildProcessHandle } from './processes.ts';
-
-/** Statuses that tell the caller "no definite answer yet: send the same request again". */
-const retryable = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED]);
-
-type Outcome = { held: ReserveStockResponse__Output } | { refused: grpc.ServiceError };
 
 describe('faults: the worker process is killed (SIGKILL)', function () {
   this.timeout(120_000);
@@ -44,21 +40,6 @@ describe('faults: the worker process is killed (SIGKILL)', function () {
     const api = await startGrpc({ taskQueue });
     harnesses.push(api);
     return api;
-  }
-
-  /** Sends the same ReserveStock until it gets a definite answer (held, or refused for good). */
-  async function reserveUntilDefinite(api: GrpcHarness, request: object, timeoutMs = 60_000): Promise<Outcome> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return { held: await api.call<ReserveStockResponse__Output>('ReserveStock', request) };
-      } catch (error) {
-        const e = error as grpc.ServiceError;
-        if (!retryable.has(e.code)) return { refused: e };
-        if (Date.now() > deadline) throw new Error(`no definite answer within ${timeoutMs} ms: ${e.details}`);
-        await sleep(250);
-      }
-    }
   }
 
   it('worker SIGKILLed during a burst of ReserveStock: each of 30 orders for 20 units ends held exactly once or refused, and a retry gets the same answer', async () => {
