@@ -71,15 +71,17 @@ export function createHttpApp(deps: HttpDeps): Express {
       res.type(contentType).send(body);
     });
   }
-  app.use(requireJsonBody);
-  app.use(express.json({ limit: limits.httpBodyLimitBytes }));
-  app.use(refuseUnacceptableInput);
   app.use(healthRoutes(deps.readiness));
   app.use(openApiRoutes(operations));
 
+  // Who is calling and whether they are over their rate comes first: a body is read only for a caller
+  // the service knows and admits, so an anonymous client cannot make it parse megabytes.
   const api = express.Router();
   api.use(authenticate(deps.verifyToken, deps.orm));
   api.use(rateLimitRequests(createRateLimiter({ orm: deps.orm, logger: deps.logger, settings: limits.rate }), deps.logger));
+  api.use(requireJsonBody);
+  api.use(express.json({ limit: limits.httpBodyLimitBytes }));
+  api.use(refuseUnacceptableInput);
   api.use(authorize(operations));
   api.use(idempotencyKeys());
   api.use('/warehouses', warehouseRoutes());

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { demo, seedDemoData } from '../../services/inventory/demo-data.ts';
 import { startHttp, type HttpHarness } from '../helpers/http.ts';
-import { newOrganization, testStack } from '../helpers/stack.ts';
+import { newOrganization, testStack, tokenFor } from '../helpers/stack.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
 
 const org = demo.organizationId;
@@ -120,6 +120,16 @@ describe('REST read API on the demo data', () => {
     assertProblem(await http.get('/api/v1/movements?from=yesterday', org), 400, 'ValidationError');
     assertProblem(await http.get('/api/v1/stock?cursor=garbage', org), 400, 'InvalidArgumentError');
     assertProblem(await http.get('/api/v1/stock/not-a-uuid', org), 400, 'ValidationError');
+  });
+
+  it('refuses an X-Organization-Id that differs from the token, and reads no body before authenticating', async () => {
+    const token = await tokenFor(org);
+    const other = await fetch(`${http.url}/api/v1/stock`, { headers: { Authorization: `Bearer ${token}`, 'X-Organization-Id': randomUUID() } });
+    assert.equal(other.status, 403);
+    const same = await fetch(`${http.url}/api/v1/stock`, { headers: { Authorization: `Bearer ${token}`, 'X-Organization-Id': org.toUpperCase() } });
+    assert.equal(same.status, 200, 'the same organization, in any case, is accepted');
+    const anonymousBigBody = await fetch(`${http.url}/api/v1/warehouses`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(2_000_000) }) });
+    assert.equal(anonymousBigBody.status, 401, 'an anonymous caller is turned away before its body is read (not 413)');
   });
 
   it('answers a call without a bearer token with 401 and a Bearer challenge', async () => {
