@@ -1,4 +1,5 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { keepSchedule } from './keep-schedule.ts';
 import type { Logger } from '../logger.ts';
 import { retentionScheduleId, retentionWorkflow, type RetentionInput } from '../../workflows/retention.ts';
 import type { RetentionSettings } from '../limits/settings.ts';
@@ -19,36 +20,17 @@ export interface RetentionScheduleOptions {
  * safe to race. Overlap SKIP: a run still going when the next is due is not doubled.
  */
 export async function ensureRetentionSchedule({ client, taskQueue, cron, retention, logger }: RetentionScheduleOptions): Promise<void> {
-  const handle = client.schedule.getHandle(retentionScheduleId);
-  if (cron === 'off') {
-    await handle.delete().catch((error: unknown) => {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-    });
-    logger.info('retention schedule off (RETENTION_CRON=off): old idempotency keys, inbox and outbox rows are kept');
-    return;
-  }
   const input: RetentionInput = { idempotencyHours: retention.idempotencyHours, inboxDays: retention.inboxDays, outboxDays: retention.outboxDays };
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: retentionWorkflow,
-    args: [input] as [RetentionInput],
-    taskQueue,
-    workflowId: 'retention-scheduled',
-  };
-  const spec = { cronExpressions: [cron] };
-  const kept = `idempotency keys ${retention.idempotencyHours} h, inbox ${retention.inboxDays} d, published outbox ${retention.outboxDays} d`;
-  try {
-    await client.schedule.create({
-      scheduleId: retentionScheduleId,
-      spec,
-      action,
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
-      state: { note: 'Prunes old idempotency keys, inbox rows and published outbox rows in bounded batches (see README: Limits).' },
-    });
-    logger.info(`retention schedule ${retentionScheduleId} created: "${cron}" (UTC); keeps ${kept}`);
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await handle.update((previous) => ({ ...previous, spec, action }));
-    logger.info(`retention schedule ${retentionScheduleId} runs at "${cron}" (UTC); keeps ${kept}`);
-  }
+  await keepSchedule({
+    client,
+    scheduleId: retentionScheduleId,
+    cron,
+    action: { type: 'startWorkflow', workflowType: retentionWorkflow, args: [input], taskQueue, workflowId: 'retention-scheduled' },
+    note: 'Prunes old idempotency keys, inbox rows and published outbox rows in bounded batches (see README: Limits).',
+    describe: {
+      on: `keeps idempotency keys ${retention.idempotencyHours} h, inbox ${retention.inboxDays} d, published outbox ${retention.outboxDays} d`,
+      off: 'old idempotency keys, inbox and outbox rows are kept (RETENTION_CRON=off)',
+    },
+    logger,
+  });
 }
