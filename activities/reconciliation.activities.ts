@@ -10,7 +10,7 @@ import {
   type FinishedReconciliation,
   type NewReconciliation,
   type ScannedPage,
-} from '../services/inventory/reconciliation.ts';
+} from '../services/inventory/reconciliation/reconciliation.ts';
 import type { StockDrift } from '../workflows/reconciliation-definitions.ts';
 import { asApplicationFailure } from './failures.ts';
 

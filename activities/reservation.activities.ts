@@ -11,7 +11,7 @@ import {
   releaseHold,
   reportConfirmedOverdue,
   type ReservationRecord,
-} from '../services/inventory/reservations.ts';
+} from '../services/inventory/reservations/reservations.ts';
 import { canonicalLines, type ReservationSnapshot, type ReserveRequest } from '../workflows/definitions.ts';
 import { asApplicationFailure } from './failures.ts';
 

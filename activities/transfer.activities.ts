@@ -13,7 +13,7 @@ import {
   transferWorkflowActor,
   type Receipt,
   type TransferRecord,
-} from '../services/inventory/transfers.ts';
+} from '../services/inventory/transfers/transfers.ts';
 import type { TransferInput, TransferSnapshot } from '../workflows/transfer-definitions.ts';
 import { asApplicationFailure } from './failures.ts';
 

@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../services/config.ts';
 import { migrate, openOrm } from '../services/db/orm.ts';
-import { seedDemoData } from '../services/inventory/demo-data.ts';
+import { seedDemoData } from './demo-data.ts';
 import { createLogger } from '../services/logger.ts';
 
 export async function prepareDatabase(databaseUrl: string, seed: boolean, log: (line: string) => void): Promise<void> {

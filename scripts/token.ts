@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadOrCreateDevIssuer } from '../services/auth/dev-issuer.ts';
 import { roles } from '../services/auth/access.ts';
-import { demo } from '../services/inventory/demo-data.ts';
+import { demo } from './demo-data.ts';
 
 const { values } = parseArgs({
   options: {

@@ -11,7 +11,7 @@ import {
 import { OrganizationId } from './search-attributes.ts';
 import { pageOptions, stepOptions } from './activity-options.ts';
 import { failureOf } from './step-failures.ts';
-import type { ScannedPage } from '../services/inventory/reconciliation.ts';
+import type { ScannedPage } from '../services/inventory/reconciliation/reconciliation.ts';
 
 // Recording a run's start and end is one short statement; a page rebuilds up to 500 rows from their
 // whole ledger and the list of organizations scans the stock table: those get longer, heartbeating attempts.

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { ReadinessProbe } from '../readiness.ts';
-import type { VariantCatalog } from '../inventory/variant-validation.ts';
+import type { VariantCatalog } from '../inventory/stock/variant-validation.ts';
 import { notFoundRoute, problemHandler } from './problem.ts';
 import { refuseUnacceptableInput, requireJsonBody } from './input-guards.ts';
 import { requestId } from './request-context.ts';

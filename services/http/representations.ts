@@ -1,6 +1,6 @@
-import type { StockLevel, WarehouseSummary } from '../inventory/stock-queries.ts';
-import type { Movement } from '../inventory/movement-queries.ts';
-import { snakeQuantities } from '../inventory/ledger.ts';
+import type { StockLevel, WarehouseSummary } from '../inventory/stock/stock-queries.ts';
+import type { Movement } from '../inventory/stock/movement-queries.ts';
+import { snakeQuantities } from '../inventory/stock/ledger.ts';
 
 /** JSON shapes of the REST API (snake_case, like the gRPC messages and the events). */
 

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { OrganizationScope } from '../inventory/organization-scope.ts';
-import { findReconciliation, finishReconciliation, type ReconciliationRecord } from '../inventory/reconciliation.ts';
+import { findReconciliation, finishReconciliation, type ReconciliationRecord } from '../inventory/reconciliation/reconciliation.ts';
 
 // A run whose workflow Temporal does not know yet is being started (its row is written first) for this long.
 const startingGraceSeconds = 60;

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
-import { recordOperation } from '../inventory/ledger.ts';
+import { recordOperation } from '../inventory/stock/ledger.ts';
 import type { EventHandler } from './event-consumer.ts';
 import type { Logger } from '../logger.ts';
-import { assertVariantsKnown, type VariantCatalog } from '../inventory/variant-validation.ts';
+import { assertVariantsKnown, type VariantCatalog } from '../inventory/stock/variant-validation.ts';
 import { InventoryError } from '../inventory/errors.ts';
-import { findWarehouse } from '../inventory/stock-queries.ts';
+import { findWarehouse } from '../inventory/stock/stock-queries.ts';
 import { eventUuid } from './envelope.ts';
 
 /**

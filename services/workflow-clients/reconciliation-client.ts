@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
-import { beginReconciliation, finishReconciliation, findReconciliation, type ReconciliationRecord } from '../inventory/reconciliation.ts';
+import { beginReconciliation, finishReconciliation, findReconciliation, type ReconciliationRecord } from '../inventory/reconciliation/reconciliation.ts';
 import { defaultWorkflowDeadlineMs, withinDeadline } from './workflow-failures.ts';
 import { reconciliationWorkflow } from '../../workflows/reconciliation.ts';
 import { reconciliationWorkflowId } from '../../workflows/reconciliation-definitions.ts';

@@ -4,7 +4,7 @@ import { defaultWorkflowDeadlineMs, isClosedOrMissing, toDomainError, withinDead
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
-import { findReservation, type ReservationRecord } from '../inventory/reservations.ts';
+import { findReservation, type ReservationRecord } from '../inventory/reservations/reservations.ts';
 import { InvalidReservationStateError, ReservationConflictError, ReservationNotFoundError } from '../inventory/errors.ts';
 import { canonicalId } from '../inventory/canonical-id.ts';
 import { requestFingerprint } from '../../activities/reservation.activities.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { holdStock, releaseHold } from '../../services/inventory/reservations.ts';
-import { recordOperation } from '../../services/inventory/ledger.ts';
+import { holdStock, releaseHold } from '../../services/inventory/reservations/reservations.ts';
+import { recordOperation } from '../../services/inventory/stock/ledger.ts';
 import { stockedOrganization } from '../helpers/fixtures.ts';
 import { violations } from './invariants.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { demo, seedDemoData } from '../../services/inventory/demo-data.ts';
+import { demo, seedDemoData } from '../../scripts/demo-data.ts';
 import type { AvailabilityResponse__Output } from '../../services/grpc/generated/inventory/v1/AvailabilityResponse.ts';
 import type { WarehouseStockResponse__Output } from '../../services/grpc/generated/inventory/v1/WarehouseStockResponse.ts';
 import type { HistoryResponse__Output } from '../../services/grpc/generated/inventory/v1/HistoryResponse.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Warehouse } from '../../services/inventory/warehouse.entity.ts';
-import { recordOperation } from '../../services/inventory/ledger.ts';
+import { Warehouse } from '../../services/inventory/warehouses/warehouse.entity.ts';
+import { recordOperation } from '../../services/inventory/stock/ledger.ts';
 import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
 import { newOrganization } from './stack.ts';
 

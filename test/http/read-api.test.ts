@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { demo, seedDemoData } from '../../services/inventory/demo-data.ts';
+import { demo, seedDemoData } from '../../scripts/demo-data.ts';
 import { startHttp, type HttpHarness } from '../helpers/http.ts';
 import { newOrganization, testStack, tokenFor } from '../helpers/stack.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { recordOperation } from '../../services/inventory/ledger.ts';
+import { recordOperation } from '../../services/inventory/stock/ledger.ts';
 import { InsufficientStockError, InvalidStockChangeError, OperationKeyConflictError, StockNotFoundError } from '../../services/inventory/errors.ts';
 import { newOrganization } from '../helpers/stack.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow } from '../helpers/fixtures.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { recordOperation } from '../../services/inventory/ledger.ts';
+import { recordOperation } from '../../services/inventory/stock/ledger.ts';
 import { newOrganization } from '../helpers/stack.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
 

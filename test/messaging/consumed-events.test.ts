@@ -296,7 +296,7 @@ describe('events consumed from the order, catalog and purchasing services', func
     const [refusal] = await s.scope.em.execute<{ payload: any }[]>("select payload from outbox_event where organization_id = ? and name = 'inventory.stock.validation_failed'", [s.organizationId]);
     assert.deepEqual(refusal.payload.details, { total_stock: 7, warehouses_affected: [{ warehouse_id: s.warehouseId, quantity: 7, incoming: 0 }] });
 
-    const { recordOperation } = await import('../../services/inventory/ledger.ts');
+    const { recordOperation } = await import('../../services/inventory/stock/ledger.ts');
     await recordOperation(s.scope, { operationKey: randomUUID(), actor: 'test', changes: [{ variantId: s.variantId, warehouseId: s.warehouseId, type: 'loss', deltas: { available: -7 } }] });
     const archived = await publish('catalog.variant.deleted', s.organizationId, { variant_id: s.variantId });
     await waitFor(() => inboxOutcome(archived), (o) => o === 'archived', 'the archiving');

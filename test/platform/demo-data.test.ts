@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { demo, seedDemoData } from '../../services/inventory/demo-data.ts';
+import { demo, seedDemoData } from '../../scripts/demo-data.ts';
 import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { ledgerSums, stockRow } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';

@@ -1,14 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Operation } from '../openapi.ts';
-import { createAdjustment, listAdjustments, reasonCodes } from '../../inventory/adjustments.ts';
-import { listMovements } from '../../inventory/movement-queries.ts';
+import { createAdjustment, listAdjustments, reasonCodes } from '../../inventory/stock/adjustments.ts';
+import { listMovements } from '../../inventory/stock/movement-queries.ts';
 import { HttpProblem } from '../problem.ts';
 import { operatorOf } from '../request-context.ts';
 import { cursor, id, limit, listResponse } from '../query.ts';
 import { movementJson } from '../representations.ts';
-import type { RecordedMovement } from '../../inventory/ledger.ts';
-import type { VariantCatalog } from '../../inventory/variant-validation.ts';
+import type { RecordedMovement } from '../../inventory/stock/ledger.ts';
+import type { VariantCatalog } from '../../inventory/stock/variant-validation.ts';
 
 const units = z.number().int().min(-1_000_000).max(1_000_000);
 const createBody = z.strictObject({

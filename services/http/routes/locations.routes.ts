@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Operation } from '../openapi.ts';
-import { createLocation, deleteLocation, findLocation, listLocations, updateLocation, type LocationRecord } from '../../inventory/locations.ts';
+import { createLocation, deleteLocation, findLocation, listLocations, updateLocation, type LocationRecord } from '../../inventory/warehouses/locations.ts';
 import { cursor, id, limit, listResponse } from '../query.ts';
 
 const code = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, { message: 'code is 1 to 64 letters, digits, dots, slashes, dashes or underscores' });

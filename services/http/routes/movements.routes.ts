@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Operation } from '../openapi.ts';
-import { findMovement, listMovements } from '../../inventory/movement-queries.ts';
+import { findMovement, listMovements } from '../../inventory/stock/movement-queries.ts';
 import { HttpProblem } from '../problem.ts';
-import { movementTypes } from '../../inventory/ledger.ts';
+import { movementTypes } from '../../inventory/stock/ledger.ts';
 import { cursor, id, limit, listResponse, timestamp } from '../query.ts';
 import { movementJson } from '../representations.ts';
 

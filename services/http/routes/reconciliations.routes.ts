@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Operation } from '../openapi.ts';
 import { operatorOf } from '../request-context.ts';
 import { cursor, id, limit, listResponse } from '../query.ts';
-import { driftJson, findReconciliation, listDrifts, listReconciliations, type ReconciliationRecord } from '../../inventory/reconciliation.ts';
+import { driftJson, findReconciliation, listDrifts, listReconciliations, type ReconciliationRecord } from '../../inventory/reconciliation/reconciliation.ts';
 import type { ReconciliationClient } from '../../workflow-clients/reconciliation-client.ts';
 
 const createBody = z.strictObject({

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Operation } from '../openapi.ts';
-import { listStock, stockOfVariant } from '../../inventory/stock-queries.ts';
-import { stockAsOf, updateThresholds } from '../../inventory/stock-settings.ts';
-import { snakeQuantities } from '../../inventory/ledger.ts';
+import { listStock, stockOfVariant } from '../../inventory/stock/stock-queries.ts';
+import { stockAsOf, updateThresholds } from '../../inventory/stock/stock-settings.ts';
+import { snakeQuantities } from '../../inventory/stock/ledger.ts';
 import { booleanFlag, cursor, id, limit, listResponse, timestamp } from '../query.ts';
 import { stockJson } from '../representations.ts';
 import { HttpProblem } from '../problem.ts';

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Operation } from '../openapi.ts';
-import { findTransfer, listTransfers } from '../../inventory/transfers.ts';
+import { findTransfer, listTransfers } from '../../inventory/transfers/transfers.ts';
 import { TransferNotFoundError } from '../../inventory/errors.ts';
-import { transferStatuses } from '../../inventory/transfer.entity.ts';
+import { transferStatuses } from '../../inventory/transfers/transfer.entity.ts';
 import type { TransferClient } from '../../workflow-clients/transfer-client.ts';
 import { snapshotOf } from '../../workflow-clients/transfer-client.ts';
 import type { TransferSnapshot } from '../../../workflows/transfer-definitions.ts';

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Operation } from '../openapi.ts';
-import { findWarehouse, listWarehouses } from '../../inventory/stock-queries.ts';
-import { createWarehouse, deactivateWarehouse, reactivateWarehouse, updateWarehouse } from '../../inventory/warehouse-commands.ts';
+import { findWarehouse, listWarehouses } from '../../inventory/stock/stock-queries.ts';
+import { createWarehouse, deactivateWarehouse, reactivateWarehouse, updateWarehouse } from '../../inventory/warehouses/warehouse-commands.ts';
 import { booleanFlag, cursor, id, limit, listResponse } from '../query.ts';
 import { warehouseJson } from '../representations.ts';
 

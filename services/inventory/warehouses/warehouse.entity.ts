@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../db/organization-filter.ts';
+import { organizationFilter } from '../../db/organization-filter.ts';
 
 /**
  * A physical warehouse of one organization; `code` is the operators' short name, unique per organization.

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { OrganizationScope } from './organization-scope.ts';
-import { toDate } from './sql-values.ts';
+import type { OrganizationScope } from '../organization-scope.ts';
+import { toDate } from '../sql-values.ts';
 import { thresholdEvents, type ThresholdRow } from './stock-thresholds.ts';
 import {
   InsufficientStockError,
@@ -12,7 +12,7 @@ import {
   StockNotFoundError,
   WarehouseNotFoundError,
   type Shortage,
-} from './errors.ts';
+} from '../errors.ts';
 
 /**
  * The ledger is the only way stock changes. One call is one operation: every change it lists is

@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../db/organization-filter.ts';
+import { organizationFilter } from '../../db/organization-filter.ts';
 import { Warehouse } from './warehouse.entity.ts';
 
 /** A bin inside a warehouse (aisle, shelf, position); its code is unique within the warehouse. */

@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { warehouseCondition, type OrganizationScope } from './organization-scope.ts';
-import { insertOutboxEvent, recordOperation, type StockChange } from './ledger.ts';
-import { InvalidTransferError, TransferNotFoundError, WarehouseNotFoundError } from './errors.ts';
+import { warehouseCondition, type OrganizationScope } from '../organization-scope.ts';
+import { insertOutboxEvent, recordOperation, type StockChange } from '../stock/ledger.ts';
+import { InvalidTransferError, TransferNotFoundError, WarehouseNotFoundError } from '../errors.ts';
 import type { TransferLine, TransferStatus, TransferTransition } from './transfer.entity.ts';
-import { decodeCursor, toPage, type Page } from './pagination.ts';
-import { toDate } from './sql-values.ts';
-import { nameBasedUuid, type WorkflowRef } from './reservations.ts';
-import { findWarehouse } from './stock-queries.ts';
+import { decodeCursor, toPage, type Page } from '../pagination.ts';
+import { toDate } from '../sql-values.ts';
+import { nameBasedUuid, type WorkflowRef } from '../reservations/reservations.ts';
+import { findWarehouse } from '../stock/stock-queries.ts';
 
 /**
  * The steps of a transfer saga as its activities run them. Each is one ledger operation keyed

@@ -1,7 +1,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { OrganizationScope } from './organization-scope.ts';
-import { WarehouseCodeTakenError, WarehouseInUseError } from './errors.ts';
-import { findWarehouse, type WarehouseSummary } from './stock-queries.ts';
+import type { OrganizationScope } from '../organization-scope.ts';
+import { WarehouseCodeTakenError, WarehouseInUseError } from '../errors.ts';
+import { findWarehouse, type WarehouseSummary } from '../stock/stock-queries.ts';
 
 /** Operators' changes to warehouses. Stock never changes here: only the ledger moves it. */
 

@@ -1,6 +1,6 @@
-import type { OrganizationScope } from './organization-scope.ts';
-import type { CatalogClient } from '../catalog/catalog-client.ts';
-import { VariantInactiveError, VariantNotInCatalogError, VariantNotTrackedError } from './errors.ts';
+import type { OrganizationScope } from '../organization-scope.ts';
+import type { CatalogClient } from '../../catalog/catalog-client.ts';
+import { VariantInactiveError, VariantNotInCatalogError, VariantNotTrackedError } from '../errors.ts';
 
 /** The part of the catalog client the domain uses. */
 export type VariantCatalog = Pick<CatalogClient, 'validateVariant'>;

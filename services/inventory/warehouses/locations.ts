@@ -1,9 +1,9 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { warehouseCondition, type OrganizationScope } from './organization-scope.ts';
-import { LocationConflictError, LocationNotFoundError } from './errors.ts';
-import { findWarehouse } from './stock-queries.ts';
-import { decodeCursor, toPage, type Page } from './pagination.ts';
-import { toDate } from './sql-values.ts';
+import { warehouseCondition, type OrganizationScope } from '../organization-scope.ts';
+import { LocationConflictError, LocationNotFoundError } from '../errors.ts';
+import { findWarehouse } from '../stock/stock-queries.ts';
+import { decodeCursor, toPage, type Page } from '../pagination.ts';
+import { toDate } from '../sql-values.ts';
 
 /** Bins inside warehouses. A location named by a ledger movement cannot be deleted: history keeps pointing at it. */
 

@@ -1,5 +1,5 @@
-import type { OrganizationScope } from './organization-scope.ts';
-import { InvalidArgumentError, StockNotFoundError } from './errors.ts';
+import type { OrganizationScope } from '../organization-scope.ts';
+import { InvalidArgumentError, StockNotFoundError } from '../errors.ts';
 import { toRecordedMovement, type MovementRow, type Quantities } from './ledger.ts';
 import { findWarehouse } from './stock-queries.ts';
 

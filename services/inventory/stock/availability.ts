@@ -1,4 +1,4 @@
-import type { OrganizationScope } from './organization-scope.ts';
+import type { OrganizationScope } from '../organization-scope.ts';
 import { findWarehouse } from './stock-queries.ts';
 
 export interface AvailabilityItem {

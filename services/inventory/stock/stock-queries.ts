@@ -1,7 +1,7 @@
-import { warehouseCondition, type OrganizationScope } from './organization-scope.ts';
-import { decodeCursor, toPage, type Page } from './pagination.ts';
-import { VariantNotFoundError, WarehouseNotFoundError } from './errors.ts';
-import { toDate } from './sql-values.ts';
+import { warehouseCondition, type OrganizationScope } from '../organization-scope.ts';
+import { decodeCursor, toPage, type Page } from '../pagination.ts';
+import { VariantNotFoundError, WarehouseNotFoundError } from '../errors.ts';
+import { toDate } from '../sql-values.ts';
 
 /** Read paths over stock rows. Reads go straight to PostgreSQL, never through Temporal. */
 

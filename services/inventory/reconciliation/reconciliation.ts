@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { OrganizationScope } from './organization-scope.ts';
-import { insertOutboxEvent } from './ledger.ts';
-import { thresholdEvents } from './stock-thresholds.ts';
-import { ReconciliationNotFoundError } from './errors.ts';
+import type { OrganizationScope } from '../organization-scope.ts';
+import { insertOutboxEvent } from '../stock/ledger.ts';
+import { thresholdEvents } from '../stock/stock-thresholds.ts';
+import { ReconciliationNotFoundError } from '../errors.ts';
 import type { ReconciliationStatus } from './reconciliation.entity.ts';
-import { decodeCursor, toPage, type Page } from './pagination.ts';
-import { toDate } from './sql-values.ts';
-import type { Difference, Quantities, StockDrift } from '../../workflows/reconciliation-definitions.ts';
+import { decodeCursor, toPage, type Page } from '../pagination.ts';
+import { toDate } from '../sql-values.ts';
+import type { Difference, Quantities, StockDrift } from '../../../workflows/reconciliation-definitions.ts';
 
 /**
  * Reconciliation rebuilds each stock row from what should have produced it and compares:

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { recordOperation } from './ledger.ts';
-import { scopeTo } from './organization-scope.ts';
+import { recordOperation } from '../services/inventory/stock/ledger.ts';
+import { scopeTo } from '../services/inventory/organization-scope.ts';
 
 /**
  * Demo data for a fresh database, so the README's examples answer at once: one organization, three

@@ -1,8 +1,8 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../db/organization-filter.ts';
-import { Location } from './location.entity.ts';
+import { organizationFilter } from '../../db/organization-filter.ts';
+import { Location } from '../warehouses/location.entity.ts';
 import { Stock } from './stock.entity.ts';
-import { Warehouse } from './warehouse.entity.ts';
+import { Warehouse } from '../warehouses/warehouse.entity.ts';
 
 /**
  * The append-only ledger: one row for every change to a stock row, written in the same transaction

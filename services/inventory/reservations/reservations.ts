@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { OrganizationScope } from './organization-scope.ts';
-import { insertOutboxEvent, recordOperation } from './ledger.ts';
+import type { OrganizationScope } from '../organization-scope.ts';
+import { insertOutboxEvent, recordOperation } from '../stock/ledger.ts';
 import {
   InsufficientStockError,
   InvalidReservationStateError,
@@ -11,9 +11,9 @@ import {
   WarehouseInactiveError,
   WarehouseNotFoundError,
   type Shortage,
-} from './errors.ts';
+} from '../errors.ts';
 import type { ReservationAllocation, ReservationLine, ReservationStatus, ReservationTransition } from './reservation.entity.ts';
-import { toDate } from './sql-values.ts';
+import { toDate } from '../sql-values.ts';
 
 /**
  * Reservation steps as the workflow's activities run them. Each is one transaction and idempotent by

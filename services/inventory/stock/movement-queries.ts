@@ -1,5 +1,5 @@
-import { warehouseCondition, type OrganizationScope } from './organization-scope.ts';
-import { decodeCursor, toPage, type Page } from './pagination.ts';
+import { warehouseCondition, type OrganizationScope } from '../organization-scope.ts';
+import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { toRecordedMovement, type MovementRow, type RecordedMovement } from './ledger.ts';
 
 /** Read paths over the ledger (stock_movement), newest first. */

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../db/organization-filter.ts';
-import { Warehouse } from './warehouse.entity.ts';
+import { organizationFilter } from '../../db/organization-filter.ts';
+import { Warehouse } from '../warehouses/warehouse.entity.ts';
 
 export const transferStatuses = ['reserved', 'in_transit', 'completed', 'completed_with_discrepancy', 'cancelled', 'compensated'] as const;
 export type TransferStatus = (typeof transferStatuses)[number];

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { assertVariantsKnown, type VariantCatalog } from './variant-validation.ts';
-import type { OrganizationScope } from './organization-scope.ts';
+import type { OrganizationScope } from '../organization-scope.ts';
 import { recordOperation, type MovementType, type QuantityDeltas, type RecordedMovement } from './ledger.ts';
-import { InvalidArgumentError, StaleCountError, StockNotFoundError } from './errors.ts';
+import { InvalidArgumentError, StaleCountError, StockNotFoundError } from '../errors.ts';
 import { listMovements } from './movement-queries.ts';
-import type { Page } from './pagination.ts';
-import { assertLocationIn } from './locations.ts';
+import type { Page } from '../pagination.ts';
+import { assertLocationIn } from '../warehouses/locations.ts';
 import { findWarehouse } from './stock-queries.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../db/organization-filter.ts';
-import { Warehouse } from './warehouse.entity.ts';
+import { organizationFilter } from '../../db/organization-filter.ts';
+import { Warehouse } from '../warehouses/warehouse.entity.ts';
 
 /**
  * Stock of one variant in one warehouse. The quantities change only through the ledger

@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../db/organization-filter.ts';
+import { organizationFilter } from '../../db/organization-filter.ts';
 import { Reconciliation } from './reconciliation.entity.ts';
-import type { Difference, Quantities, StockDrift as Drift } from '../../workflows/reconciliation-definitions.ts';
+import type { Difference, Quantities, StockDrift as Drift } from '../../../workflows/reconciliation-definitions.ts';
 
 /**
  * A stock row found to differ from its rebuild (its movements, its open holds) by a reconciliation,
