@@ -1,5 +1,4 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../db/organization-filter.ts';
 
 /**
  * The first response to a write sent with an Idempotency-Key, kept so a retried request gets the
@@ -9,7 +8,6 @@ import { organizationFilter } from '../db/organization-filter.ts';
 export const IdempotencyKey = defineEntity({
   name: 'IdempotencyKey',
   tableName: 'idempotency_key',
-  filters: organizationFilter,
   properties: {
     organizationId: p.uuid().primary(),
     key: p.string().length(200).primary(),

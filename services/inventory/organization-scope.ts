@@ -1,30 +1,58 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
- * The one place where a request's organization is bound to database access. Every read and write
- * takes a scope, and every query names `organizationId` explicitly (composite foreign keys make the
- * database refuse a row that mixes organizations). Row-level security will hook in here (issue #11).
+ * The one place where a request's organization is bound to database access. Every read and write runs
+ * in `scope.transaction(…)`, which opens a transaction and sets `app.organization_id` for it
+ * (`set_config(…, true)`, so it ends with the transaction and never leaks to the pooled connection's
+ * next user). Row-level security reads that setting: a query outside such a transaction sees no rows.
+ * Queries still name `organization_id` explicitly, as a second layer and for the indexes.
+ *
  * A caller limited to some warehouses (an operator's token scope) also carries `warehouseIds`: lists
  * show only those warehouses' rows.
  */
 export interface OrganizationScope {
   readonly organizationId: string;
-  readonly em: EntityManager;
   /** Lower-case warehouse ids the caller may see; undefined for all of the organization's. */
   readonly warehouseIds?: readonly string[];
+  /** Runs `work` in one transaction bound to the organization; a call inside another joins it. */
+  transaction<T>(work: (tx: ScopedTransaction) => Promise<T>): Promise<T>;
+  /**
+   * @deprecated The unbound entity manager, until every store reads through `transaction` (issue #11).
+   * Queries made with it see no rows once row-level security holds.
+   */
+  readonly em: EntityManager;
+}
+
+/** An open transaction bound to one organization: what the data-access leaves (ledger, outbox, stores) take. */
+export interface ScopedTransaction {
+  readonly em: EntityManager;
+  readonly organizationId: string;
 }
 
 export function scopeTo(em: EntityManager, organizationId: string, warehouseIds?: readonly string[]): OrganizationScope {
-  const scoped = em.fork();
-  scoped.setFilterParams('organization', { organizationId });
-  return { organizationId, em: scoped, ...(warehouseIds ? { warehouseIds } : {}) };
+  const forked = em.fork();
+  return {
+    organizationId,
+    em: forked,
+    ...(warehouseIds ? { warehouseIds } : {}),
+    transaction: (work) =>
+      forked.transactional(async (transactionEm) => {
+        await bindOrganization(transactionEm, organizationId);
+        return await work({ em: transactionEm, organizationId });
+      }),
+  };
+}
+
+/** Binds the open transaction to an organization for row-level security. */
+export async function bindOrganization(em: EntityManager, organizationId: string): Promise<void> {
+  await em.execute("select set_config('app.organization_id', ?, true)", [organizationId]);
 }
 
 /**
  * The condition that keeps a list inside the scope's warehouses, for a query's `where` (a row passes
  * when any of the columns names one of them), or undefined when the scope sees every warehouse.
  */
-export function warehouseCondition(scope: OrganizationScope, ...columns: string[]): { sql: string; params: unknown[] } | undefined {
+export function warehouseCondition(scope: Pick<OrganizationScope, 'warehouseIds'>, ...columns: string[]): { sql: string; params: unknown[] } | undefined {
   if (!scope.warehouseIds) return undefined;
   if (scope.warehouseIds.length === 0) return { sql: 'false', params: [] };
   return { sql: `(${columns.map((c) => `${c} in (?)`).join(' or ')})`, params: columns.map(() => [...scope.warehouseIds!]) };

@@ -1,5 +1,4 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../db/organization-filter.ts';
 
 /**
  * Which customer an order's hold is for, when ReserveStock names one: written at the edge before the
@@ -10,7 +9,6 @@ import { organizationFilter } from '../db/organization-filter.ts';
 export const CustomerHold = defineEntity({
   name: 'CustomerHold',
   tableName: 'customer_hold',
-  filters: organizationFilter,
   properties: {
     organizationId: p.uuid().primary(),
     orderId: p.string().length(200).primary(),

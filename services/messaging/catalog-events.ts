@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
-import { insertOutboxEvent } from '../inventory/stock/ledger.ts';
+import { insertOutboxEvent } from './outbox.ts';
 import type { EventHandler } from './event-consumer.ts';
 import { eventUuid } from './envelope.ts';
 

@@ -1,5 +1,4 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../db/organization-filter.ts';
 
 /**
  * An event waiting to be published (transactional outbox). It is inserted in the transaction that
@@ -9,7 +8,6 @@ import { organizationFilter } from '../db/organization-filter.ts';
 export const OutboxEvent = defineEntity({
   name: 'OutboxEvent',
   tableName: 'outbox_event',
-  filters: organizationFilter,
   properties: {
     id: p.uuid().primary(),
     sequence: p.bigint('number').autoincrement().unique('outbox_event_sequence_unique'),

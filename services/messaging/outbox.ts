@@ -1,5 +1,29 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ScopedTransaction } from '../inventory/organization-scope.ts';
 import type { OutboxRow } from './envelope.ts';
+
+export interface OutboxDraft {
+  name: string;
+  aggregateType: string;
+  aggregateId: string;
+  data: Record<string, unknown>;
+}
+
+/** Queues an event for the relay inside the caller's transaction, so it is published iff that commits. Returns its event id. */
+export async function enqueueEvent(tx: ScopedTransaction, event: OutboxDraft): Promise<string> {
+  return insertOutboxEvent(tx.em, tx.organizationId, event);
+}
+
+/** @deprecated Transitional (issue #11): use enqueueEvent(tx, event). */
+export async function insertOutboxEvent(em: EntityManager, organizationId: string, event: OutboxDraft): Promise<string> {
+  const id = randomUUID();
+  await em.execute(
+    'insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?)',
+    [id, organizationId, event.name, event.aggregateType, event.aggregateId, JSON.stringify(event.data)],
+  );
+  return id;
+}
 
 /**
  * Outbox reads and writes for the relay. They span every organization on purpose: the relay is the

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { recordOperation } from '../../services/inventory/stock/ledger.ts';
 import { InsufficientStockError, InvalidStockChangeError, OperationKeyConflictError, StockNotFoundError } from '../../services/inventory/errors.ts';
 import { newOrganization } from '../helpers/stack.ts';
+import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow } from '../helpers/fixtures.ts';
 
 describe('the stock ledger', () => {
@@ -169,5 +170,5 @@ describe('the stock table', () => {
 
 /** Another request of the same organization: its own EntityManager, so its own connection and transaction. */
 function newScopeLike(scope: ReturnType<typeof newOrganization>) {
-  return { organizationId: scope.organizationId, em: scope.em.fork() };
+  return scopeTo(scope.em, scope.organizationId);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createOutboxRelay, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
-import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
+import { scopeTo, type OrganizationScope } from '../../services/inventory/organization-scope.ts';
 import { bindEventQueue, type EventQueue, type ReceivedEvent } from '../helpers/amqp.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
@@ -27,7 +27,7 @@ async function produceEvents(rows: number, perRow: number): Promise<Organization
   await Promise.all(
     Array.from({ length: rows }, async () => {
       const variantId = randomUUID();
-      for (let i = 0; i < perRow; i++) await receiveStock({ organizationId: scope.organizationId, em: scope.em.fork() }, variantId, warehouse.id, 1);
+      for (let i = 0; i < perRow; i++) await receiveStock(scopeTo(scope.em, scope.organizationId), variantId, warehouse.id, 1);
     }),
   );
   return scope;

@@ -1,5 +1,4 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../../db/organization-filter.ts';
 
 export const reconciliationStatuses = ['running', 'completed', 'failed'] as const;
 export type ReconciliationStatus = (typeof reconciliationStatuses)[number];
@@ -11,7 +10,6 @@ export type ReconciliationStatus = (typeof reconciliationStatuses)[number];
 export const Reconciliation = defineEntity({
   name: 'Reconciliation',
   tableName: 'reconciliation',
-  filters: organizationFilter,
   properties: {
     id: p.uuid().primary(),
     organizationId: p.uuid(),

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrganizationScope } from '../organization-scope.ts';
-import { insertOutboxEvent } from '../stock/ledger.ts';
+import { insertOutboxEvent } from '../../messaging/outbox.ts';
 import { thresholdEvents } from '../stock/stock-thresholds.ts';
 import { ReconciliationNotFoundError } from '../errors.ts';
 import type { ReconciliationStatus } from './reconciliation.entity.ts';

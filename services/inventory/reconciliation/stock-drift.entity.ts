@@ -1,5 +1,4 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../../db/organization-filter.ts';
 import { Reconciliation } from './reconciliation.entity.ts';
 import type { Difference, Quantities, StockDrift as Drift } from '../../../workflows/reconciliation-definitions.ts';
 
@@ -11,7 +10,6 @@ import type { Difference, Quantities, StockDrift as Drift } from '../../../workf
 export const StockDrift = defineEntity({
   name: 'StockDrift',
   tableName: 'stock_drift',
-  filters: organizationFilter,
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     reconciliation: () => p.manyToOne(Reconciliation).deleteRule('cascade'),

@@ -1,5 +1,4 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../../db/organization-filter.ts';
 
 export const reservationStatuses = ['active', 'confirmed', 'released', 'expired', 'fulfilled', 'failed'] as const;
 export type ReservationStatus = (typeof reservationStatuses)[number];
@@ -30,7 +29,6 @@ export interface ReservationTransition {
 export const Reservation = defineEntity({
   name: 'Reservation',
   tableName: 'reservation',
-  filters: organizationFilter,
   properties: {
     id: p.uuid().primary(),
     organizationId: p.uuid(),

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrganizationScope } from '../organization-scope.ts';
-import { insertOutboxEvent, recordOperation } from '../stock/ledger.ts';
+import { recordOperation } from '../stock/ledger.ts';
+import { insertOutboxEvent } from '../../messaging/outbox.ts';
 import {
   InsufficientStockError,
   InvalidReservationStateError,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { assertVariantsKnown, type VariantCatalog } from './variant-validation.ts';
 import type { OrganizationScope } from '../organization-scope.ts';
-import { recordOperation, type MovementType, type QuantityDeltas, type RecordedMovement } from './ledger.ts';
+import { applyOperation, type MovementType, type QuantityDeltas, type RecordedMovement } from './ledger.ts';
 import { InvalidArgumentError, StaleCountError, StockNotFoundError } from '../errors.ts';
 import { listMovements } from './movement-queries.ts';
 import type { Page } from '../pagination.ts';
@@ -54,7 +54,8 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
   await findWarehouse(scope, request.warehouseId);
   if (request.locationId) await assertLocationIn(scope, request.locationId, request.warehouseId);
   if (request.reasonCode === 'receipt') await assertVariantsKnown(scope, catalog, [request.variantId]);
-  return await scope.em.transactional(async (em) => {
+  return await scope.transaction(async (tx) => {
+    const { em } = tx;
     // The row lock makes the count's comparison and its change one step.
     const [row] = await em.execute<{ available: number }[]>(
       'select available from stock where organization_id = ? and variant_id = ? and warehouse_id = ? for update',
@@ -64,7 +65,7 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
       throw new StockNotFoundError(`no stock of variant ${request.variantId} in warehouse ${request.warehouseId}`, { variant_id: request.variantId, warehouse_id: request.warehouseId });
     }
     const deltas = deltasFor(request, row?.available ?? 0);
-    const outcome = await recordOperation({ organizationId: scope.organizationId, em }, {
+    const outcome = await applyOperation(tx, {
       operationKey: `adjustment/${adjustmentId}`,
       actor: request.actor,
       reference: { type: 'adjustment', id: adjustmentId },

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { OrganizationScope } from '../organization-scope.ts';
+import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
+import { enqueueEvent, type OutboxDraft } from '../../messaging/outbox.ts';
 import { toDate } from '../sql-values.ts';
 import { thresholdEvents, type ThresholdRow } from './stock-thresholds.ts';
 import {
@@ -98,46 +97,52 @@ export interface LedgerOutcome {
   movements: RecordedMovement[];
 }
 
-/** Writes that belong in the same transaction as the stock change (e.g. a reservation row, extra events). */
-export type AlsoInTransaction = (em: EntityManager, movements: RecordedMovement[]) => Promise<void>;
-
 /**
- * Applies an operation once. Throws InsufficientStockError (with every short line) when `available`
- * would go negative, InvalidStockChangeError for any other quantity, StockNotFoundError for a missing
- * row, WarehouseNotFoundError for a warehouse that is not the organization's (another organization's
- * or none: the same answer), OperationKeyConflictError when the key was used for different changes; in
- * each case nothing changes.
+ * Applies an operation once, inside the caller's transaction: the use case owns the unit of work and
+ * writes what else belongs with the change (a reservation row, its events) after this returns.
+ * Throws InsufficientStockError (with every short line) when `available` would go negative,
+ * InvalidStockChangeError for any other quantity, StockNotFoundError for a missing row,
+ * WarehouseNotFoundError for a warehouse that is not the organization's (another organization's or
+ * none: the same answer), OperationKeyConflictError when the key was used for different changes; the
+ * throw rolls the caller's transaction back, so nothing changes. A key used before with the same
+ * changes answers `replayed: true` with the first movements and writes nothing.
  */
-export async function recordOperation(scope: OrganizationScope, operation: Operation, also?: AlsoInTransaction): Promise<LedgerOutcome> {
+export async function applyOperation(tx: ScopedTransaction, operation: Operation): Promise<LedgerOutcome> {
   validate(operation);
   const changes = inLockOrder(operation.changes);
   const keys = changes.map((_, i) => movementKey(operation.operationKey, i, changes.length));
 
-  const previous = await findMovements(scope.em, scope.organizationId, keys);
+  // Two calls with one key queue here, so the second sees the first's committed movements and
+  // replays them instead of failing on the unique key after doing its work.
+  await tx.em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`ledger:${tx.organizationId}:${operation.operationKey}`]);
+  const previous = await findMovements(tx.em, tx.organizationId, keys);
   if (previous.length > 0) return replay(operation, changes, previous);
 
-  try {
-    return await scope.em.transactional(async (em) => {
-      const movements: RecordedMovement[] = [];
-      for (const [i, change] of changes.entries()) {
-        const { movement, version, thresholds } = await applyChange(em, scope.organizationId, operation, change, keys[i]);
-        movements.push(movement);
-        await insertStockUpdatedEvent(em, scope.organizationId, movement, version);
-        for (const event of thresholdEvents(thresholds, movement.after.available - movement.deltas.available, movement.after.available)) {
-          await insertOutboxEvent(em, scope.organizationId, { name: event.name, aggregateType: 'stock', aggregateId: movement.stockId, data: event.data });
-        }
-      }
-      if (also) await also(em, movements);
-      return { replayed: false, movements };
-    });
-  } catch (error) {
-    // A concurrent call with the same key committed first: ours rolled back whole; answer with theirs.
-    if (error instanceof UniqueConstraintViolationException && String(error.message).includes('stock_movement_operation_key_unique')) {
-      const committed = await findMovements(scope.em, scope.organizationId, keys);
-      if (committed.length > 0) return replay(operation, changes, committed);
+  const movements: RecordedMovement[] = [];
+  for (const [i, change] of changes.entries()) {
+    const { movement, version, thresholds } = await applyChange(tx.em, tx.organizationId, operation, change, keys[i]);
+    movements.push(movement);
+    await enqueueEvent(tx, stockUpdatedEvent(movement, version));
+    for (const event of thresholdEvents(thresholds, movement.after.available - movement.deltas.available, movement.after.available)) {
+      await enqueueEvent(tx, { name: event.name, aggregateType: 'stock', aggregateId: movement.stockId, data: event.data });
     }
-    throw error;
   }
+  return { replayed: false, movements };
+}
+
+/** Writes that belong in the same transaction as the stock change (e.g. a reservation row, extra events). */
+export type AlsoInTransaction = (em: EntityManager, movements: RecordedMovement[]) => Promise<void>;
+
+/**
+ * @deprecated Transitional (issue #11): open the transaction in the use case and call applyOperation.
+ * Applies an operation in a transaction of its own and runs `also` in it unless the key replayed.
+ */
+export function recordOperation(scope: Pick<OrganizationScope, 'transaction'>, operation: Operation, also?: AlsoInTransaction): Promise<LedgerOutcome> {
+  return scope.transaction(async (tx) => {
+    const outcome = await applyOperation(tx, operation);
+    if (!outcome.replayed && also) await also(tx.em, outcome.movements);
+    return outcome;
+  });
 }
 
 function validate(operation: Operation): void {
@@ -250,8 +255,8 @@ async function refusal(em: EntityManager, organizationId: string, change: StockC
   );
 }
 
-async function insertStockUpdatedEvent(em: EntityManager, organizationId: string, m: RecordedMovement, version: number): Promise<void> {
-  await insertOutboxEvent(em, organizationId, {
+function stockUpdatedEvent(m: RecordedMovement, version: number): OutboxDraft {
+  return {
     name: 'inventory.stock.updated',
     aggregateType: 'stock',
     aggregateId: m.stockId,
@@ -267,24 +272,7 @@ async function insertStockUpdatedEvent(em: EntityManager, organizationId: string
       quantities: snakeQuantities(m.after),
       version,
     },
-  });
-}
-
-export interface OutboxDraft {
-  name: string;
-  aggregateType: string;
-  aggregateId: string;
-  data: Record<string, unknown>;
-}
-
-/** Queues an event for the relay, inside the caller's transaction. Returns its event id. */
-export async function insertOutboxEvent(em: EntityManager, organizationId: string, event: OutboxDraft): Promise<string> {
-  const id = randomUUID();
-  await em.execute(
-    'insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?)',
-    [id, organizationId, event.name, event.aggregateType, event.aggregateId, JSON.stringify(event.data)],
-  );
-  return id;
+  };
 }
 
 async function findMovements(em: EntityManager, organizationId: string, keys: string[]): Promise<RecordedMovement[]> {

@@ -1,5 +1,4 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../../db/organization-filter.ts';
 import { Location } from '../warehouses/location.entity.ts';
 import { Stock } from './stock.entity.ts';
 import { Warehouse } from '../warehouses/warehouse.entity.ts';
@@ -15,7 +14,6 @@ import { Warehouse } from '../warehouses/warehouse.entity.ts';
 export const StockMovement = defineEntity({
   name: 'StockMovement',
   tableName: 'stock_movement',
-  filters: organizationFilter,
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     organizationId: p.uuid(),

@@ -1,5 +1,4 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../../db/organization-filter.ts';
 import { Warehouse } from '../warehouses/warehouse.entity.ts';
 
 /**
@@ -11,7 +10,6 @@ import { Warehouse } from '../warehouses/warehouse.entity.ts';
 export const Stock = defineEntity({
   name: 'Stock',
   tableName: 'stock',
-  filters: organizationFilter,
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     organizationId: p.uuid(),

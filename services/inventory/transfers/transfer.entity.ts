@@ -1,5 +1,4 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../../db/organization-filter.ts';
 import { Warehouse } from '../warehouses/warehouse.entity.ts';
 
 export const transferStatuses = ['reserved', 'in_transit', 'completed', 'completed_with_discrepancy', 'cancelled', 'compensated'] as const;
@@ -28,7 +27,6 @@ export interface TransferTransition {
 export const Transfer = defineEntity({
   name: 'Transfer',
   tableName: 'transfer',
-  filters: organizationFilter,
   properties: {
     id: p.uuid().primary(),
     organizationId: p.uuid(),

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { warehouseCondition, type OrganizationScope } from '../organization-scope.ts';
-import { insertOutboxEvent, recordOperation, type StockChange } from '../stock/ledger.ts';
+import { recordOperation, type StockChange } from '../stock/ledger.ts';
+import { insertOutboxEvent } from '../../messaging/outbox.ts';
 import { InvalidTransferError, TransferNotFoundError, WarehouseNotFoundError } from '../errors.ts';
 import type { TransferLine, TransferStatus, TransferTransition } from './transfer.entity.ts';
 import { decodeCursor, toPage, type Page } from '../pagination.ts';

@@ -1,12 +1,10 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../../db/organization-filter.ts';
 import { Warehouse } from './warehouse.entity.ts';
 
 /** A bin inside a warehouse (aisle, shelf, position); its code is unique within the warehouse. */
 export const Location = defineEntity({
   name: 'Location',
   tableName: 'location',
-  filters: organizationFilter,
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     organizationId: p.uuid(),

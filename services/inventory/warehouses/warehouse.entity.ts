@@ -1,5 +1,4 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { organizationFilter } from '../../db/organization-filter.ts';
 
 /**
  * A physical warehouse of one organization; `code` is the operators' short name, unique per organization.
@@ -12,7 +11,6 @@ import { organizationFilter } from '../../db/organization-filter.ts';
 export const Warehouse = defineEntity({
   name: 'Warehouse',
   tableName: 'warehouse',
-  filters: organizationFilter,
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     organizationId: p.uuid().index(),
