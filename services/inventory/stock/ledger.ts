@@ -70,6 +70,8 @@ export interface Operation {
   operationKey: string;
   actor: string;
   reference?: Reference;
+  /** The order the change serves (a reservation's hold, release or fulfilment), so an order's stock history is one query. */
+  orderId?: string;
   workflow?: { workflowId: string; runId: string };
   changes: StockChange[];
 }
