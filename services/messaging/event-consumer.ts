@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { findUnacceptable } from '../unacceptable-input.ts';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import { z } from 'zod';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
+import { scopeTo, type OrganizationScope } from '../inventory/organization-scope.ts';
 import type { Logger } from '../logger.ts';
 import { consumedEnvelope } from './envelope.ts';
+import { countFailedAttempt, hasAttemptWithFingerprint, isConsumed, resetAttempts, type ConsumedEvent } from './inbox.store.ts';
 import { declareConsumerTopology, type ConsumedSource, type ConsumerTopology } from './topology.ts';
 import type { ConsumerMetrics } from '../metrics/consumer.ts';
 import { finishedWithin } from '../readiness.ts';
@@ -14,6 +15,11 @@ import { finishedWithin } from '../readiness.ts';
  * Consumes other services' events (order, catalog, purchasing): manual acks, prefetch, a recovering connection. A message is
  * acknowledged only after its effect and its inbox row are committed; a redelivered one finds its inbox
  * row and is acknowledged unapplied.
+ *
+ * Every read and write of the inbox and of the attempt counts runs in a transaction bound to the message's
+ * organization (`scopeTo(…).transaction`), so row-level security holds for them too. Nothing touches
+ * the database before the organization is known: a message refused on admission (wrong exchange or
+ * publisher, bad JSON, schema mismatch) is dead-lettered without a database call.
  *
  * A message is trusted for where it came from, not for what its body says: it must have come through its
  * source's exchange with the routing key its body's `event` names, be an event that source publishes, and,
@@ -33,32 +39,30 @@ export interface EventConsumerDeps {
   prefetch?: number;
   /**
    * Each source's events, by source name, and how each is applied: a source's queue applies only its own
-   * set. `recordInbox` writes the inbox row in the effect's transaction.
+   * set. A handler records the event in the inbox (inbox.store.ts) in its effect's transaction.
    */
   handlers: Record<string, Record<string, EventHandler>>;
   /** Counts settled deliveries by source and outcome (README, Metrics); none = not recorded. */
   metrics?: Pick<ConsumerMetrics, 'messages'>;
 }
 
-export type RecordInbox = (em: EntityManager, outcome: string) => Promise<void>;
-export type EventHandler = (raw: unknown, recordInbox: RecordInbox) => Promise<string>;
+/**
+ * Parses an admitted message and applies it through the domain, which records `event` in the inbox in
+ * the same transaction as the effect; answers the outcome it recorded. A z.ZodError is a malformed
+ * message (dead-lettered at once); any other error is retried.
+ */
+export type EventHandler = (raw: unknown, event: ConsumedEvent) => Promise<string>;
 
 /** A retry copy goes through the default exchange, so it carries what its original came with. */
 const retryRoutingKeyHeader = 'x-inventory-routing-key';
 const retryPublisherHeader = 'x-inventory-publisher';
 
-interface InboxKey {
-  source: string;
-  organizationId: string;
-  eventId: string;
-}
-
 /** A message that passed every check of its source, and what it is. */
 interface Admitted {
   raw: unknown;
-  name: string;
   handler: EventHandler;
-  key: InboxKey;
+  organizationId: string;
+  event: ConsumedEvent;
   routingKey: string;
   publisher?: string;
   /** Names the message as admitted, so its retry copies can be told from a forgery. */
@@ -138,44 +142,35 @@ export function createEventConsumer(deps: EventConsumerDeps) {
   async function deliver(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage): Promise<void> {
     const admitted = admit(source, message);
     if (typeof admitted === 'string') return deadLetter(channel, source, message, admitted, 0);
-    const { key, name } = admitted;
-    const em = deps.orm.em.fork();
-    if (admitted.retryCopy && !(await madeHere(em, admitted))) {
+    const { event } = admitted;
+    const scope = scopeTo(deps.orm.em, admitted.organizationId);
+    if (admitted.retryCopy && !(await scope.transaction((tx) => hasAttemptWithFingerprint(tx, event, admitted.fingerprint)))) {
       return deadLetter(channel, source, message, 'a retry copy this consumer did not make (it came through the default exchange)', 0);
     }
-    const seen = await em.execute('select 1 from inbox_event where source = ? and organization_id = ? and event_id = ?', [key.source, key.organizationId, key.eventId]);
-    if (seen.length > 0) {
+    if (await scope.transaction((tx) => isConsumed(tx, event))) {
       channel.ack(message);
       deps.metrics?.messages.inc({ source: source.name, outcome: 'duplicate' });
       return;
     }
     try {
-      const recordInbox: RecordInbox = (tx, outcome) =>
-        tx.execute('insert into inbox_event (source, organization_id, event_id, name, outcome) values (?, ?, ?, ?, ?) on conflict do nothing', [
-          key.source,
-          key.organizationId,
-          key.eventId,
-          name,
-          outcome,
-        ]).then(() => undefined);
-      const outcome = await admitted.handler(admitted.raw, recordInbox);
-      logger.info(`${name} ${key.eventId}: ${outcome}`);
+      const outcome = await admitted.handler(admitted.raw, event);
+      logger.info(`${event.name} ${event.eventId}: ${outcome}`);
       channel.ack(message);
       deps.metrics?.messages.inc({ source: source.name, outcome: 'applied' });
     } catch (error) {
       if (error instanceof z.ZodError) return deadLetter(channel, source, message, schemaMismatch(error), 0, admitted);
       const reason = error instanceof Error ? error.message : String(error);
-      const attempts = await countFailure(em, admitted, reason);
+      const attempts = await countFailure(scope, admitted, reason);
       if (attempts >= deps.maxAttempts) {
         await deadLetter(channel, source, message, reason, attempts, admitted);
         // A replay from the dead-letter queue starts counting afresh; failing to reset only costs it its retries.
-        await em
-          .execute('update consumer_attempt set attempts = 0 where source = ? and organization_id = ? and event_id = ?', [key.source, key.organizationId, key.eventId])
-          .catch((e: unknown) => logger.warn(`could not reset the attempts of ${name} ${key.eventId}: ${String(e)}`));
+        await scope
+          .transaction((tx) => resetAttempts(tx, event))
+          .catch((e: unknown) => logger.warn(`could not reset the attempts of ${event.name} ${event.eventId}: ${String(e)}`));
         return;
       }
       const delay = Math.min(200 * 2 ** (attempts - 1), 10_000);
-      logger.warn(`${name} ${key.eventId} failed (attempt ${attempts} of ${deps.maxAttempts}), retrying in ${delay} ms: ${reason}`);
+      logger.warn(`${event.name} ${event.eventId} failed (attempt ${attempts} of ${deps.maxAttempts}), retrying in ${delay} ms: ${reason}`);
       await sleep(delay);
       await publishConfirmed(channel, source.queue, message.content, copyProperties(message, {
         [retryRoutingKeyHeader]: admitted.routingKey,
@@ -222,9 +217,9 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     const fingerprint = createHash('sha256').update(`${source.name}\n${routingKey}\n${publisher ?? ''}\n`).update(message.content).digest('hex');
     return {
       raw,
-      name: routingKey,
       handler,
-      key: { source: source.name, organizationId: envelope.data.organization_id, eventId: envelope.data.event_id },
+      organizationId: envelope.data.organization_id,
+      event: { source: source.name, eventId: envelope.data.event_id, name: routingKey },
       routingKey,
       publisher,
       fingerprint,
@@ -232,29 +227,9 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     };
   }
 
-  /** A retry copy is one only if this consumer counted a failure of that very message. */
-  async function madeHere(em: EntityManager, admitted: Admitted): Promise<boolean> {
-    const { key } = admitted;
-    const rows = await em.execute('select 1 from consumer_attempt where source = ? and organization_id = ? and event_id = ? and fingerprint = ?', [
-      key.source,
-      key.organizationId,
-      key.eventId,
-      admitted.fingerprint,
-    ]);
-    return rows.length > 0;
-  }
-
   /** Counts one more failure of the event and returns the count. */
-  async function countFailure(em: EntityManager, admitted: Admitted, reason: string): Promise<number> {
-    const { key } = admitted;
-    const [row] = await em.execute<{ attempts: number }[]>(
-      `insert into consumer_attempt (source, organization_id, event_id, attempts, fingerprint, last_error) values (?, ?, ?, 1, ?, ?)
-       on conflict (source, organization_id, event_id) do update
-         set attempts = consumer_attempt.attempts + 1, fingerprint = excluded.fingerprint, last_error = excluded.last_error, updated_at = now()
-       returning attempts`,
-      [key.source, key.organizationId, key.eventId, admitted.fingerprint, reason.slice(0, 4000)],
-    );
-    return row.attempts;
+  function countFailure(scope: OrganizationScope, admitted: Admitted, reason: string): Promise<number> {
+    return scope.transaction((tx) => countFailedAttempt(tx, admitted.event, admitted.fingerprint, reason));
   }
 
   async function deadLetter(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage, error: string, attempts: number, admitted?: Admitted): Promise<void> {
