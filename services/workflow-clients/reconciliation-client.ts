@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
-import { beginReconciliation, finishReconciliation, findReconciliation, type ReconciliationRecord } from '../inventory/reconciliation/reconciliation.ts';
+import { finishReconciliation, findReconciliation, type ReconciliationRecord } from '../inventory/reconciliation/reconciliation.ts';
 import { defaultWorkflowDeadlineMs, withinDeadline } from './workflow-failures.ts';
 import { reconciliationWorkflow } from '../../workflows/reconciliation.ts';
 import { reconciliationWorkflowId } from '../../workflows/reconciliation-definitions.ts';
@@ -28,7 +28,8 @@ export function createReconciliationClient({ client, taskQueue, orm, deadlineMs 
       const reconciliationId = randomUUID();
       const workflowId = reconciliationWorkflowId(organizationId, reconciliationId);
       // One running reconciliation per organization: a request while one runs answers the running one.
-      const running = await claimReconciliation(scope, client, (locked) => beginReconciliation(locked, { reconciliationId, trigger: 'request', repair: request.repair, requestedBy: request.requestedBy, workflowId }));
+      const run = { reconciliationId, trigger: 'request' as const, repair: request.repair, requestedBy: request.requestedBy, workflowId };
+      const running = await claimReconciliation(scope, client, run);
       if (running) return running;
       try {
         // Unanswered within the deadline (Temporal unreachable): WorkflowUnavailableError, the run recorded as failed.
