@@ -144,10 +144,15 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     if (typeof admitted === 'string') return deadLetter(channel, source, message, admitted, 0);
     const { event } = admitted;
     const scope = scopeTo(deps.orm.em, admitted.organizationId);
-    if (admitted.retryCopy && !(await scope.transaction((tx) => hasAttemptWithFingerprint(tx, event, admitted.fingerprint)))) {
+    // One transaction for both checks: is a retry copy one of ours, and was the event applied already?
+    const verdict = await scope.transaction(async (tx) => {
+      if (admitted.retryCopy && !(await hasAttemptWithFingerprint(tx, event, admitted.fingerprint))) return 'forged';
+      return (await isConsumed(tx, event)) ? 'duplicate' : 'new';
+    });
+    if (verdict === 'forged') {
       return deadLetter(channel, source, message, 'a retry copy this consumer did not make (it came through the default exchange)', 0);
     }
-    if (await scope.transaction((tx) => isConsumed(tx, event))) {
+    if (verdict === 'duplicate') {
       channel.ack(message);
       deps.metrics?.messages.inc({ source: source.name, outcome: 'duplicate' });
       return;
