@@ -21,12 +21,17 @@ const startingGraceSeconds = 60;
  * was never started, a minute on) is stale: it is recorded as failed and does not block. If Temporal
  * cannot say, the run is taken as running: better no second run than two.
  */
-export function claimReconciliation(scope: OrganizationScope, client: Client, run: NewReconciliation): Promise<ReconciliationRecord | undefined> {
+export function claimReconciliation(
+  scope: OrganizationScope,
+  client: Client,
+  run: NewReconciliation,
+): Promise<ReconciliationRecord | undefined> {
   return scope.transaction(async (tx) => {
     await lockRunsOfOrganization(tx);
     for (const running of await runningRuns(tx, startingGraceSeconds)) {
       const state = await workflowState(client, running.workflowId);
-      if (state === 'running' || (state === 'missing' && running.starting)) return await requireRun(tx, running.reconciliationId);
+      if (state === 'running' || (state === 'missing' && running.starting))
+        return await requireRun(tx, running.reconciliationId);
       await finishRun(tx, {
         reconciliationId: running.reconciliationId,
         status: 'failed',
@@ -43,7 +48,9 @@ export function claimReconciliation(scope: OrganizationScope, client: Client, ru
 
 async function workflowState(client: Client, workflowId: string): Promise<'running' | 'closed' | 'missing'> {
   try {
-    const description = await client.withDeadline(Date.now() + 5000, () => client.workflow.getHandle(workflowId).describe());
+    const description = await client.withDeadline(Date.now() + 5000, () =>
+      client.workflow.getHandle(workflowId).describe(),
+    );
     return description.status.name === 'RUNNING' ? 'running' : 'closed';
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return 'missing';

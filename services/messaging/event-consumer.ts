@@ -6,7 +6,13 @@ import type { Orm } from '../db/orm.ts';
 import { scopeTo, type OrganizationScope } from '../inventory/organization-scope.ts';
 import type { Logger } from '../logger.ts';
 import { consumedEnvelope } from './envelope.ts';
-import { countFailedAttempt, hasAttemptWithFingerprint, isConsumed, resetAttempts, type ConsumedEvent } from './inbox.store.ts';
+import {
+  countFailedAttempt,
+  hasAttemptWithFingerprint,
+  isConsumed,
+  resetAttempts,
+  type ConsumedEvent,
+} from './inbox.store.ts';
 import { declareConsumerTopology, type ConsumedSource, type ConsumerTopology } from './topology.ts';
 import type { ConsumerMetrics } from '../metrics/consumer.ts';
 import { finishedWithin } from '../readiness.ts';
@@ -73,7 +79,8 @@ interface Admitted {
 export function createEventConsumer(deps: EventConsumerDeps) {
   const { logger, topology } = deps;
   for (const source of topology.sources) {
-    if (!Object.hasOwn(deps.handlers, source.name)) throw new Error(`no handlers for the ${source.name} source (${source.queue})`);
+    if (!Object.hasOwn(deps.handlers, source.name))
+      throw new Error(`no handlers for the ${source.name} source (${source.queue})`);
   }
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   let stopped = false;
@@ -150,7 +157,13 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       return (await isConsumed(tx, event)) ? 'duplicate' : 'new';
     });
     if (verdict === 'forged') {
-      return deadLetter(channel, source, message, 'a retry copy this consumer did not make (it came through the default exchange)', 0);
+      return deadLetter(
+        channel,
+        source,
+        message,
+        'a retry copy this consumer did not make (it came through the default exchange)',
+        0,
+      );
     }
     if (verdict === 'duplicate') {
       channel.ack(message);
@@ -171,16 +184,26 @@ export function createEventConsumer(deps: EventConsumerDeps) {
         // A replay from the dead-letter queue starts counting afresh; failing to reset only costs it its retries.
         await scope
           .transaction((tx) => resetAttempts(tx, event))
-          .catch((e: unknown) => logger.warn(`could not reset the attempts of ${event.name} ${event.eventId}: ${String(e)}`));
+          .catch((e: unknown) =>
+            logger.warn(`could not reset the attempts of ${event.name} ${event.eventId}: ${String(e)}`),
+          );
         return;
       }
       const delay = Math.min(200 * 2 ** (attempts - 1), 10_000);
-      logger.warn(`${event.name} ${event.eventId} failed (attempt ${attempts} of ${deps.maxAttempts}), retrying in ${delay} ms: ${reason}`);
+      logger.warn(
+        `${event.name} ${event.eventId} failed (attempt ${attempts} of ${deps.maxAttempts}), ` +
+          `retrying in ${delay} ms: ${reason}`,
+      );
       await sleep(delay);
-      await publishConfirmed(channel, source.queue, message.content, copyProperties(message, {
-        [retryRoutingKeyHeader]: admitted.routingKey,
-        ...(admitted.publisher === undefined ? {} : { [retryPublisherHeader]: admitted.publisher }),
-      }));
+      await publishConfirmed(
+        channel,
+        source.queue,
+        message.content,
+        copyProperties(message, {
+          [retryRoutingKeyHeader]: admitted.routingKey,
+          ...(admitted.publisher === undefined ? {} : { [retryPublisherHeader]: admitted.publisher }),
+        }),
+      );
       channel.ack(message);
       deps.metrics?.messages.inc({ source: source.name, outcome: 'retried' });
     }
@@ -191,7 +214,10 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     const headers = message.properties.headers ?? {};
     const fromExchange = message.fields.exchange === source.exchange;
     // Any queue can also be published to through the default exchange: only our own retry copies may come that way.
-    const retryCopy = message.fields.exchange === '' && message.fields.routingKey === source.queue && typeof headers[retryRoutingKeyHeader] === 'string';
+    const retryCopy =
+      message.fields.exchange === '' &&
+      message.fields.routingKey === source.queue &&
+      typeof headers[retryRoutingKeyHeader] === 'string';
     if (!fromExchange && !retryCopy) {
       return `came through ${message.fields.exchange ? `exchange ${message.fields.exchange}` : 'the default exchange'}, not ${source.exchange} (the ${source.name} source)`;
     }
@@ -219,7 +245,10 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     const envelope = consumedEnvelope.safeParse(raw);
     if (!envelope.success) return schemaMismatch(envelope.error);
 
-    const fingerprint = createHash('sha256').update(`${source.name}\n${routingKey}\n${publisher ?? ''}\n`).update(message.content).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(`${source.name}\n${routingKey}\n${publisher ?? ''}\n`)
+      .update(message.content)
+      .digest('hex');
     return {
       raw,
       handler,
@@ -237,16 +266,30 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     return scope.transaction((tx) => countFailedAttempt(tx, admitted.event, admitted.fingerprint, reason));
   }
 
-  async function deadLetter(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage, error: string, attempts: number, admitted?: Admitted): Promise<void> {
-    logger.error(`dead-lettering a message from ${source.queue}${attempts > 0 ? ` after ${attempts} failed attempt(s)` : ''}: ${error}`);
+  async function deadLetter(
+    channel: ConfirmChannel,
+    source: ConsumedSource,
+    message: ConsumeMessage,
+    error: string,
+    attempts: number,
+    admitted?: Admitted,
+  ): Promise<void> {
+    logger.error(
+      `dead-lettering a message from ${source.queue}${attempts > 0 ? ` after ${attempts} failed attempt(s)` : ''}: ${error}`,
+    );
     const userId: unknown = admitted?.publisher ?? message.properties.userId;
-    await publishConfirmed(channel, topology.deadLetterQueue, message.content, copyProperties(message, {
-      'x-inventory-error': error.slice(0, 1000),
-      'x-inventory-attempts': attempts,
-      'x-inventory-source': source.name,
-      'x-inventory-original-routing-key': admitted?.routingKey ?? message.fields.routingKey,
-      ...(userId === undefined ? {} : { 'x-inventory-user-id': String(userId) }),
-    }));
+    await publishConfirmed(
+      channel,
+      topology.deadLetterQueue,
+      message.content,
+      copyProperties(message, {
+        'x-inventory-error': error.slice(0, 1000),
+        'x-inventory-attempts': attempts,
+        'x-inventory-source': source.name,
+        'x-inventory-original-routing-key': admitted?.routingKey ?? message.fields.routingKey,
+        ...(userId === undefined ? {} : { 'x-inventory-user-id': String(userId) }),
+      }),
+    );
     channel.ack(message);
     // Dead-lettered at once (attempts 0) is a refusal of the message; after failed attempts, a give-up.
     deps.metrics?.messages.inc({ source: source.name, outcome: attempts > 0 ? 'dead_lettered' : 'refused' });
@@ -255,7 +298,14 @@ export function createEventConsumer(deps: EventConsumerDeps) {
   return {
     async start(): Promise<void> {
       connection = await connect();
-      connection.on('disconnect', (error: Error) => !stopped && logger.warn(`RabbitMQ connection lost (${error.message}): reconnecting; unacknowledged events will be redelivered`));
+      connection.on(
+        'disconnect',
+        (error: Error) =>
+          !stopped &&
+          logger.warn(
+            `RabbitMQ connection lost (${error.message}): reconnecting; unacknowledged events will be redelivered`,
+          ),
+      );
       connection.on('error', (error: Error) => logger.warn(`RabbitMQ connection error: ${error.message}`));
     },
     /** Resolves once the topology is declared and the queues are consumed (the first connection). */
@@ -273,7 +323,10 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       }
     },
     /** Whether the queues are consumed now (topology declared, channel open), and how many deliveries are being settled. */
-    state: (): { consuming: boolean; inFlight: number } => ({ consuming: consuming !== undefined, inFlight: inFlight.size }),
+    state: (): { consuming: boolean; inFlight: number } => ({
+      consuming: consuming !== undefined,
+      inFlight: inFlight.size,
+    }),
     /**
      * Drains: cancels the consumers (no new deliveries), lets the deliveries in hand settle, for at most
      * `graceMs` when given, then closes the connection; whatever is still unacknowledged is redelivered.
@@ -285,7 +338,10 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       if (current) await Promise.allSettled(current.tags.map((tag) => current.channel.cancel(tag)));
       const settling = Promise.allSettled([...inFlight]);
       if (options.graceMs === undefined) await settling;
-      else if (!(await finishedWithin(options.graceMs, settling))) logger.warn(`${inFlight.size} deliveries still unsettled after ${options.graceMs} ms: they will be redelivered`);
+      else if (!(await finishedWithin(options.graceMs, settling)))
+        logger.warn(
+          `${inFlight.size} deliveries still unsettled after ${options.graceMs} ms: they will be redelivered`,
+        );
       // Closing the channel first sends its acknowledgements ahead of the close, in the channel's order: a
       // connection closed at once may drop acks still queued behind it, and those messages come back.
       await current?.channel.close().catch(() => undefined);
@@ -301,13 +357,24 @@ export function createEventConsumer(deps: EventConsumerDeps) {
 function copyProperties(message: ConsumeMessage, headers: Record<string, unknown>): Options.Publish {
   const { userId: _userId, ...properties } = message.properties;
   // What a copy says it came with is ours to write alone, never the publisher's header passed on.
-  const { [retryRoutingKeyHeader]: _routingKey, [retryPublisherHeader]: _publisher, ...kept } = message.properties.headers ?? {};
+  const {
+    [retryRoutingKeyHeader]: _routingKey,
+    [retryPublisherHeader]: _publisher,
+    ...kept
+  } = message.properties.headers ?? {};
   return { ...properties, headers: { ...kept, ...headers } };
 }
 
-function publishConfirmed(channel: ConfirmChannel, queue: string, content: Buffer, options: Options.Publish): Promise<void> {
+function publishConfirmed(
+  channel: ConfirmChannel,
+  queue: string,
+  content: Buffer,
+  options: Options.Publish,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    channel.sendToQueue(queue, content, options, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+    channel.sendToQueue(queue, content, options, (error: unknown) =>
+      error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+    );
   });
 }
 

@@ -13,7 +13,7 @@ import { InboxEvent } from './inbox-event.entity.ts';
  * attempt counter (`on conflict … do update … returning`, one round trip that is safe under races).
  */
 
-/** An event as the consumer admitted it: what its inbox row is keyed and named by (the organization is the transaction's). */
+/** An event as the consumer admitted it: its inbox row's key and name (the organization is the transaction's). */
 export interface ConsumedEvent {
   /** The producing service ('order', 'catalog', 'purchasing'). */
   source: string;
@@ -23,8 +23,15 @@ export interface ConsumedEvent {
 }
 
 /** Whether the event was already applied (or refused) and recorded. */
-export async function isConsumed(tx: ScopedTransaction, event: Pick<ConsumedEvent, 'source' | 'eventId'>): Promise<boolean> {
-  const n = await tx.em.count(InboxEvent, { source: event.source, organizationId: tx.organizationId, eventId: event.eventId });
+export async function isConsumed(
+  tx: ScopedTransaction,
+  event: Pick<ConsumedEvent, 'source' | 'eventId'>,
+): Promise<boolean> {
+  const n = await tx.em.count(InboxEvent, {
+    source: event.source,
+    organizationId: tx.organizationId,
+    eventId: event.eventId,
+  });
   return n > 0;
 }
 
@@ -42,12 +49,21 @@ export async function recordConsumedEvent(tx: ScopedTransaction, event: Consumed
 }
 
 /** Whether this consumer counted a failure of the message with that fingerprint (so a retry copy is its own). */
-export async function hasAttemptWithFingerprint(tx: ScopedTransaction, event: Pick<ConsumedEvent, 'source' | 'eventId'>, fingerprint: string): Promise<boolean> {
-  const n = await tx.em.count(ConsumerAttempt, { source: event.source, organizationId: tx.organizationId, eventId: event.eventId, fingerprint });
+export async function hasAttemptWithFingerprint(
+  tx: ScopedTransaction,
+  event: Pick<ConsumedEvent, 'source' | 'eventId'>,
+  fingerprint: string,
+): Promise<boolean> {
+  const n = await tx.em.count(ConsumerAttempt, {
+    source: event.source,
+    organizationId: tx.organizationId,
+    eventId: event.eventId,
+    fingerprint,
+  });
   return n > 0;
 }
 
-/** Counts one more failure of the event (keeping the admitted message's fingerprint and the error) and returns the count. */
+/** Counts one more failure of the event (keeping the message's fingerprint and the error); returns the count. */
 export async function countFailedAttempt(
   tx: ScopedTransaction,
   event: Pick<ConsumedEvent, 'source' | 'eventId'>,
@@ -67,6 +83,13 @@ export async function countFailedAttempt(
 }
 
 /** Sets the event's failure count back to zero (after it is dead-lettered, so a replay gets its attempts again). */
-export async function resetAttempts(tx: ScopedTransaction, event: Pick<ConsumedEvent, 'source' | 'eventId'>): Promise<void> {
-  await tx.em.nativeUpdate(ConsumerAttempt, { source: event.source, organizationId: tx.organizationId, eventId: event.eventId }, { attempts: 0 });
+export async function resetAttempts(
+  tx: ScopedTransaction,
+  event: Pick<ConsumedEvent, 'source' | 'eventId'>,
+): Promise<void> {
+  await tx.em.nativeUpdate(
+    ConsumerAttempt,
+    { source: event.source, organizationId: tx.organizationId, eventId: event.eventId },
+    { attempts: 0 },
+  );
 }

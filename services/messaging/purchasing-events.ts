@@ -23,13 +23,24 @@ const purchaseOrderCreated = z.object({
     .object({
       purchase_order_id: z.string().min(1).max(200),
       warehouse_id: eventUuid(),
-      items: z.array(z.object({ variant_id: eventUuid(), quantity: z.number().int().min(1).max(1_000_000) })).min(1).max(500),
+      items: z
+        .array(z.object({ variant_id: eventUuid(), quantity: z.number().int().min(1).max(1_000_000) }))
+        .min(1)
+        .max(500),
     })
     .loose(),
 });
 
 /** Handlers for the purchasing service's events, by event name: each parses and calls the domain. */
-export function createPurchasingEventHandlers({ orm, catalog, logger }: { orm: Orm; catalog?: VariantCatalog; logger?: Logger }): Record<string, EventHandler> {
+export function createPurchasingEventHandlers({
+  orm,
+  catalog,
+  logger,
+}: {
+  orm: Orm;
+  catalog?: VariantCatalog;
+  logger?: Logger;
+}): Record<string, EventHandler> {
   return {
     'purchase_order.created': async (raw, consumed) => {
       const e = purchaseOrderCreated.parse(raw);
@@ -39,7 +50,8 @@ export function createPurchasingEventHandlers({ orm, catalog, logger }: { orm: O
         lines: e.data.items.map((i) => ({ variantId: i.variant_id, quantity: i.quantity })),
       };
       const result = await expectPurchaseOrder(scopeTo(orm.em, e.organization_id), catalog, order, consumed);
-      if (result.outcome === 'refused') logger?.warn(`purchase order ${order.purchaseOrderId} refused: ${result.reason}`);
+      if (result.outcome === 'refused')
+        logger?.warn(`purchase order ${order.purchaseOrderId} refused: ${result.reason}`);
       return result.outcome;
     },
   };

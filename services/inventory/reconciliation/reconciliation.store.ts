@@ -96,7 +96,8 @@ async function rebuild(tx: ScopedTransaction, where: string, params: unknown[]):
               sum(m.reserved_delta)::int as reserved, sum(m.damaged_delta)::int as damaged,
               sum(m.in_transit_delta)::int as in_transit, sum(m.incoming_delta)::int as incoming
        from stock_movement m
-       join rows r on m.organization_id = r.organization_id and m.variant_id = r.variant_id and m.warehouse_id = r.warehouse_id
+       join rows r on m.organization_id = r.organization_id
+                    and m.variant_id = r.variant_id and m.warehouse_id = r.warehouse_id
        group by m.variant_id, m.warehouse_id
      ),
      holds as (
@@ -107,8 +108,10 @@ async function rebuild(tx: ScopedTransaction, where: string, params: unknown[]):
          where v.organization_id = ? and v.status in ('active', 'confirmed')
          union all
          select (l->>'variant_id')::uuid, t.origin_warehouse_id,
-                case when t.status = 'reserved' then (l->>'quantity')::int - (l->>'received')::int - (l->>'damaged')::int else 0 end,
-                case when t.status = 'in_transit' then (l->>'quantity')::int - (l->>'received')::int - (l->>'damaged')::int else 0 end
+                case when t.status = 'reserved'
+                  then (l->>'quantity')::int - (l->>'received')::int - (l->>'damaged')::int else 0 end,
+                case when t.status = 'in_transit'
+                  then (l->>'quantity')::int - (l->>'received')::int - (l->>'damaged')::int else 0 end
          from transfer t cross join lateral jsonb_array_elements(t.lines) l
          where t.organization_id = ? and t.status in ('reserved', 'in_transit')
        ) open_holds group by variant_id, warehouse_id
@@ -129,44 +132,61 @@ async function rebuild(tx: ScopedTransaction, where: string, params: unknown[]):
 }
 
 /** Records a drift of the run; false (nothing written) when the run recorded that row already. */
-export async function insertDrift(tx: ScopedTransaction, reconciliationId: string, drift: StockDrift): Promise<boolean> {
+export async function insertDrift(
+  tx: ScopedTransaction,
+  reconciliationId: string,
+  drift: StockDrift,
+): Promise<boolean> {
   const inserted = await tx.em.execute<{ id: string }[]>(
     `insert into stock_drift (reconciliation_id, organization_id, stock_id, variant_id, warehouse_id,
                               recorded, expected, differences, repaired, repair_note)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (reconciliation_id, stock_id) do nothing returning id`,
     [
-      reconciliationId, tx.organizationId, drift.stockId, drift.variantId, drift.warehouseId,
-      JSON.stringify(drift.recorded), JSON.stringify(drift.expected), JSON.stringify(drift.differences),
-      drift.repaired, drift.repairNote,
+      reconciliationId,
+      tx.organizationId,
+      drift.stockId,
+      drift.variantId,
+      drift.warehouseId,
+      JSON.stringify(drift.recorded),
+      JSON.stringify(drift.expected),
+      JSON.stringify(drift.differences),
+      drift.repaired,
+      drift.repairNote,
     ],
   );
   return inserted.length > 0;
 }
 
 /** Records the outcome of the drift's repair. */
-export async function noteRepair(tx: ScopedTransaction, reconciliationId: string, drift: Pick<StockDrift, 'stockId' | 'repaired' | 'repairNote'>): Promise<void> {
-  await tx.em.execute('update stock_drift set repaired = ?, repair_note = ? where organization_id = ? and reconciliation_id = ? and stock_id = ?', [
-    drift.repaired,
-    drift.repairNote,
-    tx.organizationId,
-    reconciliationId,
-    drift.stockId,
-  ]);
+export async function noteRepair(
+  tx: ScopedTransaction,
+  reconciliationId: string,
+  drift: Pick<StockDrift, 'stockId' | 'repaired' | 'repairNote'>,
+): Promise<void> {
+  await tx.em.execute(
+    `update stock_drift set repaired = ?, repair_note = ?
+     where organization_id = ? and reconciliation_id = ? and stock_id = ?`,
+    [drift.repaired, drift.repairNote, tx.organizationId, reconciliationId, drift.stockId],
+  );
 }
 
 /** The drift the run recorded for that stock row (it must exist). */
 export async function findDrift(tx: ScopedTransaction, reconciliationId: string, stockId: string): Promise<StockDrift> {
-  const [row] = await tx.em.execute<DriftRow[]>('select * from stock_drift where organization_id = ? and reconciliation_id = ? and stock_id = ?', [
-    tx.organizationId,
-    reconciliationId,
-    stockId,
-  ]);
+  const [row] = await tx.em.execute<DriftRow[]>(
+    'select * from stock_drift where organization_id = ? and reconciliation_id = ? and stock_id = ?',
+    [tx.organizationId, reconciliationId, stockId],
+  );
   if (!row) throw new Error(`reconciliation ${reconciliationId} recorded no drift of stock row ${stockId}`);
   return toDrift(row);
 }
 
 /** One page of the run's drifts by stock row id. */
-export async function listDriftsOf(tx: ScopedTransaction, reconciliationId: string, limit: number, cursor?: string): Promise<Page<StockDrift>> {
+export async function listDriftsOf(
+  tx: ScopedTransaction,
+  reconciliationId: string,
+  limit: number,
+  cursor?: string,
+): Promise<Page<StockDrift>> {
   const after = cursor ? decodeCursor(cursor, ['uuid'])[0]! : null;
   const rows = await tx.em.execute<DriftRow[]>(
     `select * from stock_drift where organization_id = ? and reconciliation_id = ?
@@ -181,7 +201,11 @@ export async function listDriftsOf(tx: ScopedTransaction, reconciliationId: stri
  * the new version, or undefined when the guard held it back. The one stock write outside the ledger:
  * a repair restores the row to what its ledger says, so there is no movement to record.
  */
-export async function restoreStockRow(tx: ScopedTransaction, row: RebuiltStock, quantities: Quantities): Promise<number | undefined> {
+export async function restoreStockRow(
+  tx: ScopedTransaction,
+  row: RebuiltStock,
+  quantities: Quantities,
+): Promise<number | undefined> {
   const [updated] = await tx.em.execute<{ version: number }[]>(
     `update stock set total = ?, available = ?, reserved = ?, damaged = ?, in_transit = ?, incoming = ?,
             version = version + 1, updated_at = clock_timestamp()
@@ -205,21 +229,36 @@ export async function finishRun(tx: ScopedTransaction, run: FinishedReconciliati
   await tx.em.execute(
     `update reconciliation set status = ?, rows_checked = ?, drifted = ?, repaired = ?, failure = ?, finished_at = now()
      where organization_id = ? and id = ? and status = 'running'`,
-    [run.status, run.rowsChecked, run.drifted, run.repaired, run.failure ?? null, tx.organizationId, run.reconciliationId],
+    [
+      run.status,
+      run.rowsChecked,
+      run.drifted,
+      run.repaired,
+      run.failure ?? null,
+      tx.organizationId,
+      run.reconciliationId,
+    ],
   );
 }
 
 /** The run, or undefined. */
-export async function findRun(tx: ScopedTransaction, reconciliationId: string): Promise<ReconciliationRecord | undefined> {
-  const [row] = await tx.em.execute<ReconciliationRow[]>('select * from reconciliation where organization_id = ? and id = ?', [
-    tx.organizationId,
-    reconciliationId,
-  ]);
+export async function findRun(
+  tx: ScopedTransaction,
+  reconciliationId: string,
+): Promise<ReconciliationRecord | undefined> {
+  const [row] = await tx.em.execute<ReconciliationRow[]>(
+    'select * from reconciliation where organization_id = ? and id = ?',
+    [tx.organizationId, reconciliationId],
+  );
   return row ? toRecord(row) : undefined;
 }
 
 /** One page of the organization's runs, newest first. */
-export async function listRuns(tx: ScopedTransaction, limit: number, cursor?: string): Promise<Page<ReconciliationRecord>> {
+export async function listRuns(
+  tx: ScopedTransaction,
+  limit: number,
+  cursor?: string,
+): Promise<Page<ReconciliationRecord>> {
   const params: unknown[] = [tx.organizationId];
   let after = '';
   if (cursor) {

@@ -51,7 +51,11 @@ export function differencesOf(row: RebuiltStock): Difference[] {
 }
 
 /** The organizations that have stock, in id order, one page at a time. */
-export async function listOrganizationsWithStock(em: EntityManager, after: string | null, limit: number): Promise<string[]> {
+export async function listOrganizationsWithStock(
+  em: EntityManager,
+  after: string | null,
+  limit: number,
+): Promise<string[]> {
   const rows = await em.execute<{ organization_id: string }[]>(
     `select distinct organization_id from stock where organization_id > coalesce(?::uuid, '00000000-0000-0000-0000-000000000000') order by organization_id limit ?`,
     [after, limit],
@@ -85,7 +89,12 @@ export function scanForDrift(scope: OrganizationScope, after: string | null, lim
  * put back to the ledger's quantities (`inventory.stock.drift_repaired`, plus any stock-level event the
  * change crosses). One transaction; idempotent by (reconciliation, stock row).
  */
-export function recordDrift(scope: OrganizationScope, reconciliationId: string, stockIds: string[], repair: boolean): Promise<StockDrift[]> {
+export function recordDrift(
+  scope: OrganizationScope,
+  reconciliationId: string,
+  stockIds: string[],
+  repair: boolean,
+): Promise<StockDrift[]> {
   if (stockIds.length === 0) return Promise.resolve([]);
   return scope.transaction(async (tx) => {
     const drifts: StockDrift[] = [];
@@ -123,14 +132,24 @@ export function recordDrift(scope: OrganizationScope, reconciliationId: string, 
   });
 }
 
-/** Puts the row back to its ledger quantities, unless it changed since it was read (then it is left for the next run). */
-async function repairRow(tx: ScopedTransaction, reconciliationId: string, row: RebuiltStock): Promise<Pick<StockDrift, 'repaired' | 'repairNote'>> {
+/**
+ * Puts the row back to its ledger quantities, unless it changed since it was read (then it is left for
+ * the next run).
+ */
+async function repairRow(
+  tx: ScopedTransaction,
+  reconciliationId: string,
+  row: RebuiltStock,
+): Promise<Pick<StockDrift, 'repaired' | 'repairNote'>> {
   const { ledger } = row;
   const holdsStillDiffer = ledger.reserved !== row.holds.reserved || ledger.in_transit !== row.holds.in_transit;
-  const holdsNote = 'the open reservations or transfers disagree with the ledger: repair the reservation or transfer (Temporal UI), not the row';
+  const holdsNote =
+    'the open reservations or transfers disagree with the ledger: ' +
+    'repair the reservation or transfer (Temporal UI), not the row';
   if (quantityNames.every((q) => row.recorded[q] === ledger[q])) return { repaired: false, repairNote: holdsNote };
   const version = await restoreStockRow(tx, row, ledger);
-  if (version === undefined) return { repaired: false, repairNote: 'the row changed while it was being repaired: run the reconciliation again' };
+  if (version === undefined)
+    return { repaired: false, repairNote: 'the row changed while it was being repaired: run the reconciliation again' };
   const base = { stock_id: row.stockId, variant_id: row.variantId, warehouse_id: row.warehouseId };
   await enqueueEvent(tx, {
     name: 'inventory.stock.drift_repaired',
@@ -138,7 +157,12 @@ async function repairRow(tx: ScopedTransaction, reconciliationId: string, row: R
     aggregateId: row.stockId,
     data: { reconciliation_id: reconciliationId, ...base, before: row.recorded, quantities: ledger, version },
   });
-  const thresholds = { stockId: row.stockId, variantId: row.variantId, warehouseId: row.warehouseId, ...row.thresholds };
+  const thresholds = {
+    stockId: row.stockId,
+    variantId: row.variantId,
+    warehouseId: row.warehouseId,
+    ...row.thresholds,
+  };
   for (const event of thresholdEvents(thresholds, row.recorded.available, ledger.available)) {
     await enqueueEvent(tx, { name: event.name, aggregateType: 'stock', aggregateId: row.stockId, data: event.data });
   }
@@ -175,12 +199,21 @@ export function findReconciliation(scope: OrganizationScope, reconciliationId: s
 }
 
 /** The organization's reconciliations, newest first. */
-export function listReconciliations(scope: OrganizationScope, limit: number, cursor?: string): Promise<Page<ReconciliationRecord>> {
+export function listReconciliations(
+  scope: OrganizationScope,
+  limit: number,
+  cursor?: string,
+): Promise<Page<ReconciliationRecord>> {
   return scope.transaction((tx) => listRuns(tx, limit, cursor));
 }
 
 /** The drifts a run recorded, by stock row id, one page at a time; ReconciliationNotFoundError for an unknown run. */
-export function listDrifts(scope: OrganizationScope, reconciliationId: string, limit: number, cursor?: string): Promise<Page<StockDrift>> {
+export function listDrifts(
+  scope: OrganizationScope,
+  reconciliationId: string,
+  limit: number,
+  cursor?: string,
+): Promise<Page<StockDrift>> {
   return scope.transaction(async (tx) => {
     await requireRun(tx, reconciliationId);
     return await listDriftsOf(tx, reconciliationId, limit, cursor);
@@ -190,6 +223,9 @@ export function listDrifts(scope: OrganizationScope, reconciliationId: string, l
 /** In the caller's transaction: the run, or ReconciliationNotFoundError. */
 export async function requireRun(tx: ScopedTransaction, reconciliationId: string): Promise<ReconciliationRecord> {
   const run = await findRun(tx, reconciliationId);
-  if (!run) throw new ReconciliationNotFoundError(`reconciliation ${reconciliationId} does not exist`, { reconciliation_id: reconciliationId });
+  if (!run)
+    throw new ReconciliationNotFoundError(`reconciliation ${reconciliationId} does not exist`, {
+      reconciliation_id: reconciliationId,
+    });
   return run;
 }

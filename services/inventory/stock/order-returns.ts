@@ -18,7 +18,11 @@ export type OrderReturnOutcome = { outcome: 'returned' } | { outcome: 'refused';
  * naming a warehouse that is not the organization's refuses the whole return: recorded as 'refused',
  * nothing else written (no retry can change that).
  */
-export function receiveOrderReturn(scope: OrganizationScope, ret: OrderReturn, consumed: ConsumedEvent): Promise<OrderReturnOutcome> {
+export function receiveOrderReturn(
+  scope: OrganizationScope,
+  ret: OrderReturn,
+  consumed: ConsumedEvent,
+): Promise<OrderReturnOutcome> {
   return scope.transaction(async (tx): Promise<OrderReturnOutcome> => {
     for (const warehouseId of new Set(ret.lines.map((l) => l.warehouseId))) {
       if (await findWarehouse(tx, warehouseId)) continue;

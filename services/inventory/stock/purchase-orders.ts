@@ -32,7 +32,11 @@ export async function expectPurchaseOrder(
     // Another organization's warehouse, or none, is refused like an unknown variant: WarehouseNotFoundError.
     await scope.transaction((tx) => requireWarehouse(tx, order.warehouseId));
     // A network call: made outside any transaction.
-    await assertVariantsKnown(scope, catalog, order.lines.map((l) => l.variantId));
+    await assertVariantsKnown(
+      scope,
+      catalog,
+      order.lines.map((l) => l.variantId),
+    );
   } catch (error) {
     if (!(error instanceof InventoryError) || error.retryable) throw error;
     await scope.transaction((tx) => recordConsumedEvent(tx, consumed, 'refused'));

@@ -20,13 +20,20 @@ export interface NewVariant {
  * active warehouse of the organization, announced as `inventory.stock.initialized` ('initialized'); one
  * that does not is only recorded ('not_tracked'). A redelivery creates nothing twice.
  */
-export function initializeVariantStock(scope: OrganizationScope, variant: NewVariant, consumed: ConsumedEvent): Promise<'initialized' | 'not_tracked'> {
+export function initializeVariantStock(
+  scope: OrganizationScope,
+  variant: NewVariant,
+  consumed: ConsumedEvent,
+): Promise<'initialized' | 'not_tracked'> {
   return scope.transaction(async (tx) => {
     if (!variant.tracksInventory) {
       await recordConsumedEvent(tx, consumed, 'not_tracked');
       return 'not_tracked';
     }
-    const rows = await createStockInActiveWarehouses(tx, variant.variantId, { minStock: variant.defaultMinStock, maxStock: variant.defaultMaxStock });
+    const rows = await createStockInActiveWarehouses(tx, variant.variantId, {
+      minStock: variant.defaultMinStock,
+      maxStock: variant.defaultMaxStock,
+    });
     await enqueueEvent(tx, {
       name: 'inventory.stock.initialized',
       aggregateType: 'variant',
@@ -47,7 +54,11 @@ export function initializeVariantStock(scope: OrganizationScope, variant: NewVar
  * (`inventory.stock.archived`, 'archived'); otherwise nothing changes and the catalog is told why with
  * `inventory.stock.validation_failed` and the per-warehouse detail ('blocked'), so it can roll back.
  */
-export function retireVariantStock(scope: OrganizationScope, variantId: string, consumed: ConsumedEvent): Promise<'archived' | 'blocked'> {
+export function retireVariantStock(
+  scope: OrganizationScope,
+  variantId: string,
+  consumed: ConsumedEvent,
+): Promise<'archived' | 'blocked'> {
   return scope.transaction(async (tx) => {
     // Locked, so no change can slip in between the check and the archiving.
     const rows = await lockLiveStockOfVariant(tx, variantId);
@@ -62,7 +73,11 @@ export function retireVariantStock(scope: OrganizationScope, variantId: string, 
           reason: 'stock_not_zero',
           details: {
             total_stock: holding.reduce((sum, r) => sum + r.total, 0),
-            warehouses_affected: holding.map((r) => ({ warehouse_id: r.warehouseId, quantity: r.total, incoming: r.incoming })),
+            warehouses_affected: holding.map((r) => ({
+              warehouse_id: r.warehouseId,
+              quantity: r.total,
+              incoming: r.incoming,
+            })),
           },
           action_required: 'Clear all stock before deleting variant',
         },

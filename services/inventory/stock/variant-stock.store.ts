@@ -21,7 +21,7 @@ export interface HeldStock {
   incoming: number;
 }
 
-/** Creates the variant's row (all zero, with these thresholds) in each active warehouse that lacks one; returns the new rows. */
+/** Creates the variant's row (all zero, with these thresholds) in each active warehouse lacking one; returns them. */
 export async function createStockInActiveWarehouses(
   tx: ScopedTransaction,
   variantId: string,
@@ -39,7 +39,8 @@ export async function createStockInActiveWarehouses(
 /** The variant's rows that are not archived, locked until the transaction ends. */
 export async function lockLiveStockOfVariant(tx: ScopedTransaction, variantId: string): Promise<HeldStock[]> {
   const rows = await tx.em.execute<{ warehouse_id: string; total: number; incoming: number }[]>(
-    'select warehouse_id, total, incoming from stock where organization_id = ? and variant_id = ? and archived_at is null for update',
+    `select warehouse_id, total, incoming from stock
+     where organization_id = ? and variant_id = ? and archived_at is null for update`,
     [tx.organizationId, variantId],
   );
   return rows.map((r) => ({ warehouseId: r.warehouse_id, total: r.total, incoming: r.incoming }));
@@ -47,8 +48,8 @@ export async function lockLiveStockOfVariant(tx: ScopedTransaction, variantId: s
 
 /** Archives the variant's rows that are not archived yet. */
 export async function archiveStockOfVariant(tx: ScopedTransaction, variantId: string): Promise<void> {
-  await tx.em.execute('update stock set archived_at = now() where organization_id = ? and variant_id = ? and archived_at is null', [
-    tx.organizationId,
-    variantId,
-  ]);
+  await tx.em.execute(
+    'update stock set archived_at = now() where organization_id = ? and variant_id = ? and archived_at is null',
+    [tx.organizationId, variantId],
+  );
 }

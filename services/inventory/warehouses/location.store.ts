@@ -25,26 +25,30 @@ export interface LocationRecord {
 }
 
 /** Inserts a location; LocationConflictError when the warehouse already has one with that code. */
-export async function insertLocation(tx: ScopedTransaction, fields: { warehouseId: string; code: string; name: string }): Promise<LocationRecord> {
+export async function insertLocation(
+  tx: ScopedTransaction,
+  fields: { warehouseId: string; code: string; name: string },
+): Promise<LocationRecord> {
   const [row] = await translatingCode(fields.code, () =>
-    tx.em.execute<LocationRow[]>('insert into location (organization_id, warehouse_id, code, name) values (?, ?, ?, ?) returning *', [
-      tx.organizationId,
-      fields.warehouseId,
-      fields.code,
-      fields.name,
-    ]),
+    tx.em.execute<LocationRow[]>(
+      'insert into location (organization_id, warehouse_id, code, name) values (?, ?, ?, ?) returning *',
+      [tx.organizationId, fields.warehouseId, fields.code, fields.name],
+    ),
   );
   return toRecord(row!);
 }
 
 /** The location, or undefined; with `warehouseIds`, only one in those warehouses. */
-export async function findLocation(tx: ScopedTransaction, locationId: string, warehouseIds?: readonly string[]): Promise<LocationRecord | undefined> {
+export async function findLocation(
+  tx: ScopedTransaction,
+  locationId: string,
+  warehouseIds?: readonly string[],
+): Promise<LocationRecord | undefined> {
   const inScope = scopeCondition(warehouseIds);
-  const [row] = await tx.em.execute<LocationRow[]>(`select * from location where organization_id = ? and id = ? ${inScope.sql}`, [
-    tx.organizationId,
-    locationId,
-    ...inScope.params,
-  ]);
+  const [row] = await tx.em.execute<LocationRow[]>(
+    `select * from location where organization_id = ? and id = ? ${inScope.sql}`,
+    [tx.organizationId, locationId, ...inScope.params],
+  );
   return row ? toRecord(row) : undefined;
 }
 
@@ -75,7 +79,11 @@ export async function listLocations(
 }
 
 /** Changes the given fields; LocationConflictError for a code the warehouse already uses. */
-export async function updateLocationFields(tx: ScopedTransaction, locationId: string, fields: { code?: string; name?: string }): Promise<void> {
+export async function updateLocationFields(
+  tx: ScopedTransaction,
+  locationId: string,
+  fields: { code?: string; name?: string },
+): Promise<void> {
   // Only these two columns, named here: the keys never come from the caller's text.
   const sets: string[] = [];
   const values: unknown[] = [];
@@ -89,16 +97,20 @@ export async function updateLocationFields(tx: ScopedTransaction, locationId: st
   }
   if (sets.length === 0) return;
   await translatingCode(fields.code ?? '', () =>
-    tx.em.execute(`update location set ${sets.join(', ')}, updated_at = now() where organization_id = ? and id = ?`, [...values, tx.organizationId, locationId]),
+    tx.em.execute(`update location set ${sets.join(', ')}, updated_at = now() where organization_id = ? and id = ?`, [
+      ...values,
+      tx.organizationId,
+      locationId,
+    ]),
   );
 }
 
 /** How many ledger movements name the location (history keeps pointing at it). */
 export async function movementsNaming(tx: ScopedTransaction, locationId: string): Promise<number> {
-  const [row] = await tx.em.execute<{ n: number }[]>('select count(*)::int as n from stock_movement where organization_id = ? and location_id = ?', [
-    tx.organizationId,
-    locationId,
-  ]);
+  const [row] = await tx.em.execute<{ n: number }[]>(
+    'select count(*)::int as n from stock_movement where organization_id = ? and location_id = ?',
+    [tx.organizationId, locationId],
+  );
   return row!.n;
 }
 
@@ -117,7 +129,8 @@ async function translatingCode<T>(code: string, write: () => Promise<T>): Promis
   try {
     return await write();
   } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) throw new LocationConflictError(`the warehouse already has a location ${code}`, { code });
+    if (error instanceof UniqueConstraintViolationException)
+      throw new LocationConflictError(`the warehouse already has a location ${code}`, { code });
     throw error;
   }
 }
@@ -132,5 +145,12 @@ interface LocationRow {
 }
 
 function toRecord(r: LocationRow): LocationRecord {
-  return { id: r.id, warehouseId: r.warehouse_id, code: r.code, name: r.name, createdAt: toDate(r.created_at), updatedAt: toDate(r.updated_at) };
+  return {
+    id: r.id,
+    warehouseId: r.warehouse_id,
+    code: r.code,
+    name: r.name,
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+  };
 }

@@ -19,8 +19,14 @@ import {
 
 export type { LocationRecord } from './location.store.ts';
 
-/** Creates a location; WarehouseNotFoundError for a warehouse not the organization's, LocationConflictError for a code in use. */
-export function createLocation(scope: OrganizationScope, fields: { warehouseId: string; code: string; name: string }): Promise<LocationRecord> {
+/**
+ * Creates a location; WarehouseNotFoundError for a warehouse not the organization's, LocationConflictError
+ * for a code in use.
+ */
+export function createLocation(
+  scope: OrganizationScope,
+  fields: { warehouseId: string; code: string; name: string },
+): Promise<LocationRecord> {
   return scope.transaction(async (tx) => {
     await requireWarehouse(tx, fields.warehouseId);
     return await insertLocation(tx, fields);
@@ -37,19 +43,43 @@ export function assertLocationIn(scope: OrganizationScope, locationId: string, w
   return scope.transaction((tx) => requireLocationIn(tx, locationId, warehouseId, scope.warehouseIds));
 }
 
-/** In the caller's transaction: throws LocationNotFoundError unless the location exists in that warehouse (and scope). */
-export async function requireLocationIn(tx: ScopedTransaction, locationId: string, warehouseId: string, warehouseIds?: readonly string[]): Promise<void> {
+/** In the caller's transaction: LocationNotFoundError unless the location exists in that warehouse (and scope). */
+export async function requireLocationIn(
+  tx: ScopedTransaction,
+  locationId: string,
+  warehouseId: string,
+  warehouseIds?: readonly string[],
+): Promise<void> {
   const location = await requireLocation(tx, locationId, warehouseIds);
-  if (location.warehouseId !== warehouseId) throw new LocationNotFoundError(`location ${locationId} is not in warehouse ${warehouseId}`, { location_id: locationId });
+  if (location.warehouseId !== warehouseId)
+    throw new LocationNotFoundError(`location ${locationId} is not in warehouse ${warehouseId}`, {
+      location_id: locationId,
+    });
 }
 
 /** Locations by (warehouse, code), one page at a time, optionally of one warehouse. */
-export function listLocations(scope: OrganizationScope, filter: { warehouseId?: string }, limit: number, cursor?: string): Promise<Page<LocationRecord>> {
-  return scope.transaction((tx) => listLocationRows(tx, { ...filter, ...(scope.warehouseIds ? { warehouseIds: scope.warehouseIds } : {}) }, limit, cursor));
+export function listLocations(
+  scope: OrganizationScope,
+  filter: { warehouseId?: string },
+  limit: number,
+  cursor?: string,
+): Promise<Page<LocationRecord>> {
+  return scope.transaction((tx) =>
+    listLocationRows(
+      tx,
+      { ...filter, ...(scope.warehouseIds ? { warehouseIds: scope.warehouseIds } : {}) },
+      limit,
+      cursor,
+    ),
+  );
 }
 
 /** Recodes or renames a location; LocationNotFoundError, LocationConflictError for a code in use. */
-export function updateLocation(scope: OrganizationScope, locationId: string, fields: { code?: string; name?: string }): Promise<LocationRecord> {
+export function updateLocation(
+  scope: OrganizationScope,
+  locationId: string,
+  fields: { code?: string; name?: string },
+): Promise<LocationRecord> {
   return scope.transaction(async (tx) => {
     await requireLocation(tx, locationId, scope.warehouseIds);
     await updateLocationFields(tx, locationId, fields);
@@ -57,17 +87,24 @@ export function updateLocation(scope: OrganizationScope, locationId: string, fie
   });
 }
 
-/** Deletes a location nothing refers to; LocationNotFoundError, LocationConflictError while ledger movements name it. */
+/** Deletes a location nothing refers to; LocationNotFoundError; LocationConflictError while movements name it. */
 export function deleteLocation(scope: OrganizationScope, locationId: string): Promise<void> {
   return scope.transaction(async (tx) => {
     await requireLocation(tx, locationId, scope.warehouseIds);
     const n = await movementsNaming(tx, locationId);
-    if (n > 0) throw new LocationConflictError(`location ${locationId} is named by ${n} stock movements: it cannot be deleted`, { movements: n });
+    if (n > 0)
+      throw new LocationConflictError(`location ${locationId} is named by ${n} stock movements: it cannot be deleted`, {
+        movements: n,
+      });
     await deleteLocationRow(tx, locationId);
   });
 }
 
-async function requireLocation(tx: ScopedTransaction, locationId: string, warehouseIds?: readonly string[]): Promise<LocationRecord> {
+async function requireLocation(
+  tx: ScopedTransaction,
+  locationId: string,
+  warehouseIds?: readonly string[],
+): Promise<LocationRecord> {
   const location = await findLocationRow(tx, locationId, warehouseIds);
   if (!location) throw new LocationNotFoundError(`location ${locationId} does not exist`, { location_id: locationId });
   return location;

@@ -20,7 +20,11 @@ export function createWarehouse(scope: OrganizationScope, fields: WarehouseField
 }
 
 /** Renames, recodes or moves a warehouse to another region; WarehouseNotFoundError, WarehouseCodeTakenError. */
-export function updateWarehouse(scope: OrganizationScope, warehouseId: string, fields: Partial<WarehouseFields>): Promise<WarehouseRecord> {
+export function updateWarehouse(
+  scope: OrganizationScope,
+  warehouseId: string,
+  fields: Partial<WarehouseFields>,
+): Promise<WarehouseRecord> {
   return scope.transaction((tx) => updateWarehouseFields(tx, warehouseId, fields));
 }
 
@@ -34,14 +38,18 @@ export function deactivateWarehouse(scope: OrganizationScope, warehouseId: strin
     await lockWarehouse(tx, warehouseId);
     const { openTransfers, ...units } = await usageOf(tx, warehouseId);
     if (openTransfers > 0) {
-      throw new WarehouseInUseError(`warehouse ${warehouseId} has ${openTransfers} open transfers: finish or cancel them first`, {
-        warehouse_id: warehouseId,
-        open_transfers: openTransfers,
-      });
+      throw new WarehouseInUseError(
+        `warehouse ${warehouseId} has ${openTransfers} open transfers: finish or cancel them first`,
+        {
+          warehouse_id: warehouseId,
+          open_transfers: openTransfers,
+        },
+      );
     }
     if (units.total > 0 || units.incoming > 0) {
       throw new WarehouseInUseError(
-        `warehouse ${warehouseId} still holds ${units.total} units (${units.reserved} held for orders, ${units.in_transit} in transit) ` +
+        `warehouse ${warehouseId} still holds ${units.total} units ` +
+          `(${units.reserved} held for orders, ${units.in_transit} in transit) ` +
           `and expects ${units.incoming}: move or write them off first`,
         { warehouse_id: warehouseId, ...units },
       );

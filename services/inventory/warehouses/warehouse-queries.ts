@@ -9,7 +9,17 @@ export function getWarehouse(scope: OrganizationScope, warehouseId: string): Pro
   return scope.transaction((tx) => requireWarehouse(tx, warehouseId));
 }
 
-/** Warehouses ordered by code, optionally only active ones or one region's; a caller limited to some warehouses sees only those. */
-export function listWarehouses(scope: OrganizationScope, filter: { active?: boolean; region?: string }, limit: number, cursor?: string): Promise<Page<WarehouseRecord>> {
-  return scope.transaction((tx) => listWarehouseRows(tx, { ...filter, ...(scope.warehouseIds ? { ids: scope.warehouseIds } : {}) }, limit, cursor));
+/**
+ * Warehouses ordered by code, optionally only active ones or one region's; a caller limited to some
+ * warehouses sees only those.
+ */
+export function listWarehouses(
+  scope: OrganizationScope,
+  filter: { active?: boolean; region?: string },
+  limit: number,
+  cursor?: string,
+): Promise<Page<WarehouseRecord>> {
+  return scope.transaction((tx) =>
+    listWarehouseRows(tx, { ...filter, ...(scope.warehouseIds ? { ids: scope.warehouseIds } : {}) }, limit, cursor),
+  );
 }

@@ -74,7 +74,11 @@ export async function insertWarehouse(tx: ScopedTransaction, fields: WarehouseFi
 }
 
 /** Changes the given fields; WarehouseNotFoundError, or WarehouseCodeTakenError for a code in use. */
-export async function updateWarehouseFields(tx: ScopedTransaction, warehouseId: string, fields: Partial<WarehouseFields>): Promise<WarehouseRecord> {
+export async function updateWarehouseFields(
+  tx: ScopedTransaction,
+  warehouseId: string,
+  fields: Partial<WarehouseFields>,
+): Promise<WarehouseRecord> {
   const warehouse = await loadOrThrow(tx, warehouseId);
   const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   if (Object.keys(changes).length > 0) {
@@ -99,7 +103,11 @@ export async function lockWarehouse(tx: ScopedTransaction, warehouseId: string):
 }
 
 /** Sets the warehouse in or out of service; no change (and no new updated_at) when it already is. */
-export async function setWarehouseActive(tx: ScopedTransaction, warehouseId: string, active: boolean): Promise<WarehouseRecord> {
+export async function setWarehouseActive(
+  tx: ScopedTransaction,
+  warehouseId: string,
+  active: boolean,
+): Promise<WarehouseRecord> {
   const warehouse = await loadOrThrow(tx, warehouseId);
   if (warehouse.active !== active) {
     warehouse.active = active;
@@ -135,14 +143,19 @@ async function loadOrThrow(tx: ScopedTransaction, warehouseId: string): Promise<
 }
 
 function notFound(warehouseId: string): WarehouseNotFoundError {
-  return new WarehouseNotFoundError(`warehouse ${warehouseId} does not exist in this organization`, { warehouse_id: warehouseId });
+  return new WarehouseNotFoundError(`warehouse ${warehouseId} does not exist in this organization`, {
+    warehouse_id: warehouseId,
+  });
 }
 
 async function flushTranslatingCode(tx: ScopedTransaction, code: string): Promise<void> {
   try {
     await tx.em.flush();
   } catch (error) {
-    if (error instanceof UniqueConstraintViolationException && String(error.message).includes('warehouse_organization_code_unique')) {
+    if (
+      error instanceof UniqueConstraintViolationException &&
+      String(error.message).includes('warehouse_organization_code_unique')
+    ) {
       throw new WarehouseCodeTakenError(`another warehouse already has the code ${code}`, { code });
     }
     throw error;
@@ -150,5 +163,13 @@ async function flushTranslatingCode(tx: ScopedTransaction, code: string): Promis
 }
 
 function toRecord(w: Warehouse): WarehouseRecord {
-  return { id: w.id, code: w.code, name: w.name, region: w.region, active: w.active, createdAt: w.createdAt, updatedAt: w.updatedAt };
+  return {
+    id: w.id,
+    code: w.code,
+    name: w.name,
+    region: w.region,
+    active: w.active,
+    createdAt: w.createdAt,
+    updatedAt: w.updatedAt,
+  };
 }
