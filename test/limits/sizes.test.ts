@@ -98,5 +98,7 @@ describe('size limits', function () {
       });
     }
     assert.deepEqual(await stockRow(s.scope, s.variantId, s.warehouseId), before);
+    const inbox = await s.scope.transaction((tx) => tx.em.execute('select 1 from inbox_event where event_id = ?', [consumed.eventId]));
+    assert.deepEqual(inbox, [], 'a malformed event is not recorded');
   });
 });
