@@ -2,10 +2,17 @@ import { createHash } from 'node:crypto';
 import { findUnacceptable } from '../unacceptable-input.ts';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import { z } from 'zod';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
+import { scopeTo, type OrganizationScope } from '../inventory/organization-scope.ts';
 import type { Logger } from '../logger.ts';
 import { consumedEnvelope } from './envelope.ts';
+import {
+  countFailedAttempt,
+  hasAttemptWithFingerprint,
+  isConsumed,
+  resetAttempts,
+  type ConsumedEvent,
+} from './inbox.store.ts';
 import { declareConsumerTopology, type ConsumedSource, type ConsumerTopology } from './topology.ts';
 import type { ConsumerMetrics } from '../metrics/consumer.ts';
 import { finishedWithin } from '../readiness.ts';
@@ -14,6 +21,11 @@ import { finishedWithin } from '../readiness.ts';
  * Consumes other services' events (order, catalog, purchasing): manual acks, prefetch, a recovering connection. A message is
  * acknowledged only after its effect and its inbox row are committed; a redelivered one finds its inbox
  * row and is acknowledged unapplied.
+ *
+ * Every read and write of the inbox and of the attempt counts runs in a transaction bound to the message's
+ * organization (`scopeTo(…).transaction`), so row-level security holds for them too. Nothing touches
+ * the database before the organization is known: a message refused on admission (wrong exchange or
+ * publisher, bad JSON, schema mismatch) is dead-lettered without a database call.
  *
  * A message is trusted for where it came from, not for what its body says: it must have come through its
  * source's exchange with the routing key its body's `event` names, be an event that source publishes, and,
@@ -33,32 +45,30 @@ export interface EventConsumerDeps {
   prefetch?: number;
   /**
    * Each source's events, by source name, and how each is applied: a source's queue applies only its own
-   * set. `recordInbox` writes the inbox row in the effect's transaction.
+   * set. A handler records the event in the inbox (inbox.store.ts) in its effect's transaction.
    */
   handlers: Record<string, Record<string, EventHandler>>;
   /** Counts settled deliveries by source and outcome (README, Metrics); none = not recorded. */
   metrics?: Pick<ConsumerMetrics, 'messages'>;
 }
 
-export type RecordInbox = (em: EntityManager, outcome: string) => Promise<void>;
-export type EventHandler = (raw: unknown, recordInbox: RecordInbox) => Promise<string>;
+/**
+ * Parses an admitted message and applies it through the domain, which records `event` in the inbox in
+ * the same transaction as the effect; answers the outcome it recorded. A z.ZodError is a malformed
+ * message (dead-lettered at once); any other error is retried.
+ */
+export type EventHandler = (raw: unknown, event: ConsumedEvent) => Promise<string>;
 
 /** A retry copy goes through the default exchange, so it carries what its original came with. */
 const retryRoutingKeyHeader = 'x-inventory-routing-key';
 const retryPublisherHeader = 'x-inventory-publisher';
 
-interface InboxKey {
-  source: string;
-  organizationId: string;
-  eventId: string;
-}
-
 /** A message that passed every check of its source, and what it is. */
 interface Admitted {
   raw: unknown;
-  name: string;
   handler: EventHandler;
-  key: InboxKey;
+  organizationId: string;
+  event: ConsumedEvent;
   routingKey: string;
   publisher?: string;
   /** Names the message as admitted, so its retry copies can be told from a forgery. */
@@ -69,7 +79,8 @@ interface Admitted {
 export function createEventConsumer(deps: EventConsumerDeps) {
   const { logger, topology } = deps;
   for (const source of topology.sources) {
-    if (!Object.hasOwn(deps.handlers, source.name)) throw new Error(`no handlers for the ${source.name} source (${source.queue})`);
+    if (!Object.hasOwn(deps.handlers, source.name))
+      throw new Error(`no handlers for the ${source.name} source (${source.queue})`);
   }
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   let stopped = false;
@@ -138,49 +149,61 @@ export function createEventConsumer(deps: EventConsumerDeps) {
   async function deliver(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage): Promise<void> {
     const admitted = admit(source, message);
     if (typeof admitted === 'string') return deadLetter(channel, source, message, admitted, 0);
-    const { key, name } = admitted;
-    const em = deps.orm.em.fork();
-    if (admitted.retryCopy && !(await madeHere(em, admitted))) {
-      return deadLetter(channel, source, message, 'a retry copy this consumer did not make (it came through the default exchange)', 0);
+    const { event } = admitted;
+    const scope = scopeTo(deps.orm.em, admitted.organizationId);
+    // One transaction for both checks: is a retry copy one of ours, and was the event applied already?
+    const verdict = await scope.transaction(async (tx) => {
+      if (admitted.retryCopy && !(await hasAttemptWithFingerprint(tx, event, admitted.fingerprint))) return 'forged';
+      return (await isConsumed(tx, event)) ? 'duplicate' : 'new';
+    });
+    if (verdict === 'forged') {
+      return deadLetter(
+        channel,
+        source,
+        message,
+        'a retry copy this consumer did not make (it came through the default exchange)',
+        0,
+      );
     }
-    const seen = await em.execute('select 1 from inbox_event where source = ? and organization_id = ? and event_id = ?', [key.source, key.organizationId, key.eventId]);
-    if (seen.length > 0) {
+    if (verdict === 'duplicate') {
       channel.ack(message);
       deps.metrics?.messages.inc({ source: source.name, outcome: 'duplicate' });
       return;
     }
     try {
-      const recordInbox: RecordInbox = (tx, outcome) =>
-        tx.execute('insert into inbox_event (source, organization_id, event_id, name, outcome) values (?, ?, ?, ?, ?) on conflict do nothing', [
-          key.source,
-          key.organizationId,
-          key.eventId,
-          name,
-          outcome,
-        ]).then(() => undefined);
-      const outcome = await admitted.handler(admitted.raw, recordInbox);
-      logger.info(`${name} ${key.eventId}: ${outcome}`);
+      const outcome = await admitted.handler(admitted.raw, event);
+      logger.info(`${event.name} ${event.eventId}: ${outcome}`);
       channel.ack(message);
       deps.metrics?.messages.inc({ source: source.name, outcome: 'applied' });
     } catch (error) {
       if (error instanceof z.ZodError) return deadLetter(channel, source, message, schemaMismatch(error), 0, admitted);
       const reason = error instanceof Error ? error.message : String(error);
-      const attempts = await countFailure(em, admitted, reason);
+      const attempts = await countFailure(scope, admitted, reason);
       if (attempts >= deps.maxAttempts) {
         await deadLetter(channel, source, message, reason, attempts, admitted);
         // A replay from the dead-letter queue starts counting afresh; failing to reset only costs it its retries.
-        await em
-          .execute('update consumer_attempt set attempts = 0 where source = ? and organization_id = ? and event_id = ?', [key.source, key.organizationId, key.eventId])
-          .catch((e: unknown) => logger.warn(`could not reset the attempts of ${name} ${key.eventId}: ${String(e)}`));
+        await scope
+          .transaction((tx) => resetAttempts(tx, event))
+          .catch((e: unknown) =>
+            logger.warn(`could not reset the attempts of ${event.name} ${event.eventId}: ${String(e)}`),
+          );
         return;
       }
       const delay = Math.min(200 * 2 ** (attempts - 1), 10_000);
-      logger.warn(`${name} ${key.eventId} failed (attempt ${attempts} of ${deps.maxAttempts}), retrying in ${delay} ms: ${reason}`);
+      logger.warn(
+        `${event.name} ${event.eventId} failed (attempt ${attempts} of ${deps.maxAttempts}), ` +
+          `retrying in ${delay} ms: ${reason}`,
+      );
       await sleep(delay);
-      await publishConfirmed(channel, source.queue, message.content, copyProperties(message, {
-        [retryRoutingKeyHeader]: admitted.routingKey,
-        ...(admitted.publisher === undefined ? {} : { [retryPublisherHeader]: admitted.publisher }),
-      }));
+      await publishConfirmed(
+        channel,
+        source.queue,
+        message.content,
+        copyProperties(message, {
+          [retryRoutingKeyHeader]: admitted.routingKey,
+          ...(admitted.publisher === undefined ? {} : { [retryPublisherHeader]: admitted.publisher }),
+        }),
+      );
       channel.ack(message);
       deps.metrics?.messages.inc({ source: source.name, outcome: 'retried' });
     }
@@ -191,7 +214,10 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     const headers = message.properties.headers ?? {};
     const fromExchange = message.fields.exchange === source.exchange;
     // Any queue can also be published to through the default exchange: only our own retry copies may come that way.
-    const retryCopy = message.fields.exchange === '' && message.fields.routingKey === source.queue && typeof headers[retryRoutingKeyHeader] === 'string';
+    const retryCopy =
+      message.fields.exchange === '' &&
+      message.fields.routingKey === source.queue &&
+      typeof headers[retryRoutingKeyHeader] === 'string';
     if (!fromExchange && !retryCopy) {
       return `came through ${message.fields.exchange ? `exchange ${message.fields.exchange}` : 'the default exchange'}, not ${source.exchange} (the ${source.name} source)`;
     }
@@ -219,12 +245,15 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     const envelope = consumedEnvelope.safeParse(raw);
     if (!envelope.success) return schemaMismatch(envelope.error);
 
-    const fingerprint = createHash('sha256').update(`${source.name}\n${routingKey}\n${publisher ?? ''}\n`).update(message.content).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(`${source.name}\n${routingKey}\n${publisher ?? ''}\n`)
+      .update(message.content)
+      .digest('hex');
     return {
       raw,
-      name: routingKey,
       handler,
-      key: { source: source.name, organizationId: envelope.data.organization_id, eventId: envelope.data.event_id },
+      organizationId: envelope.data.organization_id,
+      event: { source: source.name, eventId: envelope.data.event_id, name: routingKey },
       routingKey,
       publisher,
       fingerprint,
@@ -232,41 +261,35 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     };
   }
 
-  /** A retry copy is one only if this consumer counted a failure of that very message. */
-  async function madeHere(em: EntityManager, admitted: Admitted): Promise<boolean> {
-    const { key } = admitted;
-    const rows = await em.execute('select 1 from consumer_attempt where source = ? and organization_id = ? and event_id = ? and fingerprint = ?', [
-      key.source,
-      key.organizationId,
-      key.eventId,
-      admitted.fingerprint,
-    ]);
-    return rows.length > 0;
-  }
-
   /** Counts one more failure of the event and returns the count. */
-  async function countFailure(em: EntityManager, admitted: Admitted, reason: string): Promise<number> {
-    const { key } = admitted;
-    const [row] = await em.execute<{ attempts: number }[]>(
-      `insert into consumer_attempt (source, organization_id, event_id, attempts, fingerprint, last_error) values (?, ?, ?, 1, ?, ?)
-       on conflict (source, organization_id, event_id) do update
-         set attempts = consumer_attempt.attempts + 1, fingerprint = excluded.fingerprint, last_error = excluded.last_error, updated_at = now()
-       returning attempts`,
-      [key.source, key.organizationId, key.eventId, admitted.fingerprint, reason.slice(0, 4000)],
-    );
-    return row.attempts;
+  function countFailure(scope: OrganizationScope, admitted: Admitted, reason: string): Promise<number> {
+    return scope.transaction((tx) => countFailedAttempt(tx, admitted.event, admitted.fingerprint, reason));
   }
 
-  async function deadLetter(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage, error: string, attempts: number, admitted?: Admitted): Promise<void> {
-    logger.error(`dead-lettering a message from ${source.queue}${attempts > 0 ? ` after ${attempts} failed attempt(s)` : ''}: ${error}`);
+  async function deadLetter(
+    channel: ConfirmChannel,
+    source: ConsumedSource,
+    message: ConsumeMessage,
+    error: string,
+    attempts: number,
+    admitted?: Admitted,
+  ): Promise<void> {
+    logger.error(
+      `dead-lettering a message from ${source.queue}${attempts > 0 ? ` after ${attempts} failed attempt(s)` : ''}: ${error}`,
+    );
     const userId: unknown = admitted?.publisher ?? message.properties.userId;
-    await publishConfirmed(channel, topology.deadLetterQueue, message.content, copyProperties(message, {
-      'x-inventory-error': error.slice(0, 1000),
-      'x-inventory-attempts': attempts,
-      'x-inventory-source': source.name,
-      'x-inventory-original-routing-key': admitted?.routingKey ?? message.fields.routingKey,
-      ...(userId === undefined ? {} : { 'x-inventory-user-id': String(userId) }),
-    }));
+    await publishConfirmed(
+      channel,
+      topology.deadLetterQueue,
+      message.content,
+      copyProperties(message, {
+        'x-inventory-error': error.slice(0, 1000),
+        'x-inventory-attempts': attempts,
+        'x-inventory-source': source.name,
+        'x-inventory-original-routing-key': admitted?.routingKey ?? message.fields.routingKey,
+        ...(userId === undefined ? {} : { 'x-inventory-user-id': String(userId) }),
+      }),
+    );
     channel.ack(message);
     // Dead-lettered at once (attempts 0) is a refusal of the message; after failed attempts, a give-up.
     deps.metrics?.messages.inc({ source: source.name, outcome: attempts > 0 ? 'dead_lettered' : 'refused' });
@@ -275,7 +298,14 @@ export function createEventConsumer(deps: EventConsumerDeps) {
   return {
     async start(): Promise<void> {
       connection = await connect();
-      connection.on('disconnect', (error: Error) => !stopped && logger.warn(`RabbitMQ connection lost (${error.message}): reconnecting; unacknowledged events will be redelivered`));
+      connection.on(
+        'disconnect',
+        (error: Error) =>
+          !stopped &&
+          logger.warn(
+            `RabbitMQ connection lost (${error.message}): reconnecting; unacknowledged events will be redelivered`,
+          ),
+      );
       connection.on('error', (error: Error) => logger.warn(`RabbitMQ connection error: ${error.message}`));
     },
     /** Resolves once the topology is declared and the queues are consumed (the first connection). */
@@ -293,7 +323,10 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       }
     },
     /** Whether the queues are consumed now (topology declared, channel open), and how many deliveries are being settled. */
-    state: (): { consuming: boolean; inFlight: number } => ({ consuming: consuming !== undefined, inFlight: inFlight.size }),
+    state: (): { consuming: boolean; inFlight: number } => ({
+      consuming: consuming !== undefined,
+      inFlight: inFlight.size,
+    }),
     /**
      * Drains: cancels the consumers (no new deliveries), lets the deliveries in hand settle, for at most
      * `graceMs` when given, then closes the connection; whatever is still unacknowledged is redelivered.
@@ -305,7 +338,10 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       if (current) await Promise.allSettled(current.tags.map((tag) => current.channel.cancel(tag)));
       const settling = Promise.allSettled([...inFlight]);
       if (options.graceMs === undefined) await settling;
-      else if (!(await finishedWithin(options.graceMs, settling))) logger.warn(`${inFlight.size} deliveries still unsettled after ${options.graceMs} ms: they will be redelivered`);
+      else if (!(await finishedWithin(options.graceMs, settling)))
+        logger.warn(
+          `${inFlight.size} deliveries still unsettled after ${options.graceMs} ms: they will be redelivered`,
+        );
       // Closing the channel first sends its acknowledgements ahead of the close, in the channel's order: a
       // connection closed at once may drop acks still queued behind it, and those messages come back.
       await current?.channel.close().catch(() => undefined);
@@ -321,13 +357,24 @@ export function createEventConsumer(deps: EventConsumerDeps) {
 function copyProperties(message: ConsumeMessage, headers: Record<string, unknown>): Options.Publish {
   const { userId: _userId, ...properties } = message.properties;
   // What a copy says it came with is ours to write alone, never the publisher's header passed on.
-  const { [retryRoutingKeyHeader]: _routingKey, [retryPublisherHeader]: _publisher, ...kept } = message.properties.headers ?? {};
+  const {
+    [retryRoutingKeyHeader]: _routingKey,
+    [retryPublisherHeader]: _publisher,
+    ...kept
+  } = message.properties.headers ?? {};
   return { ...properties, headers: { ...kept, ...headers } };
 }
 
-function publishConfirmed(channel: ConfirmChannel, queue: string, content: Buffer, options: Options.Publish): Promise<void> {
+function publishConfirmed(
+  channel: ConfirmChannel,
+  queue: string,
+  content: Buffer,
+  options: Options.Publish,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    channel.sendToQueue(queue, content, options, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+    channel.sendToQueue(queue, content, options, (error: unknown) =>
+      error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+    );
   });
 }
 

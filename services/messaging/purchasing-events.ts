@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
-import { recordOperation } from '../inventory/stock/ledger.ts';
-import type { EventHandler } from './event-consumer.ts';
+import { expectPurchaseOrder } from '../inventory/stock/purchase-orders.ts';
+import type { VariantCatalog } from '../inventory/stock/variant-validation.ts';
 import type { Logger } from '../logger.ts';
-import { assertVariantsKnown, type VariantCatalog } from '../inventory/stock/variant-validation.ts';
-import { InventoryError } from '../inventory/errors.ts';
-import { findWarehouse } from '../inventory/stock/stock-queries.ts';
+import type { EventHandler } from './event-consumer.ts';
 import { eventUuid } from './envelope.ts';
 
 /**
@@ -25,37 +23,36 @@ const purchaseOrderCreated = z.object({
     .object({
       purchase_order_id: z.string().min(1).max(200),
       warehouse_id: eventUuid(),
-      items: z.array(z.object({ variant_id: eventUuid(), quantity: z.number().int().min(1).max(1_000_000) })).min(1).max(500),
+      items: z
+        .array(z.object({ variant_id: eventUuid(), quantity: z.number().int().min(1).max(1_000_000) }))
+        .min(1)
+        .max(500),
     })
     .loose(),
 });
 
-export function createPurchasingEventHandlers({ orm, catalog, logger }: { orm: Orm; catalog?: VariantCatalog; logger?: Logger }): Record<string, EventHandler> {
+/** Handlers for the purchasing service's events, by event name: each parses and calls the domain. */
+export function createPurchasingEventHandlers({
+  orm,
+  catalog,
+  logger,
+}: {
+  orm: Orm;
+  catalog?: VariantCatalog;
+  logger?: Logger;
+}): Record<string, EventHandler> {
   return {
-    'purchase_order.created': async (raw, recordInbox) => {
+    'purchase_order.created': async (raw, consumed) => {
       const e = purchaseOrderCreated.parse(raw);
-      const scope = scopeTo(orm.em, e.organization_id);
-      try {
-        // Another organization's warehouse, or none, is refused like an unknown variant: WarehouseNotFoundError.
-        await findWarehouse(scope, e.data.warehouse_id);
-        await assertVariantsKnown(scope, catalog, e.data.items.map((i) => i.variant_id));
-      } catch (error) {
-        if (!(error instanceof InventoryError) || error.retryable) throw error;
-        logger?.warn(`purchase order ${e.data.purchase_order_id} refused: ${error.message}`);
-        await scope.em.transactional((em) => recordInbox(em, 'refused'));
-        return 'refused';
-      }
-      await recordOperation(
-        scope,
-        {
-          operationKey: `purchase-order/${e.event_id}`,
-          actor: 'purchasing-service',
-          reference: { type: 'purchase_order', id: e.data.purchase_order_id },
-          changes: e.data.items.map((i) => ({ variantId: i.variant_id, warehouseId: e.data.warehouse_id, type: 'incoming' as const, deltas: { incoming: i.quantity }, reason: `purchase order ${e.data.purchase_order_id}`, createIfMissing: true })),
-        },
-        (em) => recordInbox(em, 'incoming'),
-      );
-      return 'incoming';
+      const order = {
+        purchaseOrderId: e.data.purchase_order_id,
+        warehouseId: e.data.warehouse_id,
+        lines: e.data.items.map((i) => ({ variantId: i.variant_id, quantity: i.quantity })),
+      };
+      const result = await expectPurchaseOrder(scopeTo(orm.em, e.organization_id), catalog, order, consumed);
+      if (result.outcome === 'refused')
+        logger?.warn(`purchase order ${order.purchaseOrderId} refused: ${result.reason}`);
+      return result.outcome;
     },
   };
 }

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
-import { beginReconciliation, finishReconciliation, findReconciliation, type ReconciliationRecord } from '../inventory/reconciliation/reconciliation.ts';
+import {
+  finishReconciliation,
+  findReconciliation,
+  type ReconciliationRecord,
+} from '../inventory/reconciliation/reconciliation.ts';
 import { defaultWorkflowDeadlineMs, withinDeadline } from './workflow-failures.ts';
 import { reconciliationWorkflow } from '../../workflows/reconciliation.ts';
 import { reconciliationWorkflowId } from '../../workflows/reconciliation-definitions.ts';
@@ -21,14 +25,31 @@ export interface ReconciliationRequest {
  * so the answer's URL can be read at once; a start that fails is recorded as failed. While one runs for
  * the organization, `start` answers that one and starts nothing (services/limits/one-reconciliation.ts).
  */
-export function createReconciliationClient({ client, taskQueue, orm, deadlineMs = defaultWorkflowDeadlineMs }: { client: Client; taskQueue: string; orm: Orm; deadlineMs?: number }) {
+export function createReconciliationClient({
+  client,
+  taskQueue,
+  orm,
+  deadlineMs = defaultWorkflowDeadlineMs,
+}: {
+  client: Client;
+  taskQueue: string;
+  orm: Orm;
+  deadlineMs?: number;
+}) {
   return {
     async start(organizationId: string, request: ReconciliationRequest): Promise<ReconciliationRecord> {
       const scope = scopeTo(orm.em, organizationId);
       const reconciliationId = randomUUID();
       const workflowId = reconciliationWorkflowId(organizationId, reconciliationId);
       // One running reconciliation per organization: a request while one runs answers the running one.
-      const running = await claimReconciliation(scope, client, (locked) => beginReconciliation(locked, { reconciliationId, trigger: 'request', repair: request.repair, requestedBy: request.requestedBy, workflowId }));
+      const run = {
+        reconciliationId,
+        trigger: 'request' as const,
+        repair: request.repair,
+        requestedBy: request.requestedBy,
+        workflowId,
+      };
+      const running = await claimReconciliation(scope, client, run);
       if (running) return running;
       try {
         // Unanswered within the deadline (Temporal unreachable): WorkflowUnavailableError, the run recorded as failed.
@@ -36,11 +57,27 @@ export function createReconciliationClient({ client, taskQueue, orm, deadlineMs 
           client.workflow.start(reconciliationWorkflow, {
             workflowId,
             taskQueue,
-            args: [{ organizationId, reconciliationId, repair: request.repair, settleSeconds: request.settleSeconds, trigger: 'request', requestedBy: request.requestedBy }],
+            args: [
+              {
+                organizationId,
+                reconciliationId,
+                repair: request.repair,
+                settleSeconds: request.settleSeconds,
+                trigger: 'request',
+                requestedBy: request.requestedBy,
+              },
+            ],
           }),
         );
       } catch (error) {
-        await finishReconciliation(scope, { reconciliationId, status: 'failed', rowsChecked: 0, drifted: 0, repaired: 0, failure: `the workflow did not start: ${(error as Error).message}` });
+        await finishReconciliation(scope, {
+          reconciliationId,
+          status: 'failed',
+          rowsChecked: 0,
+          drifted: 0,
+          repaired: 0,
+          failure: `the workflow did not start: ${(error as Error).message}`,
+        });
         throw error;
       }
       return await findReconciliation(scope, reconciliationId);

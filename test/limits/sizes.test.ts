@@ -80,14 +80,15 @@ describe('size limits', function () {
     const order = createOrderEventHandlers({ orm: stack.orm, reservations: reservationClientFor('nobody'), logger: stack.logger });
     const purchasing = createPurchasingEventHandlers({ orm: stack.orm });
     const catalog = createCatalogEventHandlers({ orm: stack.orm });
-    const recordInbox = async () => assert.fail('a malformed event must not be recorded');
+    // The parse refuses before anything is applied or recorded: the stock row below is unchanged.
+    const consumed = { source: 'test', eventId: randomUUID(), name: 'malformed' };
     const line = (quantity: number) => ({ variant_id: s.variantId, warehouse_id: s.warehouseId, quantity });
     const refusals: [Promise<string>, string][] = [
-      [order['order.returned']!({ event: 'order.returned', event_id: randomUUID(), organization_id: s.organizationId, data: { order_id: 'o-1', items: Array.from({ length: 501 }, () => line(1)) } }, recordInbox), 'data.items'],
-      [order['order.returned']!({ event: 'order.returned', event_id: randomUUID(), organization_id: s.organizationId, data: { order_id: 'o-1', items: [line(1_000_001)] } }, recordInbox), 'data.items.0.quantity'],
-      [purchasing['purchase_order.created']!({ event: 'purchase_order.created', event_id: randomUUID(), organization_id: s.organizationId, data: { purchase_order_id: 'po-1', warehouse_id: s.warehouseId, items: Array.from({ length: 501 }, () => line(1)) } }, recordInbox), 'data.items'],
-      [purchasing['purchase_order.created']!({ event: 'purchase_order.created', event_id: randomUUID(), organization_id: s.organizationId, data: { purchase_order_id: 'po-1', warehouse_id: s.warehouseId, items: [line(1_000_001)] } }, recordInbox), 'data.items.0.quantity'],
-      [catalog['catalog.variant.created']!({ event: 'catalog.variant.created', event_id: randomUUID(), organization_id: s.organizationId, data: { variant_id: randomUUID(), default_max_stock: 1_000_001 } }, recordInbox), 'data.default_max_stock'],
+      [order['order.returned']!({ event: 'order.returned', event_id: randomUUID(), organization_id: s.organizationId, data: { order_id: 'o-1', items: Array.from({ length: 501 }, () => line(1)) } }, consumed), 'data.items'],
+      [order['order.returned']!({ event: 'order.returned', event_id: randomUUID(), organization_id: s.organizationId, data: { order_id: 'o-1', items: [line(1_000_001)] } }, consumed), 'data.items.0.quantity'],
+      [purchasing['purchase_order.created']!({ event: 'purchase_order.created', event_id: randomUUID(), organization_id: s.organizationId, data: { purchase_order_id: 'po-1', warehouse_id: s.warehouseId, items: Array.from({ length: 501 }, () => line(1)) } }, consumed), 'data.items'],
+      [purchasing['purchase_order.created']!({ event: 'purchase_order.created', event_id: randomUUID(), organization_id: s.organizationId, data: { purchase_order_id: 'po-1', warehouse_id: s.warehouseId, items: [line(1_000_001)] } }, consumed), 'data.items.0.quantity'],
+      [catalog['catalog.variant.created']!({ event: 'catalog.variant.created', event_id: randomUUID(), organization_id: s.organizationId, data: { variant_id: randomUUID(), default_max_stock: 1_000_001 } }, consumed), 'data.default_max_stock'],
     ];
     for (const [refusal, field] of refusals) {
       await assert.rejects(refusal, (error: unknown) => {
@@ -97,5 +98,7 @@ describe('size limits', function () {
       });
     }
     assert.deepEqual(await stockRow(s.scope, s.variantId, s.warehouseId), before);
+    const inbox = await s.scope.transaction((tx) => tx.em.execute('select 1 from inbox_event where event_id = ?', [consumed.eventId]));
+    assert.deepEqual(inbox, [], 'a malformed event is not recorded');
   });
 });

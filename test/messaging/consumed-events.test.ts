@@ -296,8 +296,9 @@ describe('events consumed from the order, catalog and purchasing services', func
     const [refusal] = await s.scope.em.execute<{ payload: any }[]>("select payload from outbox_event where organization_id = ? and name = 'inventory.stock.validation_failed'", [s.organizationId]);
     assert.deepEqual(refusal.payload.details, { total_stock: 7, warehouses_affected: [{ warehouse_id: s.warehouseId, quantity: 7, incoming: 0 }] });
 
-    const { recordOperation } = await import('../../services/inventory/stock/ledger.ts');
-    await recordOperation(s.scope, { operationKey: randomUUID(), actor: 'test', changes: [{ variantId: s.variantId, warehouseId: s.warehouseId, type: 'loss', deltas: { available: -7 } }] });
+    const { applyOperation } = await import('../../services/inventory/stock/ledger.ts');
+    const loss = { operationKey: randomUUID(), actor: 'test', changes: [{ variantId: s.variantId, warehouseId: s.warehouseId, type: 'loss' as const, deltas: { available: -7 } }] };
+    await s.scope.transaction((tx) => applyOperation(tx, loss));
     const archived = await publish('catalog.variant.deleted', s.organizationId, { variant_id: s.variantId });
     await waitFor(() => inboxOutcome(archived), (o) => o === 'archived', 'the archiving');
     const [row] = await s.scope.em.execute<{ archived: boolean }[]>('select archived_at is not null as archived from stock where organization_id = ? and variant_id = ?', [s.organizationId, s.variantId]);

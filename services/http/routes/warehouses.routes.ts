@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Operation } from '../openapi.ts';
-import { findWarehouse, listWarehouses } from '../../inventory/stock/stock-queries.ts';
+import { getWarehouse, listWarehouses } from '../../inventory/warehouses/warehouse-queries.ts';
 import { createWarehouse, deactivateWarehouse, reactivateWarehouse, updateWarehouse } from '../../inventory/warehouses/warehouse-commands.ts';
 import { booleanFlag, cursor, id, limit, listResponse } from '../query.ts';
 import { warehouseJson } from '../representations.ts';
@@ -28,7 +28,7 @@ export function warehouseRoutes(): Router {
     res.status(201).location(`${req.baseUrl}/${warehouse.id}`).json(warehouseJson(warehouse));
   });
   router.get('/:warehouse_id', async (req, res) => {
-    res.json(warehouseJson(await findWarehouse(res.locals.scope, idParams.parse(req.params).warehouse_id)));
+    res.json(warehouseJson(await getWarehouse(res.locals.scope, idParams.parse(req.params).warehouse_id)));
   });
   router.patch('/:warehouse_id', async (req, res) => {
     const { warehouse_id } = idParams.parse(req.params);
