@@ -1,4 +1,5 @@
 import { defineQuery } from '@temporalio/workflow';
+import type { SnakeQuantities } from '../services/inventory/vocabulary.ts';
 
 /**
  * What the facade, the schedule and the reconciliation workflow share. Renaming the query or changing
@@ -31,7 +32,8 @@ export interface ReconciliationInput {
   resume?: ReconciliationProgress;
 }
 
-export type Quantities = Record<'total' | 'available' | 'reserved' | 'damaged' | 'in_transit' | 'incoming', number>;
+/** A stock row's quantities as the drift report spells them (snake_case, like every payload). */
+export type Quantities = SnakeQuantities;
 
 /** One quantity of a stock row that does not match its rebuild. */
 export interface Difference {

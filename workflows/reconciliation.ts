@@ -1,5 +1,15 @@
-import { ApplicationFailure, continueAsNew, proxyActivities, setHandler, sleep, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import { failureTypes } from '../services/inventory/vocabulary.ts';
 import {
   reconciliationLimits,
   reconciliationProgressQuery,
@@ -10,13 +20,15 @@ import {
 } from './reconciliation-definitions.ts';
 import { OrganizationId } from './search-attributes.ts';
 import { pageOptions, stepOptions } from './activity-options.ts';
-import { failureOf } from './step-failures.ts';
-import type { ScannedPage } from '../services/inventory/reconciliation/reconciliation.ts';
+import { failedForGood } from './step-failures.ts';
 
 // Recording a run's start and end is one short statement; a page rebuilds up to 500 rows from their
 // whole ledger and the list of organizations scans the stock table: those get longer, heartbeating attempts.
 const activities = proxyActivities<Activities>(stepOptions);
 const pages = proxyActivities<Activities>(pageOptions);
+
+/** One page of the drift scan, as the scanning activity answers it. */
+type ScannedPage = Awaited<ReturnType<Activities['scanStockForDrift']>>;
 
 const { pageSize, reportedDrifts, organizationsPerPage, defaultSettleSeconds } = reconciliationLimits;
 
@@ -70,8 +82,7 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
       }
     } catch (error) {
       // A domain failure, invalid data, or a page whose bounded retries ran out: this organization failed.
-      const cause = failureOf(error);
-      if (!cause) throw error;
+      const cause = failedForGood(error);
       const failure = `${cause.type}: ${cause.message}`;
       await activities.finishReconciliation(organizationId, { reconciliationId, status: 'failed', rowsChecked, drifted: drifts.length, repaired: drifts.filter((d) => d.repaired).length, failure });
       progress.failures.push({ organizationId, reconciliationId, failure });
@@ -105,7 +116,7 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
   progress.phase = 'done';
   if (progress.failures.length > 0) {
     throw ApplicationFailure.create({
-      type: 'ReconciliationFailedError',
+      type: failureTypes.ReconciliationFailedError,
       nonRetryable: true,
       message: `reconciliation failed for ${progress.failures.map((f) => `organization ${f.organizationId} (${f.failure})`).join('; ')}`,
       details: [progress],

@@ -1,6 +1,5 @@
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { RetentionTarget } from '../services/limits/retention.ts';
 import { stepOptions } from './activity-options.ts';
 
 /** The Temporal Schedule that runs the retention workflow (hourly by default, RETENTION_CRON). */
@@ -27,6 +26,9 @@ export interface RetentionResult {
 const customerHoldGraceSeconds = 86_400;
 
 const activities = proxyActivities<Activities>(stepOptions);
+
+/** The tables the retention workflow prunes (as the pruning activity names them). */
+type RetentionTarget = Parameters<Activities['pruneOldRows']>[0];
 
 /**
  * Prunes old idempotency keys, inbox rows, published outbox rows and the customer rows of closed holds,
