@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as errors from '../../services/inventory/errors.ts';
 import { QuotaExceededError } from '../../services/limits/quotas.ts';
+import { linesFirst } from '../../services/grpc/validation.ts';
 import { canonicalLines, failureTypeNames, failureTypes, type SnakeQuantities } from '../../services/inventory/vocabulary.ts';
 
 describe('the vocabulary: values shared by workflows, activities, facades and the domain', () => {
@@ -40,5 +41,13 @@ describe('the vocabulary: values shared by workflows, activities, facades and th
   it('the snake_case quantities are derived from the one list of names', () => {
     const wire: SnakeQuantities = { total: 1, available: 1, reserved: 0, damaged: 0, in_transit: 0, incoming: 0 };
     assert.equal(Object.keys(wire).length, 6);
+  });
+});
+
+describe('gRPC lines under their v1.1 name', () => {
+  it('a request\'s `lines` are read in place of the deprecated `items`, which still count while `lines` is empty', () => {
+    const line = { variant_id: 'v', quantity: 1 };
+    assert.deepEqual(linesFirst({ lines: [line], items: [] }).items, [line]);
+    assert.deepEqual(linesFirst({ lines: [], items: [line] }).items, [line]);
   });
 });
