@@ -265,12 +265,15 @@ class Hold {
 
   private apply(result: HeldReservation): ReservationSnapshot {
     const snapshot = this.state.apply(result);
+    const expiresAt = snapshot.status === 'active' && snapshot.expiresAt ? new Date(snapshot.expiresAt) : null;
     upsertSearchAttributes([
       { key: ReservationStatusAttribute, value: snapshot.status },
       { key: WarehouseIds, value: this.state.warehouseIds },
-      { key: ExpiresAt, value: snapshot.status === 'active' && snapshot.expiresAt ? new Date(snapshot.expiresAt) : null },
+      { key: ExpiresAt, value: expiresAt },
       // ConfirmedOverdue lists the holds overdue now: one fulfilled or released since is no longer.
-      ...(snapshot.confirmedOverdueAt && snapshot.status !== 'confirmed' ? [{ key: ConfirmedOverdue, value: false }] : []),
+      ...(snapshot.confirmedOverdueAt && snapshot.status !== 'confirmed'
+        ? [{ key: ConfirmedOverdue, value: false }]
+        : []),
     ]);
     return snapshot;
   }

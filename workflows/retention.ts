@@ -37,7 +37,8 @@ type RetentionTarget = Parameters<Activities['pruneOldRows']>[0];
  */
 export async function retentionWorkflow(input: RetentionInput): Promise<RetentionResult> {
   const batchSize = input.batchSize ?? 1000;
-  const deleted: Record<RetentionTarget, number> = input.resume?.deleted ?? { idempotency_key: 0, inbox_event: 0, outbox_event: 0, customer_hold: 0 };
+  const none = { idempotency_key: 0, inbox_event: 0, outbox_event: 0, customer_hold: 0 };
+  const deleted: Record<RetentionTarget, number> = input.resume?.deleted ?? none;
   const plan: [RetentionTarget, number][] = [
     ['idempotency_key', input.idempotencyHours * 3600],
     ['inbox_event', input.inboxDays * 86_400],
@@ -50,7 +51,9 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
       deleted[target] += count;
       if (count < batchSize) break;
       // A backlog of millions of rows takes thousands of activities: keep each run's history small.
-      if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof retentionWorkflow>({ ...input, resume: { deleted } });
+      if (workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof retentionWorkflow>({ ...input, resume: { deleted } });
+      }
     }
   }
   return { deleted };

@@ -13,7 +13,8 @@ export const stepFailureTypes = {
 
 /** True when the activity gave up by itself: a non-retryable failure, not one whose retries ran out. */
 function refused(error: ActivityFailure): boolean {
-  return (error.cause instanceof ApplicationFailure && error.cause.nonRetryable) || error.retryState === 'NON_RETRYABLE_FAILURE';
+  const nonRetryable = error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
+  return nonRetryable || error.retryState === 'NON_RETRYABLE_FAILURE';
 }
 
 /**

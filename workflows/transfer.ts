@@ -238,7 +238,8 @@ class Saga {
     const failure = compensationFailed(what, error);
     this.state.compensationFailure ??= failure;
     try {
-      await activities.recordTransferCompensationFailed(this.ref, { compensation: undoing, reason, message: failure.message });
+      const announced = { compensation: undoing, reason, message: failure.message };
+      await activities.recordTransferCompensationFailed(this.ref, announced);
     } catch (announceError) {
       failedForGood(announceError);
       log.warn('inventory.transfer.compensation_failed could not be written', {
