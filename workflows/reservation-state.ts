@@ -1,18 +1,17 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import {
-  canonicalLines,
   closedReservationStatuses,
   failureTypes,
   type ReservationSnapshot,
   type ReservationWorkflowStatus,
   type ReserveRequest,
+  reserveRequestKey,
 } from '../services/inventory/vocabulary.ts';
 import { reservationLimits, type ReservationWorkflowInput } from './definitions.ts';
 
 /** Two ReserveStock requests are the same order iff their canonical lines and warehouse preference match. */
 export function sameRequest(a: ReserveRequest, b: ReserveRequest): boolean {
-  const key = (r: ReserveRequest) => JSON.stringify([canonicalLines(r.items), r.preferredWarehouseId ?? null]);
-  return key(a) === key(b);
+  return reserveRequestKey(a) === reserveRequestKey(b);
 }
 
 /**

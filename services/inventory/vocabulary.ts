@@ -49,6 +49,11 @@ export const failureTypeNames = [
 ] as const;
 export type FailureType = (typeof failureTypeNames)[number];
 
+/** True when `type` (an ApplicationFailure's, say) is one of the failure types. */
+export function isFailureType(type: string | null | undefined): type is FailureType {
+  return (failureTypeNames as readonly (string | null | undefined)[]).includes(type);
+}
+
 /** The failure types by name, for code that raises or branches on one (`failureTypes.InsufficientStockError`). */
 export const failureTypes = Object.fromEntries(failureTypeNames.map((name) => [name, name])) as {
   readonly [K in FailureType]: K;
@@ -168,6 +173,14 @@ export function canonicalLines(lines: readonly ReservationLine[]): ReservationLi
     }
   }
   return [...merged.values()].sort((a, b) => lineKey(a).localeCompare(lineKey(b)));
+}
+
+/**
+ * What makes two ReserveStock requests the same order, as one string: the canonical lines and the
+ * preferred warehouse. The workflow compares it; the stored request fingerprint is its SHA-256.
+ */
+export function reserveRequestKey(request: Pick<ReserveRequest, 'items' | 'preferredWarehouseId'>): string {
+  return JSON.stringify([canonicalLines(request.items), request.preferredWarehouseId ?? null]);
 }
 
 // ---------------------------------------------------------------- transfers
