@@ -98,6 +98,31 @@ export interface Reference {
   id: string;
 }
 
+// ---------------------------------------------------------------- reconciliation
+
+/** One quantity of a stock row that does not match its rebuild. */
+export interface Difference {
+  quantity: keyof SnakeQuantities;
+  recorded: number;
+  expected: number;
+  /** `ledger`: the sum of the row's movements; `holds`: the open reservations and transfers. */
+  source: 'ledger' | 'holds';
+}
+
+export interface StockDrift {
+  stockId: string;
+  variantId: string;
+  warehouseId: string;
+  recorded: SnakeQuantities;
+  /** The row rebuilt from its movements, and the reserved / in-transit units its open holds account for. */
+  expected: { ledger: SnakeQuantities; holds: { reserved: number; in_transit: number } };
+  differences: Difference[];
+  /** True once the row was put back to its ledger quantities (only when repair was asked). */
+  repaired: boolean;
+  /** Why a drift was left as it is, when repair was asked. */
+  repairNote: string | null;
+}
+
 // ---------------------------------------------------------------- reservations
 
 /** The statuses a reservation row can have (the table's check constraint lists exactly these). */
