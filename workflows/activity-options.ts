@@ -18,7 +18,12 @@ import type { ActivityOptions } from '@temporalio/workflow';
  * when every attempt times out. Long enough to ride out a database restart or failover, short enough
  * that the caller hears a typed answer (RetriesExhaustedError) the same minute.
  */
-export const stepRetry = { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 10 } as const;
+export const stepRetry = {
+  initialInterval: '200 milliseconds',
+  backoffCoefficient: 2,
+  maximumInterval: '5 seconds',
+  maximumAttempts: 10,
+} as const;
 
 export const stepOptions: ActivityOptions = {
   startToCloseTimeout: '5 seconds',
@@ -34,7 +39,12 @@ export const stepOptions: ActivityOptions = {
  * the cause and reset the workflow to the workflow task before the compensation (Temporal UI → Reset);
  * the compensations run again, and they are safe to repeat.
  */
-export const compensationRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 60 } as const;
+export const compensationRetry = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 60,
+} as const;
 
 export const compensationOptions: ActivityOptions = {
   startToCloseTimeout: '5 seconds',

@@ -1,4 +1,8 @@
 import { defineQuery } from '@temporalio/workflow';
+import type { StockDrift } from '../services/inventory/vocabulary.ts';
+
+// The drift shapes moved to the vocabulary; re-exported here for one version, for callers not yet re-pointed.
+export type { Difference, SnakeQuantities as Quantities, StockDrift } from '../services/inventory/vocabulary.ts';
 
 /**
  * What the facade, the schedule and the reconciliation workflow share. Renaming the query or changing
@@ -29,31 +33,6 @@ export interface ReconciliationInput {
   requestedBy?: string;
   /** Set when a run over every organization continues as new: where it stands. */
   resume?: ReconciliationProgress;
-}
-
-export type Quantities = Record<'total' | 'available' | 'reserved' | 'damaged' | 'in_transit' | 'incoming', number>;
-
-/** One quantity of a stock row that does not match its rebuild. */
-export interface Difference {
-  quantity: keyof Quantities;
-  recorded: number;
-  expected: number;
-  /** `ledger`: the sum of the row's movements; `holds`: the open reservations and transfers. */
-  source: 'ledger' | 'holds';
-}
-
-export interface StockDrift {
-  stockId: string;
-  variantId: string;
-  warehouseId: string;
-  recorded: Quantities;
-  /** The row rebuilt from its movements, and the reserved / in-transit units its open holds account for. */
-  expected: { ledger: Quantities; holds: { reserved: number; in_transit: number } };
-  differences: Difference[];
-  /** True once the row was put back to its ledger quantities (only when repair was asked). */
-  repaired: boolean;
-  /** Why a drift was left as it is, when repair was asked. */
-  repairNote: string | null;
 }
 
 export interface ReconciliationReport {

@@ -1,5 +1,15 @@
-import { ApplicationFailure, continueAsNew, proxyActivities, setHandler, sleep, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import { failureTypes } from '../services/inventory/vocabulary.ts';
 import {
   reconciliationLimits,
   reconciliationProgressQuery,
@@ -10,13 +20,15 @@ import {
 } from './reconciliation-definitions.ts';
 import { OrganizationId } from './search-attributes.ts';
 import { pageOptions, stepOptions } from './activity-options.ts';
-import { failureOf } from './step-failures.ts';
-import type { ScannedPage } from '../services/inventory/reconciliation/reconciliation.ts';
+import { failedForGood } from './step-failures.ts';
 
 // Recording a run's start and end is one short statement; a page rebuilds up to 500 rows from their
 // whole ledger and the list of organizations scans the stock table: those get longer, heartbeating attempts.
 const activities = proxyActivities<Activities>(stepOptions);
 const pages = proxyActivities<Activities>(pageOptions);
+
+/** One page of the drift scan, as the scanning activity answers it. */
+type ScannedPage = Awaited<ReturnType<Activities['scanStockForDrift']>>;
 
 const { pageSize, reportedDrifts, organizationsPerPage, defaultSettleSeconds } = reconciliationLimits;
 
@@ -41,76 +53,133 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
     failures: [],
   };
   setHandler(reconciliationProgressQuery, () => progress);
-  const repair = input.repair ?? false;
-  const settleSeconds = input.settleSeconds ?? defaultSettleSeconds;
-
-  async function reconcile(organizationId: string, reconciliationId: string): Promise<void> {
-    const trigger = input.trigger ?? (input.organizationId ? 'request' : 'schedule');
-    await activities.beginReconciliation(organizationId, { reconciliationId, trigger, repair, requestedBy: input.requestedBy, workflowId: workflowInfo().workflowId });
-    let rowsChecked = 0;
-    const drifts: StockDrift[] = [];
-    try {
-      progress.phase = 'scanning';
-      const candidates: string[] = [];
-      let after: string | null = null;
-      do {
-        const page: ScannedPage = await pages.scanStockForDrift(organizationId, after, pageSize);
-        rowsChecked += page.checked;
-        progress.rowsChecked += page.checked;
-        candidates.push(...page.candidates);
-        after = page.last;
-      } while (after);
-      if (candidates.length > 0 && settleSeconds > 0) {
-        progress.phase = 'settling';
-        await sleep(settleSeconds * 1000);
-      }
-      progress.phase = 'confirming';
-      for (let i = 0; i < candidates.length; i += pageSize) {
-        drifts.push(...(await pages.recordStockDrift(organizationId, reconciliationId, candidates.slice(i, i + pageSize), repair)));
-      }
-    } catch (error) {
-      // A domain failure, invalid data, or a page whose bounded retries ran out: this organization failed.
-      const cause = failureOf(error);
-      if (!cause) throw error;
-      const failure = `${cause.type}: ${cause.message}`;
-      await activities.finishReconciliation(organizationId, { reconciliationId, status: 'failed', rowsChecked, drifted: drifts.length, repaired: drifts.filter((d) => d.repaired).length, failure });
-      progress.failures.push({ organizationId, reconciliationId, failure });
-      return;
-    }
-    const repaired = drifts.filter((d) => d.repaired).length;
-    await activities.finishReconciliation(organizationId, { reconciliationId, status: 'completed', rowsChecked, drifted: drifts.length, repaired });
-    progress.organizationsChecked += 1;
-    progress.drifted += drifts.length;
-    progress.repaired += repaired;
-    // A nightly result keeps only the organizations with drift, so its size does not grow with their number.
-    if (drifts.length > 0 || input.organizationId) {
-      progress.reports.push({ reconciliationId, organizationId, repair, rowsChecked, drifted: drifts.length, repaired, drifts: drifts.slice(0, reportedDrifts) });
-    }
-  }
 
   if (input.organizationId) {
     upsertSearchAttributes([{ key: OrganizationId, value: input.organizationId }]);
-    await reconcile(input.organizationId, input.reconciliationId ?? uuid4());
+    await reconcile(input, progress, input.organizationId, input.reconciliationId ?? uuid4());
   } else {
     for (;;) {
       const organizations = await pages.listOrganizationsToReconcile(progress.lastOrganizationId, organizationsPerPage);
       for (const organizationId of organizations) {
-        await reconcile(organizationId, uuid4());
+        await reconcile(input, progress, organizationId, uuid4());
         progress.lastOrganizationId = organizationId;
-        if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof reconciliationWorkflow>({ ...input, resume: progress });
+        if (workflowInfo().continueAsNewSuggested) {
+          await continueAsNew<typeof reconciliationWorkflow>({ ...input, resume: progress });
+        }
       }
       if (organizations.length < organizationsPerPage) break;
     }
   }
   progress.phase = 'done';
   if (progress.failures.length > 0) {
+    const failed = progress.failures.map((f) => `organization ${f.organizationId} (${f.failure})`);
     throw ApplicationFailure.create({
-      type: 'ReconciliationFailedError',
+      type: failureTypes.ReconciliationFailedError,
       nonRetryable: true,
-      message: `reconciliation failed for ${progress.failures.map((f) => `organization ${f.organizationId} (${f.failure})`).join('; ')}`,
+      message: `reconciliation failed for ${failed.join('; ')}`,
       details: [progress],
     });
   }
   const { phase: _phase, lastOrganizationId: _last, ...result } = progress;
   return result;
+}
+
+/**
+ * Reconciles one organization: records the run, finds and confirms its drift, records how it ended and
+ * adds it to `progress`. A run that fails for good is recorded as failed and listed in `progress.failures`.
+ */
+async function reconcile(
+  input: ReconciliationInput,
+  progress: ReconciliationProgress,
+  organizationId: string,
+  reconciliationId: string,
+): Promise<void> {
+  const repair = input.repair ?? false;
+  const trigger = input.trigger ?? (input.organizationId ? 'request' : 'schedule');
+  const { workflowId } = workflowInfo();
+  await activities.beginReconciliation(organizationId, {
+    reconciliationId,
+    trigger,
+    repair,
+    requestedBy: input.requestedBy,
+    workflowId,
+  });
+  const found = { rowsChecked: 0, drifts: [] as StockDrift[] };
+  try {
+    const candidates = await scan(progress, organizationId, found);
+    await confirm(input, progress, organizationId, reconciliationId, candidates, found.drifts);
+  } catch (error) {
+    // A domain failure, invalid data, or a page whose bounded retries ran out: this organization failed.
+    const cause = failedForGood(error);
+    const failure = `${cause.type}: ${cause.message}`;
+    const { rowsChecked, drifts } = found;
+    await activities.finishReconciliation(organizationId, {
+      reconciliationId,
+      status: 'failed',
+      rowsChecked,
+      drifted: drifts.length,
+      repaired: drifts.filter((d) => d.repaired).length,
+      failure,
+    });
+    progress.failures.push({ organizationId, reconciliationId, failure });
+    return;
+  }
+  const { rowsChecked, drifts } = found;
+  const repaired = drifts.filter((d) => d.repaired).length;
+  await activities.finishReconciliation(organizationId, {
+    reconciliationId,
+    status: 'completed',
+    rowsChecked,
+    drifted: drifts.length,
+    repaired,
+  });
+  progress.organizationsChecked += 1;
+  progress.drifted += drifts.length;
+  progress.repaired += repaired;
+  // A nightly result keeps only the organizations with drift, so its size does not grow with their number.
+  if (drifts.length > 0 || input.organizationId) {
+    const kept = drifts.slice(0, reportedDrifts);
+    const drifted = drifts.length;
+    progress.reports.push({ reconciliationId, organizationId, repair, rowsChecked, drifted, repaired, drifts: kept });
+  }
+}
+
+/** The first pass: every stock row of the organization, page by page; returns the ids that look drifted. */
+async function scan(
+  progress: ReconciliationProgress,
+  organizationId: string,
+  found: { rowsChecked: number },
+): Promise<string[]> {
+  progress.phase = 'scanning';
+  const candidates: string[] = [];
+  let after: string | null = null;
+  do {
+    const page: ScannedPage = await pages.scanStockForDrift(organizationId, after, pageSize);
+    found.rowsChecked += page.checked;
+    progress.rowsChecked += page.checked;
+    candidates.push(...page.candidates);
+    after = page.last;
+  } while (after);
+  return candidates;
+}
+
+/** After `settleSeconds`, checks the candidates again and records (and, if asked, repairs) what still drifts. */
+async function confirm(
+  input: ReconciliationInput,
+  progress: ReconciliationProgress,
+  organizationId: string,
+  reconciliationId: string,
+  candidates: string[],
+  drifts: StockDrift[],
+): Promise<void> {
+  const settleSeconds = input.settleSeconds ?? defaultSettleSeconds;
+  if (candidates.length > 0 && settleSeconds > 0) {
+    progress.phase = 'settling';
+    await sleep(settleSeconds * 1000);
+  }
+  progress.phase = 'confirming';
+  for (let i = 0; i < candidates.length; i += pageSize) {
+    const batch = candidates.slice(i, i + pageSize);
+    drifts.push(...(await pages.recordStockDrift(organizationId, reconciliationId, batch, input.repair ?? false)));
+  }
 }

@@ -1,5 +1,5 @@
 import {
-  ApplicationFailure,
+  type ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -13,26 +13,31 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { HeldReservation, HoldInput } from '../activities/reservation.activities.ts';
+import type { ReservationSnapshot } from '../services/inventory/vocabulary.ts';
+import { compensationOptions, stepOptions } from './activity-options.ts';
 import {
   confirmUpdate,
   extendUpdate,
-  failureTypes,
+  type FulfilRequest,
   fulfilUpdate,
+  type ReleaseRequest,
   releaseUpdate,
   reservationLimits,
   reservationQuery,
-  reserveUpdate,
-  sameRequest,
-  type ReservationSnapshot,
-  type ReservationStatus,
   type ReservationWorkflowInput,
-  type FulfilRequest,
-  type ReleaseRequest,
+  reserveUpdate,
 } from './definitions.ts';
-import { ConfirmedOverdue, ExpiresAt, OrderId, OrganizationId, ReservationStatus as ReservationStatusAttribute, WarehouseIds } from './search-attributes.ts';
-import { compensationOptions, stepOptions } from './activity-options.ts';
-import { compensationFailed, failureOf, retriesExhausted, stepFailureTypes } from './step-failures.ts';
 import { oneAtATime } from './one-at-a-time.ts';
+import { ReservationState } from './reservation-state.ts';
+import {
+  ConfirmedOverdue,
+  ExpiresAt,
+  OrderId,
+  OrganizationId,
+  ReservationStatus as ReservationStatusAttribute,
+  WarehouseIds,
+} from './search-attributes.ts';
+import { compensationFailed, failedForGood, passedOn, retriesExhausted, stepFailureTypes } from './step-failures.ts';
 
 const activities = proxyActivities<Activities>(stepOptions);
 /** What the workflow owes even through a long outage: a release at expiry, or after a hold failed. */
@@ -46,8 +51,6 @@ const cleanup = proxyActivities<Activities>(compensationOptions);
  */
 const patches = { ttlFromCommit: 'ttl-from-commit', confirmedOverdue: 'confirmed-overdue' } as const;
 
-const closed: ReservationStatus[] = ['released', 'expired', 'fulfilled', 'failed'];
-
 /**
  * One stock hold for one order (workflow id `reservation-{organization}-{order}`). Started by the
  * first `reserve` update (Update-with-Start), which it answers once the hold is committed. Then it waits
@@ -59,142 +62,146 @@ const closed: ReservationStatus[] = ['released', 'expired', 'fulfilled', 'failed
  * inventory.reservation.failed, and the workflow fails with the typed failure the caller got.
  */
 export async function reservationWorkflow(input: ReservationWorkflowInput): Promise<ReservationSnapshot> {
-  const state: ReservationSnapshot = input.resume ?? {
-    reservationId: input.reservationId,
-    organizationId: input.organizationId,
-    orderId: input.orderId,
-    status: 'pending',
-    items: input.items,
-    allocations: [],
-    createdAt: new Date().toISOString(),
-    expiresAt: null,
-    releaseReason: null,
-    transitions: [],
-  };
-  const ref = { organizationId: input.organizationId, reservationId: state.reservationId };
-  const overdueSeconds = input.confirmedOverdueSeconds ?? reservationLimits.confirmedOverdueSeconds;
-  /** The ref an activity gets: with the caller who asked, when the update names one (the ledger's actor). */
-  const by = (actor: string | undefined) => (actor === undefined ? ref : { ...ref, actor });
-  let holdFailure: ApplicationFailure | undefined;
+  const state = new ReservationState(input, new Date().toISOString());
+  const hold = new Hold(input, state);
 
-  const steps = oneAtATime();
-  const exclusive = steps.run;
+  setHandler(reservationQuery, () => state.snapshot);
+  setHandler(reserveUpdate, () => hold.committed(), { validator: (request) => state.validateReserve(request, input) });
+  setHandler(confirmUpdate, () => hold.confirm(), { validator: () => state.validateConfirm() });
+  setHandler(releaseUpdate, (request: ReleaseRequest) => hold.release(request), {
+    validator: (_request: ReleaseRequest) => state.validateRelease(),
+  });
+  setHandler(extendUpdate, ({ ttlSeconds }) => hold.extend(ttlSeconds), {
+    validator: ({ ttlSeconds }) => state.validateExtend(ttlSeconds, Date.now()),
+  });
+  setHandler(fulfilUpdate, (request?: FulfilRequest) => hold.fulfil(request), {
+    validator: (_request?: FulfilRequest) => state.validateFulfil(),
+  });
 
-  function apply(result: HeldReservation): ReservationSnapshot {
-    Object.assign(state, result);
-    upsertSearchAttributes([
-      { key: ReservationStatusAttribute, value: state.status },
-      { key: WarehouseIds, value: [...new Set(state.allocations.map((a) => a.warehouse_id))] },
-      { key: ExpiresAt, value: state.status === 'active' && state.expiresAt ? new Date(state.expiresAt) : null },
-      // ConfirmedOverdue lists the holds overdue now: one fulfilled or released since is no longer.
-      ...(state.confirmedOverdueAt && state.status !== 'confirmed' ? [{ key: ConfirmedOverdue, value: false }] : []),
-    ]);
-    return state;
-  }
+  if (!input.resume) await hold.make();
 
-  /** A caller's step: one whose retries ran out fails the update with RetriesExhaustedError, the reservation as it was. */
-  async function attempt(run: () => Promise<HeldReservation>): Promise<ReservationSnapshot> {
-    try {
-      return apply(await run());
-    } catch (error) {
-      throw retriesExhausted(error) ?? error;
+  while (!state.closed) {
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(() => !hold.steps.busy && allHandlersFinished());
+      await continueAsNew<typeof reservationWorkflow>({ ...input, resume: state.snapshot });
+    }
+    const { expiresAt } = state.snapshot;
+    if (state.status === 'active' && expiresAt) {
+      const changed = await condition(
+        () => state.status !== 'active' || state.snapshot.expiresAt !== expiresAt,
+        Math.max(Date.parse(expiresAt) - Date.now(), 1),
+      );
+      if (!changed) await hold.expire(expiresAt);
+    } else if (state.awaitingOverdue && patched(patches.confirmedOverdue)) {
+      const due = state.overdueAt(hold.overdueSeconds, Date.now());
+      const moved = await condition(
+        () => state.status !== 'confirmed' || workflowInfo().continueAsNewSuggested,
+        Math.max(due - Date.now(), 1),
+      );
+      if (!moved) await hold.reportOverdueIfStillConfirmed();
+    } else {
+      await condition(() => state.closed || workflowInfo().continueAsNewSuggested);
     }
   }
+  await condition(allHandlersFinished);
+  return state.snapshot;
+}
 
-  function requireStatus(allowed: ReservationStatus[], action: string): void {
-    if (!allowed.includes(state.status)) {
-      throw ApplicationFailure.create({ type: failureTypes.invalidState, nonRetryable: true, message: `reservation ${state.reservationId} is ${state.status}: cannot ${action}`, details: [{ status: state.status }] });
-    }
+/**
+ * The hold's steps: each runs its activity, one at a time (Temporal may interleave update handlers at
+ * every await, and two steps on the same stock must not), and makes the activity's answer the state.
+ */
+class Hold {
+  readonly steps = oneAtATime();
+  readonly overdueSeconds: number;
+  private readonly ref: { organizationId: string; reservationId: string };
+  /** Why the hold failed for good: the reserve update answers with it. */
+  private failure: ApplicationFailure | undefined;
+
+  private readonly input: ReservationWorkflowInput;
+  private readonly state: ReservationState;
+
+  constructor(input: ReservationWorkflowInput, state: ReservationState) {
+    this.input = input;
+    this.state = state;
+    this.ref = { organizationId: input.organizationId, reservationId: state.snapshot.reservationId };
+    this.overdueSeconds = input.confirmedOverdueSeconds ?? reservationLimits.confirmedOverdueSeconds;
+  }
+
+  /** The reserve update's answer: the reservation once its hold committed, or the failure it ended with. */
+  async committed(): Promise<ReservationSnapshot> {
+    await condition(() => this.state.status !== 'pending');
+    if (this.failure) throw this.failure;
+    return this.state.snapshot;
+  }
+
+  confirm(): Promise<ReservationSnapshot> {
+    return this.steps.run(async () => {
+      if (this.state.status === 'confirmed') return this.state.snapshot;
+      this.state.requireStatus(['active'], 'confirm');
+      return await this.attempt(() => activities.confirmReservation(this.ref));
+    });
+  }
+
+  release({ reason, actor }: ReleaseRequest): Promise<ReservationSnapshot> {
+    return this.steps.run(async () => {
+      if (this.state.status === 'released' || this.state.status === 'expired') return this.state.snapshot;
+      this.state.requireStatus(['active', 'confirmed'], 'release');
+      return await this.attempt(() => activities.releaseReservation(this.by(actor), 'released', reason));
+    });
+  }
+
+  extend(ttlSeconds: number): Promise<ReservationSnapshot> {
+    return this.steps.run(async () => {
+      this.state.requireStatus(['active'], 'extend');
+      const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
+      return await this.attempt(() => activities.extendReservation(this.ref, expiresAt));
+    });
+  }
+
+  fulfil(request?: FulfilRequest): Promise<ReservationSnapshot> {
+    return this.steps.run(async () => {
+      if (this.state.status === 'fulfilled') return this.state.snapshot;
+      this.state.requireStatus(['active', 'confirmed'], 'fulfil');
+      return await this.attempt(() => activities.fulfilReservation(this.by(request?.actor)));
+    });
+  }
+
+  /** The TTL ran out: the hold goes back to available, unless an update moved it while the timer fired. */
+  expire(expiresAt: string): Promise<void> {
+    return this.steps.run(async () => {
+      if (this.state.status !== 'active' || this.state.snapshot.expiresAt !== expiresAt) return;
+      try {
+        this.apply(await cleanup.releaseReservation(this.ref, 'expired', 'expired'));
+      } catch (error) {
+        // Still `active` past its ExpiresAt in Temporal UI and in the table: ops find it, repair, reset.
+        const what = `releasing reservation ${this.ref.reservationId} at its expiry ${expiresAt}`;
+        throw compensationFailed(what, error);
+      }
+    });
   }
 
   /** Reports the confirmed hold as overdue, once: the event (best effort) and the search attribute ops query. */
-  async function reportOverdue(): Promise<void> {
-    try {
-      await activities.reportReservationConfirmedOverdue(ref, overdueSeconds);
-    } catch (error) {
-      if (!failureOf(error)) throw error;
-      log.warn('inventory.reservation.confirmed_overdue could not be written; the search attribute still says so', { reservationId: state.reservationId, error: String(error) });
-    }
-    state.confirmedOverdueAt = new Date().toISOString();
-    upsertSearchAttributes([{ key: ConfirmedOverdue, value: true }]);
+  reportOverdueIfStillConfirmed(): Promise<void> {
+    return this.steps.run(async () => {
+      if (this.state.status !== 'confirmed') return;
+      try {
+        await activities.reportReservationConfirmedOverdue(this.ref, this.overdueSeconds);
+      } catch (error) {
+        failedForGood(error);
+        log.warn('inventory.reservation.confirmed_overdue could not be written; the search attribute still says so', {
+          reservationId: this.ref.reservationId,
+          error: String(error),
+        });
+      }
+      this.state.snapshot.confirmedOverdueAt = new Date().toISOString();
+      upsertSearchAttributes([{ key: ConfirmedOverdue, value: true }]);
+    });
   }
 
-  setHandler(reservationQuery, () => state);
-
-  setHandler(
-    reserveUpdate,
-    async () => {
-      await condition(() => state.status !== 'pending');
-      if (holdFailure) throw holdFailure;
-      return state;
-    },
-    {
-      validator: (request) => {
-        if (!sameRequest(request, input)) {
-          throw ApplicationFailure.create({
-            type: failureTypes.conflict,
-            nonRetryable: true,
-            message: `order ${input.orderId} already holds reservation ${state.reservationId} with other items`,
-            details: [{ reservation_id: state.reservationId }],
-          });
-        }
-      },
-    },
-  );
-
-  setHandler(confirmUpdate, () =>
-    exclusive(async () => {
-      if (state.status === 'confirmed') return state;
-      requireStatus(['active'], 'confirm');
-      return await attempt(() => activities.confirmReservation(ref));
-    }),
-    { validator: () => requireStatus(['active', 'confirmed'], 'confirm') },
-  );
-
-  setHandler(releaseUpdate, ({ reason, actor }: ReleaseRequest) =>
-    exclusive(async () => {
-      if (state.status === 'released' || state.status === 'expired') return state;
-      requireStatus(['active', 'confirmed'], 'release');
-      return await attempt(() => activities.releaseReservation(by(actor), 'released', reason));
-    }),
-    { validator: (_request: ReleaseRequest) => requireStatus(['active', 'confirmed', 'released', 'expired'], 'release') },
-  );
-
-  setHandler(extendUpdate, ({ ttlSeconds }) =>
-    exclusive(async () => {
-      requireStatus(['active'], 'extend');
-      const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
-      return await attempt(() => activities.extendReservation(ref, expiresAt));
-    }),
-    {
-      validator: ({ ttlSeconds }) => {
-        requireStatus(['active'], 'extend');
-        const { minTtlSeconds, maxTtlSeconds, maxLifetimeSeconds } = reservationLimits;
-        if (!Number.isInteger(ttlSeconds) || ttlSeconds < minTtlSeconds || ttlSeconds > maxTtlSeconds) {
-          throw ApplicationFailure.create({ type: failureTypes.invalidArgument, nonRetryable: true, message: `ttl_seconds must be a whole number from ${minTtlSeconds} to ${maxTtlSeconds}` });
-        }
-        const lifetime = (Date.now() + ttlSeconds * 1000 - Date.parse(state.createdAt)) / 1000;
-        if (lifetime > maxLifetimeSeconds) {
-          throw ApplicationFailure.create({
-            type: failureTypes.invalidState,
-            nonRetryable: true,
-            message: `a reservation lives at most ${maxLifetimeSeconds} s: this one was made at ${state.createdAt}, so it can be extended by at most ${Math.floor(maxLifetimeSeconds - (Date.now() - Date.parse(state.createdAt)) / 1000)} s`,
-          });
-        }
-      },
-    },
-  );
-
-  setHandler(fulfilUpdate, (request?: FulfilRequest) =>
-    exclusive(async () => {
-      if (state.status === 'fulfilled') return state;
-      requireStatus(['active', 'confirmed'], 'fulfil');
-      return await attempt(() => activities.fulfilReservation(by(request?.actor)));
-    }),
-    { validator: (_request?: FulfilRequest) => requireStatus(['active', 'confirmed', 'fulfilled'], 'fulfil') },
-  );
-
-  if (!input.resume) {
+  /** Makes the hold the workflow was started for; a hold that fails for good ends the workflow `failed`. */
+  async make(): Promise<void> {
+    const { input } = this;
     upsertSearchAttributes([
       { key: OrganizationId, value: input.organizationId },
       { key: OrderId, value: input.orderId },
@@ -203,77 +210,80 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     upsertMemo({ lines: input.items });
     const { resume: _resume, confirmedOverdueSeconds: _cap, ...request } = input;
     // Older workflows computed the expiry here, before the hold ran: a hold retried past it committed expired.
-    const hold: HoldInput = patched(patches.ttlFromCommit) ? request : { ...input, expiresAt: new Date(Date.now() + input.ttlSeconds * 1000).toISOString() };
+    const hold: HoldInput = patched(patches.ttlFromCommit)
+      ? request
+      : { ...input, expiresAt: new Date(Date.now() + input.ttlSeconds * 1000).toISOString() };
     try {
-      apply(await activities.holdReservationStock(hold));
+      this.apply(await activities.holdReservationStock(hold));
     } catch (error) {
-      const cause = failureOf(error);
-      if (!cause) throw error;
-      const shortages = (cause.details?.[0] as { shortages?: unknown[] } | undefined)?.shortages;
-      const failure = { type: cause.type ?? 'Error', message: cause.message, shortages };
-      holdFailure = ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, details: cause.details as unknown[], nonRetryable: true });
-      const fail = () => {
-        state.status = 'failed';
-        upsertSearchAttributes([{ key: ReservationStatusAttribute, value: 'failed' }]);
-      };
-      let workflowFailure = holdFailure;
-      if (cause.type === stepFailureTypes.retriesExhausted) {
-        // An attempt may have committed before the others failed (its answer lost): recording the
-        // failure gives its units back, a compensation that may take long, so the caller hears first.
-        fail();
-        try {
-          await cleanup.recordReservationFailure(hold, failure);
-        } catch (recordError) {
-          workflowFailure = compensationFailed(`releasing reservation ${state.reservationId} after its hold failed`, recordError);
-        }
-      } else {
-        // The hold's transaction rolled back: nothing to give back. Recorded (and announced) before the caller hears.
-        try {
-          await activities.recordReservationFailure(hold, failure);
-        } catch (recordError) {
-          log.warn('the failed hold could not be recorded: no row and no inventory.reservation.failed', { reservationId: state.reservationId, error: String(recordError) });
-        }
-        fail();
-      }
-      // Let the reserve update deliver the failure to its caller before the workflow closes.
-      await condition(allHandlersFinished);
-      throw workflowFailure;
+      await this.fail(hold, failedForGood(error));
     }
   }
 
-  while (!closed.includes(state.status)) {
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(() => !steps.busy && allHandlersFinished());
-      await continueAsNew<typeof reservationWorkflow>({ ...input, resume: state });
-    }
-    if (state.status === 'active' && state.expiresAt) {
-      const expiresAt = state.expiresAt;
-      const changed = await condition(() => state.status !== 'active' || state.expiresAt !== expiresAt, Math.max(Date.parse(expiresAt) - Date.now(), 1));
-      if (!changed) {
-        await exclusive(async () => {
-          // An update may have confirmed, released or extended the hold while the timer fired.
-          if (state.status !== 'active' || state.expiresAt !== expiresAt) return;
-          try {
-            apply(await cleanup.releaseReservation(ref, 'expired', 'expired'));
-          } catch (error) {
-            // Still `active` past its ExpiresAt in Temporal UI and in the table: ops find it, repair, reset.
-            throw compensationFailed(`releasing reservation ${state.reservationId} at its expiry ${expiresAt}`, error);
-          }
-        });
-      }
-    } else if (state.status === 'confirmed' && !state.confirmedOverdueAt && patched(patches.confirmedOverdue)) {
-      const confirmedAt = [...state.transitions].reverse().find((t) => t.status === 'confirmed')?.at;
-      const due = (confirmedAt ? Date.parse(confirmedAt) : Date.now()) + overdueSeconds * 1000;
-      const moved = await condition(() => state.status !== 'confirmed' || workflowInfo().continueAsNewSuggested, Math.max(due - Date.now(), 1));
-      if (!moved) {
-        await exclusive(async () => {
-          if (state.status === 'confirmed') await reportOverdue();
-        });
+  /** Records the failed hold (giving back what an attempt may have held), lets the caller hear, fails. */
+  private async fail(hold: HoldInput, cause: ApplicationFailure): Promise<never> {
+    const shortages = (cause.details?.[0] as { shortages?: unknown[] } | undefined)?.shortages;
+    const failure = { type: cause.type ?? 'Error', message: cause.message, shortages };
+    this.failure = passedOn(cause);
+    let workflowFailure = this.failure;
+    if (cause.type === stepFailureTypes.retriesExhausted) {
+      // An attempt may have committed before the others failed (its answer lost): recording the
+      // failure gives its units back, a compensation that may take long, so the caller hears first.
+      this.markFailed();
+      try {
+        await cleanup.recordReservationFailure(hold, failure);
+      } catch (recordError) {
+        const what = `releasing reservation ${this.ref.reservationId} after its hold failed`;
+        workflowFailure = compensationFailed(what, recordError);
       }
     } else {
-      await condition(() => closed.includes(state.status) || workflowInfo().continueAsNewSuggested);
+      // The hold's transaction rolled back: nothing to give back. Recorded (and announced) before the caller hears.
+      try {
+        await activities.recordReservationFailure(hold, failure);
+      } catch (recordError) {
+        log.warn('the failed hold could not be recorded: no row and no inventory.reservation.failed', {
+          reservationId: this.ref.reservationId,
+          error: String(recordError),
+        });
+      }
+      this.markFailed();
+    }
+    // Let the reserve update deliver the failure to its caller before the workflow closes.
+    await condition(allHandlersFinished);
+    throw workflowFailure;
+  }
+
+  private markFailed(): void {
+    this.state.snapshot.status = 'failed';
+    upsertSearchAttributes([{ key: ReservationStatusAttribute, value: 'failed' }]);
+  }
+
+  /** The ref an activity gets: with the caller who asked, when the update names one (the ledger's actor). */
+  private by(actor: string | undefined) {
+    return actor === undefined ? this.ref : { ...this.ref, actor };
+  }
+
+  private apply(result: HeldReservation): ReservationSnapshot {
+    const snapshot = this.state.apply(result);
+    const expiresAt = snapshot.status === 'active' && snapshot.expiresAt ? new Date(snapshot.expiresAt) : null;
+    upsertSearchAttributes([
+      { key: ReservationStatusAttribute, value: snapshot.status },
+      { key: WarehouseIds, value: this.state.warehouseIds },
+      { key: ExpiresAt, value: expiresAt },
+      // ConfirmedOverdue lists the holds overdue now: one fulfilled or released since is no longer.
+      ...(snapshot.confirmedOverdueAt && snapshot.status !== 'confirmed'
+        ? [{ key: ConfirmedOverdue, value: false }]
+        : []),
+    ]);
+    return snapshot;
+  }
+
+  /** A caller's step: one whose retries ran out fails the update with RetriesExhaustedError, the state as it was. */
+  private async attempt(run: () => Promise<HeldReservation>): Promise<ReservationSnapshot> {
+    try {
+      return this.apply(await run());
+    } catch (error) {
+      throw retriesExhausted(error) ?? error;
     }
   }
-  await condition(allHandlersFinished);
-  return state;
 }

@@ -1,6 +1,5 @@
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { RetentionTarget } from '../services/limits/retention.ts';
 import { stepOptions } from './activity-options.ts';
 
 /** The Temporal Schedule that runs the retention workflow (hourly by default, RETENTION_CRON). */
@@ -28,6 +27,9 @@ const customerHoldGraceSeconds = 86_400;
 
 const activities = proxyActivities<Activities>(stepOptions);
 
+/** The tables the retention workflow prunes (as the pruning activity names them). */
+type RetentionTarget = Parameters<Activities['pruneOldRows']>[0];
+
 /**
  * Prunes old idempotency keys, inbox rows, published outbox rows and the customer rows of closed holds,
  * each in batches of `batchSize` rows (one short activity each) until none that old is left. Deletes
@@ -35,7 +37,8 @@ const activities = proxyActivities<Activities>(stepOptions);
  */
 export async function retentionWorkflow(input: RetentionInput): Promise<RetentionResult> {
   const batchSize = input.batchSize ?? 1000;
-  const deleted: Record<RetentionTarget, number> = input.resume?.deleted ?? { idempotency_key: 0, inbox_event: 0, outbox_event: 0, customer_hold: 0 };
+  const none = { idempotency_key: 0, inbox_event: 0, outbox_event: 0, customer_hold: 0 };
+  const deleted: Record<RetentionTarget, number> = input.resume?.deleted ?? none;
   const plan: [RetentionTarget, number][] = [
     ['idempotency_key', input.idempotencyHours * 3600],
     ['inbox_event', input.inboxDays * 86_400],
@@ -48,7 +51,9 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
       deleted[target] += count;
       if (count < batchSize) break;
       // A backlog of millions of rows takes thousands of activities: keep each run's history small.
-      if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof retentionWorkflow>({ ...input, resume: { deleted } });
+      if (workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof retentionWorkflow>({ ...input, resume: { deleted } });
+      }
     }
   }
   return { deleted };

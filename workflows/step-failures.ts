@@ -1,15 +1,21 @@
-import { RetryState } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+import { failureTypes } from '../services/inventory/vocabulary.ts';
 
 /** Failure types (domain error class names, services/inventory/errors.ts) for steps that fail for good. */
 export const stepFailureTypes = {
   /** A value PostgreSQL refuses, or input no retry can make valid. */
-  invalidData: 'InvalidDataError',
+  invalidData: failureTypes.InvalidDataError,
   /** A transient failure that outlasted the step's bounded retries. */
-  retriesExhausted: 'RetriesExhaustedError',
+  retriesExhausted: failureTypes.RetriesExhaustedError,
   /** A compensation that outlasted its (long) bounded retries: the workflow fails with it. */
-  compensationFailed: 'CompensationFailedError',
+  compensationFailed: failureTypes.CompensationFailedError,
 } as const;
+
+/** True when the activity gave up by itself: a non-retryable failure, not one whose retries ran out. */
+function refused(error: ActivityFailure): boolean {
+  const nonRetryable = error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
+  return nonRetryable || error.retryState === 'NON_RETRYABLE_FAILURE';
+}
 
 /**
  * Why an activity failed for good, as a typed non-retryable ApplicationFailure, or undefined when
@@ -21,17 +27,38 @@ export const stepFailureTypes = {
  */
 export function failureOf(error: unknown): ApplicationFailure | undefined {
   if (!(error instanceof ActivityFailure)) return undefined;
-  const cause = error.cause;
-  if (cause instanceof ApplicationFailure && (cause.nonRetryable || error.retryState === RetryState.NON_RETRYABLE_FAILURE)) return cause;
+  if (error.cause instanceof ApplicationFailure && refused(error)) return error.cause;
   return retriesExhausted(error);
+}
+
+/**
+ * The one way a workflow reads a step that threw: the failure it failed with for good (failureOf), or
+ * `error` rethrown as it is when it is no activity's failure (a cancellation, a bug in the workflow).
+ */
+export function failedForGood(error: unknown): ApplicationFailure {
+  const failure = failureOf(error);
+  if (!failure) throw error;
+  return failure;
+}
+
+/**
+ * The failure handed on to a caller (an update's answer, the workflow's result): the step's type, message
+ * and details, non-retryable, without the activity's chain (its caller needs the type, not the internals).
+ */
+export function passedOn(failure: ApplicationFailure): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: failure.type ?? undefined,
+    message: failure.message,
+    details: failure.details as unknown[],
+    nonRetryable: true,
+  });
 }
 
 /** Only the exhausted case of failureOf: a domain failure comes back undefined (its caller rethrows it as it is). */
 export function retriesExhausted(error: unknown): ApplicationFailure | undefined {
   if (!(error instanceof ActivityFailure)) return undefined;
-  const cause = error.cause;
-  if (cause instanceof ApplicationFailure && (cause.nonRetryable || error.retryState === RetryState.NON_RETRYABLE_FAILURE)) return undefined;
-  const why = cause instanceof TimeoutFailure ? 'timing out' : 'on a transient error';
+  if (error.cause instanceof ApplicationFailure && refused(error)) return undefined;
+  const why = error.cause instanceof TimeoutFailure ? 'timing out' : 'on a transient error';
   return ApplicationFailure.create({
     type: stepFailureTypes.retriesExhausted,
     message: `step ${error.activityType} kept failing ${why} until its retries ran out; try again later`,
@@ -46,7 +73,9 @@ export function compensationFailed(what: string, error: unknown): ApplicationFai
   const failure = failureOf(error);
   return ApplicationFailure.create({
     type: stepFailureTypes.compensationFailed,
-    message: `${what}: ${failure ? `${failure.type}: ${failure.message}` : String(error)}; repair it, then reset this workflow to run the compensations again`,
+    message:
+      `${what}: ${failure ? `${failure.type}: ${failure.message}` : String(error)}; ` +
+      'repair it, then reset this workflow to run the compensations again',
     nonRetryable: true,
     details: [{ compensation: what, failure_type: failure?.type ?? null }],
     cause: error instanceof Error ? error : undefined,

@@ -1,7 +1,7 @@
 import {
-  ApplicationFailure,
-  CancellationScope,
+  type ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
   log,
   proxyActivities,
@@ -9,31 +9,33 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { TransferRef, TransferState } from '../activities/transfer.activities.ts';
+import type { TransferRef, TransferState as StepResult } from '../activities/transfer.activities.ts';
+import type { TransferInput, TransferSnapshot } from '../services/inventory/vocabulary.ts';
+import { compensationOptions, stepOptions } from './activity-options.ts';
+import { oneAtATime } from './one-at-a-time.ts';
 import {
+  DestinationWarehouseId,
+  OrganizationId,
+  OriginWarehouseId,
+  TransferStatus as TransferStatusAttribute,
+  WarehouseIds,
+} from './search-attributes.ts';
+import { compensationFailed, failedForGood, passedOn, stepFailureTypes } from './step-failures.ts';
+import {
+  type CancelRequest,
   cancelTransferUpdate,
   createTransferUpdate,
-  receiveTransferUpdate,
-  shipTransferUpdate,
-  transferFailureTypes,
-  transferQuery,
-  type CancelRequest,
   type ReceiveRequest,
+  receiveTransferUpdate,
   type ShipRequest,
-  type TransferInput,
-  type TransferSnapshot,
-  type TransferStatus,
+  shipTransferUpdate,
+  transferQuery,
 } from './transfer-definitions.ts';
-import { DestinationWarehouseId, OrganizationId, OriginWarehouseId, TransferStatus as TransferStatusAttribute, WarehouseIds } from './search-attributes.ts';
-import { compensationOptions, stepOptions } from './activity-options.ts';
-import { compensationFailed, failureOf, stepFailureTypes } from './step-failures.ts';
-import { oneAtATime } from './one-at-a-time.ts';
+import { TransferState } from './transfer-state.ts';
 
 const activities = proxyActivities<Activities>(stepOptions);
 /** Compensations must finish even through a long outage: they retry for about an hour (still bounded). */
 const compensation = proxyActivities<Activities>(compensationOptions);
-
-const closed: TransferStatus[] = ['completed', 'completed_with_discrepancy', 'cancelled', 'compensated'];
 
 /**
  * A transfer between two warehouses as a saga (workflow id `transfer-{organization}-{transfer}`):
@@ -48,166 +50,20 @@ const closed: TransferStatus[] = ['completed', 'completed_with_discrepancy', 'ca
  * actors is 'transfer-workflow'.
  */
 export async function transferWorkflow(input: TransferInput): Promise<TransferSnapshot> {
-  const state: TransferSnapshot = {
-    transferId: input.transferId,
-    organizationId: input.organizationId,
-    originWarehouseId: input.originWarehouseId,
-    destinationWarehouseId: input.destinationWarehouseId,
-    status: 'pending',
-    lines: input.lines.map((l) => ({ ...l, received: 0, damaged: 0, missing: 0 })),
-    notes: input.notes ?? null,
-    shipBy: input.shipBy ?? null,
-    reason: null,
-    transitions: [],
-    createdAt: new Date().toISOString(),
-  };
-  const ref = { organizationId: input.organizationId, transferId: input.transferId };
-  /** The ref an activity gets: with the requesting actor when there is one (the activity defaults it). */
-  const by = (actor: string | undefined): TransferRef => (actor === undefined ? ref : { ...ref, actor });
-  /** Completed steps' compensations, by activity name (named in a CompensationFailedError). */
-  const compensations: { name: string; run: (actor: string | undefined) => Promise<void> }[] = [];
-  const releaseHold = { name: 'releaseTransferHoldIfHeld', run: (actor: string | undefined) => compensation.releaseTransferHoldIfHeld(by(actor)) };
-  let createFailure: ApplicationFailure | undefined;
-  /** Set once a compensation failed for good: the workflow fails with it when its handlers are done. */
-  let compensationFailure: ApplicationFailure | undefined;
-  let receipts = 0;
+  const state = new TransferState(input, new Date().toISOString());
+  const saga = new Saga(input, state);
 
-  const steps = oneAtATime();
-  const exclusive = steps.run;
-
-  function apply(result: TransferState): void {
-    Object.assign(state, result);
-    upsertSearchAttributes([{ key: TransferStatusAttribute, value: state.status }]);
-  }
-
-  function requireStatus(allowed: TransferStatus[], action: string): void {
-    // Left part undone for ops to repair: no further step may run on top of it.
-    if (compensationFailure) throw compensationFailure;
-    if (!allowed.includes(state.status)) {
-      throw ApplicationFailure.create({ type: transferFailureTypes.invalidState, nonRetryable: true, message: `transfer ${state.transferId} is ${state.status}: cannot ${action}`, details: [{ status: state.status }] });
-    }
-  }
-
-  /**
-   * Undoes every completed step, newest first; a cancel arriving meanwhile cannot interrupt it. A
-   * compensation that fails for good stops the undo where it is (the ones left stay registered) and
-   * throws CompensationFailedError, after announcing inventory.transfer.compensation_failed.
-   */
-  async function undo(status: 'cancelled' | 'compensated', reason: string, actor?: string): Promise<void> {
-    await CancellationScope.nonCancellable(async () => {
-      let undoing = 'recordTransferUndone';
-      try {
-        while (compensations.length > 0) {
-          const next = compensations[compensations.length - 1];
-          undoing = next.name;
-          await next.run(actor);
-          compensations.pop();
-        }
-        undoing = 'recordTransferUndone';
-        const undone = await compensation.recordTransferUndone(by(actor), status, reason);
-        if (undone) apply(undone);
-      } catch (error) {
-        const failure = compensationFailed(`transfer ${state.transferId}: compensation ${undoing} (undoing because: ${reason})`, error);
-        compensationFailure ??= failure;
-        try {
-          await activities.recordTransferCompensationFailed(ref, { compensation: undoing, reason, message: failure.message });
-        } catch (announceError) {
-          if (!failureOf(announceError)) throw announceError;
-          log.warn('inventory.transfer.compensation_failed could not be written', { transferId: state.transferId, error: String(announceError) });
-        }
-        throw failure;
-      }
-    });
-  }
-
-  /**
-   * Runs a step; if it fails for good (refused, invalid data, retries run out), compensates and passes
-   * the failure on to the caller. A step whose retries ran out may have committed on an attempt whose
-   * answer was lost: its own compensation (`ownUndo`, a no-op when the step never committed) runs first.
-   */
-  async function step(run: () => Promise<TransferState>, ownUndo?: (typeof compensations)[number]): Promise<void> {
-    try {
-      apply(await run());
-    } catch (error) {
-      const cause = failureOf(error);
-      if (!cause) throw error;
-      if (ownUndo && cause.type === stepFailureTypes.retriesExhausted) compensations.push(ownUndo);
-      await undo('compensated', `${cause.type}: ${cause.message}`);
-      throw ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, details: cause.details as unknown[], nonRetryable: true });
-    }
-  }
-
-  setHandler(transferQuery, () => state);
-
-  setHandler(createTransferUpdate, async () => {
-    await condition(() => state.status !== 'pending');
-    if (createFailure) throw createFailure;
-    return state;
+  setHandler(transferQuery, () => state.snapshot);
+  setHandler(createTransferUpdate, () => saga.created());
+  setHandler(shipTransferUpdate, (request?: ShipRequest) => saga.ship(request), {
+    validator: (_request?: ShipRequest) => state.validateShip(),
   });
-
-  setHandler(
-    shipTransferUpdate,
-    (request?: ShipRequest) =>
-      exclusive(async () => {
-        requireStatus(['reserved'], 'ship');
-        const undoShip = { name: 'returnTransferToOriginIfInTransit', run: (actor: string | undefined) => compensation.returnTransferToOriginIfInTransit(by(actor)) };
-        await step(() => activities.markTransferInTransit(by(request?.actor)), undoShip);
-        compensations.push(undoShip);
-        return state;
-      }),
-    { validator: (_request?: ShipRequest) => requireStatus(['reserved'], 'ship') },
-  );
-
-  setHandler(
-    receiveTransferUpdate,
-    (request: ReceiveRequest) =>
-      exclusive(async () => {
-        requireStatus(['in_transit'], 'receive');
-        receipts += 1;
-        await step(() => activities.receiveTransferAtDestination(by(request.actor), receipts, request.lines));
-        const accounted = state.lines.every((l) => l.received + l.damaged === l.quantity);
-        if (request.close || accounted) {
-          await step(() => activities.closeTransferReceipt(by(request.actor)));
-          compensations.length = 0;
-        }
-        return state;
-      }),
-    {
-      validator: (request: ReceiveRequest) => {
-        requireStatus(['in_transit'], 'receive');
-        for (const receipt of request.lines) {
-          const line = state.lines.find((l) => l.variant_id === receipt.variant_id);
-          const after = line ? line.received + line.damaged + receipt.received + receipt.damaged : 0;
-          if (!line || after > line.quantity) {
-            throw ApplicationFailure.create({
-              type: transferFailureTypes.invalidTransfer,
-              nonRetryable: true,
-              message: line ? `variant ${receipt.variant_id}: ${after} would be received, only ${line.quantity} were shipped` : `variant ${receipt.variant_id} is not in this transfer`,
-              details: [{ variant_id: receipt.variant_id }],
-            });
-          }
-        }
-      },
-    },
-  );
-
-  setHandler(
-    cancelTransferUpdate,
-    ({ reason, actor }: CancelRequest) =>
-      exclusive(async () => {
-        requireCancellable();
-        await undo('cancelled', reason, actor);
-        return state;
-      }),
-    { validator: (_request: CancelRequest) => requireCancellable() },
-  );
-
-  function requireCancellable(): void {
-    requireStatus(['reserved', 'in_transit'], 'cancel');
-    if (state.lines.some((l) => l.received + l.damaged > 0)) {
-      throw ApplicationFailure.create({ type: transferFailureTypes.invalidState, nonRetryable: true, message: `transfer ${state.transferId} is partly received: close the receipt instead of cancelling` });
-    }
-  }
+  setHandler(receiveTransferUpdate, (request: ReceiveRequest) => saga.receive(request), {
+    validator: (request: ReceiveRequest) => state.validateReceipt(request),
+  });
+  setHandler(cancelTransferUpdate, (request: CancelRequest) => saga.cancel(request), {
+    validator: (_request: CancelRequest) => state.validateCancel(),
+  });
 
   upsertSearchAttributes([
     { key: OrganizationId, value: input.organizationId },
@@ -216,39 +72,191 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSn
     { key: DestinationWarehouseId, value: input.destinationWarehouseId },
     { key: WarehouseIds, value: [input.originWarehouseId, input.destinationWarehouseId] },
   ]);
-
-  try {
-    apply(await activities.reserveTransferAtOrigin(input));
-    compensations.push(releaseHold);
-  } catch (error) {
-    const cause = failureOf(error);
-    if (!cause) throw error;
-    createFailure = ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, details: cause.details as unknown[], nonRetryable: true });
-    state.reason = cause.message;
-    if (cause.type === stepFailureTypes.retriesExhausted) {
-      // An attempt may have committed (its answer lost): undo it like any step, after the caller hears.
-      state.status = 'compensated';
-      compensations.push(releaseHold);
-      await undo('compensated', `${cause.type}: ${cause.message}`).catch(() => undefined);
-    } else {
-      // Refused or invalid: the reserve transaction rolled back, nothing is held and no row exists.
-      state.status = 'cancelled';
-    }
-    await condition(allHandlersFinished);
-    throw compensationFailure ?? createFailure;
-  }
+  await saga.reserveAtOrigin();
 
   if (input.shipBy) {
-    const shippedInTime = await condition(() => state.status !== 'reserved' || compensationFailure !== undefined, Math.max(Date.parse(input.shipBy) - Date.now(), 1));
-    if (!shippedInTime) {
-      await exclusive(async () => {
-        if (state.status === 'reserved') await undo('cancelled', 'expired');
-      });
-    }
+    const shippedInTime = await condition(
+      () => state.status !== 'reserved' || state.compensationFailure !== undefined,
+      Math.max(Date.parse(input.shipBy) - Date.now(), 1),
+    );
+    if (!shippedInTime) await saga.cancelUnshipped();
   }
-  await condition(() => closed.includes(state.status) || compensationFailure !== undefined);
+  await condition(() => state.closed || state.compensationFailure !== undefined);
   await condition(allHandlersFinished);
   // A compensation run by an update failed that update; the workflow fails with it too, for ops to see.
-  if (compensationFailure) throw compensationFailure;
-  return state;
+  if (state.compensationFailure) throw state.compensationFailure;
+  return state.snapshot;
+}
+
+/** A completed step's compensation, named by its activity (a CompensationFailedError names it). */
+interface Compensation {
+  name: string;
+  run: (actor: string | undefined) => Promise<void>;
+}
+
+/**
+ * The saga's steps and their compensations. Steps run one at a time (Temporal may interleave update
+ * handlers at every await, and two steps on the same stock must not); each activity's answer becomes the state.
+ */
+class Saga {
+  readonly steps = oneAtATime();
+  private readonly input: TransferInput;
+  private readonly state: TransferState;
+  private readonly ref: TransferRef;
+  /** Completed steps' compensations, oldest first; undone newest first. */
+  private readonly compensations: Compensation[] = [];
+  private readonly releaseHold: Compensation;
+  /** Why reserving at the origin failed for good: the create update answers with it. */
+  private createFailure: ApplicationFailure | undefined;
+  private receipts = 0;
+
+  constructor(input: TransferInput, state: TransferState) {
+    this.input = input;
+    this.state = state;
+    this.ref = { organizationId: input.organizationId, transferId: input.transferId };
+    this.releaseHold = {
+      name: 'releaseTransferHoldIfHeld',
+      run: (actor) => compensation.releaseTransferHoldIfHeld(this.by(actor)),
+    };
+  }
+
+  /** The create update's answer: the transfer once its units are held at the origin, or why not. */
+  async created(): Promise<TransferSnapshot> {
+    await condition(() => this.state.status !== 'pending');
+    if (this.createFailure) throw this.createFailure;
+    return this.state.snapshot;
+  }
+
+  /** The first step. Refused: nothing is held and the transfer is `cancelled`; retries ran out: compensated. */
+  async reserveAtOrigin(): Promise<void> {
+    try {
+      this.apply(await activities.reserveTransferAtOrigin(this.input));
+      this.compensations.push(this.releaseHold);
+    } catch (error) {
+      const cause = failedForGood(error);
+      this.createFailure = passedOn(cause);
+      this.state.snapshot.reason = cause.message;
+      if (cause.type === stepFailureTypes.retriesExhausted) {
+        // An attempt may have committed (its answer lost): undo it like any step, after the caller hears.
+        this.state.snapshot.status = 'compensated';
+        this.compensations.push(this.releaseHold);
+        await this.undo('compensated', `${cause.type}: ${cause.message}`).catch(() => undefined);
+      } else {
+        // Refused or invalid: the reserve transaction rolled back, nothing is held and no row exists.
+        this.state.snapshot.status = 'cancelled';
+      }
+      await condition(allHandlersFinished);
+      throw this.state.compensationFailure ?? this.createFailure;
+    }
+  }
+
+  ship(request?: ShipRequest): Promise<TransferSnapshot> {
+    return this.steps.run(async () => {
+      this.state.requireStatus(['reserved'], 'ship');
+      const undoShip: Compensation = {
+        name: 'returnTransferToOriginIfInTransit',
+        run: (actor) => compensation.returnTransferToOriginIfInTransit(this.by(actor)),
+      };
+      await this.step(() => activities.markTransferInTransit(this.by(request?.actor)), undoShip);
+      this.compensations.push(undoShip);
+      return this.state.snapshot;
+    });
+  }
+
+  /** One receipt; the last one (or one that asks to close) closes the transfer, and nothing is left to undo. */
+  receive(request: ReceiveRequest): Promise<TransferSnapshot> {
+    return this.steps.run(async () => {
+      this.state.requireStatus(['in_transit'], 'receive');
+      this.receipts += 1;
+      const receipt = this.receipts;
+      await this.step(() => activities.receiveTransferAtDestination(this.by(request.actor), receipt, request.lines));
+      if (request.close || this.state.accounted) {
+        await this.step(() => activities.closeTransferReceipt(this.by(request.actor)));
+        this.compensations.length = 0;
+      }
+      return this.state.snapshot;
+    });
+  }
+
+  cancel({ reason, actor }: CancelRequest): Promise<TransferSnapshot> {
+    return this.steps.run(async () => {
+      this.state.validateCancel();
+      await this.undo('cancelled', reason, actor);
+      return this.state.snapshot;
+    });
+  }
+
+  /** ship_by passed: a transfer still not shipped is cancelled with reason `expired`. */
+  cancelUnshipped(): Promise<void> {
+    return this.steps.run(async () => {
+      if (this.state.status === 'reserved') await this.undo('cancelled', 'expired');
+    });
+  }
+
+  /**
+   * Runs a step; if it fails for good (refused, invalid data, retries run out), compensates and passes
+   * the failure on to the caller. A step whose retries ran out may have committed on an attempt whose
+   * answer was lost: its own compensation (`ownUndo`, a no-op when the step never committed) runs first.
+   */
+  private async step(run: () => Promise<StepResult>, ownUndo?: Compensation): Promise<void> {
+    try {
+      this.apply(await run());
+    } catch (error) {
+      const cause = failedForGood(error);
+      if (ownUndo && cause.type === stepFailureTypes.retriesExhausted) this.compensations.push(ownUndo);
+      await this.undo('compensated', `${cause.type}: ${cause.message}`);
+      throw passedOn(cause);
+    }
+  }
+
+  /**
+   * Undoes every completed step, newest first; a cancel arriving meanwhile cannot interrupt it. A
+   * compensation that fails for good stops the undo where it is (the ones left stay registered) and
+   * throws CompensationFailedError, after announcing inventory.transfer.compensation_failed.
+   */
+  private async undo(status: 'cancelled' | 'compensated', reason: string, actor?: string): Promise<void> {
+    await CancellationScope.nonCancellable(async () => {
+      let undoing = 'recordTransferUndone';
+      try {
+        for (let next = this.compensations.at(-1); next; next = this.compensations.at(-1)) {
+          undoing = next.name;
+          await next.run(actor);
+          this.compensations.pop();
+        }
+        undoing = 'recordTransferUndone';
+        const undone = await compensation.recordTransferUndone(this.by(actor), status, reason);
+        if (undone) this.apply(undone);
+      } catch (error) {
+        throw await this.compensationFailed(undoing, reason, error);
+      }
+    });
+  }
+
+  /** Remembers the first compensation that failed for good and announces it (best effort). */
+  private async compensationFailed(undoing: string, reason: string, error: unknown): Promise<ApplicationFailure> {
+    const what = `transfer ${this.ref.transferId}: compensation ${undoing} (undoing because: ${reason})`;
+    const failure = compensationFailed(what, error);
+    this.state.compensationFailure ??= failure;
+    try {
+      const announced = { compensation: undoing, reason, message: failure.message };
+      await activities.recordTransferCompensationFailed(this.ref, announced);
+    } catch (announceError) {
+      failedForGood(announceError);
+      log.warn('inventory.transfer.compensation_failed could not be written', {
+        transferId: this.ref.transferId,
+        error: String(announceError),
+      });
+    }
+    return failure;
+  }
+
+  /** The ref an activity gets: with the requesting actor when there is one (the activity defaults it). */
+  private by(actor: string | undefined): TransferRef {
+    return actor === undefined ? this.ref : { ...this.ref, actor };
+  }
+
+  private apply(result: StepResult): void {
+    this.state.apply(result);
+    upsertSearchAttributes([{ key: TransferStatusAttribute, value: this.state.status }]);
+  }
 }

@@ -5,7 +5,7 @@ import { createReservationClient, type ReservationRef } from '../workflow-client
 import { reservationLimits, type ReservationSnapshot } from '../../workflows/definitions.ts';
 import { unary } from './status.ts';
 import { actorOf } from '../auth/access.ts';
-import { optionalUuid, uuid } from './validation.ts';
+import { linesFirst, optionalUuid, uuid } from './validation.ts';
 import type { GrpcDeps } from './server.ts';
 import { assertHoldQuota, recordCustomerHold } from '../limits/quotas.ts';
 import { defaultLimits, type QuotaSettings } from '../limits/settings.ts';
@@ -66,7 +66,7 @@ export function createReservationHandlers({ orm, logger, temporal, quotas = defa
 
   return {
     ReserveStock: unary(logger, 'ReserveStock', async (raw, principal) => {
-      const r = reserveRequest.parse(raw);
+      const r = reserveRequest.parse(linesFirst(raw));
       const items = r.items.map((i) => ({ variant_id: i.variant_id, quantity: i.quantity, ...(i.warehouse_id ? { warehouse_id: i.warehouse_id } : {}) }));
       const hold = { organizationId: r.organization_id, orderId: r.order_id, customerId: r.customer_id };
       const em = orm.em.fork();
@@ -112,12 +112,15 @@ export function createReservationHandlers({ orm, logger, temporal, quotas = defa
 }
 
 function reservationMessage(r: ReservationSnapshot): Reservation {
+  const lines = r.items.map((i) => ({ variant_id: i.variant_id, quantity: i.quantity, warehouse_id: i.warehouse_id ?? '' }));
   return {
     reservation_id: r.reservationId,
     organization_id: r.organizationId,
     order_id: r.orderId,
     status: r.status,
-    items: r.items.map((i) => ({ variant_id: i.variant_id, quantity: i.quantity, warehouse_id: i.warehouse_id ?? '' })),
+    lines,
+    // Deprecated spelling (proto v1.0), filled until v1.2.
+    items: lines,
     allocations: r.allocations,
     expires_at: r.expiresAt ?? '',
     transitions: r.transitions.map((t) => ({ status: t.status, at: t.at, reason: t.reason ?? '' })),

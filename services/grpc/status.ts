@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { InsufficientStockError, InventoryError } from '../inventory/errors.ts';
 import type { Logger } from '../logger.ts';
+import type { FailureType } from '../inventory/vocabulary.ts';
 import { shortagesStatusDetails } from './rich-error.ts';
 import { AuthenticationError, PermissionDeniedError } from '../auth/errors.ts';
 import type { Principal } from '../auth/access.ts';
@@ -9,8 +10,11 @@ import { authorizeCall, type Rpc } from './authentication.ts';
 import { findUnacceptable } from '../unacceptable-input.ts';
 import { isStatementTimeout } from '../limits/statement-timeout.ts';
 
-/** The one map from domain failure types to gRPC status codes. Anything not listed is INTERNAL. */
-const codeByFailureType: Record<string, grpc.status> = {
+/**
+ * The one map from domain failure types to gRPC status codes, one entry per failure type (tsc refuses a
+ * type without one). `null`: a failure no caller can act on, answered INTERNAL (logged, not echoed).
+ */
+const codeByFailureType = {
   InvalidArgumentError: grpc.status.INVALID_ARGUMENT,
   WarehouseNotFoundError: grpc.status.NOT_FOUND,
   VariantNotFoundError: grpc.status.NOT_FOUND,
@@ -32,10 +36,22 @@ const codeByFailureType: Record<string, grpc.status> = {
   // Not answered in time, or a step's retries ran out: nothing half-done is left, the same request may be sent again.
   RetriesExhaustedError: grpc.status.UNAVAILABLE,
   WorkflowUnavailableError: grpc.status.UNAVAILABLE,
-};
+  // Transfers, reconciliations and locations are REST-only today: the codes they would have over gRPC.
+  TransferNotFoundError: grpc.status.NOT_FOUND,
+  ReconciliationNotFoundError: grpc.status.NOT_FOUND,
+  LocationNotFoundError: grpc.status.NOT_FOUND,
+  InvalidTransferStateError: grpc.status.FAILED_PRECONDITION,
+  InvalidTransferError: grpc.status.INVALID_ARGUMENT,
+  StaleCountError: grpc.status.ABORTED,
+  LocationConflictError: grpc.status.ALREADY_EXISTS,
+  // What a workflow fails with for ops to repair: nothing a caller can do about it.
+  CompensationFailedError: null,
+  ReconciliationFailedError: null,
+} satisfies Record<FailureType, grpc.status | null>;
 
+/** The gRPC code of a failure type; undefined for one that is answered INTERNAL (unknown, or no caller's to fix). */
 export function statusForFailureType(type: string): grpc.status | undefined {
-  return codeByFailureType[type];
+  return (codeByFailureType as Record<string, grpc.status | null>)[type] ?? undefined;
 }
 
 /**

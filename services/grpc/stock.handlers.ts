@@ -85,6 +85,8 @@ export function createStockHandlers({ orm, logger }: GrpcDeps): Pick<InventorySe
           deltas: quantitiesMessage(m.deltas),
           after: quantitiesMessage(m.after),
           reason: m.reason ?? '',
+          reference: m.reference ? { type: m.reference.type, id: m.reference.id } : null,
+          // Deprecated spellings (proto v1.0), filled until v1.2.
           reference_type: m.reference?.type ?? '',
           reference_id: m.reference?.id ?? '',
           actor: m.actor,
@@ -102,6 +104,13 @@ function stockLevelMessage(s: StockLevel): StockLevelMessage {
     stock_id: s.stockId,
     variant_id: s.variantId,
     warehouse_id: s.warehouseId,
+    total: s.total,
+    available: s.available,
+    reserved: s.reserved,
+    damaged: s.damaged,
+    in_transit: s.inTransit,
+    incoming: s.incoming,
+    // Deprecated spellings (proto v1.0), filled until v1.2.
     total_quantity: s.total,
     available_quantity: s.available,
     reserved_quantity: s.reserved,

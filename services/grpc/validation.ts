@@ -12,3 +12,11 @@ export const optionalTimestamp = (field: string) =>
     .union([z.literal(''), z.iso.datetime({ offset: true, message: `${field} must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z` })])
     .transform((v) => (v ? new Date(v) : undefined))
     .refine((d) => d === undefined || (d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999), { message: `${field} must be between years 0001 and 9999` });
+
+/**
+ * A request's lines under their v1.1 name `lines`, or, while it is empty, under the deprecated v1.0 name
+ * `items` (read until v1.2): the schemas read `items`, so `lines` is copied there when given.
+ */
+export function linesFirst<T extends { lines?: unknown[] | null; items?: unknown[] | null }>(request: T): T {
+  return request.lines?.length ? { ...request, items: request.lines } : request;
+}

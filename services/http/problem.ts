@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { InventoryError } from '../inventory/errors.ts';
+import type { FailureType } from '../inventory/vocabulary.ts';
 import { AuthenticationError, PermissionDeniedError } from '../auth/errors.ts';
 import { isStatementTimeout } from '../limits/statement-timeout.ts';
 import type { Logger } from '../logger.ts';
@@ -21,8 +22,12 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-/** The one map from domain failure types to HTTP statuses. Anything not listed is a 500. */
-const statusByFailureType: Record<string, number> = {
+/**
+ * The one map from domain failure types to HTTP statuses, one entry per failure type (tsc refuses a
+ * type without one). `null`: a failure no caller can act on, answered as any unexpected error (500,
+ * logged, not echoed).
+ */
+const statusByFailureType = {
   InvalidArgumentError: 400,
   WarehouseNotFoundError: 404,
   VariantNotFoundError: 404,
@@ -49,7 +54,13 @@ const statusByFailureType: Record<string, number> = {
   // Not answered in time, or a step's retries ran out: the same request (and Idempotency-Key) may be sent again.
   RetriesExhaustedError: 503,
   WorkflowUnavailableError: 503,
-};
+  // Reservations are not served over REST; a cap on open holds is "too many" should one ever be.
+  ReservationConflictError: 409,
+  QuotaExceededError: 429,
+  // What a workflow fails with for ops to repair: nothing a caller can do about it.
+  CompensationFailedError: null,
+  ReconciliationFailedError: null,
+} satisfies Record<FailureType, number | null>;
 
 const titles: Record<number, string> = {
   400: 'Bad request',
@@ -105,11 +116,11 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       problem = { type: urn('PermissionDenied'), title: titles[403], status: 403, detail: error.message, ...base };
     } else if (error instanceof HttpProblem) {
       problem = { ...error.extensions, type: urn(error.problemType), title: titles[error.status] ?? 'Error', status: error.status, detail: error.message, ...base };
-    } else if (error instanceof InventoryError && statusByFailureType[error.type]) {
-      const status = statusByFailureType[error.type];
+    } else if (error instanceof InventoryError && statusByFailureType[error.type] !== null) {
+      const status: number = statusByFailureType[error.type] ?? 500;
       if (status === 503) res.set('Retry-After', String((error.details?.retry_after_seconds as number | undefined) ?? 5));
       // Details become extension members; they never replace the standard ones (a transfer's `status`, say).
-      problem = { ...(error.details ?? {}), type: urn(error.type), title: titles[status], status, detail: error.message, ...base };
+      problem = { ...(error.details ?? {}), type: urn(error.type), title: titles[status] ?? 'Error', status, detail: error.message, ...base };
     } else if (isStatementTimeout(error)) {
       res.set('Retry-After', '1');
       problem = { type: urn('DatabaseTimeout'), title: titles[503], status: 503, detail: 'the database did not answer in time; try again', ...base };

@@ -1,19 +1,20 @@
+import type { FailureType } from './vocabulary.ts';
+
 /**
- * Domain errors. Each carries a stable `type` (its class name, which is also the Temporal failure type
- * and the key of the HTTP and gRPC status maps) and whether retrying the same request can help.
+ * Domain errors. Each carries a stable `type`, one of the vocabulary's failure types and equal to its
+ * class name (test/unit/vocabulary.test.ts checks that), which is also the Temporal failure type and the
+ * key of the HTTP and gRPC status maps; and whether retrying the same request can help (false unless a
+ * class says otherwise).
  */
 export abstract class InventoryError extends Error {
-  abstract readonly retryable: boolean;
+  abstract readonly type: FailureType;
+  readonly retryable: boolean = false;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(message: string, details?: Record<string, unknown>) {
     super(message);
     this.name = new.target.name;
     this.details = details;
-  }
-
-  get type(): string {
-    return this.name;
   }
 }
 
@@ -26,7 +27,7 @@ export interface Shortage {
 
 /** Some line asks for more than is available; nothing was changed. */
 export class InsufficientStockError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'InsufficientStockError';
   readonly shortages: Shortage[];
   constructor(shortages: Shortage[]) {
     super(
@@ -39,20 +40,20 @@ export class InsufficientStockError extends InventoryError {
 
 /** A change would take a quantity other than `available` below zero (e.g. release more than is reserved). */
 export class InvalidStockChangeError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'InvalidStockChangeError';
 }
 
 /** No stock row for that variant in that warehouse. */
 export class StockNotFoundError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'StockNotFoundError';
 }
 
 export class WarehouseNotFoundError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'WarehouseNotFoundError';
 }
 
 export class VariantNotFoundError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'VariantNotFoundError';
 }
 
 /**
@@ -61,84 +62,84 @@ export class VariantNotFoundError extends InventoryError {
  * body or an event that cannot be honoured (422).
  */
 export class VariantNotInCatalogError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'VariantNotInCatalogError';
 }
 
 /** The catalog says the variant is inactive (discontinued): no new stock for it. */
 export class VariantInactiveError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'VariantInactiveError';
 }
 
 /** The catalog says the variant does not track inventory (a service, a digital good): it has no stock. */
 export class VariantNotTrackedError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'VariantNotTrackedError';
 }
 
 /** The operation key was already used for a different change. */
 export class OperationKeyConflictError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'OperationKeyConflictError';
 }
 
 /** The caller's input is malformed (a boundary should have caught it; this is the domain's own guard). */
 export class InvalidArgumentError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'InvalidArgumentError';
 }
 
 export class ReservationNotFoundError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'ReservationNotFoundError';
 }
 /** The action is not allowed in the reservation's current status (e.g. release after fulfil). */
 export class InvalidReservationStateError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'InvalidReservationStateError';
 }
 /** The order already holds a different reservation. */
 export class ReservationConflictError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'ReservationConflictError';
 }
 export class WarehouseInactiveError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'WarehouseInactiveError';
 }
 
 /** Another warehouse of the organization already has that code. */
 export class WarehouseCodeTakenError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'WarehouseCodeTakenError';
 }
 
 /** The warehouse still holds stock or holds: it cannot be deactivated yet. */
 export class WarehouseInUseError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'WarehouseInUseError';
 }
 
 export class TransferNotFoundError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'TransferNotFoundError';
 }
 
 export class ReconciliationNotFoundError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'ReconciliationNotFoundError';
 }
 
 /** The action is not allowed in the transfer's current status (e.g. receive before ship). */
 export class InvalidTransferStateError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'InvalidTransferStateError';
 }
 
 /** A transfer request that cannot be carried out as asked (same warehouse twice, inactive warehouse, unknown variant, over-receipt). */
 export class InvalidTransferError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'InvalidTransferError';
 }
 
 /** A cycle count was made against a quantity that has changed since (compare-and-swap failed). */
 export class StaleCountError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'StaleCountError';
 }
 
 export class LocationNotFoundError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'LocationNotFoundError';
 }
 
 /** The location's code is taken in that warehouse, or the location is still referenced by movements. */
 export class LocationConflictError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'LocationConflictError';
 }
 
 /**
@@ -147,7 +148,7 @@ export class LocationConflictError extends InventoryError {
  * fails at once instead of being retried. The edges refuse such input first; this is the last guard.
  */
 export class InvalidDataError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'InvalidDataError';
 }
 
 /**
@@ -156,7 +157,8 @@ export class InvalidDataError extends InventoryError {
  * compensated); the same request may succeed later.
  */
 export class RetriesExhaustedError extends InventoryError {
-  readonly retryable = true;
+  readonly type = 'RetriesExhaustedError';
+  override readonly retryable = true;
 }
 
 /**
@@ -165,7 +167,8 @@ export class RetriesExhaustedError extends InventoryError {
  * every workflow action is idempotent or refused once done.
  */
 export class WorkflowUnavailableError extends InventoryError {
-  readonly retryable = true;
+  readonly type = 'WorkflowUnavailableError';
+  override readonly retryable = true;
 }
 
 /**
@@ -173,5 +176,13 @@ export class WorkflowUnavailableError extends InventoryError {
  * bounded retries: the workflow fails with this type, naming what is left undone, for ops to repair.
  */
 export class CompensationFailedError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'CompensationFailedError';
+}
+
+/**
+ * A reconciliation over one or more organizations finished, but the run of at least one failed for good:
+ * the workflow fails with this type, naming them, once the others are done.
+ */
+export class ReconciliationFailedError extends InventoryError {
+  readonly type = 'ReconciliationFailedError';
 }

@@ -7,7 +7,7 @@ import type { QuotaSettings } from './settings.ts';
  * gRPC status is RESOURCE_EXHAUSTED: the caller may try again once some of its holds have closed.
  */
 export class QuotaExceededError extends InventoryError {
-  readonly retryable = false;
+  readonly type = 'QuotaExceededError';
 }
 
 // A hold is open while it still holds units: active (may expire) or confirmed (until fulfilled or released).

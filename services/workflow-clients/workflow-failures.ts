@@ -2,6 +2,7 @@ import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError, 
 import { ApplicationFailure } from '@temporalio/common';
 import * as errors from '../inventory/errors.ts';
 import { InsufficientStockError, InventoryError, WorkflowUnavailableError, type Shortage } from '../inventory/errors.ts';
+import { failureTypes, isFailureType } from '../inventory/vocabulary.ts';
 
 /**
  * How long a facade waits for a workflow to answer an update, a start or a query (10 s). Without it a
@@ -35,9 +36,9 @@ export async function withinDeadline<T>(client: Client, deadlineMs: number, what
 export function toDomainError(error: unknown): unknown {
   let cause: unknown = error instanceof WorkflowUpdateFailedError ? error.cause : error;
   while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
-  if (!(cause instanceof ApplicationFailure) || !cause.type) return error;
+  if (!(cause instanceof ApplicationFailure) || !isFailureType(cause.type)) return error;
   const details = (cause.details?.[0] as Record<string, unknown>) ?? {};
-  if (cause.type === 'InsufficientStockError') return new InsufficientStockError((details.shortages as Shortage[]) ?? []);
+  if (cause.type === failureTypes.InsufficientStockError) return new InsufficientStockError((details.shortages as Shortage[]) ?? []);
   const ErrorClass = (errors as Record<string, unknown>)[cause.type];
   if (typeof ErrorClass === 'function' && ErrorClass.prototype instanceof InventoryError) {
     return new (ErrorClass as new (message: string, details?: Record<string, unknown>) => InventoryError)(cause.message, details);

@@ -84,10 +84,12 @@ describe('gRPC stock reads on the demo data', () => {
       assert.equal(pages, Math.ceil(expected.length / 4));
     });
 
-    it('returns the quantities and thresholds of each row', async () => {
+    it('returns the quantities (under their v1.1 and deprecated v1.0 names) and thresholds of each row', async () => {
       const page = await grpcApi.call<WarehouseStockResponse__Output>('GetWarehouseStock', { organization_id: org, warehouse_id: main.id, page_size: 1, page_token: '' });
       const [row] = page.items;
       assert.equal(row.variant_id, redS.id);
+      assert.equal(row.available, 120);
+      assert.equal(row.total, 120);
       assert.equal(row.available_quantity, 120);
       assert.equal(row.total_quantity, 120);
       assert.equal(row.min_stock, 20);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, RetryState, TimeoutFailure } from '@temporalio/common';
-import { compensationFailed, failureOf, retriesExhausted, stepFailureTypes } from '../../workflows/step-failures.ts';
+import { compensationFailed, failedForGood, failureOf, passedOn, retriesExhausted, stepFailureTypes } from '../../workflows/step-failures.ts';
 import { compensationRetry, stepRetry } from '../../workflows/activity-options.ts';
 
 const activityFailure = (retryState: RetryState, cause?: Error) => new ActivityFailure('activity failed', 'holdReservationStock', '1', retryState, 'worker', cause);
@@ -59,5 +59,20 @@ describe('step failures: how a workflow reads an activity that failed for good',
     assert.ok(backoff(stepRetry) < 60, `a step gives up within a minute of backoff (${backoff(stepRetry)} s)`);
     const hour = backoff(compensationRetry) / 3600;
     assert.ok(hour > 0.75 && hour < 1.25, `a compensation keeps trying for about an hour (${hour.toFixed(2)} h)`);
+  });
+});
+
+describe('failedForGood and passedOn: the one way a workflow reads a step that threw', () => {
+  it('an activity failure comes back as the failure, anything else is rethrown as it is', () => {
+    const domain = ApplicationFailure.create({ type: 'InsufficientStockError', message: 'short', nonRetryable: true, details: [{ shortages: [] }] });
+    assert.equal(failedForGood(activityFailure(RetryState.NON_RETRYABLE_FAILURE, domain)), domain);
+    const cancelled = new CancelledFailure('cancelled');
+    assert.throws(() => failedForGood(cancelled), (error) => error === cancelled);
+  });
+
+  it('the failure passed on to a caller keeps type, message and details, non-retryable, without the activity chain', () => {
+    const domain = ApplicationFailure.create({ type: 'InvalidDataError', message: 'bad', nonRetryable: true, details: [{ sqlstate: '22P02' }] });
+    const passed = passedOn(domain);
+    assert.deepEqual([passed.type, passed.message, passed.details, passed.nonRetryable, passed.cause], ['InvalidDataError', 'bad', [{ sqlstate: '22P02' }], true, undefined]);
   });
 });

@@ -18,6 +18,7 @@ import type { HistoryResponse as _inventory_v1_HistoryResponse, HistoryResponse_
 import type { InventoryServiceClient as _inventory_v1_InventoryServiceClient, InventoryServiceDefinition as _inventory_v1_InventoryServiceDefinition } from './inventory/v1/InventoryService.ts';
 import type { Movement as _inventory_v1_Movement, Movement__Output as _inventory_v1_Movement__Output } from './inventory/v1/Movement.ts';
 import type { Quantities as _inventory_v1_Quantities, Quantities__Output as _inventory_v1_Quantities__Output } from './inventory/v1/Quantities.ts';
+import type { Reference as _inventory_v1_Reference, Reference__Output as _inventory_v1_Reference__Output } from './inventory/v1/Reference.ts';
 import type { ReleaseRequest as _inventory_v1_ReleaseRequest, ReleaseRequest__Output as _inventory_v1_ReleaseRequest__Output } from './inventory/v1/ReleaseRequest.ts';
 import type { ReleaseResponse as _inventory_v1_ReleaseResponse, ReleaseResponse__Output as _inventory_v1_ReleaseResponse__Output } from './inventory/v1/ReleaseResponse.ts';
 import type { Reservation as _inventory_v1_Reservation, Reservation__Output as _inventory_v1_Reservation__Output } from './inventory/v1/Reservation.ts';
@@ -53,6 +54,7 @@ export interface ProtoGrpcType {
       InventoryService: SubtypeConstructor<typeof grpc.Client, _inventory_v1_InventoryServiceClient> & { service: _inventory_v1_InventoryServiceDefinition }
       Movement: MessageTypeDefinition<_inventory_v1_Movement, _inventory_v1_Movement__Output>
       Quantities: MessageTypeDefinition<_inventory_v1_Quantities, _inventory_v1_Quantities__Output>
+      Reference: MessageTypeDefinition<_inventory_v1_Reference, _inventory_v1_Reference__Output>
       ReleaseRequest: MessageTypeDefinition<_inventory_v1_ReleaseRequest, _inventory_v1_ReleaseRequest__Output>
       ReleaseResponse: MessageTypeDefinition<_inventory_v1_ReleaseResponse, _inventory_v1_ReleaseResponse__Output>
       Reservation: MessageTypeDefinition<_inventory_v1_Reservation, _inventory_v1_Reservation__Output>

@@ -12,14 +12,18 @@ import { operatorOf } from '../request-context.ts';
 
 const quantity = z.number().int().min(1).max(1_000_000);
 const count = z.number().int().min(0).max(1_000_000);
+const transferLines = z.array(z.strictObject({ variant_id: id, quantity })).min(1).max(500);
 const createBody = z
   .strictObject({
     origin_warehouse_id: id,
     destination_warehouse_id: id,
-    items: z.array(z.strictObject({ variant_id: id, quantity })).min(1).max(500),
+    // `lines`, as the answer and every other API say; `items` is its v1.0 name, read until v1.2.
+    lines: transferLines.optional(),
+    items: transferLines.meta({ deprecated: true, description: 'deprecated: use lines' }).optional(),
     notes: z.string().max(2000).optional(),
     ship_by: z.iso.datetime({ offset: true }).optional(),
   })
+  .refine((b) => (b.lines === undefined) !== (b.items === undefined), { message: 'give the lines once, as lines', path: ['lines'] })
   .refine((b) => !b.ship_by || Date.parse(b.ship_by) > Date.now(), { message: 'ship_by must be in the future', path: ['ship_by'] });
 const receiveBody = z.strictObject({
   lines: z.array(z.strictObject({ variant_id: id, received: count, damaged: count.default(0) })).min(1).max(500),
@@ -54,7 +58,7 @@ export function transferRoutes(transfers: TransferClient): Router {
     const transfer = await transfers.create(res.locals.scope.organizationId, {
       originWarehouseId: body.origin_warehouse_id,
       destinationWarehouseId: body.destination_warehouse_id,
-      lines: body.items,
+      lines: body.lines ?? body.items ?? [],
       notes: body.notes,
       shipBy: body.ship_by,
     }, operatorOf(req), { idempotencyKey: req.get('idempotency-key') });

@@ -1,25 +1,9 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-export const reservationStatuses = ['active', 'confirmed', 'released', 'expired', 'fulfilled', 'failed'] as const;
-export type ReservationStatus = (typeof reservationStatuses)[number];
-
-export interface ReservationLine {
-  variant_id: string;
-  quantity: number;
-  warehouse_id?: string;
-}
-
-export interface ReservationAllocation {
-  variant_id: string;
-  warehouse_id: string;
-  quantity: number;
-}
-
-export interface ReservationTransition {
-  status: ReservationStatus;
-  at: string;
-  reason?: string;
-}
+// The reservation vocabulary moved to ../vocabulary.ts; re-exported for callers not yet re-pointed.
+import { reservationStatuses, type ReservationAllocation, type ReservationLine, type ReservationStatus, type ReservationTransition } from '../vocabulary.ts';
+export { reservationStatuses };
+export type { ReservationAllocation, ReservationLine, ReservationStatus, ReservationTransition };
 
 /**
  * A stock hold for one order. The ReservationWorkflow owns its life; this row mirrors every status so

@@ -21,28 +21,10 @@ import {
  * changes nothing and returns the movements of the first.
  */
 
-export const quantityNames = ['available', 'reserved', 'damaged', 'inTransit', 'incoming'] as const;
-export type QuantityName = (typeof quantityNames)[number];
-export type QuantityDeltas = Partial<Record<QuantityName, number>>;
-
-export type Quantities = Record<QuantityName | 'total', number>;
-
-export const movementTypes = [
-  'receipt',
-  'shipment',
-  'reserve',
-  'release',
-  'fulfil',
-  'transfer_out',
-  'transfer_in',
-  'adjustment',
-  'damage',
-  'loss',
-  'found',
-  'return',
-  'incoming',
-] as const;
-export type MovementType = (typeof movementTypes)[number];
+// The quantity and movement vocabulary moved to ../vocabulary.ts; re-exported for callers not yet re-pointed.
+import { quantityNames, type MovementType, type Quantities, type QuantityDeltas, type Reference } from '../vocabulary.ts';
+export { movementTypes, quantityNames } from '../vocabulary.ts';
+export type { MovementType, Quantities, QuantityDeltas, QuantityName, Reference } from '../vocabulary.ts';
 
 export interface StockChange {
   variantId: string;
@@ -58,11 +40,6 @@ export interface StockChange {
    * Only in a warehouse of the operation's organization: any other is WarehouseNotFoundError.
    */
   createIfMissing?: boolean;
-}
-
-export interface Reference {
-  type: 'reservation' | 'transfer' | 'order' | 'adjustment' | 'purchase_order' | 'seed' | 'test';
-  id: string;
 }
 
 export interface Operation {

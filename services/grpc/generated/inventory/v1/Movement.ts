@@ -1,6 +1,7 @@
 // Original file: inventory/v1/inventory.proto
 
 import type { Quantities as _inventory_v1_Quantities, Quantities__Output as _inventory_v1_Quantities__Output } from '../../inventory/v1/Quantities.ts';
+import type { Reference as _inventory_v1_Reference, Reference__Output as _inventory_v1_Reference__Output } from '../../inventory/v1/Reference.ts';
 
 export interface Movement {
   'movement_id'?: (string);
@@ -15,6 +16,7 @@ export interface Movement {
   'actor'?: (string);
   'created_at'?: (string);
   'operation_key'?: (string);
+  'reference'?: (_inventory_v1_Reference | null);
 }
 
 export interface Movement__Output {
@@ -30,4 +32,5 @@ export interface Movement__Output {
   'actor': (string);
   'created_at': (string);
   'operation_key': (string);
+  'reference': (_inventory_v1_Reference__Output | null);
 }

@@ -14,6 +14,7 @@ export interface Reservation {
   'expires_at'?: (string);
   'transitions'?: (_inventory_v1_Transition)[];
   'release_reason'?: (string);
+  'lines'?: (_inventory_v1_ReserveItem)[];
 }
 
 export interface Reservation__Output {
@@ -26,4 +27,5 @@ export interface Reservation__Output {
   'expires_at': (string);
   'transitions': (_inventory_v1_Transition__Output)[];
   'release_reason': (string);
+  'lines': (_inventory_v1_ReserveItem__Output)[];
 }

@@ -10,6 +10,7 @@ export interface ReserveStockRequest {
   'ttl_minutes'?: (number);
   'ttl_seconds'?: (number);
   'customer_id'?: (string);
+  'lines'?: (_inventory_v1_ReserveItem)[];
 }
 
 export interface ReserveStockRequest__Output {
@@ -20,4 +21,5 @@ export interface ReserveStockRequest__Output {
   'ttl_minutes': (number);
   'ttl_seconds': (number);
   'customer_id': (string);
+  'lines': (_inventory_v1_ReserveItem__Output)[];
 }

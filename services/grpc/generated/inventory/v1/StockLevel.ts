@@ -16,6 +16,12 @@ export interface StockLevel {
   'reorder_point'?: (number);
   'version'?: (number);
   'updated_at'?: (string);
+  'total'?: (number);
+  'available'?: (number);
+  'reserved'?: (number);
+  'damaged'?: (number);
+  'in_transit'?: (number);
+  'incoming'?: (number);
 }
 
 export interface StockLevel__Output {
@@ -33,4 +39,10 @@ export interface StockLevel__Output {
   'reorder_point': (number);
   'version': (number);
   'updated_at': (string);
+  'total': (number);
+  'available': (number);
+  'reserved': (number);
+  'damaged': (number);
+  'in_transit': (number);
+  'incoming': (number);
 }
