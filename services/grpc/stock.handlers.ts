@@ -4,7 +4,8 @@ import type { StockLevel as StockLevelMessage } from './generated/inventory/v1/S
 import type { Quantities as QuantitiesMessage } from './generated/inventory/v1/Quantities.ts';
 import { checkAvailability } from '../inventory/stock/availability.ts';
 import { listMovements } from '../inventory/stock/movement-queries.ts';
-import { assertVariantKnown, findWarehouse, listStock, type StockLevel } from '../inventory/stock/stock-queries.ts';
+import { assertVariantKnown, findWarehouse, listStock } from '../inventory/stock/stock-queries.ts';
+import type { StockLevel } from '../inventory/stock/stock.store.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { warehouseFilter } from '../auth/access.ts';
 import type { Quantities } from '../inventory/stock/ledger.ts';
@@ -90,6 +91,9 @@ export function createStockHandlers({ orm, logger }: GrpcDeps): Pick<InventorySe
           actor: m.actor,
           created_at: m.createdAt.toISOString(),
           operation_key: m.operationKey,
+          order_id: m.orderId ?? '',
+          reason_code: m.reasonCode ?? '',
+          purchase_order_id: m.purchaseOrderId ?? '',
         })),
         next_page_token: page.nextCursor ?? '',
       };

@@ -53,15 +53,13 @@ export function adjustmentRoutes(catalog?: VariantCatalog): Router {
     const { adjustment_id } = idParams.parse(req.params);
     const page = await listMovements(res.locals.scope, { referenceType: 'adjustment', referenceId: adjustment_id }, 1);
     if (page.items.length === 0) throw new HttpProblem(404, 'AdjustmentNotFound', `adjustment ${adjustment_id} does not exist`);
-    res.json(adjustmentJson(page.items[0]));
+    res.json(adjustmentJson(page.items[0]!));
   });
   return router;
 }
 
 function adjustmentJson(m: RecordedMovement) {
-  const [reasonCode, ...rest] = (m.reason ?? '').split(': ');
-  const purchaseOrder = rest[0]?.startsWith('purchase order ') ? rest.shift()!.slice('purchase order '.length) : null;
-  return { adjustment_id: m.reference?.id, reason_code: reasonCode, purchase_order_id: purchaseOrder, note: rest.join(': ') || null, movement: movementJson(m) };
+  return { adjustment_id: m.reference?.id, reason_code: m.reasonCode, purchase_order_id: m.purchaseOrderId, note: m.reason, movement: movementJson(m) };
 }
 
 export const adjustmentOperations: Operation[] = [

@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { assertVariantsKnown, type VariantCatalog } from './variant-validation.ts';
 import type { OrganizationScope } from '../organization-scope.ts';
-import { applyOperation, type MovementType, type QuantityDeltas, type RecordedMovement } from './ledger.ts';
+import { applyOperation, type QuantityDeltas, type RecordedMovement } from './ledger.ts';
 import { InvalidArgumentError, StaleCountError, StockNotFoundError } from '../errors.ts';
 import { listMovements } from './movement-queries.ts';
 import type { Page } from '../pagination.ts';
 import { assertLocationIn } from '../warehouses/locations.ts';
 import { findWarehouse } from './stock-queries.ts';
+import { lockAvailable } from './stock.store.ts';
+import { movementTypeOf, type ReasonCode } from './adjustment-reasons.ts';
 
 /**
  * Operators' adjustments: each is one ledger movement referencing the adjustment, with the operator
- * as actor. A cycle count states how many units are on the shelf (available); the service computes
+ * as actor; its reason code and purchase order are columns of the movement, the note is its `reason`.
+ * A cycle count states how many units are on the shelf (available); the service computes
  * the difference. With `expectedQuantity` it is a compare-and-swap: a count made against a number that
  * has changed since is refused with StaleCountError, so two operators cannot both apply a count.
  */
-export const reasonCodes = ['cycle_count', 'receipt', 'damage', 'loss', 'found', 'return', 'correction'] as const;
-export type ReasonCode = (typeof reasonCodes)[number];
+export { reasonCodes, type ReasonCode } from './adjustment-reasons.ts';
 
 export interface AdjustmentRequest {
   variantId: string;
@@ -33,16 +35,6 @@ export interface AdjustmentRequest {
   actor: string;
 }
 
-const movementType: Record<ReasonCode, MovementType> = {
-  cycle_count: 'adjustment',
-  receipt: 'receipt',
-  damage: 'damage',
-  loss: 'loss',
-  found: 'found',
-  return: 'return',
-  correction: 'adjustment',
-};
-
 /**
  * Records one adjustment as one ledger movement. A receipt may create the variant's first stock row
  * in the organization: the catalog (when configured) is asked about such a variant first. A warehouse
@@ -55,16 +47,12 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
   if (request.locationId) await assertLocationIn(scope, request.locationId, request.warehouseId);
   if (request.reasonCode === 'receipt') await assertVariantsKnown(scope, catalog, [request.variantId]);
   return await scope.transaction(async (tx) => {
-    const { em } = tx;
     // The row lock makes the count's comparison and its change one step.
-    const [row] = await em.execute<{ available: number }[]>(
-      'select available from stock where organization_id = ? and variant_id = ? and warehouse_id = ? for update',
-      [scope.organizationId, request.variantId, request.warehouseId],
-    );
-    if (!row && request.reasonCode !== 'receipt') {
+    const available = await lockAvailable(tx, request.variantId, request.warehouseId);
+    if (available === null && request.reasonCode !== 'receipt') {
       throw new StockNotFoundError(`no stock of variant ${request.variantId} in warehouse ${request.warehouseId}`, { variant_id: request.variantId, warehouse_id: request.warehouseId });
     }
-    const deltas = deltasFor(request, row?.available ?? 0);
+    const deltas = deltasFor(request, available ?? 0);
     const outcome = await applyOperation(tx, {
       operationKey: `adjustment/${adjustmentId}`,
       actor: request.actor,
@@ -73,15 +61,17 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
         {
           variantId: request.variantId,
           warehouseId: request.warehouseId,
-          type: movementType[request.reasonCode],
+          type: movementTypeOf[request.reasonCode],
           deltas,
-          reason: [request.reasonCode, request.purchaseOrderId ? `purchase order ${request.purchaseOrderId}` : undefined, request.note].filter(Boolean).join(': '),
+          reasonCode: request.reasonCode,
+          purchaseOrderId: request.purchaseOrderId,
+          reason: request.note,
           locationId: request.locationId,
           createIfMissing: request.reasonCode === 'receipt',
         },
       ],
     });
-    return outcome.movements[0];
+    return outcome.movements[0]!;
   });
 
   function deltasFor(r: AdjustmentRequest, available: number): QuantityDeltas {
@@ -112,6 +102,7 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
   }
 }
 
+/** Adjustments (movements referencing one), newest first, one page at a time. */
 export function listAdjustments(scope: OrganizationScope, filter: { variantId?: string; warehouseId?: string }, limit: number, cursor?: string): Promise<Page<RecordedMovement>> {
   return listMovements(scope, { ...filter, referenceType: 'adjustment' }, limit, cursor);
 }

@@ -1,5 +1,6 @@
 import type { OrganizationScope } from '../organization-scope.ts';
 import type { CatalogClient } from '../../catalog/catalog-client.ts';
+import { variantsWithStock } from './stock.store.ts';
 import { VariantInactiveError, VariantNotInCatalogError, VariantNotTrackedError } from '../errors.ts';
 
 /** The part of the catalog client the domain uses. */
@@ -16,11 +17,7 @@ export type VariantCatalog = Pick<CatalogClient, 'validateVariant'>;
 export async function assertVariantsKnown(scope: OrganizationScope, catalog: VariantCatalog | undefined, variantIds: string[]): Promise<void> {
   if (!catalog || variantIds.length === 0) return;
   const wanted = [...new Set(variantIds)];
-  const seen = await scope.em.execute<{ variant_id: string }[]>(
-    'select distinct variant_id from stock where organization_id = ? and variant_id in (?) and archived_at is null',
-    [scope.organizationId, wanted],
-  );
-  const known = new Set(seen.map((r) => r.variant_id));
+  const known = await scope.transaction((tx) => variantsWithStock(tx, wanted));
   const unseen = wanted.filter((v) => !known.has(v));
   const answers = await Promise.all(unseen.map(async (variantId) => ({ variantId, answer: await catalog.validateVariant(scope.organizationId, variantId) })));
   for (const { variantId, answer } of answers) {

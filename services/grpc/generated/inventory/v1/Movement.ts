@@ -15,6 +15,9 @@ export interface Movement {
   'actor'?: (string);
   'created_at'?: (string);
   'operation_key'?: (string);
+  'order_id'?: (string);
+  'reason_code'?: (string);
+  'purchase_order_id'?: (string);
 }
 
 export interface Movement__Output {
@@ -30,4 +33,7 @@ export interface Movement__Output {
   'actor': (string);
   'created_at': (string);
   'operation_key': (string);
+  'order_id': (string);
+  'reason_code': (string);
+  'purchase_order_id': (string);
 }
