@@ -4,6 +4,7 @@ import { demo, seedDemoData } from '../../scripts/demo-data.ts';
 import { startHttp, type HttpHarness } from '../helpers/http.ts';
 import { newOrganization, testStack, tokenFor } from '../helpers/stack.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
+import { applyOperation } from '../../services/inventory/stock/ledger.ts';
 
 const org = demo.organizationId;
 
@@ -103,6 +104,71 @@ describe('REST read API on the demo data', () => {
     assert.deepEqual(response.body.data[0].reference, { type: 'test', id: 'fixture' });
     const none = await http.get(`/api/v1/movements?variant_id=${variantId}&type=shipment`, scope.organizationId);
     assert.deepEqual(none.body.data, []);
+  });
+
+  it('GET /api/v1/movements?order_id= returns exactly one order\'s movements, its hold and its release', async () => {
+    const scope = newOrganization();
+    const warehouse = await createWarehouse(scope);
+    const variantId = randomUUID();
+    await receiveStock(scope, variantId, warehouse.id, 10);
+    const [orderA, orderB] = [`order-${randomUUID()}`, `order-${randomUUID()}`];
+    const move = (orderId: string, step: 'hold' | 'release', units: number) =>
+      scope.transaction((tx) =>
+        applyOperation(tx, {
+          operationKey: `test/${orderId}/${step}`,
+          actor: 'test',
+          reference: { type: 'reservation', id: randomUUID() },
+          orderId,
+          changes: [{
+            variantId,
+            warehouseId: warehouse.id,
+            type: step === 'hold' ? 'reserve' : 'release',
+            deltas: step === 'hold' ? { available: -units, reserved: units } : { available: units, reserved: -units },
+          }],
+        }),
+      );
+    await move(orderA, 'hold', 3);
+    await move(orderB, 'hold', 2);
+    await move(orderA, 'release', 3);
+
+    const a = await http.get(`/api/v1/movements?order_id=${orderA}`, scope.organizationId);
+    assert.equal(a.status, 200);
+    assert.deepEqual(a.body.data.map((m: any) => [m.type, m.order_id, m.deltas.reserved]), [['release', orderA, -3], ['reserve', orderA, 3]]);
+    const b = await http.get(`/api/v1/movements?order_id=${orderB}`, scope.organizationId);
+    assert.deepEqual(b.body.data.map((m: any) => [m.type, m.order_id]), [['reserve', orderB]]);
+    const receipt = await http.get(`/api/v1/movements?variant_id=${variantId}&type=receipt`, scope.organizationId);
+    assert.equal(receipt.body.data[0].order_id, null, 'a movement that serves no order names none');
+  });
+
+  it('returns an adjustment\'s reason_code and purchase_order_id as fields, and its note as the movement\'s reason', async () => {
+    const scope = newOrganization();
+    const warehouse = await createWarehouse(scope);
+    const variantId = randomUUID();
+    await receiveStock(scope, variantId, warehouse.id, 1);
+    await scope.transaction((tx) =>
+      applyOperation(tx, {
+        operationKey: `test/${variantId}/ordered`,
+        actor: 'test',
+        changes: [{ variantId, warehouseId: warehouse.id, type: 'incoming', deltas: { incoming: 5 } }],
+      }),
+    );
+    const body = { variant_id: variantId, warehouse_id: warehouse.id, reason_code: 'receipt', quantity: 5, purchase_order_id: 'PO: 77', note: 'dock 3: pallet 2' };
+    const created = await http.send('POST', '/api/v1/adjustments', { organizationId: scope.organizationId, body });
+    assert.equal(created.status, 201);
+    const expected = { reason_code: 'receipt', purchase_order_id: 'PO: 77', note: 'dock 3: pallet 2' };
+    assert.deepEqual({ reason_code: created.body.reason_code, purchase_order_id: created.body.purchase_order_id, note: created.body.note }, expected);
+    const read = await http.get(`/api/v1/adjustments/${created.body.adjustment_id}`, scope.organizationId);
+    assert.deepEqual({ reason_code: read.body.reason_code, purchase_order_id: read.body.purchase_order_id, note: read.body.note }, expected);
+    const { movement } = read.body;
+    assert.deepEqual(
+      { reason_code: movement.reason_code, purchase_order_id: movement.purchase_order_id, reason: movement.reason, deltas: movement.deltas },
+      { reason_code: 'receipt', purchase_order_id: 'PO: 77', reason: 'dock 3: pallet 2', deltas: { total: 5, available: 5, reserved: 0, damaged: 0, in_transit: 0, incoming: -5 } },
+    );
+    const plain = await http.send('POST', '/api/v1/adjustments', {
+      organizationId: scope.organizationId,
+      body: { variant_id: variantId, warehouse_id: warehouse.id, reason_code: 'found', quantity: 1 },
+    });
+    assert.deepEqual([plain.body.reason_code, plain.body.purchase_order_id, plain.body.note], ['found', null, null]);
   });
 
   it('never shows one organization\'s rows to another', async () => {
