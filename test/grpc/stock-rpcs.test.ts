@@ -8,6 +8,8 @@ import type { HistoryResponse__Output } from '../../services/grpc/generated/inve
 import { expectStatus, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { testStack, newOrganization } from '../helpers/stack.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
+import { applyOperation } from '../../services/inventory/stock/ledger.ts';
+import { createAdjustment } from '../../services/inventory/stock/adjustments.ts';
 
 const org = demo.organizationId;
 const [redS, , redL, , , blueL] = demo.variants;
@@ -125,6 +127,28 @@ describe('gRPC stock reads on the demo data', () => {
 
       const before = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', { organization_id: scope.organizationId, variant_id: variantId, to: between.toISOString() });
       assert.deepEqual(before.movements.map((m) => m.deltas?.available), [5]);
+    });
+
+    it('names each movement\'s order, adjustment reason code and purchase order, empty when there is none', async () => {
+      const scope = newOrganization();
+      const warehouse = await createWarehouse(scope);
+      const variantId = randomUUID();
+      await receiveStock(scope, variantId, warehouse.id, 5);
+      await scope.transaction((tx) =>
+        applyOperation(tx, {
+          operationKey: `test/${variantId}/hold`,
+          actor: 'test',
+          orderId: 'order-77',
+          changes: [{ variantId, warehouseId: warehouse.id, type: 'reserve', deltas: { available: -1, reserved: 1 } }],
+        }),
+      );
+      await createAdjustment(scope, { variantId, warehouseId: warehouse.id, reasonCode: 'found', quantity: 2, note: 'shelf B', actor: 'test' });
+
+      const history = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', { organization_id: scope.organizationId, variant_id: variantId });
+      assert.deepEqual(
+        history.movements.map((m) => [m.type, m.order_id, m.reason_code, m.purchase_order_id, m.reason]),
+        [['found', '', 'found', '', 'shelf B'], ['reserve', 'order-77', '', '', ''], ['receipt', '', '', '', '']],
+      );
     });
 
     it('answers NOT_FOUND for a variant with no stock and INVALID_ARGUMENT for a bad time range', async () => {

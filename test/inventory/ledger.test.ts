@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { recordOperation } from '../../services/inventory/stock/ledger.ts';
+import { applyOperation, type LedgerOutcome, type Operation } from '../../services/inventory/stock/ledger.ts';
+import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
 import { InsufficientStockError, InvalidStockChangeError, OperationKeyConflictError, StockNotFoundError } from '../../services/inventory/errors.ts';
 import { newOrganization } from '../helpers/stack.ts';
 import { scopeTo } from '../../services/inventory/organization-scope.ts';
@@ -13,7 +14,7 @@ describe('the stock ledger', () => {
     const variantId = randomUUID();
     await receiveStock(scope, variantId, warehouse.id, 10);
 
-    const outcome = await recordOperation(scope, {
+    const outcome = await apply(scope, {
       operationKey: 'reserve-1',
       actor: 'test',
       reference: { type: 'order', id: 'order-1' },
@@ -43,8 +44,8 @@ describe('the stock ledger', () => {
       changes: [{ variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -4, reserved: 4 } }],
     };
 
-    const first = await recordOperation(scope, operation);
-    const second = await recordOperation(scope, operation);
+    const first = await apply(scope, operation);
+    const second = await apply(scope, operation);
 
     assert.equal(second.replayed, true);
     assert.deepEqual(second.movements, first.movements);
@@ -67,7 +68,7 @@ describe('the stock ledger', () => {
       changes: [{ variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -5, reserved: 5 } }],
     };
 
-    const outcomes = await Promise.all(Array.from({ length: 8 }, () => recordOperation(newScopeLike(scope), operation)));
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => apply(newScopeLike(scope), operation)));
 
     assert.equal(outcomes.filter((o) => !o.replayed).length, 1);
     assert.equal((await stockRow(scope, variantId, warehouse.id)).reserved, 5);
@@ -79,10 +80,10 @@ describe('the stock ledger', () => {
     const variantId = randomUUID();
     await receiveStock(scope, variantId, warehouse.id, 10);
     const change = { variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -1, reserved: 1 } };
-    await recordOperation(scope, { operationKey: 'k', actor: 'test', changes: [change] });
+    await apply(scope, { operationKey: 'k', actor: 'test', changes: [change] });
 
     await assert.rejects(
-      recordOperation(scope, { operationKey: 'k', actor: 'test', changes: [{ ...change, deltas: { available: -2, reserved: 2 } }] }),
+      apply(scope, { operationKey: 'k', actor: 'test', changes: [{ ...change, deltas: { available: -2, reserved: 2 } }] }),
       OperationKeyConflictError,
     );
     assert.equal((await stockRow(scope, variantId, warehouse.id)).reserved, 1);
@@ -110,7 +111,7 @@ describe('the stock ledger', () => {
     await receiveStock(scope, plenty, warehouse.id, 10);
     await receiveStock(scope, scarce, warehouse.id, 1);
 
-    const attempt = recordOperation(scope, {
+    const attempt = apply(scope, {
       operationKey: 'all-or-nothing',
       actor: 'test',
       changes: [
@@ -135,11 +136,11 @@ describe('the stock ledger', () => {
     await receiveStock(scope, variantId, warehouse.id, 3);
 
     await assert.rejects(
-      recordOperation(scope, { operationKey: 'over-release', actor: 'test', changes: [{ variantId, warehouseId: warehouse.id, type: 'release', deltas: { reserved: -1, available: 1 } }] }),
+      apply(scope, { operationKey: 'over-release', actor: 'test', changes: [{ variantId, warehouseId: warehouse.id, type: 'release', deltas: { reserved: -1, available: 1 } }] }),
       InvalidStockChangeError,
     );
     await assert.rejects(
-      recordOperation(scope, { operationKey: 'nowhere', actor: 'test', changes: [{ variantId: randomUUID(), warehouseId: warehouse.id, type: 'receipt', deltas: { available: 1 } }] }),
+      apply(scope, { operationKey: 'nowhere', actor: 'test', changes: [{ variantId: randomUUID(), warehouseId: warehouse.id, type: 'receipt', deltas: { available: 1 } }] }),
       StockNotFoundError,
     );
   });
@@ -171,4 +172,9 @@ describe('the stock table', () => {
 /** Another request of the same organization: its own EntityManager, so its own connection and transaction. */
 function newScopeLike(scope: ReturnType<typeof newOrganization>) {
   return scopeTo(scope.em, scope.organizationId);
+}
+
+/** One operation as a use case applies it: in a transaction of its own, bound to the organization. */
+function apply(scope: Pick<OrganizationScope, 'transaction'>, operation: Operation): Promise<LedgerOutcome> {
+  return scope.transaction((tx) => applyOperation(tx, operation));
 }

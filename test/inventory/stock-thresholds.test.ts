@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { recordOperation } from '../../services/inventory/stock/ledger.ts';
+import { applyOperation, type LedgerOutcome, type Operation } from '../../services/inventory/stock/ledger.ts';
+import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
 import { newOrganization } from '../helpers/stack.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
 
@@ -18,7 +19,7 @@ describe('stock-level events', () => {
     const [{ last }] = await scope.em.execute<{ last: string }[]>('select coalesce(max(sequence), 0)::text as last from outbox_event where organization_id = ?', [scope.organizationId]);
 
     const move = async (available: number) =>
-      recordOperation(scope, {
+      apply(scope, {
         operationKey: randomUUID(),
         actor: 'test',
         changes: [{ variantId, warehouseId: warehouse.id, type: available < 0 ? 'reserve' : 'release', deltas: { available, reserved: -available } }],
@@ -45,3 +46,8 @@ describe('stock-level events', () => {
     assert.equal(events[3].payload.alert_level, 'critical');
   });
 });
+
+/** One operation as a use case applies it: in a transaction of its own, bound to the organization. */
+function apply(scope: Pick<OrganizationScope, 'transaction'>, operation: Operation): Promise<LedgerOutcome> {
+  return scope.transaction((tx) => applyOperation(tx, operation));
+}
