@@ -23,7 +23,12 @@ export interface StoredKey {
  * Claims the key for a request, or takes over a claim left in flight longer than `staleSeconds` by a request
  * with the same hash (one that died); false when the key is held or completed.
  */
-export async function claimKey(tx: ScopedTransaction, key: string, requestHash: string, staleSeconds: number): Promise<boolean> {
+export async function claimKey(
+  tx: ScopedTransaction,
+  key: string,
+  requestHash: string,
+  staleSeconds: number,
+): Promise<boolean> {
   const claimed = await tx.em.execute<{ key: string }[]>(
     `insert into idempotency_key (organization_id, key, request_hash, state) values (?, ?, ?, 'in_flight')
      on conflict (organization_id, key) do update set created_at = now()
@@ -42,7 +47,14 @@ export async function findKey(tx: ScopedTransaction, key: string): Promise<Store
     { organizationId: tx.organizationId, key },
     { fields: ['requestHash', 'state', 'responseStatus', 'responseBody'], disableIdentityMap: true },
   );
-  return row ? { requestHash: row.requestHash, state: row.state, responseStatus: row.responseStatus ?? null, responseBody: row.responseBody } : null;
+  return row
+    ? {
+        requestHash: row.requestHash,
+        state: row.state,
+        responseStatus: row.responseStatus ?? null,
+        responseBody: row.responseBody,
+      }
+    : null;
 }
 
 /** Stores the response a replay will return. */

@@ -20,18 +20,46 @@ export function idempotencyKeys(): RequestHandler {
     const key = req.get('idempotency-key');
     if (key === undefined || !['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method)) return next();
     if (!/^[\x21-\x7e]{1,200}$/.test(key)) {
-      return next(new HttpProblem(400, 'InvalidIdempotencyKey', 'the Idempotency-Key header must be 1 to 200 visible ASCII characters'));
+      return next(
+        new HttpProblem(
+          400,
+          'InvalidIdempotencyKey',
+          'the Idempotency-Key header must be 1 to 200 visible ASCII characters',
+        ),
+      );
     }
     const scope: OrganizationScope = res.locals.scope;
-    const requestHash = createHash('sha256').update(JSON.stringify([req.method, req.baseUrl + req.path, req.body ?? null])).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([req.method, req.baseUrl + req.path, req.body ?? null]))
+      .digest('hex');
 
     if (!(await scope.transaction((tx) => claimKey(tx, key, requestHash, staleClaimSeconds)))) {
       const stored = await scope.transaction((tx) => findKey(tx, key));
-      if (!stored) return next(new HttpProblem(409, 'IdempotencyKeyInFlight', 'a request with this Idempotency-Key is being processed; retry shortly'));
+      if (!stored)
+        return next(
+          new HttpProblem(
+            409,
+            'IdempotencyKeyInFlight',
+            'a request with this Idempotency-Key is being processed; retry shortly',
+          ),
+        );
       if (stored.requestHash !== requestHash) {
-        return next(new HttpProblem(422, 'IdempotencyKeyReused', 'this Idempotency-Key was used for a different request; use a new key for a new request'));
+        return next(
+          new HttpProblem(
+            422,
+            'IdempotencyKeyReused',
+            'this Idempotency-Key was used for a different request; use a new key for a new request',
+          ),
+        );
       }
-      if (stored.state !== 'completed') return next(new HttpProblem(409, 'IdempotencyKeyInFlight', 'a request with this Idempotency-Key is being processed; retry shortly'));
+      if (stored.state !== 'completed')
+        return next(
+          new HttpProblem(
+            409,
+            'IdempotencyKeyInFlight',
+            'a request with this Idempotency-Key is being processed; retry shortly',
+          ),
+        );
       res.set('Idempotent-Replayed', 'true');
       return res.status(stored.responseStatus ?? 200).json(stored.responseBody);
     }
@@ -40,7 +68,9 @@ export function idempotencyKeys(): RequestHandler {
     const store = (body: unknown) =>
       scope
         .transaction((tx) => (res.statusCode >= 500 ? forgetKey(tx, key) : completeKey(tx, key, res.statusCode, body)))
-        .catch((error: unknown) => res.locals.logger.error('could not store an idempotent response', { error: String(error) }));
+        .catch((error: unknown) =>
+          res.locals.logger.error('could not store an idempotent response', { error: String(error) }),
+        );
     let stored = false;
     const json = res.json.bind(res);
     const end = res.end.bind(res) as (...args: unknown[]) => typeof res;

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { applyOperation, type LedgerOutcome, type Operation } from '../../services/inventory/stock/ledger.ts';
 import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
-import { InsufficientStockError, InvalidStockChangeError, OperationKeyConflictError, StockNotFoundError } from '../../services/inventory/errors.ts';
+import {
+  InsufficientStockError,
+  InvalidStockChangeError,
+  OperationKeyConflictError,
+  StockNotFoundError,
+} from '../../services/inventory/errors.ts';
 import { newOrganization } from '../helpers/stack.ts';
 import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow } from '../helpers/fixtures.ts';
@@ -23,13 +28,31 @@ describe('the stock ledger', () => {
 
     assert.equal(outcome.replayed, false);
     assert.equal(outcome.movements.length, 1);
-    assert.deepEqual(outcome.movements[0].after, { total: 10, available: 7, reserved: 3, damaged: 0, inTransit: 0, incoming: 0 });
-    assert.deepEqual(await stockRow(scope, variantId, warehouse.id), { total: 10, available: 7, reserved: 3, damaged: 0, in_transit: 0, incoming: 0, version: 3 });
+    assert.deepEqual(outcome.movements[0].after, {
+      total: 10,
+      available: 7,
+      reserved: 3,
+      damaged: 0,
+      inTransit: 0,
+      incoming: 0,
+    });
+    assert.deepEqual(await stockRow(scope, variantId, warehouse.id), {
+      total: 10,
+      available: 7,
+      reserved: 3,
+      damaged: 0,
+      in_transit: 0,
+      incoming: 0,
+      version: 3,
+    });
     const events = await scope.em.execute<{ name: string; payload: { quantities: { available: number } } }[]>(
       "select name, payload from outbox_event where organization_id = ? and name = 'inventory.stock.updated' order by sequence",
       [scope.organizationId],
     );
-    assert.deepEqual(events.map((e) => e.name), ['inventory.stock.updated', 'inventory.stock.updated']);
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ['inventory.stock.updated', 'inventory.stock.updated'],
+    );
     assert.equal(events[1].payload.quantities.available, 7);
   });
 
@@ -41,7 +64,9 @@ describe('the stock ledger', () => {
     const operation = {
       operationKey: 'reserve-twice',
       actor: 'test',
-      changes: [{ variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -4, reserved: 4 } }],
+      changes: [
+        { variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -4, reserved: 4 } },
+      ],
     };
 
     const first = await apply(scope, operation);
@@ -65,7 +90,9 @@ describe('the stock ledger', () => {
     const operation = {
       operationKey: 'racing-key',
       actor: 'test',
-      changes: [{ variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -5, reserved: 5 } }],
+      changes: [
+        { variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -5, reserved: 5 } },
+      ],
     };
 
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => apply(newScopeLike(scope), operation)));
@@ -79,11 +106,20 @@ describe('the stock ledger', () => {
     const warehouse = await createWarehouse(scope);
     const variantId = randomUUID();
     await receiveStock(scope, variantId, warehouse.id, 10);
-    const change = { variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -1, reserved: 1 } };
+    const change = {
+      variantId,
+      warehouseId: warehouse.id,
+      type: 'reserve' as const,
+      deltas: { available: -1, reserved: 1 },
+    };
     await apply(scope, { operationKey: 'k', actor: 'test', changes: [change] });
 
     await assert.rejects(
-      apply(scope, { operationKey: 'k', actor: 'test', changes: [{ ...change, deltas: { available: -2, reserved: 2 } }] }),
+      apply(scope, {
+        operationKey: 'k',
+        actor: 'test',
+        changes: [{ ...change, deltas: { available: -2, reserved: 2 } }],
+      }),
       OperationKeyConflictError,
     );
     assert.equal((await stockRow(scope, variantId, warehouse.id)).reserved, 1);
@@ -100,7 +136,14 @@ describe('the stock ledger', () => {
     const row = await stockRow(scope, variantId, warehouse.id);
     assert.equal(row.available, 41);
     assert.equal(row.version, 42);
-    assert.deepEqual(await ledgerSums(scope, variantId, warehouse.id), { total: 41, available: 41, reserved: 0, damaged: 0, in_transit: 0, incoming: 0 });
+    assert.deepEqual(await ledgerSums(scope, variantId, warehouse.id), {
+      total: 41,
+      available: 41,
+      reserved: 0,
+      damaged: 0,
+      in_transit: 0,
+      incoming: 0,
+    });
   });
 
   it('changes nothing when any line of an operation is short, and names every short line', async () => {
@@ -122,7 +165,9 @@ describe('the stock ledger', () => {
 
     await assert.rejects(attempt, (error: unknown) => {
       assert.ok(error instanceof InsufficientStockError);
-      assert.deepEqual(error.shortages, [{ variant_id: scarce, warehouse_id: warehouse.id, requested: 2, available: 1 }]);
+      assert.deepEqual(error.shortages, [
+        { variant_id: scarce, warehouse_id: warehouse.id, requested: 2, available: 1 },
+      ]);
       return true;
     });
     assert.equal((await stockRow(scope, plenty, warehouse.id)).available, 10);
@@ -136,11 +181,19 @@ describe('the stock ledger', () => {
     await receiveStock(scope, variantId, warehouse.id, 3);
 
     await assert.rejects(
-      apply(scope, { operationKey: 'over-release', actor: 'test', changes: [{ variantId, warehouseId: warehouse.id, type: 'release', deltas: { reserved: -1, available: 1 } }] }),
+      apply(scope, {
+        operationKey: 'over-release',
+        actor: 'test',
+        changes: [{ variantId, warehouseId: warehouse.id, type: 'release', deltas: { reserved: -1, available: 1 } }],
+      }),
       InvalidStockChangeError,
     );
     await assert.rejects(
-      apply(scope, { operationKey: 'nowhere', actor: 'test', changes: [{ variantId: randomUUID(), warehouseId: warehouse.id, type: 'receipt', deltas: { available: 1 } }] }),
+      apply(scope, {
+        operationKey: 'nowhere',
+        actor: 'test',
+        changes: [{ variantId: randomUUID(), warehouseId: warehouse.id, type: 'receipt', deltas: { available: 1 } }],
+      }),
       StockNotFoundError,
     );
   });
@@ -151,7 +204,10 @@ describe('the stock table', () => {
     const scope = newOrganization();
     const warehouse = await createWarehouse(scope);
     const insert = (total: number, available: number) =>
-      scope.em.execute('insert into stock (organization_id, variant_id, warehouse_id, total, available) values (?, ?, ?, ?, ?)', [scope.organizationId, randomUUID(), warehouse.id, total, available]);
+      scope.em.execute(
+        'insert into stock (organization_id, variant_id, warehouse_id, total, available) values (?, ?, ?, ?, ?)',
+        [scope.organizationId, randomUUID(), warehouse.id, total, available],
+      );
 
     await assert.rejects(insert(5, 4), /stock_total_is_sum_of_parts/);
     await assert.rejects(insert(-1, -1), /stock_quantities_non_negative/);
@@ -164,8 +220,16 @@ describe('the stock table', () => {
     const variantId = randomUUID();
     await receiveStock(scope, variantId, warehouse.id, 3);
 
-    await assert.rejects(scope.em.execute('update stock_movement set available_delta = 100 where organization_id = ?', [scope.organizationId]), /append-only/);
-    await assert.rejects(scope.em.execute('delete from stock_movement where organization_id = ?', [scope.organizationId]), /append-only/);
+    await assert.rejects(
+      scope.em.execute('update stock_movement set available_delta = 100 where organization_id = ?', [
+        scope.organizationId,
+      ]),
+      /append-only/,
+    );
+    await assert.rejects(
+      scope.em.execute('delete from stock_movement where organization_id = ?', [scope.organizationId]),
+      /append-only/,
+    );
   });
 });
 

@@ -10,19 +10,28 @@ describe('stock-level events', () => {
     const scope = newOrganization();
     const warehouse = await createWarehouse(scope);
     const variantId = randomUUID();
-    await scope.em.execute('insert into stock (organization_id, variant_id, warehouse_id, min_stock, reorder_point, max_stock) values (?, ?, ?, 10, 15, 100)', [
-      scope.organizationId,
-      variantId,
-      warehouse.id,
-    ]);
+    await scope.em.execute(
+      'insert into stock (organization_id, variant_id, warehouse_id, min_stock, reorder_point, max_stock) values (?, ?, ?, 10, 15, 100)',
+      [scope.organizationId, variantId, warehouse.id],
+    );
     await receiveStock(scope, variantId, warehouse.id, 20);
-    const [{ last }] = await scope.em.execute<{ last: string }[]>('select coalesce(max(sequence), 0)::text as last from outbox_event where organization_id = ?', [scope.organizationId]);
+    const [{ last }] = await scope.em.execute<{ last: string }[]>(
+      'select coalesce(max(sequence), 0)::text as last from outbox_event where organization_id = ?',
+      [scope.organizationId],
+    );
 
     const move = async (available: number) =>
       apply(scope, {
         operationKey: randomUUID(),
         actor: 'test',
-        changes: [{ variantId, warehouseId: warehouse.id, type: available < 0 ? 'reserve' : 'release', deltas: { available, reserved: -available } }],
+        changes: [
+          {
+            variantId,
+            warehouseId: warehouse.id,
+            type: available < 0 ? 'reserve' : 'release',
+            deltas: { available, reserved: -available },
+          },
+        ],
       });
     for (const step of [-6, -2, -3, -1, 8, -16]) await move(step);
 

@@ -13,7 +13,8 @@ export const movementColumnsBackfill = [
       and r."organization_id" = m."organization_id" and r."id"::text = m."reference_id";`,
   `update "stock_movement" set "order_id" = "reference_id" where "order_id" is null and "reference_type" = 'order';`,
   `with joined as (
-      select id, split_part(reason, ': ', 1) as code, nullif(substr(reason, length(split_part(reason, ': ', 1)) + 3), '') as rest
+      select id, split_part(reason, ': ', 1) as code,
+        nullif(substr(reason, length(split_part(reason, ': ', 1)) + 3), '') as rest
       from "stock_movement" where "reference_type" = 'adjustment' and "reason_code" is null and "reason" is not null
     ), parsed as (
       select id, code,
@@ -37,9 +38,12 @@ export class Migration20261130120000_movement_columns extends Migration {
   override name = 'Migration20261130120000_movement_columns';
 
   override up(): void | Promise<void> {
-    this.addSql(`alter table "stock_movement" add "reason_code" varchar(32) null, add "purchase_order_id" varchar(200) null, add "order_id" varchar(200) null;`);
-    this.addSql(`create index "stock_movement_order_index" on "stock_movement" ("organization_id", "order_id", "created_at");`);
-    this.addSql(`alter table "stock_movement" add constraint "stock_movement_reason_code_known" check (reason_code in ('cycle_count', 'receipt', 'damage', 'loss', 'found', 'return', 'correction'));`);
+    this.addSql(`alter table "stock_movement"
+      add "reason_code" varchar(32) null, add "purchase_order_id" varchar(200) null, add "order_id" varchar(200) null;`);
+    this.addSql(`create index "stock_movement_order_index"
+      on "stock_movement" ("organization_id", "order_id", "created_at");`);
+    this.addSql(`alter table "stock_movement" add constraint "stock_movement_reason_code_known"
+      check (reason_code in ('cycle_count', 'receipt', 'damage', 'loss', 'found', 'return', 'correction'));`);
     this.addSql(`alter table "stock_movement" disable trigger "stock_movement_append_only";`);
     for (const statement of movementColumnsBackfill) this.addSql(statement);
     this.addSql(`alter table "stock_movement" enable trigger "stock_movement_append_only";`);
@@ -47,12 +51,14 @@ export class Migration20261130120000_movement_columns extends Migration {
 
   override down(): void | Promise<void> {
     this.addSql(`alter table "stock_movement" disable trigger "stock_movement_append_only";`);
-    this.addSql(`update "stock_movement" set "reason" = concat_ws(': ', "reason_code", 'purchase order ' || "purchase_order_id", "reason")
+    this.addSql(`update "stock_movement"
+      set "reason" = concat_ws(': ', "reason_code", 'purchase order ' || "purchase_order_id", "reason")
       where "reason_code" is not null;`);
     this.addSql(`alter table "stock_movement" enable trigger "stock_movement_append_only";`);
     this.addSql(`drop index "stock_movement_order_index";`);
     this.addSql(`alter table "stock_movement" drop constraint "stock_movement_reason_code_known";`);
-    this.addSql(`alter table "stock_movement" drop column "reason_code", drop column "purchase_order_id", drop column "order_id";`);
+    this.addSql(`alter table "stock_movement"
+      drop column "reason_code", drop column "purchase_order_id", drop column "order_id";`);
   }
 
 }

@@ -56,6 +56,22 @@ export function movementRoutes(): Router {
 }
 
 export const movementOperations: Operation[] = [
-  { method: 'get', path: '/api/v1/movements', summary: 'List ledger movements (by variant, warehouse, type, reference, order, time), newest first', tag: 'movements', query: listQuery, permission: 'stock:read', success: 200 },
-  { method: 'get', path: '/api/v1/movements/{movement_id}', summary: 'One ledger movement', tag: 'movements', params: idParams, permission: 'stock:read', success: 200 },
+  {
+    method: 'get',
+    path: '/api/v1/movements',
+    summary: 'List ledger movements (by variant, warehouse, type, reference, order, time), newest first',
+    tag: 'movements',
+    query: listQuery,
+    permission: 'stock:read',
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/movements/{movement_id}',
+    summary: 'One ledger movement',
+    tag: 'movements',
+    params: idParams,
+    permission: 'stock:read',
+    success: 200,
+  },
 ];

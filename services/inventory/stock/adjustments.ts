@@ -41,7 +41,11 @@ export interface AdjustmentRequest {
  * or location that is not the organization's is WarehouseNotFoundError / LocationNotFoundError, whether
  * it belongs to another organization or to none, before anything else is looked at.
  */
-export async function createAdjustment(scope: OrganizationScope, request: AdjustmentRequest, catalog?: VariantCatalog): Promise<RecordedMovement> {
+export async function createAdjustment(
+  scope: OrganizationScope,
+  request: AdjustmentRequest,
+  catalog?: VariantCatalog,
+): Promise<RecordedMovement> {
   const adjustmentId = randomUUID();
   await findWarehouse(scope, request.warehouseId);
   if (request.locationId) await assertLocationIn(scope, request.locationId, request.warehouseId);
@@ -50,7 +54,10 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
     // The row lock makes the count's comparison and its change one step.
     const available = await lockAvailable(tx, request.variantId, request.warehouseId);
     if (available === null && request.reasonCode !== 'receipt') {
-      throw new StockNotFoundError(`no stock of variant ${request.variantId} in warehouse ${request.warehouseId}`, { variant_id: request.variantId, warehouse_id: request.warehouseId });
+      throw new StockNotFoundError(`no stock of variant ${request.variantId} in warehouse ${request.warehouseId}`, {
+        variant_id: request.variantId,
+        warehouse_id: request.warehouseId,
+      });
     }
     const deltas = deltasFor(request, available ?? 0);
     const outcome = await applyOperation(tx, {
@@ -76,18 +83,29 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
 
   function deltasFor(r: AdjustmentRequest, available: number): QuantityDeltas {
     if (r.reasonCode === 'cycle_count') {
-      if (r.countedQuantity === undefined) throw new InvalidArgumentError('a cycle count needs counted_quantity', { field: 'counted_quantity' });
+      if (r.countedQuantity === undefined)
+        throw new InvalidArgumentError('a cycle count needs counted_quantity', { field: 'counted_quantity' });
       if (r.expectedQuantity !== undefined && r.expectedQuantity !== available) {
-        throw new StaleCountError(`the count expected ${r.expectedQuantity} available, but there are ${available} now: count again`, { expected_quantity: r.expectedQuantity, current_quantity: available });
+        throw new StaleCountError(
+          `the count expected ${r.expectedQuantity} available, but there are ${available} now: count again`,
+          { expected_quantity: r.expectedQuantity, current_quantity: available },
+        );
       }
-      if (r.countedQuantity === available) throw new InvalidArgumentError('the count matches the stock: nothing to adjust', { field: 'counted_quantity' });
+      if (r.countedQuantity === available)
+        throw new InvalidArgumentError('the count matches the stock: nothing to adjust', { field: 'counted_quantity' });
       return { available: r.countedQuantity - available };
     }
     const q = r.quantity;
     if (q === undefined || q === 0 || (r.reasonCode !== 'correction' && q < 0)) {
-      throw new InvalidArgumentError(r.reasonCode === 'correction' ? 'a correction needs a non-zero quantity' : `${r.reasonCode} needs a positive quantity`, { field: 'quantity' });
+      throw new InvalidArgumentError(
+        r.reasonCode === 'correction'
+          ? 'a correction needs a non-zero quantity'
+          : `${r.reasonCode} needs a positive quantity`,
+        { field: 'quantity' },
+      );
     }
-    if (r.purchaseOrderId && r.reasonCode !== 'receipt') throw new InvalidArgumentError('purchase_order_id goes with a receipt', { field: 'purchase_order_id' });
+    if (r.purchaseOrderId && r.reasonCode !== 'receipt')
+      throw new InvalidArgumentError('purchase_order_id goes with a receipt', { field: 'purchase_order_id' });
     switch (r.reasonCode) {
       case 'receipt':
         // Units of a purchase order were announced as incoming: they arrive on hand.
@@ -103,6 +121,11 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
 }
 
 /** Adjustments (movements referencing one), newest first, one page at a time. */
-export function listAdjustments(scope: OrganizationScope, filter: { variantId?: string; warehouseId?: string }, limit: number, cursor?: string): Promise<Page<RecordedMovement>> {
+export function listAdjustments(
+  scope: OrganizationScope,
+  filter: { variantId?: string; warehouseId?: string },
+  limit: number,
+  cursor?: string,
+): Promise<Page<RecordedMovement>> {
   return listMovements(scope, { ...filter, referenceType: 'adjustment' }, limit, cursor);
 }

@@ -22,7 +22,11 @@ export interface AvailabilityResult {
  * available. A snapshot read: only a reservation holds stock. Throws WarehouseNotFoundError for an unknown
  * preferred warehouse.
  */
-export async function checkAvailability(scope: OrganizationScope, items: AvailabilityItem[], preferredWarehouseId?: string): Promise<AvailabilityResult[]> {
+export async function checkAvailability(
+  scope: OrganizationScope,
+  items: AvailabilityItem[],
+  preferredWarehouseId?: string,
+): Promise<AvailabilityResult[]> {
   if (preferredWarehouseId) await findWarehouse(scope, preferredWarehouseId);
   const variantIds = [...new Set(items.map((i) => i.variantId))];
   const rows = await scope.transaction((tx) => availableInActiveWarehouses(tx, variantIds));
@@ -33,10 +37,15 @@ export async function checkAvailability(scope: OrganizationScope, items: Availab
  * The choice, without I/O: per item the preferred warehouse when it holds the variant's requested sum,
  * else the first row (`rows` come most available first per variant).
  */
-export function chooseWarehouses(items: AvailabilityItem[], rows: AvailableRow[], preferredWarehouseId?: string): AvailabilityResult[] {
+export function chooseWarehouses(
+  items: AvailabilityItem[],
+  rows: AvailableRow[],
+  preferredWarehouseId?: string,
+): AvailabilityResult[] {
   // Lines for the same variant are checked against their sum: that is what a reservation would hold.
   const requestedByVariant = new Map<string, number>();
-  for (const item of items) requestedByVariant.set(item.variantId, (requestedByVariant.get(item.variantId) ?? 0) + item.quantity);
+  for (const item of items)
+    requestedByVariant.set(item.variantId, (requestedByVariant.get(item.variantId) ?? 0) + item.quantity);
 
   return items.map((item) => {
     const needed = requestedByVariant.get(item.variantId) ?? item.quantity;

@@ -137,9 +137,7 @@ export async function applyOperation(tx: ScopedTransaction, operation: Operation
   const changes = inLockOrder(operation.changes);
   const keys = changes.map((_, i) => movementKey(operation.operationKey, i, changes.length));
 
-  // Two calls with one key queue here, so the second sees the first's committed movements and
-  // replays them instead of failing on the unique key after doing its work.
-  await tx.em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`ledger:${tx.organizationId}:${operation.operationKey}`]);
+  await lockOperationKey(tx, operation.operationKey);
   const previous = await movementsByOperationKeys(tx, keys);
   if (previous.length > 0) return replay(operation, changes, previous);
 
@@ -150,7 +148,12 @@ export async function applyOperation(tx: ScopedTransaction, operation: Operation
     await enqueueEvent(tx, stockUpdatedEvent(movement, version));
     const before = movement.after.available - movement.deltas.available;
     for (const event of thresholdEvents(thresholds, before, movement.after.available)) {
-      await enqueueEvent(tx, { name: event.name, aggregateType: 'stock', aggregateId: movement.stockId, data: event.data });
+      await enqueueEvent(tx, {
+        name: event.name,
+        aggregateType: 'stock',
+        aggregateId: movement.stockId,
+        data: event.data,
+      });
     }
   }
   return { replayed: false, movements };
@@ -178,19 +181,32 @@ export function recordOperation(
   });
 }
 
+/**
+ * Two calls with one key queue here until the first's transaction ends, so the second sees the first's
+ * committed movements and replays them instead of failing on the unique key after doing its work.
+ */
+async function lockOperationKey(tx: ScopedTransaction, operationKey: string): Promise<void> {
+  await tx.em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [
+    `ledger:${tx.organizationId}:${operationKey}`,
+  ]);
+}
+
 function validate(operation: Operation): void {
   if (!operation.operationKey) throw new InvalidArgumentError('an operation key is required');
   if (operation.changes.length === 0) throw new InvalidArgumentError('an operation needs at least one change');
   for (const change of operation.changes) {
     const values = Object.values(change.deltas);
-    if (!values.every((v) => Number.isSafeInteger(v))) throw new InvalidArgumentError('quantity deltas must be integers');
+    if (!values.every((v) => Number.isSafeInteger(v)))
+      throw new InvalidArgumentError('quantity deltas must be integers');
     if (!values.some((v) => v !== 0)) throw new InvalidArgumentError('a change must move at least one quantity');
   }
 }
 
 /** Rows are always locked in (variant, warehouse) order, so two operations can never wait on each other in a cycle. */
 function inLockOrder(changes: StockChange[]): StockChange[] {
-  return [...changes].sort((a, b) => a.variantId.localeCompare(b.variantId) || a.warehouseId.localeCompare(b.warehouseId));
+  return [...changes].sort(
+    (a, b) => a.variantId.localeCompare(b.variantId) || a.warehouseId.localeCompare(b.warehouseId),
+  );
 }
 
 function movementKey(operationKey: string, index: number, count: number): string {
@@ -229,6 +245,7 @@ async function applyChange(
      where organization_id = ? and variant_id = ? and warehouse_id = ?
        and available + ? >= 0 and reserved + ? >= 0 and damaged + ? >= 0 and in_transit + ? >= 0 and incoming + ? >= 0
      returning *`,
+    // biome-ignore format: the values line up with the statement's placeholders, row by row
     [
       delta.available, delta.reserved, delta.damaged, delta.inTransit, delta.incoming, delta.total,
       tx.organizationId, change.variantId, change.warehouseId,
@@ -278,17 +295,34 @@ async function refusal(tx: ScopedTransaction, change: StockChange, delta: Quanti
   const row = await findStockRow(tx, change.variantId, change.warehouseId);
   if (!row) {
     const warehouses = await tx.em.count(Warehouse, { organizationId: tx.organizationId, id: change.warehouseId });
-    if (warehouses === 0) return new WarehouseNotFoundError(`warehouse ${change.warehouseId} does not exist in this organization`, { warehouse_id: change.warehouseId });
-    return new StockNotFoundError(`no stock of variant ${change.variantId} in warehouse ${change.warehouseId}`, { variant_id: change.variantId, warehouse_id: change.warehouseId });
+    if (warehouses === 0)
+      return new WarehouseNotFoundError(`warehouse ${change.warehouseId} does not exist in this organization`, {
+        warehouse_id: change.warehouseId,
+      });
+    return new StockNotFoundError(`no stock of variant ${change.variantId} in warehouse ${change.warehouseId}`, {
+      variant_id: change.variantId,
+      warehouse_id: change.warehouseId,
+    });
   }
   if (row.available + delta.available < 0) {
-    const shortage: Shortage = { variant_id: change.variantId, warehouse_id: change.warehouseId, requested: -delta.available, available: row.available };
+    const shortage: Shortage = {
+      variant_id: change.variantId,
+      warehouse_id: change.warehouseId,
+      requested: -delta.available,
+      available: row.available,
+    };
     return new InsufficientStockError([shortage]);
   }
-  const broken = (['reserved', 'damaged', 'in_transit', 'incoming'] as const).filter((q) => row[q] + delta[q === 'in_transit' ? 'inTransit' : q] < 0);
+  const broken = (['reserved', 'damaged', 'in_transit', 'incoming'] as const).filter(
+    (q) => row[q] + delta[q === 'in_transit' ? 'inTransit' : q] < 0,
+  );
   return new InvalidStockChangeError(
     `${change.type} would take ${broken.join(', ')} below zero for variant ${change.variantId} in warehouse ${change.warehouseId}`,
-    { variant_id: change.variantId, warehouse_id: change.warehouseId, quantities: broken.map((q) => ({ quantity: q, current: row[q] })) },
+    {
+      variant_id: change.variantId,
+      warehouse_id: change.warehouseId,
+      quantities: broken.map((q) => ({ quantity: q, current: row[q] })),
+    },
   );
 }
 
@@ -323,13 +357,27 @@ function replay(operation: Operation, changes: StockChange[], previous: Recorded
       m.warehouseId === change.warehouseId &&
       m.type === change.type &&
       quantityNames.every((q) => m.deltas[q] === (change.deltas[q] ?? 0));
-    if (!same) throw new OperationKeyConflictError(`operation key ${operation.operationKey} was already used for a different change`, { operation_key: operation.operationKey });
+    if (!same) throw keyConflict(operation);
     return m;
   });
-  if (previous.length !== ordered.length) throw new OperationKeyConflictError(`operation key ${operation.operationKey} was already used for a different change`, { operation_key: operation.operationKey });
+  if (previous.length !== ordered.length) throw keyConflict(operation);
   return { replayed: true, movements: ordered };
 }
 
+function keyConflict(operation: Operation): OperationKeyConflictError {
+  const key = operation.operationKey;
+  return new OperationKeyConflictError(`operation key ${key} was already used for a different change`, {
+    operation_key: key,
+  });
+}
+
 export function snakeQuantities(q: Quantities): Record<string, number> {
-  return { total: q.total, available: q.available, reserved: q.reserved, damaged: q.damaged, in_transit: q.inTransit, incoming: q.incoming };
+  return {
+    total: q.total,
+    available: q.available,
+    reserved: q.reserved,
+    damaged: q.damaged,
+    in_transit: q.inTransit,
+    incoming: q.incoming,
+  };
 }

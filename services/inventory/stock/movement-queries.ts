@@ -11,7 +11,12 @@ export type { MovementFilter } from './movement.store.ts';
 export type Movement = RecordedMovement;
 
 /** Movements matching the filter (by order too: an order's whole stock history), newest first, one page at a time. */
-export function listMovements(scope: OrganizationScope, filter: MovementFilter, limit: number, cursor?: string): Promise<Page<Movement>> {
+export function listMovements(
+  scope: OrganizationScope,
+  filter: MovementFilter,
+  limit: number,
+  cursor?: string,
+): Promise<Page<Movement>> {
   return scope.transaction((tx) => pageMovements(tx, scope, filter, limit, cursor));
 }
 

@@ -115,6 +115,7 @@ export async function insertMovement(tx: ScopedTransaction, m: NewMovement): Pro
        actor, workflow_id, workflow_run_id, operation_key, location_id)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      returning *`,
+    // biome-ignore format: the values line up with the column list above, row by row
     [
       tx.organizationId, m.stockId, m.variantId, m.warehouseId, m.type,
       m.deltas.total, m.deltas.available, m.deltas.reserved, m.deltas.damaged, m.deltas.inTransit, m.deltas.incoming,
@@ -203,7 +204,11 @@ export async function pageMovements(
 }
 
 /** One movement by id, or null (also when the caller's warehouse scope does not show it). */
-export async function movementById(tx: ScopedTransaction, visible: WarehouseLimit, movementId: string): Promise<RecordedMovement | null> {
+export async function movementById(
+  tx: ScopedTransaction,
+  visible: WarehouseLimit,
+  movementId: string,
+): Promise<RecordedMovement | null> {
   const inScope = warehouseCondition(visible, 'warehouse_id');
   const [row] = await tx.em.execute<MovementRow[]>(
     `select * from stock_movement where organization_id = ? and id = ? ${inScope ? `and ${inScope.sql}` : ''}`,

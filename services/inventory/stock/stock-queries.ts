@@ -9,7 +9,12 @@ import { pageStock, stockRowsOfVariant, variantsWithStock, type StockFilter, typ
 export type { StockFilter, StockLevel } from './stock.store.ts';
 
 /** Stock rows matching the filter, ordered by (variant, warehouse), one page at a time. */
-export function listStock(scope: OrganizationScope, filter: StockFilter, limit: number, cursor?: string): Promise<Page<StockLevel>> {
+export function listStock(
+  scope: OrganizationScope,
+  filter: StockFilter,
+  limit: number,
+  cursor?: string,
+): Promise<Page<StockLevel>> {
   return scope.transaction((tx) => pageStock(tx, scope, filter, limit, cursor));
 }
 
@@ -47,8 +52,13 @@ export interface WarehouseSummary {
  * kept here, through the Warehouse entity, while other folders still import it from this file.
  */
 export async function findWarehouse(scope: OrganizationScope, warehouseId: string): Promise<WarehouseSummary> {
-  const warehouse = await scope.transaction((tx) => tx.em.findOne(Warehouse, { organizationId: tx.organizationId, id: warehouseId }));
-  if (!warehouse) throw new WarehouseNotFoundError(`warehouse ${warehouseId} does not exist in this organization`, { warehouse_id: warehouseId });
+  const warehouse = await scope.transaction((tx) =>
+    tx.em.findOne(Warehouse, { organizationId: tx.organizationId, id: warehouseId }),
+  );
+  if (!warehouse)
+    throw new WarehouseNotFoundError(`warehouse ${warehouseId} does not exist in this organization`, {
+      warehouse_id: warehouseId,
+    });
   return toWarehouseSummary(warehouse);
 }
 
@@ -56,7 +66,12 @@ export async function findWarehouse(scope: OrganizationScope, warehouseId: strin
  * Warehouses ordered by code, optionally only active ones or one region's.
  * @deprecated Transitional (issue #11): see findWarehouse.
  */
-export async function listWarehouses(scope: OrganizationScope, filter: { active?: boolean; region?: string }, limit: number, cursor?: string): Promise<Page<WarehouseSummary>> {
+export async function listWarehouses(
+  scope: OrganizationScope,
+  filter: { active?: boolean; region?: string },
+  limit: number,
+  cursor?: string,
+): Promise<Page<WarehouseSummary>> {
   if (scope.warehouseIds?.length === 0) return { items: [], nextCursor: null };
   const after = cursor ? decodeCursor(cursor, ['text'])[0] : undefined;
   const rows = await scope.transaction((tx) =>
@@ -76,5 +91,13 @@ export async function listWarehouses(scope: OrganizationScope, filter: { active?
 }
 
 function toWarehouseSummary(w: Warehouse): WarehouseSummary {
-  return { id: w.id, code: w.code, name: w.name, region: w.region, active: w.active, createdAt: w.createdAt, updatedAt: w.updatedAt };
+  return {
+    id: w.id,
+    code: w.code,
+    name: w.name,
+    region: w.region,
+    active: w.active,
+    createdAt: w.createdAt,
+    updatedAt: w.updatedAt,
+  };
 }

@@ -3,7 +3,7 @@ import { Warehouse } from '../warehouses/warehouse.entity.ts';
 
 /**
  * Stock of one variant in one warehouse. The quantities change only through the ledger
- * (services/inventory/ledger.ts); the CHECK constraints below are the last line of defence:
+ * (stock/ledger.ts); the CHECK constraints below are the last line of defence:
  * nothing negative, and total = available + reserved + damaged + in_transit.
  * `incoming` (ordered or shipped towards this warehouse, not yet on hand) is outside total.
  */

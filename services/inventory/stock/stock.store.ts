@@ -120,7 +120,11 @@ export async function pageStock(
 }
 
 /** A variant's live rows in the warehouses the caller may see, by warehouse id. */
-export async function stockRowsOfVariant(tx: ScopedTransaction, visible: WarehouseLimit, variantId: string): Promise<StockLevel[]> {
+export async function stockRowsOfVariant(
+  tx: ScopedTransaction,
+  visible: WarehouseLimit,
+  variantId: string,
+): Promise<StockLevel[]> {
   const inScope = warehouseCondition(visible, 'warehouse_id');
   const rows = await tx.em.execute<StockRow[]>(
     `select * from stock where organization_id = ? and variant_id = ? and archived_at is null
@@ -131,7 +135,11 @@ export async function stockRowsOfVariant(tx: ScopedTransaction, visible: Warehou
 }
 
 /** The row of a variant in a warehouse (archived or not), or null. */
-export async function findStockRow(tx: ScopedTransaction, variantId: string, warehouseId: string): Promise<StockRow | null> {
+export async function findStockRow(
+  tx: ScopedTransaction,
+  variantId: string,
+  warehouseId: string,
+): Promise<StockRow | null> {
   const [row] = await tx.em.execute<StockRow[]>(
     'select * from stock where organization_id = ? and variant_id = ? and warehouse_id = ?',
     [tx.organizationId, variantId, warehouseId],
@@ -155,7 +163,10 @@ export interface AvailableRow {
 }
 
 /** The variants' live rows in active warehouses, per variant the most available first (ties by warehouse code). */
-export async function availableInActiveWarehouses(tx: ScopedTransaction, variantIds: string[]): Promise<AvailableRow[]> {
+export async function availableInActiveWarehouses(
+  tx: ScopedTransaction,
+  variantIds: string[],
+): Promise<AvailableRow[]> {
   const rows = await tx.em.execute<{ variant_id: string; warehouse_id: string; available: number }[]>(
     `select s.variant_id, s.warehouse_id, s.available from stock s
      join warehouse w on w.id = s.warehouse_id and w.organization_id = s.organization_id and w.active
@@ -167,7 +178,11 @@ export async function availableInActiveWarehouses(tx: ScopedTransaction, variant
 }
 
 /** Locks the row until the transaction ends and returns its available units, or null when there is no row. */
-export async function lockAvailable(tx: ScopedTransaction, variantId: string, warehouseId: string): Promise<number | null> {
+export async function lockAvailable(
+  tx: ScopedTransaction,
+  variantId: string,
+  warehouseId: string,
+): Promise<number | null> {
   const [row] = await tx.em.execute<{ available: number }[]>(
     'select available from stock where organization_id = ? and variant_id = ? and warehouse_id = ? for update',
     [tx.organizationId, variantId, warehouseId],
@@ -179,7 +194,11 @@ export async function lockAvailable(tx: ScopedTransaction, variantId: string, wa
  * Creates the all-zero row of a variant in a warehouse of the organization, unless it exists. Another
  * organization's warehouse (or none) inserts nothing: the insert selects the warehouse within the organization.
  */
-export async function insertStockIfMissing(tx: ScopedTransaction, variantId: string, warehouseId: string): Promise<void> {
+export async function insertStockIfMissing(
+  tx: ScopedTransaction,
+  variantId: string,
+  warehouseId: string,
+): Promise<void> {
   await tx.em.execute(
     `insert into stock (organization_id, variant_id, warehouse_id)
      select w.organization_id, ?, w.id from warehouse w where w.organization_id = ? and w.id = ?
@@ -205,7 +224,12 @@ export async function findThresholds(
 }
 
 /** Sets the given thresholds of the row (the others stay); settings, not quantities: no version change. */
-export async function updateThresholds(tx: ScopedTransaction, variantId: string, warehouseId: string, thresholds: Thresholds): Promise<void> {
+export async function updateThresholds(
+  tx: ScopedTransaction,
+  variantId: string,
+  warehouseId: string,
+  thresholds: Thresholds,
+): Promise<void> {
   await tx.em
     .createQueryBuilder(Stock)
     .update({
@@ -220,5 +244,9 @@ export async function updateThresholds(tx: ScopedTransaction, variantId: string,
 
 /** The entity's key of a row: its warehouse relation is the pair (organization_id, warehouse_id). */
 function rowKey(tx: ScopedTransaction, variantId: string, warehouseId: string) {
-  return { organizationId: tx.organizationId, variantId, warehouse: [tx.organizationId, warehouseId] as [string, string] };
+  return {
+    organizationId: tx.organizationId,
+    variantId,
+    warehouse: [tx.organizationId, warehouseId] as [string, string],
+  };
 }
