@@ -1,4 +1,4 @@
-import type { ScopedTransaction } from '../organization-scope.ts';
+import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
 import { warehouseCondition } from '../organization-scope.ts';
 import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { toDate } from '../sql-values.ts';
@@ -16,6 +16,9 @@ import type { MovementType, Quantities, RecordedMovement, Reference } from './le
  * `to_char(…)` keeps exact where a JS Date would round them away. Rows are append-only, so the identity
  * map would only hold copies nobody changes.
  */
+
+/** The warehouses a caller may see (an operator's token scope): all of them when `warehouseIds` is undefined. */
+type VisibleWarehouses = Pick<OrganizationScope, 'warehouseIds'>;
 
 /** A stock_movement row as raw SQL returns it. */
 export interface MovementRow {
@@ -150,13 +153,10 @@ export interface MovementFilter {
   to?: Date;
 }
 
-/** The warehouses a caller may see (an operator's token scope); undefined for all of them. */
-export type WarehouseLimit = { readonly warehouseIds?: readonly string[] };
-
 /** Movements matching the filter, newest first, one page at a time. */
 export async function pageMovements(
   tx: ScopedTransaction,
-  visible: WarehouseLimit,
+  visible: VisibleWarehouses,
   filter: MovementFilter,
   limit: number,
   cursor?: string,
@@ -206,7 +206,7 @@ export async function pageMovements(
 /** One movement by id, or null (also when the caller's warehouse scope does not show it). */
 export async function movementById(
   tx: ScopedTransaction,
-  visible: WarehouseLimit,
+  visible: VisibleWarehouses,
   movementId: string,
 ): Promise<RecordedMovement | null> {
   const inScope = warehouseCondition(visible, 'warehouse_id');

@@ -2,7 +2,7 @@ import type { OrganizationScope } from '../organization-scope.ts';
 import { InvalidArgumentError, StockNotFoundError } from '../errors.ts';
 import type { Quantities } from './ledger.ts';
 import { lastMovementAtOrBefore } from './movement.store.ts';
-import { findStockRow, findThresholds, updateThresholds as writeThresholds, type Thresholds } from './stock.store.ts';
+import { findStockRow, findThresholds, setThresholds, type Thresholds } from './stock.store.ts';
 import { findWarehouse } from './stock-queries.ts';
 
 /** Stock row settings and history reads that are not quantity changes. */
@@ -29,7 +29,7 @@ export async function updateThresholds(
     // max_stock 0 means "no maximum set" (the default of a row created by a first receipt).
     if (max > 0 && max < min)
       throw new InvalidArgumentError(`max_stock (${max}) cannot be below min_stock (${min})`, { field: 'max_stock' });
-    await writeThresholds(tx, variantId, warehouseId, thresholds);
+    await setThresholds(tx, variantId, warehouseId, thresholds);
   });
 }
 

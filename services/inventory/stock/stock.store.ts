@@ -1,5 +1,5 @@
 import { raw } from '@mikro-orm/core';
-import type { ScopedTransaction } from '../organization-scope.ts';
+import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
 import { warehouseCondition } from '../organization-scope.ts';
 import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { toDate } from '../sql-values.ts';
@@ -18,6 +18,9 @@ import { Stock } from './stock.entity.ts';
  * first-receipt insert (`insert … select … on conflict do nothing`, which only creates a row in a
  * warehouse of the organization). The ledger's guarded quantity update stays in ledger.ts.
  */
+
+/** The warehouses a caller may see (an operator's token scope): all of them when `warehouseIds` is undefined. */
+type VisibleWarehouses = Pick<OrganizationScope, 'warehouseIds'>;
 
 /** A stock row as raw SQL returns it (`select *` / `returning *`). */
 export interface StockRow {
@@ -80,13 +83,10 @@ export interface StockFilter {
   low?: boolean;
 }
 
-/** The warehouses a caller may see (an operator's token scope); undefined for all of them. */
-export type WarehouseLimit = { readonly warehouseIds?: readonly string[] };
-
 /** Live (not archived) rows matching the filter, ordered by (variant, warehouse), one page at a time. */
 export async function pageStock(
   tx: ScopedTransaction,
-  visible: WarehouseLimit,
+  visible: VisibleWarehouses,
   filter: StockFilter,
   limit: number,
   cursor?: string,
@@ -122,7 +122,7 @@ export async function pageStock(
 /** A variant's live rows in the warehouses the caller may see, by warehouse id. */
 export async function stockRowsOfVariant(
   tx: ScopedTransaction,
-  visible: WarehouseLimit,
+  visible: VisibleWarehouses,
   variantId: string,
 ): Promise<StockLevel[]> {
   const inScope = warehouseCondition(visible, 'warehouse_id');
@@ -224,7 +224,7 @@ export async function findThresholds(
 }
 
 /** Sets the given thresholds of the row (the others stay); settings, not quantities: no version change. */
-export async function updateThresholds(
+export async function setThresholds(
   tx: ScopedTransaction,
   variantId: string,
   warehouseId: string,
