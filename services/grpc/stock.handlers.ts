@@ -4,7 +4,8 @@ import type { StockLevel as StockLevelMessage } from './generated/inventory/v1/S
 import type { Quantities as QuantitiesMessage } from './generated/inventory/v1/Quantities.ts';
 import { checkAvailability } from '../inventory/stock/availability.ts';
 import { listMovements } from '../inventory/stock/movement-queries.ts';
-import { assertVariantKnown, findWarehouse, listStock, type StockLevel } from '../inventory/stock/stock-queries.ts';
+import { assertVariantKnown, findWarehouse, listStock } from '../inventory/stock/stock-queries.ts';
+import type { StockLevel } from '../inventory/stock/stock.store.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { warehouseFilter } from '../auth/access.ts';
 import type { Quantities } from '../inventory/stock/ledger.ts';
@@ -15,7 +16,16 @@ import type { GrpcDeps } from './server.ts';
 const availabilityRequest = z.object({
   organization_id: uuid('organization_id'),
   items: z
-    .array(z.object({ variant_id: uuid('variant_id'), quantity: z.number().int().min(1, { message: 'quantity must be at least 1' }).max(1_000_000, { message: 'quantity is at most 1000000 a line' }) }))
+    .array(
+      z.object({
+        variant_id: uuid('variant_id'),
+        quantity: z
+          .number()
+          .int()
+          .min(1, { message: 'quantity must be at least 1' })
+          .max(1_000_000, { message: 'quantity is at most 1000000 a line' }),
+      }),
+    )
     .min(1, { message: 'items must name at least one variant' })
     .max(500, { message: 'items names at most 500 variants' }),
   preferred_warehouse_id: optionalUuid('preferred_warehouse_id'),
@@ -41,7 +51,10 @@ const historyRequest = z
   .refine((r) => !r.from || !r.to || r.from < r.to, { message: 'from must be before to', path: ['from'] });
 
 /** CheckAvailability, GetWarehouseStock and GetStockHistory: reads straight from PostgreSQL. */
-export function createStockHandlers({ orm, logger }: GrpcDeps): Pick<InventoryServiceHandlers, 'CheckAvailability' | 'GetWarehouseStock' | 'GetStockHistory'> {
+export function createStockHandlers({
+  orm,
+  logger,
+}: GrpcDeps): Pick<InventoryServiceHandlers, 'CheckAvailability' | 'GetWarehouseStock' | 'GetStockHistory'> {
   return {
     CheckAvailability: unary(logger, 'CheckAvailability', async (raw, principal) => {
       const request = availabilityRequest.parse(raw);
@@ -53,7 +66,13 @@ export function createStockHandlers({ orm, logger }: GrpcDeps): Pick<InventorySe
       );
       return {
         all_available: results.every((r) => r.sufficient),
-        results: results.map((r) => ({ variant_id: r.variantId, requested: r.requested, available: r.available, sufficient: r.sufficient, warehouse_id: r.warehouseId ?? '' })),
+        results: results.map((r) => ({
+          variant_id: r.variantId,
+          requested: r.requested,
+          available: r.available,
+          sufficient: r.sufficient,
+          warehouse_id: r.warehouseId ?? '',
+        })),
       };
     }),
 
@@ -61,8 +80,17 @@ export function createStockHandlers({ orm, logger }: GrpcDeps): Pick<InventorySe
       const request = warehouseRequest.parse(raw);
       const scope = scopeTo(orm.em, request.organization_id, warehouseFilter(principal));
       await findWarehouse(scope, request.warehouse_id);
-      const page = await listStock(scope, { warehouseId: request.warehouse_id }, request.page_size, request.page_token || undefined);
-      return { warehouse_id: request.warehouse_id, items: page.items.map(stockLevelMessage), next_page_token: page.nextCursor ?? '' };
+      const page = await listStock(
+        scope,
+        { warehouseId: request.warehouse_id },
+        request.page_size,
+        request.page_token || undefined,
+      );
+      return {
+        warehouse_id: request.warehouse_id,
+        items: page.items.map(stockLevelMessage),
+        next_page_token: page.nextCursor ?? '',
+      };
     }),
 
     GetStockHistory: unary(logger, 'GetStockHistory', async (raw, principal) => {
@@ -92,6 +120,9 @@ export function createStockHandlers({ orm, logger }: GrpcDeps): Pick<InventorySe
           actor: m.actor,
           created_at: m.createdAt.toISOString(),
           operation_key: m.operationKey,
+          order_id: m.orderId ?? '',
+          reason_code: m.reasonCode ?? '',
+          purchase_order_id: m.purchaseOrderId ?? '',
         })),
         next_page_token: page.nextCursor ?? '',
       };
@@ -126,5 +157,12 @@ function stockLevelMessage(s: StockLevel): StockLevelMessage {
 }
 
 function quantitiesMessage(q: Quantities): QuantitiesMessage {
-  return { total: q.total, available: q.available, reserved: q.reserved, damaged: q.damaged, in_transit: q.inTransit, incoming: q.incoming };
+  return {
+    total: q.total,
+    available: q.available,
+    reserved: q.reserved,
+    damaged: q.damaged,
+    in_transit: q.inTransit,
+    incoming: q.incoming,
+  };
 }

@@ -1,4 +1,5 @@
-import type { StockLevel, WarehouseSummary } from '../inventory/stock/stock-queries.ts';
+import type { WarehouseSummary } from '../inventory/stock/stock-queries.ts';
+import type { StockLevel } from '../inventory/stock/stock.store.ts';
 import type { Movement } from '../inventory/stock/movement-queries.ts';
 import { snakeQuantities } from '../inventory/stock/ledger.ts';
 
@@ -39,6 +40,9 @@ export const movementJson = (m: Movement) => ({
   deltas: snakeQuantities(m.deltas),
   after: snakeQuantities(m.after),
   reason: m.reason,
+  reason_code: m.reasonCode,
+  purchase_order_id: m.purchaseOrderId,
+  order_id: m.orderId,
   reference: m.reference,
   actor: m.actor,
   workflow_id: m.workflowId,

@@ -74,13 +74,15 @@ type Snake<S extends string> = S extends `${infer Head}${infer Tail}`
 /** The same quantities as a payload spells them (REST, gRPC, events, workflow results): `in_transit`. */
 export type SnakeQuantities = { [K in keyof Quantities as Snake<K>]: number };
 
-/** What a ledger movement records; `fulfil` is the shipment of held units. */
+/**
+ * What a ledger movement records. A reservation's fulfilment is a 'shipment' (its held units leave stock); the
+ * documented 'fulfil' was never written and is gone from the list.
+ */
 export const movementTypes = [
   'receipt',
   'shipment',
   'reserve',
   'release',
-  'fulfil',
   'transfer_out',
   'transfer_in',
   'adjustment',

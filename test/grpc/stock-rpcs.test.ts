@@ -8,6 +8,8 @@ import type { HistoryResponse__Output } from '../../services/grpc/generated/inve
 import { expectStatus, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { testStack, newOrganization } from '../helpers/stack.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
+import { applyOperation } from '../../services/inventory/stock/ledger.ts';
+import { createAdjustment } from '../../services/inventory/stock/adjustments.ts';
 
 const org = demo.organizationId;
 const [redS, , redL, , , blueL] = demo.variants;
@@ -28,7 +30,10 @@ describe('gRPC stock reads on the demo data', () => {
         items: [{ variant_id: redS.id, quantity: 30 }],
         preferred_warehouse_id: north.id,
       });
-      assert.deepEqual(response, { all_available: true, results: [{ variant_id: redS.id, requested: 30, available: 40, sufficient: true, warehouse_id: north.id }] });
+      assert.deepEqual(response, {
+        all_available: true,
+        results: [{ variant_id: redS.id, requested: 30, available: 40, sufficient: true, warehouse_id: north.id }],
+      });
     });
 
     it('falls back to the warehouse with the most available, and reports a shortfall per item', async () => {
@@ -42,8 +47,20 @@ describe('gRPC stock reads on the demo data', () => {
         preferred_warehouse_id: north.id,
       });
       assert.equal(response.all_available, false);
-      assert.deepEqual(response.results[0], { variant_id: redL.id, requested: 10, available: 15, sufficient: true, warehouse_id: main.id });
-      assert.deepEqual(response.results[1], { variant_id: blueL.id, requested: 5, available: 4, sufficient: false, warehouse_id: main.id });
+      assert.deepEqual(response.results[0], {
+        variant_id: redL.id,
+        requested: 10,
+        available: 15,
+        sufficient: true,
+        warehouse_id: main.id,
+      });
+      assert.deepEqual(response.results[1], {
+        variant_id: blueL.id,
+        requested: 5,
+        available: 4,
+        sufficient: false,
+        warehouse_id: main.id,
+      });
       assert.equal(response.results[2].available, 0);
       assert.equal(response.results[2].warehouse_id, '');
     });
@@ -55,12 +72,19 @@ describe('gRPC stock reads on the demo data', () => {
       );
       assert.match(error.details, /items\[0\]\.variant_id: variant_id must be a UUID/);
       assert.match(error.details, /items\[0\]\.quantity: quantity must be at least 1/);
-      await expectStatus(grpcApi.call('CheckAvailability', { organization_id: org, items: [] }), grpc.status.INVALID_ARGUMENT);
+      await expectStatus(
+        grpcApi.call('CheckAvailability', { organization_id: org, items: [] }),
+        grpc.status.INVALID_ARGUMENT,
+      );
     });
 
     it('answers NOT_FOUND for an unknown preferred warehouse', async () => {
       const error = await expectStatus(
-        grpcApi.call('CheckAvailability', { organization_id: org, items: [{ variant_id: redS.id, quantity: 1 }], preferred_warehouse_id: randomUUID() }),
+        grpcApi.call('CheckAvailability', {
+          organization_id: org,
+          items: [{ variant_id: redS.id, quantity: 1 }],
+          preferred_warehouse_id: randomUUID(),
+        }),
         grpc.status.NOT_FOUND,
       );
       assert.match(error.details, /warehouse .* does not exist/);
@@ -73,13 +97,21 @@ describe('gRPC stock reads on the demo data', () => {
       let token = '';
       let pages = 0;
       do {
-        const page = await grpcApi.call<WarehouseStockResponse__Output>('GetWarehouseStock', { organization_id: org, warehouse_id: coast.id, page_size: 4, page_token: token });
+        const page = await grpcApi.call<WarehouseStockResponse__Output>('GetWarehouseStock', {
+          organization_id: org,
+          warehouse_id: coast.id,
+          page_size: 4,
+          page_token: token,
+        });
         assert.ok(page.items.every((i) => i.warehouse_id === coast.id));
         seen.push(...page.items.map((i) => i.variant_id));
         token = page.next_page_token;
         pages += 1;
       } while (token);
-      const expected = demo.variants.filter((v) => v.stock.coast !== undefined).map((v) => v.id).sort();
+      const expected = demo.variants
+        .filter((v) => v.stock.coast !== undefined)
+        .map((v) => v.id)
+        .sort();
       assert.deepEqual(seen, expected);
       assert.equal(pages, Math.ceil(expected.length / 4));
     });
@@ -98,14 +130,23 @@ describe('gRPC stock reads on the demo data', () => {
     });
 
     it('answers NOT_FOUND for an unknown warehouse and INVALID_ARGUMENT for a bad page token or size', async () => {
-      await expectStatus(grpcApi.call('GetWarehouseStock', { organization_id: org, warehouse_id: randomUUID() }), grpc.status.NOT_FOUND);
-      await expectStatus(grpcApi.call('GetWarehouseStock', { organization_id: org, warehouse_id: main.id, page_token: 'not-a-token' }), grpc.status.INVALID_ARGUMENT);
-      await expectStatus(grpcApi.call('GetWarehouseStock', { organization_id: org, warehouse_id: main.id, page_size: 501 }), grpc.status.INVALID_ARGUMENT);
+      await expectStatus(
+        grpcApi.call('GetWarehouseStock', { organization_id: org, warehouse_id: randomUUID() }),
+        grpc.status.NOT_FOUND,
+      );
+      await expectStatus(
+        grpcApi.call('GetWarehouseStock', { organization_id: org, warehouse_id: main.id, page_token: 'not-a-token' }),
+        grpc.status.INVALID_ARGUMENT,
+      );
+      await expectStatus(
+        grpcApi.call('GetWarehouseStock', { organization_id: org, warehouse_id: main.id, page_size: 501 }),
+        grpc.status.INVALID_ARGUMENT,
+      );
     });
   });
 
   describe('GetStockHistory', () => {
-    it('lists a variant\'s movements newest first, optionally for one warehouse and a time range', async () => {
+    it("lists a variant's movements newest first, optionally for one warehouse and a time range", async () => {
       const scope = newOrganization();
       const warehouse = await createWarehouse(scope);
       const other = await createWarehouse(scope);
@@ -115,28 +156,99 @@ describe('gRPC stock reads on the demo data', () => {
       await receiveStock(scope, variantId, warehouse.id, 7);
       await receiveStock(scope, variantId, other.id, 9);
 
-      const all = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', { organization_id: scope.organizationId, variant_id: variantId });
-      assert.deepEqual(all.movements.map((m) => m.deltas?.available), [9, 7, 5]);
+      const all = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', {
+        organization_id: scope.organizationId,
+        variant_id: variantId,
+      });
+      assert.deepEqual(
+        all.movements.map((m) => m.deltas?.available),
+        [9, 7, 5],
+      );
       assert.equal(all.movements[1].after?.available, 12);
 
-      const oneWarehouse = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', { organization_id: scope.organizationId, variant_id: variantId, warehouse_id: warehouse.id, page_size: 1 });
+      const oneWarehouse = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', {
+        organization_id: scope.organizationId,
+        variant_id: variantId,
+        warehouse_id: warehouse.id,
+        page_size: 1,
+      });
       assert.equal(oneWarehouse.movements[0].deltas?.available, 7);
-      const next = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', { organization_id: scope.organizationId, variant_id: variantId, warehouse_id: warehouse.id, page_size: 1, page_token: oneWarehouse.next_page_token });
+      const next = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', {
+        organization_id: scope.organizationId,
+        variant_id: variantId,
+        warehouse_id: warehouse.id,
+        page_size: 1,
+        page_token: oneWarehouse.next_page_token,
+      });
       assert.equal(next.movements[0].deltas?.available, 5);
       assert.equal(next.next_page_token, '');
 
-      const before = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', { organization_id: scope.organizationId, variant_id: variantId, to: between.toISOString() });
-      assert.deepEqual(before.movements.map((m) => m.deltas?.available), [5]);
+      const before = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', {
+        organization_id: scope.organizationId,
+        variant_id: variantId,
+        to: between.toISOString(),
+      });
+      assert.deepEqual(
+        before.movements.map((m) => m.deltas?.available),
+        [5],
+      );
+    });
+
+    it("names each movement's order, adjustment reason code and purchase order, empty when there is none", async () => {
+      const scope = newOrganization();
+      const warehouse = await createWarehouse(scope);
+      const variantId = randomUUID();
+      await receiveStock(scope, variantId, warehouse.id, 5);
+      await scope.transaction((tx) =>
+        applyOperation(tx, {
+          operationKey: `test/${variantId}/hold`,
+          actor: 'test',
+          orderId: 'order-77',
+          changes: [{ variantId, warehouseId: warehouse.id, type: 'reserve', deltas: { available: -1, reserved: 1 } }],
+        }),
+      );
+      await createAdjustment(scope, {
+        variantId,
+        warehouseId: warehouse.id,
+        reasonCode: 'found',
+        quantity: 2,
+        note: 'shelf B',
+        actor: 'test',
+      });
+
+      const history = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', {
+        organization_id: scope.organizationId,
+        variant_id: variantId,
+      });
+      assert.deepEqual(
+        history.movements.map((m) => [m.type, m.order_id, m.reason_code, m.purchase_order_id, m.reason]),
+        [
+          ['found', '', 'found', '', 'shelf B'],
+          ['reserve', 'order-77', '', '', ''],
+          ['receipt', '', '', '', ''],
+        ],
+      );
     });
 
     it('answers NOT_FOUND for a variant with no stock and INVALID_ARGUMENT for a bad time range', async () => {
-      await expectStatus(grpcApi.call('GetStockHistory', { organization_id: org, variant_id: randomUUID() }), grpc.status.NOT_FOUND);
+      await expectStatus(
+        grpcApi.call('GetStockHistory', { organization_id: org, variant_id: randomUUID() }),
+        grpc.status.NOT_FOUND,
+      );
       const error = await expectStatus(
-        grpcApi.call('GetStockHistory', { organization_id: org, variant_id: redS.id, from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }),
+        grpcApi.call('GetStockHistory', {
+          organization_id: org,
+          variant_id: redS.id,
+          from: '2026-02-01T00:00:00Z',
+          to: '2026-01-01T00:00:00Z',
+        }),
         grpc.status.INVALID_ARGUMENT,
       );
       assert.match(error.details, /from must be before to/);
-      await expectStatus(grpcApi.call('GetStockHistory', { organization_id: org, variant_id: redS.id, from: 'yesterday' }), grpc.status.INVALID_ARGUMENT);
+      await expectStatus(
+        grpcApi.call('GetStockHistory', { organization_id: org, variant_id: redS.id, from: 'yesterday' }),
+        grpc.status.INVALID_ARGUMENT,
+      );
     });
   });
 
@@ -144,10 +256,14 @@ describe('gRPC stock reads on the demo data', () => {
     const health = await import('grpc-health-check');
     const protoLoader = await import('@grpc/proto-loader');
     const definition = protoLoader.loadSync(health.protoPath, { enums: String });
-    const healthProto = grpc.loadPackageDefinition(definition) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
+    const healthProto = grpc.loadPackageDefinition(definition) as unknown as {
+      grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+    };
     const client = new healthProto.grpc.health.v1.Health(grpcApi.address, grpc.credentials.createInsecure());
     const status = await new Promise<{ status: string }>((resolve, reject) =>
-      client.Check({ service: 'inventory.v1.InventoryService' }, (e: Error | null, r: { status: string }) => (e ? reject(e) : resolve(r))),
+      client.Check({ service: 'inventory.v1.InventoryService' }, (e: Error | null, r: { status: string }) =>
+        e ? reject(e) : resolve(r),
+      ),
     );
     client.close();
     assert.equal(status.status, 'SERVING');
@@ -165,11 +281,18 @@ async function listServicesByReflection(address: string): Promise<string[]> {
   const require = createRequire(import.meta.url);
   const reflectionProto = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
   const definition = protoLoader.loadSync(reflectionProto, { keepCase: true });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } };
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+  };
   const client = new loaded.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
-  const stream = client.ServerReflectionInfo() as grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }>;
+  const stream = client.ServerReflectionInfo() as grpc.ClientDuplexStream<
+    object,
+    { list_services_response?: { service: { name: string }[] } }
+  >;
   const names = await new Promise<string[]>((resolve, reject) => {
-    stream.once('data', (response) => resolve(response.list_services_response?.service.map((s: { name: string }) => s.name) ?? []));
+    stream.once('data', (response) =>
+      resolve(response.list_services_response?.service.map((s: { name: string }) => s.name) ?? []),
+    );
     stream.once('error', reject);
     stream.write({ list_services: '' });
   });

@@ -4,10 +4,15 @@ import { demo, seedDemoData } from '../../scripts/demo-data.ts';
 import { startHttp, type HttpHarness } from '../helpers/http.ts';
 import { newOrganization, testStack, tokenFor } from '../helpers/stack.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
+import { applyOperation } from '../../services/inventory/stock/ledger.ts';
 
 const org = demo.organizationId;
 
-function assertProblem(response: { status: number; contentType: string; body: any }, status: number, type: string): void {
+function assertProblem(
+  response: { status: number; contentType: string; body: any },
+  status: number,
+  type: string,
+): void {
   assert.equal(response.status, status);
   assert.match(response.contentType, /^application\/problem\+json/);
   assert.equal(response.body.type, `urn:inventory:problem:${type}`);
@@ -35,7 +40,10 @@ describe('REST read API on the demo data', () => {
     const response = await http.get('/ready');
     assert.equal(response.status, 200);
     assert.equal(response.body.status, 'ready');
-    assert.deepEqual(Object.fromEntries(Object.entries(response.body.checks).map(([k, v]: [string, any]) => [k, v.status])), { postgresql: 'up', rabbitmq: 'up', temporal: 'up', catalog: 'off' });
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(response.body.checks).map(([k, v]: [string, any]) => [k, v.status])),
+      { postgresql: 'up', rabbitmq: 'up', temporal: 'up', catalog: 'off' },
+    );
     assert.equal(typeof response.body.outbox.pending, 'number');
   });
 
@@ -52,11 +60,17 @@ describe('REST read API on the demo data', () => {
     }
   });
 
-  it('GET /api/v1/warehouses lists the organization\'s warehouses, filtered by region', async () => {
+  it("GET /api/v1/warehouses lists the organization's warehouses, filtered by region", async () => {
     const all = await http.get('/api/v1/warehouses', org);
-    assert.deepEqual(all.body.data.map((w: any) => w.code), ['BAQ-COAST', 'BOG-MAIN', 'MED-NORTH']);
+    assert.deepEqual(
+      all.body.data.map((w: any) => w.code),
+      ['BAQ-COAST', 'BOG-MAIN', 'MED-NORTH'],
+    );
     const caribe = await http.get('/api/v1/warehouses?region=caribe', org);
-    assert.deepEqual(caribe.body.data.map((w: any) => w.warehouse_id), [demo.warehouses.coast.id]);
+    assert.deepEqual(
+      caribe.body.data.map((w: any) => w.warehouse_id),
+      [demo.warehouses.coast.id],
+    );
     assert.equal(caribe.body.next_cursor, null);
   });
 
@@ -72,7 +86,10 @@ describe('REST read API on the demo data', () => {
     const ids: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: any = await http.get(`/api/v1/stock?warehouse_id=${demo.warehouses.main.id}&limit=3${cursor ? `&cursor=${cursor}` : ''}`, org);
+      const page: any = await http.get(
+        `/api/v1/stock?warehouse_id=${demo.warehouses.main.id}&limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+        org,
+      );
       assert.equal(page.status, 200);
       ids.push(...page.body.data.map((r: any) => r.stock_id));
       cursor = page.body.next_cursor;
@@ -98,14 +115,120 @@ describe('REST read API on the demo data', () => {
     await receiveStock(scope, variantId, warehouse.id, 2);
     await receiveStock(scope, variantId, warehouse.id, 3);
     const response = await http.get(`/api/v1/movements?variant_id=${variantId}&type=receipt`, scope.organizationId);
-    assert.deepEqual(response.body.data.map((m: any) => m.deltas.available), [3, 2]);
+    assert.deepEqual(
+      response.body.data.map((m: any) => m.deltas.available),
+      [3, 2],
+    );
     assert.equal(response.body.data[0].after.available, 5);
     assert.deepEqual(response.body.data[0].reference, { type: 'test', id: 'fixture' });
     const none = await http.get(`/api/v1/movements?variant_id=${variantId}&type=shipment`, scope.organizationId);
     assert.deepEqual(none.body.data, []);
   });
 
-  it('never shows one organization\'s rows to another', async () => {
+  it("GET /api/v1/movements?order_id= returns exactly one order's movements, its hold and its release", async () => {
+    const scope = newOrganization();
+    const warehouse = await createWarehouse(scope);
+    const variantId = randomUUID();
+    await receiveStock(scope, variantId, warehouse.id, 10);
+    const [orderA, orderB] = [`order-${randomUUID()}`, `order-${randomUUID()}`];
+    const move = (orderId: string, step: 'hold' | 'release', units: number) =>
+      scope.transaction((tx) =>
+        applyOperation(tx, {
+          operationKey: `test/${orderId}/${step}`,
+          actor: 'test',
+          reference: { type: 'reservation', id: randomUUID() },
+          orderId,
+          changes: [
+            {
+              variantId,
+              warehouseId: warehouse.id,
+              type: step === 'hold' ? 'reserve' : 'release',
+              deltas: step === 'hold' ? { available: -units, reserved: units } : { available: units, reserved: -units },
+            },
+          ],
+        }),
+      );
+    await move(orderA, 'hold', 3);
+    await move(orderB, 'hold', 2);
+    await move(orderA, 'release', 3);
+
+    const a = await http.get(`/api/v1/movements?order_id=${orderA}`, scope.organizationId);
+    assert.equal(a.status, 200);
+    assert.deepEqual(
+      a.body.data.map((m: any) => [m.type, m.order_id, m.deltas.reserved]),
+      [
+        ['release', orderA, -3],
+        ['reserve', orderA, 3],
+      ],
+    );
+    const b = await http.get(`/api/v1/movements?order_id=${orderB}`, scope.organizationId);
+    assert.deepEqual(
+      b.body.data.map((m: any) => [m.type, m.order_id]),
+      [['reserve', orderB]],
+    );
+    const receipt = await http.get(`/api/v1/movements?variant_id=${variantId}&type=receipt`, scope.organizationId);
+    assert.equal(receipt.body.data[0].order_id, null, 'a movement that serves no order names none');
+  });
+
+  it("returns an adjustment's reason_code and purchase_order_id as fields, its note as the reason", async () => {
+    const scope = newOrganization();
+    const warehouse = await createWarehouse(scope);
+    const variantId = randomUUID();
+    await receiveStock(scope, variantId, warehouse.id, 1);
+    await scope.transaction((tx) =>
+      applyOperation(tx, {
+        operationKey: `test/${variantId}/ordered`,
+        actor: 'test',
+        changes: [{ variantId, warehouseId: warehouse.id, type: 'incoming', deltas: { incoming: 5 } }],
+      }),
+    );
+    const body = {
+      variant_id: variantId,
+      warehouse_id: warehouse.id,
+      reason_code: 'receipt',
+      quantity: 5,
+      purchase_order_id: 'PO: 77',
+      note: 'dock 3: pallet 2',
+    };
+    const created = await http.send('POST', '/api/v1/adjustments', { organizationId: scope.organizationId, body });
+    assert.equal(created.status, 201);
+    const expected = { reason_code: 'receipt', purchase_order_id: 'PO: 77', note: 'dock 3: pallet 2' };
+    assert.deepEqual(
+      {
+        reason_code: created.body.reason_code,
+        purchase_order_id: created.body.purchase_order_id,
+        note: created.body.note,
+      },
+      expected,
+    );
+    const read = await http.get(`/api/v1/adjustments/${created.body.adjustment_id}`, scope.organizationId);
+    assert.deepEqual(
+      { reason_code: read.body.reason_code, purchase_order_id: read.body.purchase_order_id, note: read.body.note },
+      expected,
+    );
+    const { movement } = read.body;
+    assert.deepEqual(
+      {
+        reason_code: movement.reason_code,
+        purchase_order_id: movement.purchase_order_id,
+        reason: movement.reason,
+        deltas: movement.deltas,
+      },
+      {
+        reason_code: 'receipt',
+        purchase_order_id: 'PO: 77',
+        reason: 'dock 3: pallet 2',
+        deltas: { total: 5, available: 5, reserved: 0, damaged: 0, in_transit: 0, incoming: -5 },
+      },
+    );
+    const plain = await http.send('POST', '/api/v1/adjustments', {
+      organizationId: scope.organizationId,
+      body: { variant_id: variantId, warehouse_id: warehouse.id, reason_code: 'found', quantity: 1 },
+    });
+    assert.deepEqual([plain.body.reason_code, plain.body.purchase_order_id, plain.body.note], ['found', null, null]);
+  });
+
+  it("never shows one organization's rows to another", async () => {
     const other = randomUUID();
     const response = await http.get('/api/v1/stock', other);
     assert.deepEqual(response.body, { data: [], next_cursor: null });
@@ -124,22 +247,41 @@ describe('REST read API on the demo data', () => {
 
   it('refuses an X-Organization-Id that differs from the token, and reads no body before authenticating', async () => {
     const token = await tokenFor(org);
-    const other = await fetch(`${http.url}/api/v1/stock`, { headers: { Authorization: `Bearer ${token}`, 'X-Organization-Id': randomUUID() } });
+    const other = await fetch(`${http.url}/api/v1/stock`, {
+      headers: { Authorization: `Bearer ${token}`, 'X-Organization-Id': randomUUID() },
+    });
     assert.equal(other.status, 403);
-    const same = await fetch(`${http.url}/api/v1/stock`, { headers: { Authorization: `Bearer ${token}`, 'X-Organization-Id': org.toUpperCase() } });
+    const same = await fetch(`${http.url}/api/v1/stock`, {
+      headers: { Authorization: `Bearer ${token}`, 'X-Organization-Id': org.toUpperCase() },
+    });
     assert.equal(same.status, 200, 'the same organization, in any case, is accepted');
-    const anonymousBigBody = await fetch(`${http.url}/api/v1/warehouses`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(2_000_000) }) });
+    const anonymousBigBody = await fetch(`${http.url}/api/v1/warehouses`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'x'.repeat(2_000_000) }),
+    });
     assert.equal(anonymousBigBody.status, 401, 'an anonymous caller is turned away before its body is read (not 413)');
   });
 
   it('answers a call without a bearer token with 401 and a Bearer challenge', async () => {
     const response = await fetch(`${http.url}/api/v1/stock`);
     assert.equal(response.status, 401);
-    assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="inventory"', 'no token: the bare challenge (RFC 6750)');
+    assert.equal(
+      response.headers.get('www-authenticate'),
+      'Bearer realm="inventory"',
+      'no token: the bare challenge (RFC 6750)',
+    );
     const forged = await fetch(`${http.url}/api/v1/stock`, { headers: { Authorization: 'Bearer not.a.token' } });
     assert.equal(forged.status, 401);
-    assert.match(forged.headers.get('www-authenticate') ?? '', /^Bearer realm="inventory", error="invalid_token", error_description="/);
-    assertProblem({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.json() }, 401, 'Unauthenticated');
+    assert.match(
+      forged.headers.get('www-authenticate') ?? '',
+      /^Bearer realm="inventory", error="invalid_token", error_description="/,
+    );
+    assertProblem(
+      { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.json() },
+      401,
+      'Unauthenticated',
+    );
   });
 
   it('answers unknown ids and routes with a 404 problem', async () => {

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { recordOperation } from '../../services/inventory/stock/ledger.ts';
-import { InsufficientStockError, InvalidStockChangeError, OperationKeyConflictError, StockNotFoundError } from '../../services/inventory/errors.ts';
+import { applyOperation, type LedgerOutcome, type Operation } from '../../services/inventory/stock/ledger.ts';
+import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
+import {
+  InsufficientStockError,
+  InvalidStockChangeError,
+  OperationKeyConflictError,
+  StockNotFoundError,
+} from '../../services/inventory/errors.ts';
 import { newOrganization } from '../helpers/stack.ts';
 import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow } from '../helpers/fixtures.ts';
@@ -13,7 +19,7 @@ describe('the stock ledger', () => {
     const variantId = randomUUID();
     await receiveStock(scope, variantId, warehouse.id, 10);
 
-    const outcome = await recordOperation(scope, {
+    const outcome = await apply(scope, {
       operationKey: 'reserve-1',
       actor: 'test',
       reference: { type: 'order', id: 'order-1' },
@@ -22,13 +28,31 @@ describe('the stock ledger', () => {
 
     assert.equal(outcome.replayed, false);
     assert.equal(outcome.movements.length, 1);
-    assert.deepEqual(outcome.movements[0].after, { total: 10, available: 7, reserved: 3, damaged: 0, inTransit: 0, incoming: 0 });
-    assert.deepEqual(await stockRow(scope, variantId, warehouse.id), { total: 10, available: 7, reserved: 3, damaged: 0, in_transit: 0, incoming: 0, version: 3 });
+    assert.deepEqual(outcome.movements[0].after, {
+      total: 10,
+      available: 7,
+      reserved: 3,
+      damaged: 0,
+      inTransit: 0,
+      incoming: 0,
+    });
+    assert.deepEqual(await stockRow(scope, variantId, warehouse.id), {
+      total: 10,
+      available: 7,
+      reserved: 3,
+      damaged: 0,
+      in_transit: 0,
+      incoming: 0,
+      version: 3,
+    });
     const events = await scope.em.execute<{ name: string; payload: { quantities: { available: number } } }[]>(
       "select name, payload from outbox_event where organization_id = ? and name = 'inventory.stock.updated' order by sequence",
       [scope.organizationId],
     );
-    assert.deepEqual(events.map((e) => e.name), ['inventory.stock.updated', 'inventory.stock.updated']);
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ['inventory.stock.updated', 'inventory.stock.updated'],
+    );
     assert.equal(events[1].payload.quantities.available, 7);
   });
 
@@ -40,11 +64,13 @@ describe('the stock ledger', () => {
     const operation = {
       operationKey: 'reserve-twice',
       actor: 'test',
-      changes: [{ variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -4, reserved: 4 } }],
+      changes: [
+        { variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -4, reserved: 4 } },
+      ],
     };
 
-    const first = await recordOperation(scope, operation);
-    const second = await recordOperation(scope, operation);
+    const first = await apply(scope, operation);
+    const second = await apply(scope, operation);
 
     assert.equal(second.replayed, true);
     assert.deepEqual(second.movements, first.movements);
@@ -64,10 +90,12 @@ describe('the stock ledger', () => {
     const operation = {
       operationKey: 'racing-key',
       actor: 'test',
-      changes: [{ variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -5, reserved: 5 } }],
+      changes: [
+        { variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -5, reserved: 5 } },
+      ],
     };
 
-    const outcomes = await Promise.all(Array.from({ length: 8 }, () => recordOperation(newScopeLike(scope), operation)));
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => apply(newScopeLike(scope), operation)));
 
     assert.equal(outcomes.filter((o) => !o.replayed).length, 1);
     assert.equal((await stockRow(scope, variantId, warehouse.id)).reserved, 5);
@@ -78,11 +106,20 @@ describe('the stock ledger', () => {
     const warehouse = await createWarehouse(scope);
     const variantId = randomUUID();
     await receiveStock(scope, variantId, warehouse.id, 10);
-    const change = { variantId, warehouseId: warehouse.id, type: 'reserve' as const, deltas: { available: -1, reserved: 1 } };
-    await recordOperation(scope, { operationKey: 'k', actor: 'test', changes: [change] });
+    const change = {
+      variantId,
+      warehouseId: warehouse.id,
+      type: 'reserve' as const,
+      deltas: { available: -1, reserved: 1 },
+    };
+    await apply(scope, { operationKey: 'k', actor: 'test', changes: [change] });
 
     await assert.rejects(
-      recordOperation(scope, { operationKey: 'k', actor: 'test', changes: [{ ...change, deltas: { available: -2, reserved: 2 } }] }),
+      apply(scope, {
+        operationKey: 'k',
+        actor: 'test',
+        changes: [{ ...change, deltas: { available: -2, reserved: 2 } }],
+      }),
       OperationKeyConflictError,
     );
     assert.equal((await stockRow(scope, variantId, warehouse.id)).reserved, 1);
@@ -99,7 +136,14 @@ describe('the stock ledger', () => {
     const row = await stockRow(scope, variantId, warehouse.id);
     assert.equal(row.available, 41);
     assert.equal(row.version, 42);
-    assert.deepEqual(await ledgerSums(scope, variantId, warehouse.id), { total: 41, available: 41, reserved: 0, damaged: 0, in_transit: 0, incoming: 0 });
+    assert.deepEqual(await ledgerSums(scope, variantId, warehouse.id), {
+      total: 41,
+      available: 41,
+      reserved: 0,
+      damaged: 0,
+      in_transit: 0,
+      incoming: 0,
+    });
   });
 
   it('changes nothing when any line of an operation is short, and names every short line', async () => {
@@ -110,7 +154,7 @@ describe('the stock ledger', () => {
     await receiveStock(scope, plenty, warehouse.id, 10);
     await receiveStock(scope, scarce, warehouse.id, 1);
 
-    const attempt = recordOperation(scope, {
+    const attempt = apply(scope, {
       operationKey: 'all-or-nothing',
       actor: 'test',
       changes: [
@@ -121,7 +165,9 @@ describe('the stock ledger', () => {
 
     await assert.rejects(attempt, (error: unknown) => {
       assert.ok(error instanceof InsufficientStockError);
-      assert.deepEqual(error.shortages, [{ variant_id: scarce, warehouse_id: warehouse.id, requested: 2, available: 1 }]);
+      assert.deepEqual(error.shortages, [
+        { variant_id: scarce, warehouse_id: warehouse.id, requested: 2, available: 1 },
+      ]);
       return true;
     });
     assert.equal((await stockRow(scope, plenty, warehouse.id)).available, 10);
@@ -135,11 +181,19 @@ describe('the stock ledger', () => {
     await receiveStock(scope, variantId, warehouse.id, 3);
 
     await assert.rejects(
-      recordOperation(scope, { operationKey: 'over-release', actor: 'test', changes: [{ variantId, warehouseId: warehouse.id, type: 'release', deltas: { reserved: -1, available: 1 } }] }),
+      apply(scope, {
+        operationKey: 'over-release',
+        actor: 'test',
+        changes: [{ variantId, warehouseId: warehouse.id, type: 'release', deltas: { reserved: -1, available: 1 } }],
+      }),
       InvalidStockChangeError,
     );
     await assert.rejects(
-      recordOperation(scope, { operationKey: 'nowhere', actor: 'test', changes: [{ variantId: randomUUID(), warehouseId: warehouse.id, type: 'receipt', deltas: { available: 1 } }] }),
+      apply(scope, {
+        operationKey: 'nowhere',
+        actor: 'test',
+        changes: [{ variantId: randomUUID(), warehouseId: warehouse.id, type: 'receipt', deltas: { available: 1 } }],
+      }),
       StockNotFoundError,
     );
   });
@@ -150,7 +204,10 @@ describe('the stock table', () => {
     const scope = newOrganization();
     const warehouse = await createWarehouse(scope);
     const insert = (total: number, available: number) =>
-      scope.em.execute('insert into stock (organization_id, variant_id, warehouse_id, total, available) values (?, ?, ?, ?, ?)', [scope.organizationId, randomUUID(), warehouse.id, total, available]);
+      scope.em.execute(
+        'insert into stock (organization_id, variant_id, warehouse_id, total, available) values (?, ?, ?, ?, ?)',
+        [scope.organizationId, randomUUID(), warehouse.id, total, available],
+      );
 
     await assert.rejects(insert(5, 4), /stock_total_is_sum_of_parts/);
     await assert.rejects(insert(-1, -1), /stock_quantities_non_negative/);
@@ -163,12 +220,25 @@ describe('the stock table', () => {
     const variantId = randomUUID();
     await receiveStock(scope, variantId, warehouse.id, 3);
 
-    await assert.rejects(scope.em.execute('update stock_movement set available_delta = 100 where organization_id = ?', [scope.organizationId]), /append-only/);
-    await assert.rejects(scope.em.execute('delete from stock_movement where organization_id = ?', [scope.organizationId]), /append-only/);
+    await assert.rejects(
+      scope.em.execute('update stock_movement set available_delta = 100 where organization_id = ?', [
+        scope.organizationId,
+      ]),
+      /append-only/,
+    );
+    await assert.rejects(
+      scope.em.execute('delete from stock_movement where organization_id = ?', [scope.organizationId]),
+      /append-only/,
+    );
   });
 });
 
 /** Another request of the same organization: its own EntityManager, so its own connection and transaction. */
 function newScopeLike(scope: ReturnType<typeof newOrganization>) {
   return scopeTo(scope.em, scope.organizationId);
+}
+
+/** One operation as a use case applies it: in a transaction of its own, bound to the organization. */
+function apply(scope: Pick<OrganizationScope, 'transaction'>, operation: Operation): Promise<LedgerOutcome> {
+  return scope.transaction((tx) => applyOperation(tx, operation));
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { recordOperation } from '../../services/inventory/stock/ledger.ts';
+import { applyOperation, type LedgerOutcome, type Operation } from '../../services/inventory/stock/ledger.ts';
+import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
 import { newOrganization } from '../helpers/stack.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
 
@@ -9,19 +10,28 @@ describe('stock-level events', () => {
     const scope = newOrganization();
     const warehouse = await createWarehouse(scope);
     const variantId = randomUUID();
-    await scope.em.execute('insert into stock (organization_id, variant_id, warehouse_id, min_stock, reorder_point, max_stock) values (?, ?, ?, 10, 15, 100)', [
-      scope.organizationId,
-      variantId,
-      warehouse.id,
-    ]);
+    await scope.em.execute(
+      'insert into stock (organization_id, variant_id, warehouse_id, min_stock, reorder_point, max_stock) values (?, ?, ?, 10, 15, 100)',
+      [scope.organizationId, variantId, warehouse.id],
+    );
     await receiveStock(scope, variantId, warehouse.id, 20);
-    const [{ last }] = await scope.em.execute<{ last: string }[]>('select coalesce(max(sequence), 0)::text as last from outbox_event where organization_id = ?', [scope.organizationId]);
+    const [{ last }] = await scope.em.execute<{ last: string }[]>(
+      'select coalesce(max(sequence), 0)::text as last from outbox_event where organization_id = ?',
+      [scope.organizationId],
+    );
 
     const move = async (available: number) =>
-      recordOperation(scope, {
+      apply(scope, {
         operationKey: randomUUID(),
         actor: 'test',
-        changes: [{ variantId, warehouseId: warehouse.id, type: available < 0 ? 'reserve' : 'release', deltas: { available, reserved: -available } }],
+        changes: [
+          {
+            variantId,
+            warehouseId: warehouse.id,
+            type: available < 0 ? 'reserve' : 'release',
+            deltas: { available, reserved: -available },
+          },
+        ],
       });
     for (const step of [-6, -2, -3, -1, 8, -16]) await move(step);
 
@@ -45,3 +55,8 @@ describe('stock-level events', () => {
     assert.equal(events[3].payload.alert_level, 'critical');
   });
 });
+
+/** One operation as a use case applies it: in a transaction of its own, bound to the organization. */
+function apply(scope: Pick<OrganizationScope, 'transaction'>, operation: Operation): Promise<LedgerOutcome> {
+  return scope.transaction((tx) => applyOperation(tx, operation));
+}

@@ -30,42 +30,81 @@ export function adjustmentRoutes(catalog?: VariantCatalog): Router {
   const router = Router();
   router.post('/', async (req, res) => {
     const body = createBody.parse(req.body ?? {});
-    const movement = await createAdjustment(res.locals.scope, {
-      variantId: body.variant_id,
-      warehouseId: body.warehouse_id,
-      reasonCode: body.reason_code,
-      quantity: body.quantity,
-      countedQuantity: body.counted_quantity,
-      expectedQuantity: body.expected_quantity,
-      note: body.note,
-      locationId: body.location_id,
-      purchaseOrderId: body.purchase_order_id,
-      actor: operatorOf(req),
-    }, catalog);
+    const movement = await createAdjustment(
+      res.locals.scope,
+      {
+        variantId: body.variant_id,
+        warehouseId: body.warehouse_id,
+        reasonCode: body.reason_code,
+        quantity: body.quantity,
+        countedQuantity: body.counted_quantity,
+        expectedQuantity: body.expected_quantity,
+        note: body.note,
+        locationId: body.location_id,
+        purchaseOrderId: body.purchase_order_id,
+        actor: operatorOf(req),
+      },
+      catalog,
+    );
     res.status(201).location(`${req.baseUrl}/${movement.reference?.id}`).json(adjustmentJson(movement));
   });
   router.get('/', async (req, res) => {
     const q = listQuery.parse(req.query);
-    const page = await listAdjustments(res.locals.scope, { variantId: q.variant_id, warehouseId: q.warehouse_id }, q.limit, q.cursor);
+    const page = await listAdjustments(
+      res.locals.scope,
+      { variantId: q.variant_id, warehouseId: q.warehouse_id },
+      q.limit,
+      q.cursor,
+    );
     res.json(listResponse(page.items.map(adjustmentJson), page.nextCursor));
   });
   router.get('/:adjustment_id', async (req, res) => {
     const { adjustment_id } = idParams.parse(req.params);
     const page = await listMovements(res.locals.scope, { referenceType: 'adjustment', referenceId: adjustment_id }, 1);
-    if (page.items.length === 0) throw new HttpProblem(404, 'AdjustmentNotFound', `adjustment ${adjustment_id} does not exist`);
-    res.json(adjustmentJson(page.items[0]));
+    if (page.items.length === 0)
+      throw new HttpProblem(404, 'AdjustmentNotFound', `adjustment ${adjustment_id} does not exist`);
+    res.json(adjustmentJson(page.items[0]!));
   });
   return router;
 }
 
 function adjustmentJson(m: RecordedMovement) {
-  const [reasonCode, ...rest] = (m.reason ?? '').split(': ');
-  const purchaseOrder = rest[0]?.startsWith('purchase order ') ? rest.shift()!.slice('purchase order '.length) : null;
-  return { adjustment_id: m.reference?.id, reason_code: reasonCode, purchase_order_id: purchaseOrder, note: rest.join(': ') || null, movement: movementJson(m) };
+  return {
+    adjustment_id: m.reference?.id,
+    reason_code: m.reasonCode,
+    purchase_order_id: m.purchaseOrderId,
+    note: m.reason,
+    movement: movementJson(m),
+  };
 }
 
 export const adjustmentOperations: Operation[] = [
-  { method: 'post', path: '/api/v1/adjustments', summary: 'Record an adjustment (cycle_count with optional compare-and-swap, receipt, damage, loss, found, return, correction)', tag: 'adjustments', body: createBody, permission: 'stock:adjust', success: 201 },
-  { method: 'get', path: '/api/v1/adjustments', summary: 'List adjustments', tag: 'adjustments', query: listQuery, permission: 'stock:read', success: 200 },
-  { method: 'get', path: '/api/v1/adjustments/{adjustment_id}', summary: 'One adjustment', tag: 'adjustments', params: idParams, permission: 'stock:read', success: 200 },
+  {
+    method: 'post',
+    path: '/api/v1/adjustments',
+    summary:
+      'Record an adjustment (cycle_count with optional compare-and-swap, receipt, damage, loss, found, return, correction)',
+    tag: 'adjustments',
+    body: createBody,
+    permission: 'stock:adjust',
+    success: 201,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/adjustments',
+    summary: 'List adjustments',
+    tag: 'adjustments',
+    query: listQuery,
+    permission: 'stock:read',
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/adjustments/{adjustment_id}',
+    summary: 'One adjustment',
+    tag: 'adjustments',
+    params: idParams,
+    permission: 'stock:read',
+    success: 200,
+  },
 ];

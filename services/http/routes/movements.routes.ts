@@ -14,6 +14,7 @@ const listQuery = z
     type: z.enum(movementTypes).optional(),
     reference_type: z.string().min(1).max(32).optional(),
     reference_id: z.string().min(1).max(200).optional(),
+    order_id: z.string().trim().min(1).max(200).optional(),
     from: timestamp.optional(),
     to: timestamp.optional(),
     limit,
@@ -23,14 +24,23 @@ const listQuery = z
 
 const idParams = z.strictObject({ movement_id: id });
 
-/** /api/v1/movements: the ledger, newest first. */
+/** /api/v1/movements: the ledger, newest first; `order_id` gives one order's whole stock history. */
 export function movementRoutes(): Router {
   const router = Router();
   router.get('/', async (req, res) => {
     const q = listQuery.parse(req.query);
     const page = await listMovements(
       res.locals.scope,
-      { variantId: q.variant_id, warehouseId: q.warehouse_id, type: q.type, referenceType: q.reference_type, referenceId: q.reference_id, from: q.from, to: q.to },
+      {
+        variantId: q.variant_id,
+        warehouseId: q.warehouse_id,
+        type: q.type,
+        referenceType: q.reference_type,
+        referenceId: q.reference_id,
+        orderId: q.order_id,
+        from: q.from,
+        to: q.to,
+      },
       q.limit,
       q.cursor,
     );
@@ -46,6 +56,22 @@ export function movementRoutes(): Router {
 }
 
 export const movementOperations: Operation[] = [
-  { method: 'get', path: '/api/v1/movements', summary: 'List ledger movements (by variant, warehouse, type, reference, time), newest first', tag: 'movements', query: listQuery, permission: 'stock:read', success: 200 },
-  { method: 'get', path: '/api/v1/movements/{movement_id}', summary: 'One ledger movement', tag: 'movements', params: idParams, permission: 'stock:read', success: 200 },
+  {
+    method: 'get',
+    path: '/api/v1/movements',
+    summary: 'List ledger movements (by variant, warehouse, type, reference, order, time), newest first',
+    tag: 'movements',
+    query: listQuery,
+    permission: 'stock:read',
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/movements/{movement_id}',
+    summary: 'One ledger movement',
+    tag: 'movements',
+    params: idParams,
+    permission: 'stock:read',
+    success: 200,
+  },
 ];

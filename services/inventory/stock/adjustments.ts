@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { assertVariantsKnown, type VariantCatalog } from './variant-validation.ts';
 import type { OrganizationScope } from '../organization-scope.ts';
-import { applyOperation, type MovementType, type QuantityDeltas, type RecordedMovement } from './ledger.ts';
+import { applyOperation, type QuantityDeltas, type RecordedMovement } from './ledger.ts';
 import { InvalidArgumentError, StaleCountError, StockNotFoundError } from '../errors.ts';
 import { listMovements } from './movement-queries.ts';
 import type { Page } from '../pagination.ts';
 import { assertLocationIn } from '../warehouses/locations.ts';
 import { findWarehouse } from './stock-queries.ts';
+import { lockAvailable } from './stock.store.ts';
+import { movementTypeOf, type ReasonCode } from './adjustment-reasons.ts';
 
 /**
  * Operators' adjustments: each is one ledger movement referencing the adjustment, with the operator
- * as actor. A cycle count states how many units are on the shelf (available); the service computes
+ * as actor; its reason code and purchase order are columns of the movement, the note is its `reason`.
+ * A cycle count states how many units are on the shelf (available); the service computes
  * the difference. With `expectedQuantity` it is a compare-and-swap: a count made against a number that
  * has changed since is refused with StaleCountError, so two operators cannot both apply a count.
  */
-export const reasonCodes = ['cycle_count', 'receipt', 'damage', 'loss', 'found', 'return', 'correction'] as const;
-export type ReasonCode = (typeof reasonCodes)[number];
+export { reasonCodes, type ReasonCode } from './adjustment-reasons.ts';
 
 export interface AdjustmentRequest {
   variantId: string;
@@ -33,38 +35,31 @@ export interface AdjustmentRequest {
   actor: string;
 }
 
-const movementType: Record<ReasonCode, MovementType> = {
-  cycle_count: 'adjustment',
-  receipt: 'receipt',
-  damage: 'damage',
-  loss: 'loss',
-  found: 'found',
-  return: 'return',
-  correction: 'adjustment',
-};
-
 /**
  * Records one adjustment as one ledger movement. A receipt may create the variant's first stock row
  * in the organization: the catalog (when configured) is asked about such a variant first. A warehouse
  * or location that is not the organization's is WarehouseNotFoundError / LocationNotFoundError, whether
  * it belongs to another organization or to none, before anything else is looked at.
  */
-export async function createAdjustment(scope: OrganizationScope, request: AdjustmentRequest, catalog?: VariantCatalog): Promise<RecordedMovement> {
+export async function createAdjustment(
+  scope: OrganizationScope,
+  request: AdjustmentRequest,
+  catalog?: VariantCatalog,
+): Promise<RecordedMovement> {
   const adjustmentId = randomUUID();
   await findWarehouse(scope, request.warehouseId);
   if (request.locationId) await assertLocationIn(scope, request.locationId, request.warehouseId);
   if (request.reasonCode === 'receipt') await assertVariantsKnown(scope, catalog, [request.variantId]);
   return await scope.transaction(async (tx) => {
-    const { em } = tx;
     // The row lock makes the count's comparison and its change one step.
-    const [row] = await em.execute<{ available: number }[]>(
-      'select available from stock where organization_id = ? and variant_id = ? and warehouse_id = ? for update',
-      [scope.organizationId, request.variantId, request.warehouseId],
-    );
-    if (!row && request.reasonCode !== 'receipt') {
-      throw new StockNotFoundError(`no stock of variant ${request.variantId} in warehouse ${request.warehouseId}`, { variant_id: request.variantId, warehouse_id: request.warehouseId });
+    const available = await lockAvailable(tx, request.variantId, request.warehouseId);
+    if (available === null && request.reasonCode !== 'receipt') {
+      throw new StockNotFoundError(`no stock of variant ${request.variantId} in warehouse ${request.warehouseId}`, {
+        variant_id: request.variantId,
+        warehouse_id: request.warehouseId,
+      });
     }
-    const deltas = deltasFor(request, row?.available ?? 0);
+    const deltas = deltasFor(request, available ?? 0);
     const outcome = await applyOperation(tx, {
       operationKey: `adjustment/${adjustmentId}`,
       actor: request.actor,
@@ -73,31 +68,44 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
         {
           variantId: request.variantId,
           warehouseId: request.warehouseId,
-          type: movementType[request.reasonCode],
+          type: movementTypeOf[request.reasonCode],
           deltas,
-          reason: [request.reasonCode, request.purchaseOrderId ? `purchase order ${request.purchaseOrderId}` : undefined, request.note].filter(Boolean).join(': '),
+          reasonCode: request.reasonCode,
+          purchaseOrderId: request.purchaseOrderId,
+          reason: request.note,
           locationId: request.locationId,
           createIfMissing: request.reasonCode === 'receipt',
         },
       ],
     });
-    return outcome.movements[0];
+    return outcome.movements[0]!;
   });
 
   function deltasFor(r: AdjustmentRequest, available: number): QuantityDeltas {
     if (r.reasonCode === 'cycle_count') {
-      if (r.countedQuantity === undefined) throw new InvalidArgumentError('a cycle count needs counted_quantity', { field: 'counted_quantity' });
+      if (r.countedQuantity === undefined)
+        throw new InvalidArgumentError('a cycle count needs counted_quantity', { field: 'counted_quantity' });
       if (r.expectedQuantity !== undefined && r.expectedQuantity !== available) {
-        throw new StaleCountError(`the count expected ${r.expectedQuantity} available, but there are ${available} now: count again`, { expected_quantity: r.expectedQuantity, current_quantity: available });
+        throw new StaleCountError(
+          `the count expected ${r.expectedQuantity} available, but there are ${available} now: count again`,
+          { expected_quantity: r.expectedQuantity, current_quantity: available },
+        );
       }
-      if (r.countedQuantity === available) throw new InvalidArgumentError('the count matches the stock: nothing to adjust', { field: 'counted_quantity' });
+      if (r.countedQuantity === available)
+        throw new InvalidArgumentError('the count matches the stock: nothing to adjust', { field: 'counted_quantity' });
       return { available: r.countedQuantity - available };
     }
     const q = r.quantity;
     if (q === undefined || q === 0 || (r.reasonCode !== 'correction' && q < 0)) {
-      throw new InvalidArgumentError(r.reasonCode === 'correction' ? 'a correction needs a non-zero quantity' : `${r.reasonCode} needs a positive quantity`, { field: 'quantity' });
+      throw new InvalidArgumentError(
+        r.reasonCode === 'correction'
+          ? 'a correction needs a non-zero quantity'
+          : `${r.reasonCode} needs a positive quantity`,
+        { field: 'quantity' },
+      );
     }
-    if (r.purchaseOrderId && r.reasonCode !== 'receipt') throw new InvalidArgumentError('purchase_order_id goes with a receipt', { field: 'purchase_order_id' });
+    if (r.purchaseOrderId && r.reasonCode !== 'receipt')
+      throw new InvalidArgumentError('purchase_order_id goes with a receipt', { field: 'purchase_order_id' });
     switch (r.reasonCode) {
       case 'receipt':
         // Units of a purchase order were announced as incoming: they arrive on hand.
@@ -112,6 +120,12 @@ export async function createAdjustment(scope: OrganizationScope, request: Adjust
   }
 }
 
-export function listAdjustments(scope: OrganizationScope, filter: { variantId?: string; warehouseId?: string }, limit: number, cursor?: string): Promise<Page<RecordedMovement>> {
+/** Adjustments (movements referencing one), newest first, one page at a time. */
+export function listAdjustments(
+  scope: OrganizationScope,
+  filter: { variantId?: string; warehouseId?: string },
+  limit: number,
+  cursor?: string,
+): Promise<Page<RecordedMovement>> {
   return listMovements(scope, { ...filter, referenceType: 'adjustment' }, limit, cursor);
 }

@@ -1,8 +1,10 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
 import { enqueueEvent, type OutboxDraft } from '../../messaging/outbox.ts';
-import { toDate } from '../sql-values.ts';
+import { Warehouse } from '../warehouses/warehouse.entity.ts';
 import { thresholdEvents, type ThresholdRow } from './stock-thresholds.ts';
+import type { ReasonCode } from './adjustment-reasons.ts';
+import { insertMovement, movementsByOperationKeys } from './movement.store.ts';
+import { findStockRow, insertStockIfMissing, type StockRow } from './stock.store.ts';
 import {
   InsufficientStockError,
   InvalidArgumentError,
@@ -17,8 +19,14 @@ import {
  * The ledger is the only way stock changes. One call is one operation: every change it lists is
  * applied to its stock row, recorded as an append-only movement, and announced through the outbox
  * (inventory.stock.updated, plus the stock-level events of stock-thresholds.ts when a threshold is
- * crossed), all in one transaction. The operation key makes it idempotent: a second call with the same key
- * changes nothing and returns the movements of the first.
+ * crossed), all in the caller's transaction. The operation key makes it idempotent: a second call with the
+ * same key changes nothing and returns the movements of the first.
+ *
+ * Hand-written SQL here, on purpose: the guarded update is one statement that takes the row lock,
+ * re-checks every quantity against the committed row and returns the new row in one round trip (an
+ * entity load + flush would read, compare in JS and write: two round trips, and a guard checked on a
+ * stale copy unless the row were locked first). The movement insert and the reads go through
+ * movement.store.ts, the first-receipt insert and the refusal's reads through stock.store.ts.
  */
 
 // The quantity and movement vocabulary moved to ../vocabulary.ts; re-exported for callers not yet re-pointed.
@@ -32,7 +40,12 @@ export interface StockChange {
   type: MovementType;
   /** Signed changes; `total` follows from them (incoming is outside total). */
   deltas: QuantityDeltas;
+  /** A free note. */
   reason?: string;
+  /** An adjustment's reason (adjustment-reasons.ts). */
+  reasonCode?: ReasonCode;
+  /** The purchase order a receipt fulfils. */
+  purchaseOrderId?: string;
   /** The bin inside the warehouse, when known. */
   locationId?: string;
   /**
@@ -47,7 +60,10 @@ export interface Operation {
   operationKey: string;
   actor: string;
   reference?: Reference;
-  /** The order the change serves (a reservation's hold, release or fulfilment), so an order's stock history is one query. */
+  /**
+   * The order the change serves (a reservation's hold, release or fulfilment), so an order's stock history
+   * is one query. An operation referencing an order (`reference.type` 'order') serves that order without it.
+   */
   orderId?: string;
   workflow?: { workflowId: string; runId: string };
   changes: StockChange[];
@@ -62,7 +78,11 @@ export interface RecordedMovement {
   type: MovementType;
   deltas: Quantities;
   after: Quantities;
+  /** The free note. */
   reason: string | null;
+  reasonCode: ReasonCode | null;
+  purchaseOrderId: string | null;
+  orderId: string | null;
   reference: Reference | null;
   actor: string;
   workflowId: string | null;
@@ -91,32 +111,43 @@ export async function applyOperation(tx: ScopedTransaction, operation: Operation
   const changes = inLockOrder(operation.changes);
   const keys = changes.map((_, i) => movementKey(operation.operationKey, i, changes.length));
 
-  // Two calls with one key queue here, so the second sees the first's committed movements and
-  // replays them instead of failing on the unique key after doing its work.
-  await tx.em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`ledger:${tx.organizationId}:${operation.operationKey}`]);
-  const previous = await findMovements(tx.em, tx.organizationId, keys);
+  await lockOperationKey(tx, operation.operationKey);
+  const previous = await movementsByOperationKeys(tx, keys);
   if (previous.length > 0) return replay(operation, changes, previous);
 
   const movements: RecordedMovement[] = [];
   for (const [i, change] of changes.entries()) {
-    const { movement, version, thresholds } = await applyChange(tx.em, tx.organizationId, operation, change, keys[i]);
+    const { movement, version, thresholds } = await applyChange(tx, operation, change, keys[i]!);
     movements.push(movement);
     await enqueueEvent(tx, stockUpdatedEvent(movement, version));
-    for (const event of thresholdEvents(thresholds, movement.after.available - movement.deltas.available, movement.after.available)) {
-      await enqueueEvent(tx, { name: event.name, aggregateType: 'stock', aggregateId: movement.stockId, data: event.data });
+    const before = movement.after.available - movement.deltas.available;
+    for (const event of thresholdEvents(thresholds, before, movement.after.available)) {
+      await enqueueEvent(tx, {
+        name: event.name,
+        aggregateType: 'stock',
+        aggregateId: movement.stockId,
+        data: event.data,
+      });
     }
   }
   return { replayed: false, movements };
 }
 
-/** Writes that belong in the same transaction as the stock change (e.g. a reservation row, extra events). */
-export type AlsoInTransaction = (em: EntityManager, movements: RecordedMovement[]) => Promise<void>;
+/**
+ * Writes that belong in the same transaction as the stock change (e.g. a reservation row, extra events).
+ * @deprecated Transitional (issue #11), with recordOperation.
+ */
+export type AlsoInTransaction = (em: ScopedTransaction['em'], movements: RecordedMovement[]) => Promise<void>;
 
 /**
  * @deprecated Transitional (issue #11): open the transaction in the use case and call applyOperation.
  * Applies an operation in a transaction of its own and runs `also` in it unless the key replayed.
  */
-export function recordOperation(scope: Pick<OrganizationScope, 'transaction'>, operation: Operation, also?: AlsoInTransaction): Promise<LedgerOutcome> {
+export function recordOperation(
+  scope: Pick<OrganizationScope, 'transaction'>,
+  operation: Operation,
+  also?: AlsoInTransaction,
+): Promise<LedgerOutcome> {
   return scope.transaction(async (tx) => {
     const outcome = await applyOperation(tx, operation);
     if (!outcome.replayed && also) await also(tx.em, outcome.movements);
@@ -124,19 +155,32 @@ export function recordOperation(scope: Pick<OrganizationScope, 'transaction'>, o
   });
 }
 
+/**
+ * Two calls with one key queue here until the first's transaction ends, so the second sees the first's
+ * committed movements and replays them instead of failing on the unique key after doing its work.
+ */
+async function lockOperationKey(tx: ScopedTransaction, operationKey: string): Promise<void> {
+  await tx.em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [
+    `ledger:${tx.organizationId}:${operationKey}`,
+  ]);
+}
+
 function validate(operation: Operation): void {
   if (!operation.operationKey) throw new InvalidArgumentError('an operation key is required');
   if (operation.changes.length === 0) throw new InvalidArgumentError('an operation needs at least one change');
   for (const change of operation.changes) {
     const values = Object.values(change.deltas);
-    if (!values.every((v) => Number.isSafeInteger(v))) throw new InvalidArgumentError('quantity deltas must be integers');
+    if (!values.every((v) => Number.isSafeInteger(v)))
+      throw new InvalidArgumentError('quantity deltas must be integers');
     if (!values.some((v) => v !== 0)) throw new InvalidArgumentError('a change must move at least one quantity');
   }
 }
 
 /** Rows are always locked in (variant, warehouse) order, so two operations can never wait on each other in a cycle. */
 function inLockOrder(changes: StockChange[]): StockChange[] {
-  return [...changes].sort((a, b) => a.variantId.localeCompare(b.variantId) || a.warehouseId.localeCompare(b.warehouseId));
+  return [...changes].sort(
+    (a, b) => a.variantId.localeCompare(b.variantId) || a.warehouseId.localeCompare(b.warehouseId),
+  );
 }
 
 function movementKey(operationKey: string, index: number, count: number): string {
@@ -148,14 +192,13 @@ function totalDelta(d: QuantityDeltas): number {
 }
 
 async function applyChange(
-  em: EntityManager,
-  organizationId: string,
+  tx: ScopedTransaction,
   op: Operation,
   change: StockChange,
   operationKey: string,
 ): Promise<{ movement: RecordedMovement; version: number; thresholds: ThresholdRow }> {
   const d = change.deltas;
-  const delta = {
+  const delta: Quantities = {
     available: d.available ?? 0,
     reserved: d.reserved ?? 0,
     damaged: d.damaged ?? 0,
@@ -163,19 +206,12 @@ async function applyChange(
     incoming: d.incoming ?? 0,
     total: totalDelta(d),
   };
-  if (change.createIfMissing) {
-    // Only into a warehouse of this organization, so no caller can forget to check. Another
-    // organization's warehouse inserts nothing, the update below finds no row, and refusal() says why.
-    await em.execute(
-      `insert into stock (organization_id, variant_id, warehouse_id)
-       select w.organization_id, ?, w.id from warehouse w where w.organization_id = ? and w.id = ?
-       on conflict (organization_id, variant_id, warehouse_id) do nothing`,
-      [change.variantId, organizationId, change.warehouseId],
-    );
-  }
+  // Only into a warehouse of this organization, so no caller can forget to check. Another
+  // organization's warehouse inserts nothing, the update below finds no row, and refusal() says why.
+  if (change.createIfMissing) await insertStockIfMissing(tx, change.variantId, change.warehouseId);
   // A conditional update: it takes the row lock, re-checks the guard against the committed row,
   // and touches nothing when any quantity would go negative. This is what makes oversell impossible.
-  const rows = await em.execute<StockRow[]>(
+  const rows = await tx.em.execute<StockRow[]>(
     `update stock set
        available = available + ?, reserved = reserved + ?, damaged = damaged + ?,
        in_transit = in_transit + ?, incoming = incoming + ?, total = total + ?,
@@ -183,54 +219,84 @@ async function applyChange(
      where organization_id = ? and variant_id = ? and warehouse_id = ?
        and available + ? >= 0 and reserved + ? >= 0 and damaged + ? >= 0 and in_transit + ? >= 0 and incoming + ? >= 0
      returning *`,
+    // biome-ignore format: the values line up with the statement's placeholders, row by row
     [
       delta.available, delta.reserved, delta.damaged, delta.inTransit, delta.incoming, delta.total,
-      organizationId, change.variantId, change.warehouseId,
+      tx.organizationId, change.variantId, change.warehouseId,
       delta.available, delta.reserved, delta.damaged, delta.inTransit, delta.incoming,
     ],
   );
   const stock = rows[0];
-  if (!stock) throw await refusal(em, organizationId, change, delta);
+  if (!stock) throw await refusal(tx, change, delta);
 
-  const [movement] = await em.execute<MovementRow[]>(
-    `insert into stock_movement (
-       organization_id, stock_id, variant_id, warehouse_id, type,
-       total_delta, available_delta, reserved_delta, damaged_delta, in_transit_delta, incoming_delta,
-       total_after, available_after, reserved_after, damaged_after, in_transit_after, incoming_after,
-       reason, reference_type, reference_id, actor, workflow_id, workflow_run_id, operation_key, location_id)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     returning *`,
-    [
-      organizationId, stock.id, change.variantId, change.warehouseId, change.type,
-      delta.total, delta.available, delta.reserved, delta.damaged, delta.inTransit, delta.incoming,
-      stock.total, stock.available, stock.reserved, stock.damaged, stock.in_transit, stock.incoming,
-      change.reason ?? null, op.reference?.type ?? null, op.reference?.id ?? null, op.actor,
-      op.workflow?.workflowId ?? null, op.workflow?.runId ?? null, operationKey, change.locationId ?? null,
-    ],
-  );
-  const thresholds = { stockId: stock.id, variantId: change.variantId, warehouseId: change.warehouseId, minStock: stock.min_stock, maxStock: stock.max_stock, reorderPoint: stock.reorder_point };
-  return { movement: toRecordedMovement(movement), version: stock.version, thresholds };
+  const movement = await insertMovement(tx, {
+    operationKey,
+    stockId: stock.id,
+    variantId: change.variantId,
+    warehouseId: change.warehouseId,
+    type: change.type,
+    deltas: delta,
+    after: {
+      total: stock.total,
+      available: stock.available,
+      reserved: stock.reserved,
+      damaged: stock.damaged,
+      inTransit: stock.in_transit,
+      incoming: stock.incoming,
+    },
+    reason: change.reason ?? null,
+    reasonCode: change.reasonCode ?? null,
+    purchaseOrderId: change.purchaseOrderId ?? null,
+    orderId: op.orderId ?? (op.reference?.type === 'order' ? op.reference.id : null),
+    reference: op.reference ?? null,
+    actor: op.actor,
+    workflow: op.workflow ?? null,
+    locationId: change.locationId ?? null,
+  });
+  const thresholds: ThresholdRow = {
+    stockId: stock.id,
+    variantId: change.variantId,
+    warehouseId: change.warehouseId,
+    minStock: stock.min_stock,
+    maxStock: stock.max_stock,
+    reorderPoint: stock.reorder_point,
+  };
+  return { movement, version: stock.version, thresholds };
 }
 
 /** Explains why the guarded update touched no row; the transaction is rolled back by the throw. */
-async function refusal(em: EntityManager, organizationId: string, change: StockChange, delta: Quantities): Promise<Error> {
-  const [row] = await em.execute<StockRow[]>(
-    'select * from stock where organization_id = ? and variant_id = ? and warehouse_id = ?',
-    [organizationId, change.variantId, change.warehouseId],
-  );
+async function refusal(tx: ScopedTransaction, change: StockChange, delta: Quantities): Promise<Error> {
+  const row = await findStockRow(tx, change.variantId, change.warehouseId);
   if (!row) {
-    const [warehouse] = await em.execute('select 1 from warehouse where organization_id = ? and id = ?', [organizationId, change.warehouseId]);
-    if (!warehouse) return new WarehouseNotFoundError(`warehouse ${change.warehouseId} does not exist in this organization`, { warehouse_id: change.warehouseId });
-    return new StockNotFoundError(`no stock of variant ${change.variantId} in warehouse ${change.warehouseId}`, { variant_id: change.variantId, warehouse_id: change.warehouseId });
+    const warehouses = await tx.em.count(Warehouse, { organizationId: tx.organizationId, id: change.warehouseId });
+    if (warehouses === 0)
+      return new WarehouseNotFoundError(`warehouse ${change.warehouseId} does not exist in this organization`, {
+        warehouse_id: change.warehouseId,
+      });
+    return new StockNotFoundError(`no stock of variant ${change.variantId} in warehouse ${change.warehouseId}`, {
+      variant_id: change.variantId,
+      warehouse_id: change.warehouseId,
+    });
   }
   if (row.available + delta.available < 0) {
-    const shortage: Shortage = { variant_id: change.variantId, warehouse_id: change.warehouseId, requested: -delta.available, available: row.available };
+    const shortage: Shortage = {
+      variant_id: change.variantId,
+      warehouse_id: change.warehouseId,
+      requested: -delta.available,
+      available: row.available,
+    };
     return new InsufficientStockError([shortage]);
   }
-  const broken = (['reserved', 'damaged', 'in_transit', 'incoming'] as const).filter((q) => row[q] + delta[q === 'in_transit' ? 'inTransit' : q] < 0);
+  const broken = (['reserved', 'damaged', 'in_transit', 'incoming'] as const).filter(
+    (q) => row[q] + delta[q === 'in_transit' ? 'inTransit' : q] < 0,
+  );
   return new InvalidStockChangeError(
     `${change.type} would take ${broken.join(', ')} below zero for variant ${change.variantId} in warehouse ${change.warehouseId}`,
-    { variant_id: change.variantId, warehouse_id: change.warehouseId, quantities: broken.map((q) => ({ quantity: q, current: row[q] })) },
+    {
+      variant_id: change.variantId,
+      warehouse_id: change.warehouseId,
+      quantities: broken.map((q) => ({ quantity: q, current: row[q] })),
+    },
   );
 }
 
@@ -254,14 +320,6 @@ function stockUpdatedEvent(m: RecordedMovement, version: number): OutboxDraft {
   };
 }
 
-async function findMovements(em: EntityManager, organizationId: string, keys: string[]): Promise<RecordedMovement[]> {
-  const rows = await em.execute<MovementRow[]>(
-    'select * from stock_movement where organization_id = ? and operation_key in (?)',
-    [organizationId, keys],
-  );
-  return rows.map(toRecordedMovement);
-}
-
 /** The key was used before: the same changes get the first outcome back; different changes are a conflict. */
 function replay(operation: Operation, changes: StockChange[], previous: RecordedMovement[]): LedgerOutcome {
   const byKey = new Map(previous.map((m) => [m.operationKey, m]));
@@ -273,75 +331,27 @@ function replay(operation: Operation, changes: StockChange[], previous: Recorded
       m.warehouseId === change.warehouseId &&
       m.type === change.type &&
       quantityNames.every((q) => m.deltas[q] === (change.deltas[q] ?? 0));
-    if (!same) throw new OperationKeyConflictError(`operation key ${operation.operationKey} was already used for a different change`, { operation_key: operation.operationKey });
+    if (!same) throw keyConflict(operation);
     return m;
   });
-  if (previous.length !== ordered.length) throw new OperationKeyConflictError(`operation key ${operation.operationKey} was already used for a different change`, { operation_key: operation.operationKey });
+  if (previous.length !== ordered.length) throw keyConflict(operation);
   return { replayed: true, movements: ordered };
 }
 
+function keyConflict(operation: Operation): OperationKeyConflictError {
+  const key = operation.operationKey;
+  return new OperationKeyConflictError(`operation key ${key} was already used for a different change`, {
+    operation_key: key,
+  });
+}
+
 export function snakeQuantities(q: Quantities): Record<string, number> {
-  return { total: q.total, available: q.available, reserved: q.reserved, damaged: q.damaged, in_transit: q.inTransit, incoming: q.incoming };
-}
-
-interface StockRow {
-  id: string;
-  total: number;
-  available: number;
-  reserved: number;
-  damaged: number;
-  in_transit: number;
-  incoming: number;
-  min_stock: number;
-  max_stock: number;
-  reorder_point: number;
-  version: number;
-}
-
-/** A stock_movement row as raw SQL returns it. */
-export interface MovementRow {
-  id: string;
-  operation_key: string;
-  stock_id: string;
-  variant_id: string;
-  warehouse_id: string;
-  type: MovementType;
-  total_delta: number;
-  available_delta: number;
-  reserved_delta: number;
-  damaged_delta: number;
-  in_transit_delta: number;
-  incoming_delta: number;
-  total_after: number;
-  available_after: number;
-  reserved_after: number;
-  damaged_after: number;
-  in_transit_after: number;
-  incoming_after: number;
-  reason: string | null;
-  reference_type: Reference['type'] | null;
-  reference_id: string | null;
-  actor: string;
-  workflow_id: string | null;
-  location_id: string | null;
-  created_at: string | Date;
-}
-
-export function toRecordedMovement(r: MovementRow): RecordedMovement {
   return {
-    id: r.id,
-    operationKey: r.operation_key,
-    stockId: r.stock_id,
-    variantId: r.variant_id,
-    warehouseId: r.warehouse_id,
-    type: r.type,
-    deltas: { total: r.total_delta, available: r.available_delta, reserved: r.reserved_delta, damaged: r.damaged_delta, inTransit: r.in_transit_delta, incoming: r.incoming_delta },
-    after: { total: r.total_after, available: r.available_after, reserved: r.reserved_after, damaged: r.damaged_after, inTransit: r.in_transit_after, incoming: r.incoming_after },
-    reason: r.reason,
-    reference: r.reference_type && r.reference_id ? { type: r.reference_type, id: r.reference_id } : null,
-    actor: r.actor,
-    workflowId: r.workflow_id,
-    locationId: r.location_id,
-    createdAt: toDate(r.created_at),
+    total: q.total,
+    available: q.available,
+    reserved: q.reserved,
+    damaged: q.damaged,
+    in_transit: q.inTransit,
+    incoming: q.incoming,
   };
 }

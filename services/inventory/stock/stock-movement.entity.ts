@@ -2,6 +2,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { Location } from '../warehouses/location.entity.ts';
 import { Stock } from './stock.entity.ts';
 import { Warehouse } from '../warehouses/warehouse.entity.ts';
+import { reasonCodes } from './adjustment-reasons.ts';
 
 /**
  * The append-only ledger: one row for every change to a stock row, written in the same transaction
@@ -17,9 +18,21 @@ export const StockMovement = defineEntity({
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     organizationId: p.uuid(),
-    stock: () => p.manyToOne(Stock).joinColumns('organization_id', 'stock_id').referencedColumnNames('organization_id', 'id').foreignKeyName('stock_movement_stock_foreign').deleteRule('restrict'),
+    stock: () =>
+      p
+        .manyToOne(Stock)
+        .joinColumns('organization_id', 'stock_id')
+        .referencedColumnNames('organization_id', 'id')
+        .foreignKeyName('stock_movement_stock_foreign')
+        .deleteRule('restrict'),
     variantId: p.uuid(),
-    warehouse: () => p.manyToOne(Warehouse).joinColumns('organization_id', 'warehouse_id').referencedColumnNames('organization_id', 'id').foreignKeyName('stock_movement_warehouse_foreign').deleteRule('restrict'),
+    warehouse: () =>
+      p
+        .manyToOne(Warehouse)
+        .joinColumns('organization_id', 'warehouse_id')
+        .referencedColumnNames('organization_id', 'id')
+        .foreignKeyName('stock_movement_warehouse_foreign')
+        .deleteRule('restrict'),
     type: p.string().length(32),
     totalDelta: p.integer(),
     availableDelta: p.integer(),
@@ -42,7 +55,14 @@ export const StockMovement = defineEntity({
         .foreignKeyName('stock_movement_location_foreign')
         .deleteRule('restrict')
         .nullable(),
+    /** The operator's free note (an adjustment's reason code and purchase order have their own columns). */
     reason: p.text().nullable(),
+    /** An adjustment's reason (adjustment-reasons.ts). */
+    reasonCode: p.string().length(32).nullable(),
+    /** The purchase order a receipt fulfils. */
+    purchaseOrderId: p.string().length(200).nullable(),
+    /** The order the change serves (a reservation's hold, release or fulfilment; an order's return). */
+    orderId: p.string().length(200).nullable(),
     referenceType: p.string().length(32).nullable(),
     referenceId: p.string().length(200).nullable(),
     actor: p.string().length(200),
@@ -60,13 +80,26 @@ export const StockMovement = defineEntity({
       body: "raise exception 'stock_movement is append-only: % refused', tg_op using errcode = 'restrict_violation';",
     },
   ],
+  checks: [
+    {
+      name: 'stock_movement_reason_code_known',
+      expression: `reason_code in (${reasonCodes.map((c) => `'${c}'`).join(', ')})`,
+    },
+  ],
   uniques: [{ name: 'stock_movement_operation_key_unique', properties: ['organizationId', 'operationKey'] }],
   indexes: [
-    { name: 'stock_movement_variant_history_index', properties: ['organizationId', 'variantId', 'warehouse', 'createdAt'] },
+    {
+      name: 'stock_movement_variant_history_index',
+      properties: ['organizationId', 'variantId', 'warehouse', 'createdAt'],
+    },
     { name: 'stock_movement_reference_index', properties: ['organizationId', 'referenceType', 'referenceId'] },
     { name: 'stock_movement_created_index', properties: ['organizationId', 'createdAt'] },
+    { name: 'stock_movement_order_index', properties: ['organizationId', 'orderId', 'createdAt'] },
     // Not by `location`: that relation's key includes warehouse_id, and deleting a bin looks movements up by (organization, bin).
-    { name: 'stock_movement_location_index', expression: 'create index "stock_movement_location_index" on "stock_movement" ("organization_id", "location_id")' },
+    {
+      name: 'stock_movement_location_index',
+      expression: 'create index "stock_movement_location_index" on "stock_movement" ("organization_id", "location_id")',
+    },
   ],
 });
 

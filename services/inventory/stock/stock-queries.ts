@@ -1,114 +1,39 @@
-import { warehouseCondition, type OrganizationScope } from '../organization-scope.ts';
+import type { OrganizationScope } from '../organization-scope.ts';
 import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { VariantNotFoundError, WarehouseNotFoundError } from '../errors.ts';
-import { toDate } from '../sql-values.ts';
+import { Warehouse } from '../warehouses/warehouse.entity.ts';
+import { pageStock, stockRowsOfVariant, variantsWithStock, type StockFilter, type StockLevel } from './stock.store.ts';
 
-/** Read paths over stock rows. Reads go straight to PostgreSQL, never through Temporal. */
+/** Read paths over stock rows, each in its own transaction. Reads go straight to PostgreSQL, never through Temporal. */
 
-export interface StockLevel {
-  stockId: string;
-  variantId: string;
-  warehouseId: string;
-  total: number;
-  available: number;
-  reserved: number;
-  damaged: number;
-  inTransit: number;
-  incoming: number;
-  minStock: number;
-  maxStock: number;
-  reorderPoint: number;
-  version: number;
-  updatedAt: Date;
-}
-
-export interface StockFilter {
-  variantId?: string;
-  warehouseId?: string;
-  /** Only rows at or below their minimum (available ≤ min_stock). */
-  low?: boolean;
-}
-
-interface StockRow {
-  id: string;
-  variant_id: string;
-  warehouse_id: string;
-  total: number;
-  available: number;
-  reserved: number;
-  damaged: number;
-  in_transit: number;
-  incoming: number;
-  min_stock: number;
-  max_stock: number;
-  reorder_point: number;
-  version: number;
-  updated_at: string | Date;
-}
-
-const toStockLevel = (r: StockRow): StockLevel => ({
-  stockId: r.id,
-  variantId: r.variant_id,
-  warehouseId: r.warehouse_id,
-  total: r.total,
-  available: r.available,
-  reserved: r.reserved,
-  damaged: r.damaged,
-  inTransit: r.in_transit,
-  incoming: r.incoming,
-  minStock: r.min_stock,
-  maxStock: r.max_stock,
-  reorderPoint: r.reorder_point,
-  version: r.version,
-  updatedAt: toDate(r.updated_at),
-});
+export type { StockFilter, StockLevel } from './stock.store.ts';
 
 /** Stock rows matching the filter, ordered by (variant, warehouse), one page at a time. */
-export async function listStock(scope: OrganizationScope, filter: StockFilter, limit: number, cursor?: string): Promise<Page<StockLevel>> {
-  const where = ['organization_id = ?', 'archived_at is null'];
-  const params: unknown[] = [scope.organizationId];
-  if (filter.variantId) {
-    where.push('variant_id = ?');
-    params.push(filter.variantId);
-  }
-  if (filter.warehouseId) {
-    where.push('warehouse_id = ?');
-    params.push(filter.warehouseId);
-  }
-  if (filter.low) where.push('available <= min_stock');
-  const inScope = warehouseCondition(scope, 'warehouse_id');
-  if (inScope) {
-    where.push(inScope.sql);
-    params.push(...inScope.params);
-  }
-
-  if (cursor) {
-    const [variantId, warehouseId] = decodeCursor(cursor, ['uuid', 'uuid']);
-    where.push('(variant_id, warehouse_id) > (?, ?)');
-    params.push(variantId, warehouseId);
-  }
-  const rows = await scope.em.execute<StockRow[]>(
-    `select * from stock where ${where.join(' and ')} order by variant_id, warehouse_id limit ?`,
-    [...params, limit + 1],
-  );
-  return toPage(rows, limit, (r) => [r.variant_id, r.warehouse_id], toStockLevel);
+export function listStock(
+  scope: OrganizationScope,
+  filter: StockFilter,
+  limit: number,
+  cursor?: string,
+): Promise<Page<StockLevel>> {
+  return scope.transaction((tx) => pageStock(tx, scope, filter, limit, cursor));
 }
 
 /** Every warehouse's row for a variant; VariantNotFoundError when the organization holds none. */
 export async function stockOfVariant(scope: OrganizationScope, variantId: string): Promise<StockLevel[]> {
-  const inScope = warehouseCondition(scope, 'warehouse_id');
-  const rows = await scope.em.execute<StockRow[]>(
-    `select * from stock where organization_id = ? and variant_id = ? and archived_at is null ${inScope ? `and ${inScope.sql}` : ''} order by warehouse_id`,
-    [scope.organizationId, variantId, ...(inScope?.params ?? [])],
-  );
-  if (rows.length === 0) throw new VariantNotFoundError(`variant ${variantId} has no stock in this organization`, { variant_id: variantId });
-  return rows.map(toStockLevel);
+  const rows = await scope.transaction((tx) => stockRowsOfVariant(tx, scope, variantId));
+  if (rows.length === 0) throw variantNotFound(variantId);
+  return rows;
 }
 
-/** Throws VariantNotFoundError unless the organization has at least one stock row for the variant. */
+/** Throws VariantNotFoundError unless the organization has at least one live stock row for the variant. */
 export async function assertVariantKnown(scope: OrganizationScope, variantId: string): Promise<void> {
-  const rows = await scope.em.execute('select 1 from stock where organization_id = ? and variant_id = ? and archived_at is null limit 1', [scope.organizationId, variantId]);
-  if (rows.length === 0) throw new VariantNotFoundError(`variant ${variantId} has no stock in this organization`, { variant_id: variantId });
+  // Not limited to the caller's warehouses: a variant is known to the organization.
+  const known = await scope.transaction((tx) => variantsWithStock(tx, [variantId]));
+  if (!known.has(variantId)) throw variantNotFound(variantId);
+}
+
+function variantNotFound(variantId: string): VariantNotFoundError {
+  return new VariantNotFoundError(`variant ${variantId} has no stock in this organization`, { variant_id: variantId });
 }
 
 export interface WarehouseSummary {
@@ -121,55 +46,58 @@ export interface WarehouseSummary {
   updatedAt: Date;
 }
 
-/** The warehouse, or WarehouseNotFoundError. */
+/**
+ * The warehouse, or WarehouseNotFoundError.
+ * @deprecated Transitional (issue #11): the warehouses store (warehouses/) takes the warehouse reads over;
+ * kept here, through the Warehouse entity, while other folders still import it from this file.
+ */
 export async function findWarehouse(scope: OrganizationScope, warehouseId: string): Promise<WarehouseSummary> {
-  const [row] = await scope.em.execute<WarehouseRow[]>(
-    'select * from warehouse where organization_id = ? and id = ?',
-    [scope.organizationId, warehouseId],
+  const warehouse = await scope.transaction((tx) =>
+    tx.em.findOne(Warehouse, { organizationId: tx.organizationId, id: warehouseId }),
   );
-  if (!row) throw new WarehouseNotFoundError(`warehouse ${warehouseId} does not exist in this organization`, { warehouse_id: warehouseId });
-  return toWarehouseSummary(row);
+  if (!warehouse)
+    throw new WarehouseNotFoundError(`warehouse ${warehouseId} does not exist in this organization`, {
+      warehouse_id: warehouseId,
+    });
+  return toWarehouseSummary(warehouse);
 }
 
-/** Warehouses ordered by code, optionally only active ones or one region's. */
-export async function listWarehouses(scope: OrganizationScope, filter: { active?: boolean; region?: string }, limit: number, cursor?: string): Promise<Page<WarehouseSummary>> {
-  const where = ['organization_id = ?'];
-  const params: unknown[] = [scope.organizationId];
-  if (filter.active !== undefined) {
-    where.push('active = ?');
-    params.push(filter.active);
-  }
-  if (filter.region) {
-    where.push('region = ?');
-    params.push(filter.region);
-  }
-  const inScope = warehouseCondition(scope, 'id');
-  if (inScope) {
-    where.push(inScope.sql);
-    params.push(...inScope.params);
-  }
-  if (cursor) {
-    const [code] = decodeCursor(cursor, ['text']);
-    where.push('code > ?');
-    params.push(code);
-  }
-  const rows = await scope.em.execute<WarehouseRow[]>(
-    `select * from warehouse where ${where.join(' and ')} order by code limit ?`,
-    [...params, limit + 1],
+/**
+ * Warehouses ordered by code, optionally only active ones or one region's.
+ * @deprecated Transitional (issue #11): see findWarehouse.
+ */
+export async function listWarehouses(
+  scope: OrganizationScope,
+  filter: { active?: boolean; region?: string },
+  limit: number,
+  cursor?: string,
+): Promise<Page<WarehouseSummary>> {
+  if (scope.warehouseIds?.length === 0) return { items: [], nextCursor: null };
+  const after = cursor ? decodeCursor(cursor, ['text'])[0] : undefined;
+  const rows = await scope.transaction((tx) =>
+    tx.em.find(
+      Warehouse,
+      {
+        organizationId: tx.organizationId,
+        ...(filter.active !== undefined ? { active: filter.active } : {}),
+        ...(filter.region ? { region: filter.region } : {}),
+        ...(scope.warehouseIds ? { id: { $in: [...scope.warehouseIds] } } : {}),
+        ...(after !== undefined ? { code: { $gt: after } } : {}),
+      },
+      { orderBy: { code: 'asc' }, limit: limit + 1 },
+    ),
   );
-  return toPage(rows, limit, (r) => [r.code], toWarehouseSummary);
+  return toPage(rows, limit, (w) => [w.code], toWarehouseSummary);
 }
 
-interface WarehouseRow {
-  id: string;
-  code: string;
-  name: string;
-  region: string;
-  active: boolean;
-  created_at: string | Date;
-  updated_at: string | Date;
-}
-
-function toWarehouseSummary(r: WarehouseRow): WarehouseSummary {
-  return { id: r.id, code: r.code, name: r.name, region: r.region, active: r.active, createdAt: toDate(r.created_at), updatedAt: toDate(r.updated_at) };
+function toWarehouseSummary(w: Warehouse): WarehouseSummary {
+  return {
+    id: w.id,
+    code: w.code,
+    name: w.name,
+    region: w.region,
+    active: w.active,
+    createdAt: w.createdAt,
+    updatedAt: w.updatedAt,
+  };
 }

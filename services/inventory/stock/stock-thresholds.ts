@@ -53,7 +53,10 @@ export function thresholdEvents(row: ThresholdRow, availableBefore: number, avai
   }
   if (crossedDown(0)) events.push({ name: 'inventory.stock.depleted', data: { ...base, available_quantity: 0 } });
   if (availableBefore <= row.minStock && availableAfter > row.minStock) {
-    events.push({ name: 'inventory.stock.replenished', data: { ...base, available_quantity: availableAfter, min_stock: row.minStock } });
+    events.push({
+      name: 'inventory.stock.replenished',
+      data: { ...base, available_quantity: availableAfter, min_stock: row.minStock },
+    });
   }
   return events;
 }

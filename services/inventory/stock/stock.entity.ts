@@ -3,7 +3,7 @@ import { Warehouse } from '../warehouses/warehouse.entity.ts';
 
 /**
  * Stock of one variant in one warehouse. The quantities change only through the ledger
- * (services/inventory/ledger.ts); the CHECK constraints below are the last line of defence:
+ * (stock/ledger.ts); the CHECK constraints below are the last line of defence:
  * nothing negative, and total = available + reserved + damaged + in_transit.
  * `incoming` (ordered or shipped towards this warehouse, not yet on hand) is outside total.
  */
@@ -15,7 +15,13 @@ export const Stock = defineEntity({
     organizationId: p.uuid(),
     variantId: p.uuid(),
     // (organization_id, warehouse_id) → warehouse (organization_id, id): see warehouse.entity.ts.
-    warehouse: () => p.manyToOne(Warehouse).joinColumns('organization_id', 'warehouse_id').referencedColumnNames('organization_id', 'id').foreignKeyName('stock_warehouse_foreign').deleteRule('restrict'),
+    warehouse: () =>
+      p
+        .manyToOne(Warehouse)
+        .joinColumns('organization_id', 'warehouse_id')
+        .referencedColumnNames('organization_id', 'id')
+        .foreignKeyName('stock_warehouse_foreign')
+        .deleteRule('restrict'),
     total: p.integer().default(0),
     available: p.integer().default(0),
     reserved: p.integer().default(0),
@@ -28,8 +34,15 @@ export const Stock = defineEntity({
     version: p.integer().default(1),
     /** Set when the catalog deleted the variant and the row held nothing; any later change revives the row. */
     archivedAt: p.datetime().nullable(),
-    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
-    updatedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()).onUpdate(() => new Date()),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
   uniques: [
     { name: 'stock_organization_variant_warehouse_unique', properties: ['organizationId', 'variantId', 'warehouse'] },
@@ -37,7 +50,11 @@ export const Stock = defineEntity({
   ],
   indexes: [{ name: 'stock_organization_warehouse_index', properties: ['organizationId', 'warehouse'] }],
   checks: [
-    { name: 'stock_quantities_non_negative', expression: 'total >= 0 and available >= 0 and reserved >= 0 and damaged >= 0 and in_transit >= 0 and incoming >= 0' },
+    {
+      name: 'stock_quantities_non_negative',
+      expression:
+        'total >= 0 and available >= 0 and reserved >= 0 and damaged >= 0 and in_transit >= 0 and incoming >= 0',
+    },
     { name: 'stock_total_is_sum_of_parts', expression: 'total = available + reserved + damaged + in_transit' },
     { name: 'stock_thresholds_non_negative', expression: 'min_stock >= 0 and max_stock >= 0 and reorder_point >= 0' },
   ],

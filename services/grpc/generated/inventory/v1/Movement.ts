@@ -17,6 +17,9 @@ export interface Movement {
   'created_at'?: (string);
   'operation_key'?: (string);
   'reference'?: (_inventory_v1_Reference | null);
+  'order_id'?: (string);
+  'reason_code'?: (string);
+  'purchase_order_id'?: (string);
 }
 
 export interface Movement__Output {
@@ -33,4 +36,7 @@ export interface Movement__Output {
   'created_at': (string);
   'operation_key': (string);
   'reference': (_inventory_v1_Reference__Output | null);
+  'order_id': (string);
+  'reason_code': (string);
+  'purchase_order_id': (string);
 }
