@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDevIssuer, type DevIssuer } from '../../services/auth/dev-issuer.ts';
-import { createTokenVerifier, devAudience, devIssuer, type TokenVerifier } from '../../services/auth/token-verifier.ts';
-import { AuthenticationError } from '../../services/auth/errors.ts';
-import { actorOf, can, inWarehouseScope } from '../../services/auth/access.ts';
+import { createDevIssuer, type DevIssuer } from '../../../services/auth/dev-issuer.ts';
+import { createTokenVerifier, devAudience, devIssuer, type TokenVerifier } from '../../../services/auth/token-verifier.ts';
+import { AuthenticationError } from '../../../services/auth/errors.ts';
+import { actorOf, can, inWarehouseScope } from '../../../services/auth/access.ts';
 
 const org = '11111111-1111-4111-8111-111111111111';
 const now = () => Math.floor(Date.now() / 1000);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../services/config.ts';
-import { dbSessionLimitsFrom, defaultLimits, limitsFrom, retentionFrom } from '../../services/limits/settings.ts';
+import { ConfigError, loadConfig } from '../../../services/config.ts';
+import { dbSessionLimitsFrom, defaultLimits, limitsFrom, retentionFrom } from '../../../services/limits/settings.ts';
 
 describe('limit settings', () => {
   it('default to limits generous enough for the benchmark, all on', () => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, temporalConnectConfig } from '../../services/config.ts';
-import { tokenVerifierFromConfig } from '../../services/auth/token-verifier.ts';
-import { createDevIssuer } from '../../services/auth/dev-issuer.ts';
+import { ConfigError, loadConfig, temporalConnectConfig } from '../../../services/config.ts';
+import { tokenVerifierFromConfig } from '../../../services/auth/token-verifier.ts';
+import { createDevIssuer } from '../../../services/auth/dev-issuer.ts';
 
 describe('authentication and Temporal connection settings', () => {
   it('refuses to build a verifier without a key set, so the API never runs silently without authentication', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../services/config.ts';
+import { ConfigError, loadConfig } from '../../../services/config.ts';
 
 describe('configuration', () => {
   it('gives every setting its documented default when nothing is set', () => {
@@ -42,7 +42,7 @@ describe('configuration', () => {
 
   it('lists every variable it reads in .env.example', async () => {
     const { readFile } = await import('node:fs/promises');
-    const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
+    const example = await readFile(new URL('../../../.env.example', import.meta.url), 'utf8');
     const listed = new Set([...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]));
     for (const name of Object.keys(loadConfig({}))) assert.ok(listed.has(name), `${name} is missing from .env.example`);
   });
