@@ -7,6 +7,7 @@ import { startHttp, type HttpHarness } from '../helpers/http.ts';
 import { createWarehouse, stockRow } from '../helpers/fixtures.ts';
 import { newOrganization, testStack } from '../helpers/stack.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
+import { present } from '../helpers/present.ts';
 
 const active = { exists: true, is_active: true, tracks_inventory: true, sku: 'TSHIRT-M', product_name: 'T-shirt' };
 
@@ -109,7 +110,7 @@ describe('the catalog client (ValidateVariant against a fake catalog gRPC server
         [unknown, 'VariantNotInCatalogError'],
         [inactive, 'VariantInactiveError'],
         [untracked, 'VariantNotTrackedError'],
-      ]) {
+      ] as const) {
         const refused = await receipt(scope.organizationId, warehouse.id, variant);
         assert.equal(refused.status, 422, type);
         assert.equal(refused.body.type, `urn:inventory:problem:${type}`);
@@ -138,7 +139,7 @@ describe('the catalog client (ValidateVariant against a fake catalog gRPC server
       assert.equal(degraded.body.checks.catalog.breaker, 'open');
       const unchecked = randomUUID();
       assert.equal((await receipt(scope.organizationId, warehouse.id, unchecked)).status, 201, 'graceful degradation: let through');
-      assert.equal((await stockRow(scope, unchecked, warehouse.id)).available, 5);
+      assert.equal(present(await stockRow(scope, unchecked, warehouse.id), 'the stock row').available, 5);
     });
   });
 
@@ -150,7 +151,7 @@ describe('the catalog client (ValidateVariant against a fake catalog gRPC server
     catalog.variants.set(known, active);
     const handlers = createPurchasingEventHandlers({ orm, catalog: client, logger: testStack().logger });
     const eventId = randomUUID();
-    const outcome = await handlers['purchase_order.created'](
+    const outcome = await present(handlers['purchase_order.created'], 'the purchase order handler')(
       {
         event: 'purchase_order.created',
         event_id: eventId,
@@ -161,7 +162,7 @@ describe('the catalog client (ValidateVariant against a fake catalog gRPC server
     );
     assert.equal(outcome, 'refused');
     const [inbox] = await scope.em.execute<{ outcome: string }[]>('select outcome from inbox_event where event_id = ?', [eventId]);
-    assert.equal(inbox.outcome, 'refused');
+    assert.equal(inbox?.outcome, 'refused');
     assert.equal(await stockRow(scope, known, warehouse.id), undefined, 'no line of a refused order is applied');
   });
 });

@@ -32,8 +32,9 @@ function parse(text: string): Sample[] {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
     if (!match) continue;
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value.replace(/\\(.)/g, '$1');
-    samples.push({ name: match[1], labels, value: Number(match[3]) });
+    const [, name = '', labelText = '', value = ''] = match;
+    for (const [, key = '', text = ''] of labelText.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = text.replace(/\\(.)/g, '$1');
+    samples.push({ name, labels, value: Number(value) });
   }
   return samples;
 }
@@ -188,7 +189,7 @@ describe('Prometheus metrics', function () {
       await metricsServer?.close();
       if (broker) {
         const channel = await broker.createChannel();
-        await channel.deleteQueue(topology.sources[0].queue);
+        for (const source of topology.sources) await channel.deleteQueue(source.queue);
         await channel.deleteExchange(exchange);
         await channel.deleteQueue(topology.deadLetterQueue);
         await broker.close();
