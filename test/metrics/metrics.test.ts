@@ -17,7 +17,6 @@ import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { createWarehouse, receiveStock, stockedOrganization } from '../helpers/fixtures.ts';
 import { newOrganization, testStack } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ConfigError, loadConfig } from '../../services/config.ts';
 
 interface Sample {
   name: string;
@@ -56,16 +55,6 @@ async function scrape(url: string): Promise<Sample[]> {
 
 describe('Prometheus metrics', function () {
   this.timeout(90_000);
-
-  it('gives every part its own metrics port by default, 0 turning one off, and refuses two parts on one port', () => {
-    const config = loadConfig({});
-    const ports = [config.HTTP_PORT, config.GRPC_PORT, config.GRPC_METRICS_PORT, config.WORKER_METRICS_PORT, config.RELAY_METRICS_PORT, config.CONSUMER_METRICS_PORT];
-    assert.equal(new Set([...ports, 7233, 8233]).size, ports.length + 2);
-    assert.equal(loadConfig({ RELAY_METRICS_PORT: '0', CONSUMER_METRICS_PORT: '0' }).RELAY_METRICS_PORT, 0);
-    assert.throws(() => loadConfig({ CONSUMER_METRICS_PORT: '9466' }), (e: unknown) => e instanceof ConfigError && /CONSUMER_METRICS_PORT="9466": port 9466 is RELAY_METRICS_PORT's too/.test(e.message));
-    assert.throws(() => loadConfig({ GRPC_METRICS_PORT: '8003' }), /GRPC_METRICS_PORT.*HTTP_PORT's too/);
-    assert.throws(() => loadConfig({ METRICS_HOST: 'localhost' }), /METRICS_HOST/);
-  });
 
   describe('the REST server', () => {
     let http: HttpHarness;

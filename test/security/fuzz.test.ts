@@ -203,7 +203,7 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
     return count;
   }
 
-  it('gives every malformed REST and gRPC request a client error, changes nothing and starts nothing', async () => {
+  it('gives every malformed REST and gRPC request a client error, changes nothing and leaves no workflow running', async () => {
     const random = prng(seed);
     const before = await stateOf(target.organizationId);
     const workflowsBefore = await runningWorkflows();
