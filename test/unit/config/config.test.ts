@@ -33,11 +33,14 @@ describe('configuration', () => {
     assert.equal(loadConfig({ CATALOG_GRPC_ADDRESS: 'catalog:50052' }).CATALOG_GRPC_ADDRESS, 'catalog:50052');
     assert.equal(loadConfig({}).RECONCILIATION_CRON, '0 3 * * *');
     assert.equal(loadConfig({ RECONCILIATION_CRON: 'off' }).RECONCILIATION_CRON, 'off');
-    assert.throws(() => loadConfig({ CATALOG_GRPC_ADDRESS: 'http://catalog', RECONCILIATION_CRON: 'nightly' }), (error: unknown) => {
-      assert.match(String((error as Error).message), /CATALOG_GRPC_ADDRESS="http:\/\/catalog"/);
-      assert.match(String((error as Error).message), /RECONCILIATION_CRON="nightly"/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ CATALOG_GRPC_ADDRESS: 'http://catalog', RECONCILIATION_CRON: 'nightly' }),
+      (error: unknown) => {
+        assert.match(String((error as Error).message), /CATALOG_GRPC_ADDRESS="http:\/\/catalog"/);
+        assert.match(String((error as Error).message), /RECONCILIATION_CRON="nightly"/);
+        return true;
+      },
+    );
   });
 
   it('lists every variable it reads in .env.example', async () => {

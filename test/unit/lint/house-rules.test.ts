@@ -95,7 +95,7 @@ describe('the lint rules of the house (biome.json)', function () {
       .map((d) => d.location.start.line)
       .sort((a, b) => a - b);
 
-  it('in workflows/, refuses Node built-ins and value imports of services/ and activities/, allowing import type', () => {
+  it('in workflows/, refuses Node built-ins and value imports (not import type) of services/, activities/', () => {
     assert.deepEqual(lines('workflows/imports.ts', 'lint/correctness/noNodejsModules'), [1, 2]);
     // Lines 3 and 6 import types only, line 7 is vocabulary.ts, line 11 re-exports a type.
     assert.deepEqual(lines('workflows/imports.ts', 'plugin'), [4, 5, 8, 9, 10, 12]);

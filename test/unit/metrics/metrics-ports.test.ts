@@ -17,7 +17,8 @@ describe('metrics ports', () => {
     assert.throws(
       () => loadConfig({ CONSUMER_METRICS_PORT: '9466' }),
       (e: unknown) =>
-        e instanceof ConfigError && /CONSUMER_METRICS_PORT="9466": port 9466 is RELAY_METRICS_PORT's too/.test(e.message),
+        e instanceof ConfigError &&
+        /CONSUMER_METRICS_PORT="9466": port 9466 is RELAY_METRICS_PORT's too/.test(e.message),
     );
     assert.throws(() => loadConfig({ GRPC_METRICS_PORT: '8003' }), /GRPC_METRICS_PORT.*HTTP_PORT's too/);
     assert.throws(() => loadConfig({ METRICS_HOST: 'localhost' }), /METRICS_HOST/);
