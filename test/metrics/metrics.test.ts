@@ -39,7 +39,7 @@ function parse(text: string): Sample[] {
 }
 
 /** The one sample named `name` whose labels include `labels`; 0 when there is none yet (a counter not yet moved). */
-function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
   const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   assert.ok(found.length <= 1, `one ${name} ${JSON.stringify(labels)} at most, found ${found.length}`);
   return found[0]?.value ?? 0;
@@ -71,18 +71,18 @@ describe('Prometheus metrics', function () {
 
       const samples = await scrape(http.url);
       const route = '/api/v1/stock/{variant_id}';
-      assert.equal(valueOf(samples, 'inventory_http_requests_total', { method: 'GET', route, status: '200' }), 2);
-      assert.equal(valueOf(samples, 'inventory_http_requests_total', { method: 'GET', route, status: '401' }), 1);
-      assert.equal(valueOf(samples, 'inventory_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }), 1);
-      assert.equal(valueOf(samples, 'inventory_http_request_duration_seconds_count', { method: 'GET', route, status: '200' }), 2);
-      assert.equal(valueOf(samples, 'inventory_http_request_duration_seconds_bucket', { method: 'GET', route, status: '200', le: '+Inf' }), 2);
+      assert.equal(sampleValue(samples, 'inventory_http_requests_total', { method: 'GET', route, status: '200' }), 2);
+      assert.equal(sampleValue(samples, 'inventory_http_requests_total', { method: 'GET', route, status: '401' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_http_request_duration_seconds_count', { method: 'GET', route, status: '200' }), 2);
+      assert.equal(sampleValue(samples, 'inventory_http_request_duration_seconds_bucket', { method: 'GET', route, status: '200', le: '+Inf' }), 2);
       assert.ok(samples.every((s) => !Object.values(s.labels).some((v) => v.includes(variantId))), 'no series carries a raw URL');
       assert.ok(samples.some((s) => s.name === 'process_cpu_user_seconds_total' && s.labels.process === 'http'), 'the default Node process metrics');
 
       // The scrape itself is counted under its own route, and the counter moves by exactly one per request.
       const again = await scrape(http.url);
-      assert.equal(valueOf(again, 'inventory_http_requests_total', { method: 'GET', route: '/metrics', status: '200' }), 1);
-      assert.equal(valueOf(again, 'inventory_http_requests_total', { method: 'GET', route, status: '200' }), 2);
+      assert.equal(sampleValue(again, 'inventory_http_requests_total', { method: 'GET', route: '/metrics', status: '200' }), 1);
+      assert.equal(sampleValue(again, 'inventory_http_requests_total', { method: 'GET', route, status: '200' }), 2);
     });
   });
 
@@ -117,15 +117,15 @@ describe('Prometheus metrics', function () {
       await expectStatus(api.call('GetReservation', { order_id: orderId }, new grpc.Metadata()), grpc.status.UNAUTHENTICATED);
 
       const samples = await scrape(url);
-      for (const outcome of ['held', 'conflict', 'short', 'invalid']) assert.equal(valueOf(samples, 'inventory_reservations_total', { outcome }), 1, outcome);
-      assert.equal(valueOf(samples, 'inventory_reservations_total', { outcome: 'other' }), 0);
-      assert.equal(valueOf(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'OK' }), 1);
-      assert.equal(valueOf(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'ALREADY_EXISTS' }), 1);
-      assert.equal(valueOf(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'FAILED_PRECONDITION' }), 1);
-      assert.equal(valueOf(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'INVALID_ARGUMENT' }), 1);
-      assert.equal(valueOf(samples, 'inventory_grpc_requests_total', { method: 'GetReservation', code: 'UNAUTHENTICATED' }), 1);
-      assert.equal(valueOf(samples, 'inventory_grpc_request_duration_seconds_count', { method: 'ReserveStock', code: 'OK' }), 1);
-      assert.ok(valueOf(samples, 'inventory_grpc_request_duration_seconds_sum', { method: 'ReserveStock', code: 'OK' }) > 0);
+      for (const outcome of ['held', 'conflict', 'short', 'invalid']) assert.equal(sampleValue(samples, 'inventory_reservations_total', { outcome }), 1, outcome);
+      assert.equal(sampleValue(samples, 'inventory_reservations_total', { outcome: 'other' }), 0);
+      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'OK' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'ALREADY_EXISTS' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'FAILED_PRECONDITION' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'INVALID_ARGUMENT' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'GetReservation', code: 'UNAUTHENTICATED' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_grpc_request_duration_seconds_count', { method: 'ReserveStock', code: 'OK' }), 1);
+      assert.ok(sampleValue(samples, 'inventory_grpc_request_duration_seconds_sum', { method: 'ReserveStock', code: 'OK' }) > 0);
     });
   });
 
@@ -148,18 +148,18 @@ describe('Prometheus metrics', function () {
       for (let i = 0; i < 5; i++) await receiveStock(scope, randomUUID(), warehouse.id, 1);
 
       const waiting = await scrape(url);
-      assert.ok(valueOf(waiting, 'inventory_outbox_pending') >= 5);
-      assert.ok(valueOf(waiting, 'inventory_outbox_oldest_pending_age_seconds') > 0);
-      assert.equal(valueOf(waiting, 'inventory_outbox_published_total'), 0);
+      assert.ok(sampleValue(waiting, 'inventory_outbox_pending') >= 5);
+      assert.ok(sampleValue(waiting, 'inventory_outbox_oldest_pending_age_seconds') > 0);
+      assert.equal(sampleValue(waiting, 'inventory_outbox_published_total'), 0);
 
       relay = createOutboxRelay({ orm: stack.orm, databaseUrl: stack.databaseUrl, amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50, metrics });
       await relay.start();
-      const drained = await waitFor(() => scrape(url), (s) => valueOf(s, 'inventory_outbox_pending') === 0, 'the outbox to be drained', 60_000);
-      assert.equal(valueOf(drained, 'inventory_outbox_oldest_pending_age_seconds'), 0);
-      const published = valueOf(drained, 'inventory_outbox_published_total');
+      const drained = await waitFor(() => scrape(url), (s) => sampleValue(s, 'inventory_outbox_pending') === 0, 'the outbox to be drained', 60_000);
+      assert.equal(sampleValue(drained, 'inventory_outbox_oldest_pending_age_seconds'), 0);
+      const published = sampleValue(drained, 'inventory_outbox_published_total');
       assert.ok(published >= 5, `published ${published}`);
       assert.equal(published, relay.status().published);
-      assert.ok(valueOf(drained, 'inventory_outbox_publish_confirm_seconds_count') >= 1);
+      assert.ok(sampleValue(drained, 'inventory_outbox_publish_confirm_seconds_count') >= 1);
     });
   });
 
@@ -213,7 +213,7 @@ describe('Prometheus metrics', function () {
         channel.publish(exchange, event, Buffer.from(content), { persistent: true, messageId: eventId });
         await channel.waitForConfirms();
       };
-      const count = (s: Sample[], outcome: string) => valueOf(s, 'inventory_consumer_messages_total', { source: 'catalog', outcome });
+      const count = (s: Sample[], outcome: string) => sampleValue(s, 'inventory_consumer_messages_total', { source: 'catalog', outcome });
 
       const organizationId = newOrganization().organizationId;
       const created = JSON.stringify({ event: 'catalog.variant.created', event_id: randomUUID(), organization_id: organizationId, version: '1.0', data: { variant_id: randomUUID(), track_inventory: false } });
@@ -230,7 +230,7 @@ describe('Prometheus metrics', function () {
       assert.equal(count(settled, 'duplicate'), 1);
       assert.equal(count(settled, 'refused'), 1);
       assert.equal(count(settled, 'retried'), 1);
-      await waitFor(() => scrape(url), (s) => valueOf(s, 'inventory_consumer_dead_letter_messages') === 2, 'the dead-letter queue to hold both messages');
+      await waitFor(() => scrape(url), (s) => sampleValue(s, 'inventory_consumer_dead_letter_messages') === 2, 'the dead-letter queue to hold both messages');
     });
   });
 });
