@@ -7,7 +7,7 @@ import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 import { assertInvariants } from './invariants.ts';
-import { reserveUntilDefinite, retryable, type Outcome } from './links.ts';
+import { reserveUntilDefinite, retryable } from './links.ts';
 import { scratchDirectory, spawnChildWorker, writeWorkflowBundle, type ChildProcessHandle } from './processes.ts';
 import { present } from '../helpers/present.ts';
 

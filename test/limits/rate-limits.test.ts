@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { startHttp, type HttpHarness } from '../helpers/http.ts';
-import { bearerFor, expectStatus, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
+import { bearerFor, expectStatus, startGrpc } from '../helpers/grpc.ts';
 import { tokenFor } from '../helpers/stack.ts';
 import { defaultLimits, type Limits, type RateLimitSettings } from '../../services/limits/settings.ts';
 
