@@ -1,3 +1,4 @@
+/** A fixed wait: only where time itself is the scenario (an outage, a TTL); otherwise wait for the condition. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Reads until `done` holds and returns that value; fails after `timeoutMs` with the last value read. */
