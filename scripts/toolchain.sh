@@ -38,6 +38,11 @@ ensure_dependencies() {
   local stamp="$ROOT/node_modules/.lockfile-hash" want
   want="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)-$(node --version)"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    # npm ci empties node_modules first: through a link that would wipe an install other checkouts share.
+    if [ -L "$ROOT/node_modules" ]; then
+      say "node_modules links to a shared install ($(readlink "$ROOT/node_modules")) made from another lockfile: not reinstalling it; run npm ci where it lives, or replace the link"
+      exit 1
+    fi
     say "installing npm dependencies (npm ci)"
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$want" > "$stamp"

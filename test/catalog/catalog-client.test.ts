@@ -6,11 +6,12 @@ import { startFakeCatalog, type FakeCatalog } from '../helpers/fake-catalog.ts';
 import { startHttp, type HttpHarness } from '../helpers/http.ts';
 import { createWarehouse, stockRow } from '../helpers/fixtures.ts';
 import { newOrganization, testStack } from '../helpers/stack.ts';
-import { sleep, waitFor } from '../helpers/wait.ts';
+import { present } from '../helpers/present.ts';
 
 const active = { exists: true, is_active: true, tracks_inventory: true, sku: 'TSHIRT-M', product_name: 'T-shirt' };
 
-describe('the catalog client (ValidateVariant against a fake catalog gRPC server)', function () {
+// The client on its own (cache, deadline, retries, breaker) is unit-tested in test/unit/catalog/catalog-client.test.ts.
+describe('the catalog check in front of receipts and purchase orders (a fake catalog gRPC server)', function () {
   this.timeout(60_000);
   let catalog: FakeCatalog;
   let client: CatalogClient;
@@ -29,62 +30,6 @@ describe('the catalog client (ValidateVariant against a fake catalog gRPC server
   afterEach(async () => {
     client.close();
     await catalog.stop();
-  });
-
-  it('asks the catalog once and answers from the cache until the TTL', async () => {
-    const org = randomUUID();
-    const known = randomUUID();
-    catalog.variants.set(known, active);
-    assert.deepEqual(await client.validateVariant(org, known), { exists: true, isActive: true, tracksInventory: true, sku: 'TSHIRT-M', productName: 'T-shirt', source: 'catalog' });
-    assert.equal((await client.validateVariant(org, known)).source, 'cache');
-    assert.equal(catalog.calls, 1);
-    assert.equal((await client.validateVariant(org, randomUUID())).exists, false, 'an id the catalog does not know');
-    await sleep(350);
-    assert.equal((await client.validateVariant(org, known)).source, 'catalog', 'asked again after the TTL');
-    assert.equal(catalog.calls, 3);
-    assert.deepEqual(client.state(), { status: 'up', breaker: 'closed' });
-  });
-
-  it('slow, then down, then back: retries past the deadline, opens the breaker, degrades gracefully, and closes again', async () => {
-    const org = randomUUID();
-    const cached = randomUUID();
-    catalog.variants.set(cached, active);
-    await client.validateVariant(org, cached);
-    const before = catalog.calls;
-
-    // Slow: each attempt passes its 150 ms deadline; three attempts (DEADLINE_EXCEEDED is retried), then degraded.
-    catalog.delayMs = 500;
-    await sleep(350); // the cached answer is past its TTL now
-    const slow = await client.validateVariant(org, randomUUID());
-    assert.deepEqual(slow, { exists: true, isActive: true, tracksInventory: true, source: 'degraded' }, 'a variant never asked is let through');
-    assert.equal(catalog.calls - before, 3, 'one call and two retries');
-    assert.equal(client.state().breaker, 'closed', 'three failed attempts, the breaker opens at four');
-
-    // Down: the fourth failed attempt opens the breaker; the cached answer is served past its TTL.
-    await catalog.stop();
-    catalog.delayMs = 0;
-    const stale = await client.validateVariant(org, cached);
-    assert.equal(stale.source, 'stale');
-    assert.equal(stale.sku, 'TSHIRT-M');
-    const down = client.state();
-    assert.equal(down.status, 'down');
-    assert.equal(down.breaker, 'open');
-    assert.match(down.detail!, /let through unchecked/);
-    assert.ok(down.last_failure, 'the last failure is shown');
-
-    // Back, but the breaker is still open: nothing reaches the catalog until it tries again.
-    await catalog.start();
-    const callsWhileOpen = catalog.calls;
-    assert.equal((await client.validateVariant(org, randomUUID())).source, 'degraded');
-    assert.equal(catalog.calls, callsWhileOpen, 'an open breaker fails fast without calling');
-
-    // After halfOpenAfter a trial call goes through, succeeds, and closes the breaker.
-    const fresh = randomUUID();
-    catalog.variants.set(fresh, active);
-    const answer = await waitFor(() => client.validateVariant(org, fresh), (a) => a.source === 'catalog', 'the catalog to answer again');
-    assert.equal(answer.exists, true);
-    assert.deepEqual(client.state().breaker, 'closed');
-    assert.equal(client.state().status, 'up');
   });
 
   describe('in front of stock creation', () => {
@@ -109,7 +54,7 @@ describe('the catalog client (ValidateVariant against a fake catalog gRPC server
         [unknown, 'VariantNotInCatalogError'],
         [inactive, 'VariantInactiveError'],
         [untracked, 'VariantNotTrackedError'],
-      ]) {
+      ] as const) {
         const refused = await receipt(scope.organizationId, warehouse.id, variant);
         assert.equal(refused.status, 422, type);
         assert.equal(refused.body.type, `urn:inventory:problem:${type}`);
@@ -138,7 +83,7 @@ describe('the catalog client (ValidateVariant against a fake catalog gRPC server
       assert.equal(degraded.body.checks.catalog.breaker, 'open');
       const unchecked = randomUUID();
       assert.equal((await receipt(scope.organizationId, warehouse.id, unchecked)).status, 201, 'graceful degradation: let through');
-      assert.equal((await stockRow(scope, unchecked, warehouse.id)).available, 5);
+      assert.equal(present(await stockRow(scope, unchecked, warehouse.id), 'the stock row').available, 5);
     });
   });
 
@@ -150,7 +95,7 @@ describe('the catalog client (ValidateVariant against a fake catalog gRPC server
     catalog.variants.set(known, active);
     const handlers = createPurchasingEventHandlers({ orm, catalog: client, logger: testStack().logger });
     const eventId = randomUUID();
-    const outcome = await handlers['purchase_order.created'](
+    const outcome = await present(handlers['purchase_order.created'], 'the purchase order handler')(
       {
         event: 'purchase_order.created',
         event_id: eventId,
@@ -161,7 +106,7 @@ describe('the catalog client (ValidateVariant against a fake catalog gRPC server
     );
     assert.equal(outcome, 'refused');
     const [inbox] = await scope.em.execute<{ outcome: string }[]>('select outcome from inbox_event where event_id = ?', [eventId]);
-    assert.equal(inbox.outcome, 'refused');
+    assert.equal(inbox?.outcome, 'refused');
     assert.equal(await stockRow(scope, known, warehouse.id), undefined, 'no line of a refused order is applied');
   });
 });

@@ -14,6 +14,7 @@ import type { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 import { assertInvariants } from './invariants.ts';
 import { proxyInFront, reserveUntilDefinite, retryable } from './links.ts';
+import { present } from '../helpers/present.ts';
 
 /**
  * Each workflow of `workflowIds` has settled: closed, or running with no activity pending (waiting on a
@@ -34,7 +35,7 @@ async function unsettled(client: Client, workflowIds: string[]): Promise<string[
 }
 
 const movements = async (organizationId: string, type: string, variantId: string) =>
-  (await testStack().orm.em.fork().execute<{ n: number }[]>('select count(*)::int as n from stock_movement where organization_id = ? and type = ? and variant_id = ?', [organizationId, type, variantId]))[0].n;
+  (await testStack().orm.em.fork().execute<{ n: number }[]>('select count(*)::int as n from stock_movement where organization_id = ? and type = ? and variant_id = ?', [organizationId, type, variantId]))[0]?.n;
 
 describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the worker and the database)', function () {
   this.timeout(120_000);
@@ -76,7 +77,7 @@ describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the w
     const expiringVariant = randomUUID();
     await receiveStock(scope, expiringVariant, warehouseId, 6);
 
-    const versionBefore = (await stockRow(scope, burstVariant, warehouseId)).version;
+    const versionBefore = present(present(await stockRow(scope, burstVariant, warehouseId), 'the stock row').version, 'its version');
     const expiring = Array.from({ length: 6 }, (_, i) => ({ organization_id: organizationId, order_id: `expiring-${i}`, items: [{ variant_id: expiringVariant, quantity: 1 }], ttl_seconds: 2 }));
     await Promise.all(expiring.map((request) => api.call<ReserveStockResponse__Output>('ReserveStock', request)));
     const burst = Array.from({ length: 30 }, (_, i) => ({ organization_id: organizationId, order_id: `burst-${i}`, items: [{ variant_id: burstVariant, quantity: 1 }] }));
@@ -90,7 +91,7 @@ describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the w
     const inFlightAtCut = burst.length - answered;
     // Deliberately keep the database unreachable for 3 s: past the holds' expiry, through several activity retries.
     await sleep(3000);
-    const { reserved: reservedWhileDown } = await stockRow(scope, expiringVariant, warehouseId);
+    const { reserved: reservedWhileDown } = present(await stockRow(scope, expiringVariant, warehouseId), 'the stock row');
     proxy.refuse(false);
     const faultEnded = Date.now();
     assert.ok(inFlightAtCut > 0, 'orders were still in flight at the cut');
@@ -105,7 +106,7 @@ describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the w
     }
     const outcomes = await Promise.all(burst.map((request) => reserveUntilDefinite(api, request)));
     for (const [i, outcome] of outcomes.entries()) {
-      const first = firstAnswers[i];
+      const first = present(firstAnswers[i], `order ${i}'s first answer`);
       if ('refused' in outcome) assert.equal(outcome.refused.code, grpc.status.FAILED_PRECONDITION, outcome.refused.message);
       if (first.status === 'fulfilled') assert.equal('held' in outcome && outcome.held.reservation_id, first.value.reservation_id, `order ${i} keeps its reservation`);
     }
@@ -113,14 +114,14 @@ describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the w
     assert.equal(held, 20, `held ${held}, refused ${outcomes.length - held}; ${inFlightAtCut} were in flight at the cut`);
     assert.equal(await movements(organizationId, 'reserve', burstVariant), 20, 'one reserve movement per held order');
 
-    await waitFor(() => stockRow(scope, expiringVariant, warehouseId), (row) => row.reserved === 0, 'every 2-second hold to expire', 30_000);
+    await waitFor(() => stockRow(scope, expiringVariant, warehouseId), (row) => row?.reserved === 0, 'every 2-second hold to expire', 30_000);
     const workflowIds = [...expiring, ...burst].map((r) => reservationWorkflowId(organizationId, r.order_id));
     await waitFor(() => unsettled(client, workflowIds), (left) => left.length === 0, 'every workflow to close or wait with no activity pending', 30_000);
     const settledMs = Date.now() - faultEnded;
     assert.ok(settledMs < 30_000, `settled ${settledMs} ms after the fault ended`);
     console.log(`      database cut: ${inFlightAtCut} orders in flight at the cut; every workflow settled ${settledMs} ms after the database came back`);
     assert.equal(await movements(organizationId, 'release', expiringVariant), 6, 'exactly one release per expired hold');
-    const [{ n: expired }] = await scope.em.fork().execute<{ n: number }[]>("select count(*)::int as n from reservation where organization_id = ? and status = 'expired'", [organizationId]);
+    const [{ n: expired } = { n: 0 }] = await scope.em.fork().execute<{ n: number }[]>("select count(*)::int as n from reservation where organization_id = ? and status = 'expired'", [organizationId]);
     assert.equal(expired, 6);
     // One version per committed change: 20 holds, no change written twice.
     assert.deepEqual(await stockRow(scope, burstVariant, warehouseId), { total: 20, available: 0, reserved: 20, damaged: 0, in_transit: 0, incoming: 0, version: versionBefore + 20 });
@@ -152,7 +153,7 @@ describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the w
     }
     assert.ok(retriedAfterTimeout.length > 0, 'some attempt timed out and was retried');
     assert.equal(await movements(organizationId, 'reserve', variantId), 4, 'one reserve movement per order, however many attempts ran');
-    const row = await stockRow(scope, variantId, warehouseId);
+    const row = present(await stockRow(scope, variantId, warehouseId), 'the stock row');
     assert.deepEqual({ available: row.available, reserved: row.reserved }, { available: 2, reserved: 8 });
     await assertInvariants({ em: scope.em, organizationId, client });
   });

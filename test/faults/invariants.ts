@@ -65,7 +65,7 @@ export async function violations({ em, organizationId, client }: InvariantScope)
     if (row.total !== parts) found.push(`${at}: total ${row.total} is not available + reserved + damaged + in_transit (${parts})`);
     if (row.reserved !== row.holds_reserved) found.push(`${at}: reserved is ${row.reserved}, open holds add up to ${row.holds_reserved}`);
   }
-  const [orphans] = await db.execute<{ n: number }[]>(
+  const [orphans = { n: 0 }] = await db.execute<{ n: number }[]>(
     `select count(*)::int as n from stock_movement m where m.organization_id = ?
      and not exists (select 1 from stock s where s.organization_id = m.organization_id and s.variant_id = m.variant_id and s.warehouse_id = m.warehouse_id)`,
     [organizationId],

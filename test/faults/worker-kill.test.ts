@@ -7,8 +7,9 @@ import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 import { assertInvariants } from './invariants.ts';
-import { reserveUntilDefinite, retryable, type Outcome } from './links.ts';
+import { reserveUntilDefinite, retryable } from './links.ts';
 import { scratchDirectory, spawnChildWorker, writeWorkflowBundle, type ChildProcessHandle } from './processes.ts';
+import { present } from '../helpers/present.ts';
 
 describe('faults: the worker process is killed (SIGKILL)', function () {
   this.timeout(120_000);
@@ -72,7 +73,7 @@ describe('faults: the worker process is killed (SIGKILL)', function () {
     // Every caller sends the same request again until it gets a definite answer; one already answered gets the same one.
     const outcomes = await Promise.all(requests.map((request) => reserveUntilDefinite(api, request)));
     for (const [i, outcome] of outcomes.entries()) {
-      const first = firstAnswers[i];
+      const first = present(firstAnswers[i], `order ${i}'s first answer`);
       if ('refused' in outcome) assert.equal(outcome.refused.code, grpc.status.FAILED_PRECONDITION, outcome.refused.message);
       if (first.status === 'fulfilled') assert.equal('held' in outcome && outcome.held.reservation_id, first.value.reservation_id, `order ${i} keeps its reservation`);
       if (first.status === 'rejected' && (first.reason as grpc.ServiceError).code === grpc.status.FAILED_PRECONDITION) assert.ok('refused' in outcome, `order ${i} stays refused`);
@@ -80,9 +81,9 @@ describe('faults: the worker process is killed (SIGKILL)', function () {
     const held = outcomes.filter((o) => 'held' in o).length;
     // Stock only ever goes down in this test (nothing is released), so an order is refused only once all 20 are held.
     assert.equal(held, 20, `held ${held}, refused ${outcomes.length - held}; ${inFlightAtKill} were in flight at the kill`);
-    const row = await stockRow(scope, variantId, warehouseId);
+    const row = present(await stockRow(scope, variantId, warehouseId), 'the stock row');
     assert.deepEqual({ available: row.available, reserved: row.reserved, total: row.total }, { available: 0, reserved: 20, total: 20 });
-    const [{ n }] = await scope.em.execute<{ n: number }[]>("select count(*)::int as n from stock_movement where organization_id = ? and type = 'reserve'", [organizationId]);
+    const [{ n } = { n: 0 }] = await scope.em.execute<{ n: number }[]>("select count(*)::int as n from stock_movement where organization_id = ? and type = 'reserve'", [organizationId]);
     assert.equal(n, 20, 'one reserve movement per held order');
     await assertInvariants({ em: scope.em, organizationId, client: stack.temporal.client });
   });
@@ -101,24 +102,24 @@ describe('faults: the worker process is killed (SIGKILL)', function () {
     const lastExpiry = Math.max(...held.map((h) => Date.parse(h.expires_at)));
 
     // The kill lands at the first expiry: as soon as the first release is in the ledger, the others due or in flight.
-    const releases = async () => (await scope.em.fork().execute<{ n: number }[]>("select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'", [organizationId]))[0].n;
+    const releases = async () => (await scope.em.fork().execute<{ n: number }[]>("select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'", [organizationId]))[0]?.n ?? 0;
     await waitFor(releases, (n) => n > 0, 'the first expiry', 10_000);
     await first.kill();
 
     // Deliberately keep the worker down until every TTL has passed, so the remaining timers fire with no worker.
     await sleep(Math.max(lastExpiry - Date.now(), 0) + 1000);
-    const whileDown = await stockRow(scope, variantId, warehouseId);
-    assert.ok(whileDown.reserved > 1, `some holds are still held while no worker runs (reserved ${whileDown.reserved})`);
+    const whileDown = present(await stockRow(scope, variantId, warehouseId), 'the stock row');
+    assert.ok(present(whileDown.reserved, 'reserved') > 1, `some holds are still held while no worker runs (reserved ${whileDown.reserved})`);
 
     await childWorker(taskQueue);
-    await waitFor(() => stockRow(scope, variantId, warehouseId), (row) => row.reserved === 1, 'every unconfirmed hold to expire', 30_000);
+    await waitFor(() => stockRow(scope, variantId, warehouseId), (row) => row?.reserved === 1, 'every unconfirmed hold to expire', 30_000);
     await waitFor(
       async () => (await scope.em.fork().execute<{ status: string; n: number }[]>('select status, count(*)::int as n from reservation where organization_id = ? group by status order by status', [organizationId])),
       (rows) => JSON.stringify(rows) === JSON.stringify([{ status: 'confirmed', n: 1 }, { status: 'expired', n: 7 }]),
       'seven expired and one confirmed reservation',
     );
     assert.equal(await releases(), 7, 'exactly one release per expired hold');
-    const row = await stockRow(scope, variantId, warehouseId);
+    const row = present(await stockRow(scope, variantId, warehouseId), 'the stock row');
     assert.deepEqual({ available: row.available, reserved: row.reserved, total: row.total }, { available: 9, reserved: 1, total: 10 });
     await assertInvariants({ em: scope.em, organizationId, client: stack.temporal.client });
   });

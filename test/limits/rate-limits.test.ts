@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { startHttp, type HttpHarness } from '../helpers/http.ts';
-import { bearerFor, expectStatus, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
+import { bearerFor, expectStatus, startGrpc } from '../helpers/grpc.ts';
 import { tokenFor } from '../helpers/stack.ts';
 import { defaultLimits, type Limits, type RateLimitSettings } from '../../services/limits/settings.ts';
 
@@ -58,7 +58,7 @@ describe('rate limits', function () {
     assert.equal((await list(api, await asSubject(randomUUID(), 'ana'))).status, 200);
   });
 
-  it('two processes share one allowance through PostgreSQL: adding a process does not add calls', async () => {
+  it('two API servers, each with its own limiter, share one allowance through PostgreSQL: adding a server does not add calls', async () => {
     const first = await http({ subjectPerWindow: 6, organizationPerWindow: 1000 });
     const second = await http({ subjectPerWindow: 6, organizationPerWindow: 1000 });
     const ana = await asSubject(randomUUID(), 'ana');
@@ -66,18 +66,18 @@ describe('rate limits', function () {
     for (let i = 0; i < 4; i += 1) {
       statuses.push((await list(first, ana)).status, (await list(second, ana)).status);
     }
-    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429, 429], 'six calls in all, whichever process served them');
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429, 429], 'six calls in all, whichever server served them');
   });
 
-  it('with leases larger than one call, the processes together still admit no more than the allowance', async () => {
-    // 20 calls allowed; each process takes up to half of it per round trip to PostgreSQL.
+  it('with leases larger than one call, the two servers together still admit no more than the allowance', async () => {
+    // 20 calls allowed; each server takes up to half of it per round trip to PostgreSQL.
     const first = await http({ subjectPerWindow: 20, organizationPerWindow: 1000, leasePercent: 50 });
     const second = await http({ subjectPerWindow: 20, organizationPerWindow: 1000, leasePercent: 50 });
     const ana = await asSubject(randomUUID(), 'ana');
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => list(i % 2 ? first : second, ana)));
     const admitted = answers.filter((a) => a.status === 200).length;
     assert.ok(admitted <= 20, `${admitted} admitted`);
-    assert.ok(admitted >= 10, `${admitted} admitted: at most one lease per process may be stranded`);
+    assert.ok(admitted >= 10, `${admitted} admitted: at most one lease per server may be stranded`);
     assert.ok(answers.every((a) => a.status === 200 || a.status === 429));
   });
 

@@ -23,7 +23,7 @@ describe('statement timeout', function () {
     await orm?.close(true);
   });
 
-  it("every session of the service's pool starts with the configured statement and idle-in-transaction timeouts", async () => {
+  it("a session from the service's pool has the configured statement and idle-in-transaction timeouts; the suite's pool has the 15 s default", async () => {
     const [short] = await orm.em.fork().execute<{ statement_timeout: string; idle_in_transaction_session_timeout: string }[]>(
       `select current_setting('statement_timeout') as statement_timeout, current_setting('idle_in_transaction_session_timeout') as idle_in_transaction_session_timeout`,
     );

@@ -17,7 +17,6 @@ import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { createWarehouse, receiveStock, stockedOrganization } from '../helpers/fixtures.ts';
 import { newOrganization, testStack } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ConfigError, loadConfig } from '../../services/config.ts';
 
 interface Sample {
   name: string;
@@ -32,14 +31,15 @@ function parse(text: string): Sample[] {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
     if (!match) continue;
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value.replace(/\\(.)/g, '$1');
-    samples.push({ name: match[1], labels, value: Number(match[3]) });
+    const [, name = '', labelText = '', value = ''] = match;
+    for (const [, key = '', text = ''] of labelText.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = text.replace(/\\(.)/g, '$1');
+    samples.push({ name, labels, value: Number(value) });
   }
   return samples;
 }
 
 /** The one sample named `name` whose labels include `labels`; 0 when there is none yet (a counter not yet moved). */
-function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
   const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   assert.ok(found.length <= 1, `one ${name} ${JSON.stringify(labels)} at most, found ${found.length}`);
   return found[0]?.value ?? 0;
@@ -56,16 +56,6 @@ async function scrape(url: string): Promise<Sample[]> {
 describe('Prometheus metrics', function () {
   this.timeout(90_000);
 
-  it('gives every part its own metrics port by default, 0 turning one off, and refuses two parts on one port', () => {
-    const config = loadConfig({});
-    const ports = [config.HTTP_PORT, config.GRPC_PORT, config.GRPC_METRICS_PORT, config.WORKER_METRICS_PORT, config.RELAY_METRICS_PORT, config.CONSUMER_METRICS_PORT];
-    assert.equal(new Set([...ports, 7233, 8233]).size, ports.length + 2);
-    assert.equal(loadConfig({ RELAY_METRICS_PORT: '0', CONSUMER_METRICS_PORT: '0' }).RELAY_METRICS_PORT, 0);
-    assert.throws(() => loadConfig({ CONSUMER_METRICS_PORT: '9466' }), (e: unknown) => e instanceof ConfigError && /CONSUMER_METRICS_PORT="9466": port 9466 is RELAY_METRICS_PORT's too/.test(e.message));
-    assert.throws(() => loadConfig({ GRPC_METRICS_PORT: '8003' }), /GRPC_METRICS_PORT.*HTTP_PORT's too/);
-    assert.throws(() => loadConfig({ METRICS_HOST: 'localhost' }), /METRICS_HOST/);
-  });
-
   describe('the REST server', () => {
     let http: HttpHarness;
     before(async () => {
@@ -81,18 +71,18 @@ describe('Prometheus metrics', function () {
 
       const samples = await scrape(http.url);
       const route = '/api/v1/stock/{variant_id}';
-      assert.equal(valueOf(samples, 'inventory_http_requests_total', { method: 'GET', route, status: '200' }), 2);
-      assert.equal(valueOf(samples, 'inventory_http_requests_total', { method: 'GET', route, status: '401' }), 1);
-      assert.equal(valueOf(samples, 'inventory_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }), 1);
-      assert.equal(valueOf(samples, 'inventory_http_request_duration_seconds_count', { method: 'GET', route, status: '200' }), 2);
-      assert.equal(valueOf(samples, 'inventory_http_request_duration_seconds_bucket', { method: 'GET', route, status: '200', le: '+Inf' }), 2);
+      assert.equal(sampleValue(samples, 'inventory_http_requests_total', { method: 'GET', route, status: '200' }), 2);
+      assert.equal(sampleValue(samples, 'inventory_http_requests_total', { method: 'GET', route, status: '401' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_http_request_duration_seconds_count', { method: 'GET', route, status: '200' }), 2);
+      assert.equal(sampleValue(samples, 'inventory_http_request_duration_seconds_bucket', { method: 'GET', route, status: '200', le: '+Inf' }), 2);
       assert.ok(samples.every((s) => !Object.values(s.labels).some((v) => v.includes(variantId))), 'no series carries a raw URL');
       assert.ok(samples.some((s) => s.name === 'process_cpu_user_seconds_total' && s.labels.process === 'http'), 'the default Node process metrics');
 
       // The scrape itself is counted under its own route, and the counter moves by exactly one per request.
       const again = await scrape(http.url);
-      assert.equal(valueOf(again, 'inventory_http_requests_total', { method: 'GET', route: '/metrics', status: '200' }), 1);
-      assert.equal(valueOf(again, 'inventory_http_requests_total', { method: 'GET', route, status: '200' }), 2);
+      assert.equal(sampleValue(again, 'inventory_http_requests_total', { method: 'GET', route: '/metrics', status: '200' }), 1);
+      assert.equal(sampleValue(again, 'inventory_http_requests_total', { method: 'GET', route, status: '200' }), 2);
     });
   });
 
@@ -127,15 +117,15 @@ describe('Prometheus metrics', function () {
       await expectStatus(api.call('GetReservation', { order_id: orderId }, new grpc.Metadata()), grpc.status.UNAUTHENTICATED);
 
       const samples = await scrape(url);
-      for (const outcome of ['held', 'conflict', 'short', 'invalid']) assert.equal(valueOf(samples, 'inventory_reservations_total', { outcome }), 1, outcome);
-      assert.equal(valueOf(samples, 'inventory_reservations_total', { outcome: 'other' }), 0);
-      assert.equal(valueOf(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'OK' }), 1);
-      assert.equal(valueOf(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'ALREADY_EXISTS' }), 1);
-      assert.equal(valueOf(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'FAILED_PRECONDITION' }), 1);
-      assert.equal(valueOf(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'INVALID_ARGUMENT' }), 1);
-      assert.equal(valueOf(samples, 'inventory_grpc_requests_total', { method: 'GetReservation', code: 'UNAUTHENTICATED' }), 1);
-      assert.equal(valueOf(samples, 'inventory_grpc_request_duration_seconds_count', { method: 'ReserveStock', code: 'OK' }), 1);
-      assert.ok(valueOf(samples, 'inventory_grpc_request_duration_seconds_sum', { method: 'ReserveStock', code: 'OK' }) > 0);
+      for (const outcome of ['held', 'conflict', 'short', 'invalid']) assert.equal(sampleValue(samples, 'inventory_reservations_total', { outcome }), 1, outcome);
+      assert.equal(sampleValue(samples, 'inventory_reservations_total', { outcome: 'other' }), 0);
+      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'OK' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'ALREADY_EXISTS' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'FAILED_PRECONDITION' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'INVALID_ARGUMENT' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'GetReservation', code: 'UNAUTHENTICATED' }), 1);
+      assert.equal(sampleValue(samples, 'inventory_grpc_request_duration_seconds_count', { method: 'ReserveStock', code: 'OK' }), 1);
+      assert.ok(sampleValue(samples, 'inventory_grpc_request_duration_seconds_sum', { method: 'ReserveStock', code: 'OK' }) > 0);
     });
   });
 
@@ -158,18 +148,18 @@ describe('Prometheus metrics', function () {
       for (let i = 0; i < 5; i++) await receiveStock(scope, randomUUID(), warehouse.id, 1);
 
       const waiting = await scrape(url);
-      assert.ok(valueOf(waiting, 'inventory_outbox_pending') >= 5);
-      assert.ok(valueOf(waiting, 'inventory_outbox_oldest_pending_age_seconds') > 0);
-      assert.equal(valueOf(waiting, 'inventory_outbox_published_total'), 0);
+      assert.ok(sampleValue(waiting, 'inventory_outbox_pending') >= 5);
+      assert.ok(sampleValue(waiting, 'inventory_outbox_oldest_pending_age_seconds') > 0);
+      assert.equal(sampleValue(waiting, 'inventory_outbox_published_total'), 0);
 
       relay = createOutboxRelay({ orm: stack.orm, databaseUrl: stack.databaseUrl, amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50, metrics });
       await relay.start();
-      const drained = await waitFor(() => scrape(url), (s) => valueOf(s, 'inventory_outbox_pending') === 0, 'the outbox to be drained', 60_000);
-      assert.equal(valueOf(drained, 'inventory_outbox_oldest_pending_age_seconds'), 0);
-      const published = valueOf(drained, 'inventory_outbox_published_total');
+      const drained = await waitFor(() => scrape(url), (s) => sampleValue(s, 'inventory_outbox_pending') === 0, 'the outbox to be drained', 60_000);
+      assert.equal(sampleValue(drained, 'inventory_outbox_oldest_pending_age_seconds'), 0);
+      const published = sampleValue(drained, 'inventory_outbox_published_total');
       assert.ok(published >= 5, `published ${published}`);
       assert.equal(published, relay.status().published);
-      assert.ok(valueOf(drained, 'inventory_outbox_publish_confirm_seconds_count') >= 1);
+      assert.ok(sampleValue(drained, 'inventory_outbox_publish_confirm_seconds_count') >= 1);
     });
   });
 
@@ -188,7 +178,7 @@ describe('Prometheus metrics', function () {
       await metricsServer?.close();
       if (broker) {
         const channel = await broker.createChannel();
-        await channel.deleteQueue(topology.sources[0].queue);
+        for (const source of topology.sources) await channel.deleteQueue(source.queue);
         await channel.deleteExchange(exchange);
         await channel.deleteQueue(topology.deadLetterQueue);
         await broker.close();
@@ -223,7 +213,7 @@ describe('Prometheus metrics', function () {
         channel.publish(exchange, event, Buffer.from(content), { persistent: true, messageId: eventId });
         await channel.waitForConfirms();
       };
-      const count = (s: Sample[], outcome: string) => valueOf(s, 'inventory_consumer_messages_total', { source: 'catalog', outcome });
+      const count = (s: Sample[], outcome: string) => sampleValue(s, 'inventory_consumer_messages_total', { source: 'catalog', outcome });
 
       const organizationId = newOrganization().organizationId;
       const created = JSON.stringify({ event: 'catalog.variant.created', event_id: randomUUID(), organization_id: organizationId, version: '1.0', data: { variant_id: randomUUID(), track_inventory: false } });
@@ -240,7 +230,7 @@ describe('Prometheus metrics', function () {
       assert.equal(count(settled, 'duplicate'), 1);
       assert.equal(count(settled, 'refused'), 1);
       assert.equal(count(settled, 'retried'), 1);
-      await waitFor(() => scrape(url), (s) => valueOf(s, 'inventory_consumer_dead_letter_messages') === 2, 'the dead-letter queue to hold both messages');
+      await waitFor(() => scrape(url), (s) => sampleValue(s, 'inventory_consumer_dead_letter_messages') === 2, 'the dead-letter queue to hold both messages');
     });
   });
 });

@@ -3,6 +3,7 @@ import { demo, seedDemoData } from '../../scripts/demo-data.ts';
 import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { ledgerSums, stockRow } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';
+import { present } from '../helpers/present.ts';
 
 describe('the demo data', () => {
   it('seeds three warehouses in two regions and 20 variants, some below their minimum, and only once', async () => {
@@ -12,19 +13,19 @@ describe('the demo data', () => {
 
     assert.equal(again.created, false);
     const scope = scopeTo(em, demo.organizationId);
-    const [{ warehouses, regions }] = await scope.em.execute<{ warehouses: number; regions: number }[]>(
+    const [{ warehouses, regions } = { warehouses: 0, regions: 0 }] = await scope.em.execute<{ warehouses: number; regions: number }[]>(
       'select count(*)::int as warehouses, count(distinct region)::int as regions from warehouse where organization_id = ?',
       [demo.organizationId],
     );
     assert.deepEqual({ warehouses, regions }, { warehouses: 3, regions: 2 });
-    const [{ variants, low }] = await scope.em.execute<{ variants: number; low: number }[]>(
+    const [{ variants, low } = { variants: 0, low: 0 }] = await scope.em.execute<{ variants: number; low: number }[]>(
       'select count(distinct variant_id)::int as variants, count(*) filter (where available <= min_stock)::int as low from stock where organization_id = ?',
       [demo.organizationId],
     );
     assert.equal(variants, 20);
     assert.ok(low >= 3, `expected several low rows, got ${low}`);
-    const redSmall = demo.variants[0];
-    assert.equal((await stockRow(scope, redSmall.id, demo.warehouses.main.id)).available, 120);
-    assert.equal((await ledgerSums(scope, redSmall.id, demo.warehouses.main.id)).available, 120, 'seeded through the ledger, once');
+    const redSmall = present(demo.variants[0], 'a demo variant');
+    assert.equal((await stockRow(scope, redSmall.id, demo.warehouses.main.id))?.available, 120);
+    assert.equal((await ledgerSums(scope, redSmall.id, demo.warehouses.main.id))?.available, 120, 'seeded through the ledger, once');
   });
 });

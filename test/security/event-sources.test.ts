@@ -116,7 +116,7 @@ describe('access matrix: consumed events are trusted by the queue they came thro
     );
     assert.deepEqual(outcomes.map((r) => r.outcome), ['refused', 'refused']);
     assert.equal(await stateOf(), before, 'the target organization is unchanged');
-    const [{ n }] = await em.execute<{ n: number }[]>('select count(*)::int as n from stock_movement where warehouse_id = ? ', [foreignWarehouseId]);
+    const [{ n } = { n: 0 }] = await em.execute<{ n: number }[]>('select count(*)::int as n from stock_movement where warehouse_id = ? ', [foreignWarehouseId]);
     assert.equal(n, 0, "nothing was written into the other organization's warehouse");
   });
 });

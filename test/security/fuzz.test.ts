@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { restWithWorker } from '../helpers/http.ts';
 import { bearerFor, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { testStack, tokenFor } from '../helpers/stack.ts';
-import { fillPath, restExamples, rpcExamples, stateOf, targetOrganization, type RestExample, type Target } from '../helpers/surface.ts';
+import { restExamples, rpcExamples, stateOf, targetOrganization, type RestExample, type Target } from '../helpers/surface.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { eventsBySource, startPrivateConsumer, type PrivateConsumer, type SourceName } from '../helpers/consumer.ts';
 
@@ -203,7 +203,7 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
     return count;
   }
 
-  it('gives every malformed REST and gRPC request a client error, changes nothing and starts nothing', async () => {
+  it('gives every malformed REST and gRPC request a client error, changes nothing and leaves no workflow running', async () => {
     const random = prng(seed);
     const before = await stateOf(target.organizationId);
     const workflowsBefore = await runningWorkflows();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../services/config.ts';
+import { ConfigError, loadConfig } from '../../../services/config.ts';
 
 describe('configuration', () => {
   it('gives every setting its documented default when nothing is set', () => {
@@ -33,16 +33,19 @@ describe('configuration', () => {
     assert.equal(loadConfig({ CATALOG_GRPC_ADDRESS: 'catalog:50052' }).CATALOG_GRPC_ADDRESS, 'catalog:50052');
     assert.equal(loadConfig({}).RECONCILIATION_CRON, '0 3 * * *');
     assert.equal(loadConfig({ RECONCILIATION_CRON: 'off' }).RECONCILIATION_CRON, 'off');
-    assert.throws(() => loadConfig({ CATALOG_GRPC_ADDRESS: 'http://catalog', RECONCILIATION_CRON: 'nightly' }), (error: unknown) => {
-      assert.match(String((error as Error).message), /CATALOG_GRPC_ADDRESS="http:\/\/catalog"/);
-      assert.match(String((error as Error).message), /RECONCILIATION_CRON="nightly"/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ CATALOG_GRPC_ADDRESS: 'http://catalog', RECONCILIATION_CRON: 'nightly' }),
+      (error: unknown) => {
+        assert.match(String((error as Error).message), /CATALOG_GRPC_ADDRESS="http:\/\/catalog"/);
+        assert.match(String((error as Error).message), /RECONCILIATION_CRON="nightly"/);
+        return true;
+      },
+    );
   });
 
   it('lists every variable it reads in .env.example', async () => {
     const { readFile } = await import('node:fs/promises');
-    const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
+    const example = await readFile(new URL('../../../.env.example', import.meta.url), 'utf8');
     const listed = new Set([...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]));
     for (const name of Object.keys(loadConfig({}))) assert.ok(listed.has(name), `${name} is missing from .env.example`);
   });
