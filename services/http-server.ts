@@ -22,11 +22,13 @@ const auth = tokenVerifierFromConfig(config);
 if (auth.signaturesVerified) logger.info(`authentication: ${auth.description}`);
 else logger.warn(`authentication: ${auth.description}`);
 const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
+// One connection of the system role, for /ready's count of the outbox backlog (every organization's) alone.
+const systemOrm = await openOrm(config.DATABASE_SYSTEM_URL, 1, dbSessionLimitsFrom(config));
 const temporal = createTemporalClient(config);
 const catalog = catalogClientFromConfig(config, logger);
 const metrics = createHttpMetrics(createMetricsRegistry('http'));
 if (catalog) registerCatalogBreakerGauge(metrics.registry, catalog);
-const readiness = createReadinessProbe({ orm, amqpUrl: config.AMQP_URL, temporal: temporal.connection, catalog, authentication: { verified: auth.signaturesVerified, detail: auth.description } });
+const readiness = createReadinessProbe({ orm, systemOrm, amqpUrl: config.AMQP_URL, temporal: temporal.connection, catalog, authentication: { verified: auth.signaturesVerified, detail: auth.description } });
 const app = createHttpApp({
   orm,
   logger,
@@ -84,6 +86,7 @@ async function stop(signal: string): Promise<void> {
   catalog?.close();
   await temporal.connection.close().catch(() => undefined);
   await orm.close();
+  await systemOrm.close();
   logger.info('REST stopped');
   process.exit(0);
 }

@@ -14,11 +14,12 @@ import { createRelayMetrics } from './metrics/relay.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'relay');
-const orm = await openOrm(config.DATABASE_URL, 2, dbSessionLimitsFrom(config));
+// The relay publishes every organization's events: it runs as the system role alone (README, Security model).
+const orm = await openOrm(config.DATABASE_SYSTEM_URL, 2, dbSessionLimitsFrom(config));
 const metrics = createRelayMetrics(createMetricsRegistry('relay'), () => outboxBacklog(orm.em));
 const relay = createOutboxRelay({
   orm,
-  databaseUrl: config.DATABASE_URL,
+  databaseUrl: config.DATABASE_SYSTEM_URL,
   amqpUrl: config.AMQP_URL,
   exchange: config.EVENTS_EXCHANGE,
   logger,

@@ -59,6 +59,8 @@ process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
 
 const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
+// Retention and the list of organizations to reconcile span every organization: the system role's, a small pool.
+const systemOrm = await openOrm(config.DATABASE_SYSTEM_URL, 2, dbSessionLimitsFrom(config));
 const temporal = temporalConnectConfig(config);
 const namespace = temporal.namespace ?? config.TEMPORAL_NAMESPACE;
 const connection = await connectWithRetry();
@@ -69,7 +71,7 @@ worker = await Worker.create({
   ...(config.WORKFLOW_BUNDLE_PATH
     ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)) }),
-  activities: createActivities({ orm }),
+  activities: createActivities({ orm, systemOrm }),
   shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
   // A backstop: run() throws if the drain has not ended this long after the grace period.
   shutdownForceTime: config.SHUTDOWN_GRACE_MS + 5000,
@@ -94,6 +96,7 @@ try {
 logger.info('tasks drained: closing connections');
 await connection.close();
 await orm.close();
+await systemOrm.close();
 await healthServer?.close();
 logger.info('worker stopped');
 process.exit(0);

@@ -19,7 +19,9 @@ import { finishedWithin } from '../readiness.ts';
  * over when the holder's database session ends. That keeps one publisher's order for every aggregate.
  */
 export interface OutboxRelayDeps {
+  /** The system role's pool (DATABASE_SYSTEM_URL): the outbox of every organization, past row-level security. */
   orm: Orm;
+  /** The system role's URL, for the leader's own session (the advisory lock lives as long as it). */
   databaseUrl: string;
   amqpUrl: string;
   exchange: string;
@@ -198,7 +200,10 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
   };
 }
 
-/** How many events wait in the outbox (all organizations) and how old the oldest is: what the relay's gauges show. */
+/**
+ * How many events wait in the outbox (all organizations) and how old the oldest is: what the relay's gauges
+ * show. `em`: the system role's (the runtime role would count only its bound organization's, i.e. none).
+ */
 export async function outboxBacklog(em: EntityManager): Promise<OutboxBacklog> {
   const [row] = await em.fork().execute<{ pending: number; oldest_age_seconds: number | null }[]>(
     'select count(*)::int as pending, extract(epoch from clock_timestamp() - min(created_at))::float8 as oldest_age_seconds from outbox_event where published_at is null',

@@ -10,6 +10,7 @@ import { Migration20261130080000_inbox_source } from './Migration20261130080000_
 import { Migration20261130090000_organization_keys } from './Migration20261130090000_organization_keys.ts';
 import { Migration20261130103000_limits } from './Migration20261130103000_limits.ts';
 import { Migration20261130110000_retention_indexes } from './Migration20261130110000_retention_indexes.ts';
+import { Migration20261130130000_row_level_security } from './Migration20261130130000_row_level_security.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
 export const migrations = [
@@ -25,4 +26,6 @@ export const migrations = [
   Migration20261130090000_organization_keys,
   Migration20261130103000_limits,
   Migration20261130110000_retention_indexes,
+  // Keep last: it grants on every table and enables row-level security on every table with organization_id.
+  Migration20261130130000_row_level_security,
 ];
