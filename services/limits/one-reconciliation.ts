@@ -14,10 +14,11 @@ const startingGraceSeconds = 60;
  * cannot say, the run is taken as running: better no second run than two.
  */
 export async function claimReconciliation(scope: OrganizationScope, client: Client, begin: (scope: OrganizationScope) => Promise<void>): Promise<ReconciliationRecord | undefined> {
-  return await scope.em.transactional(async (em) => {
-    const locked: OrganizationScope = { ...scope, em };
-    await em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`reconciliation/${scope.organizationId}`]);
-    const running = await em.execute<{ id: string; workflow_id: string; starting: boolean }[]>(
+  return await scope.transaction(async (tx) => {
+    // What the reconciliation functions get: this transaction (bound, holding the lock), which they join.
+    const locked: OrganizationScope = { ...scope, em: tx.em, transaction: (work) => work(tx) };
+    await tx.em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`reconciliation/${scope.organizationId}`]);
+    const running = await tx.em.execute<{ id: string; workflow_id: string; starting: boolean }[]>(
       `select id, workflow_id, started_at > now() - make_interval(secs => ?) as starting
        from reconciliation where organization_id = ? and status = 'running' order by started_at desc`,
       [startingGraceSeconds, scope.organizationId],

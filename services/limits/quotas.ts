@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { InventoryError } from '../inventory/errors.ts';
+import { scopeTo } from '../inventory/organization-scope.ts';
 import type { QuotaSettings } from './settings.ts';
 
 /**
@@ -18,9 +19,21 @@ const openStatuses = `('active', 'confirmed')`;
  * holds, or its customer (when named) `activeHoldsPerCustomer`. The order's own hold is not counted, so
  * repeating a ReserveStock that already holds is never refused. A soft cap: requests in flight at the
  * same moment are not serialized, so together they may pass it by their number. 0 turns a cap off.
- * Throws QuotaExceededError.
+ * Throws QuotaExceededError. Reads in its own transaction bound to the organization (row-level security).
  */
-export async function assertHoldQuota(em: EntityManager, quotas: QuotaSettings, hold: { organizationId: string; orderId: string; customerId?: string }): Promise<void> {
+export async function assertHoldQuota(
+  em: EntityManager,
+  quotas: QuotaSettings,
+  hold: { organizationId: string; orderId: string; customerId?: string },
+): Promise<void> {
+  await scopeTo(em, hold.organizationId).transaction((tx) => assertHoldQuotaIn(tx.em, quotas, hold));
+}
+
+async function assertHoldQuotaIn(
+  em: EntityManager,
+  quotas: QuotaSettings,
+  hold: { organizationId: string; orderId: string; customerId?: string },
+): Promise<void> {
   const cap = quotas.activeHoldsPerOrganization;
   if (cap > 0) {
     // Counting stops past the cap, and reads the (organization, status) index alone: about 5 ms for
@@ -60,9 +73,14 @@ export async function assertHoldQuota(em: EntityManager, quotas: QuotaSettings, 
 
 /**
  * Remembers which customer an order's hold is for, before the hold starts (so a hold is never open
- * without its customer being counted). The first customer named for an order stays. Idempotent.
+ * without its customer being counted). The first customer named for an order stays. Idempotent. Writes in
+ * its own transaction bound to the organization.
  */
 export async function recordCustomerHold(em: EntityManager, hold: { organizationId: string; orderId: string; customerId: string }): Promise<void> {
+  await scopeTo(em, hold.organizationId).transaction((tx) => insertCustomerHold(tx.em, hold));
+}
+
+async function insertCustomerHold(em: EntityManager, hold: { organizationId: string; orderId: string; customerId: string }): Promise<void> {
   await em.execute(`insert into customer_hold (organization_id, order_id, customer_id) values (?, ?, ?) on conflict (organization_id, order_id) do nothing`, [
     hold.organizationId,
     hold.orderId,
