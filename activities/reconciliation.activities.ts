@@ -24,7 +24,9 @@ export function createReconciliationActivities({ orm, systemOrm }: { orm: Orm; s
   const scope = (organizationId: string) => scopeTo(orm.em, organizationId);
   return {
     async listOrganizationsToReconcile(after: string | null, limit: number): Promise<string[]> {
-      return await heartbeating(() => asApplicationFailure(() => listOrganizationsWithStock(systemOrm.em.fork(), after, limit)));
+      // Across organizations: the system role's pool.
+      const list = () => listOrganizationsWithStock(systemOrm.em.fork(), after, limit);
+      return await heartbeating(() => asApplicationFailure(list));
     },
     async beginReconciliation(organizationId: string, run: NewReconciliation): Promise<void> {
       await asApplicationFailure(() => beginReconciliation(scope(organizationId), run));

@@ -64,8 +64,13 @@ Runtime.install({ logger: temporalLoggerFrom(logger), telemetryOptions: { loggin
 // queries the service's figures are compared with.
 const adminUrl = process.env.DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const database = await createScratchDatabase(adminUrl, 'inventory_bench');
-const roleUrl = (role: DatabaseRole) => urlForRole(database.url, role, new URL(adminUrl).password ? databaseRoles[role] : undefined);
-await bootstrapDatabase(database.url, { owner: roleUrl('owner'), runtime: roleUrl('runtime'), system: roleUrl('system') });
+const roleUrl = (role: DatabaseRole) =>
+  urlForRole(database.url, role, new URL(adminUrl).password ? databaseRoles[role] : undefined);
+await bootstrapDatabase(database.url, {
+  owner: roleUrl('owner'),
+  runtime: roleUrl('runtime'),
+  system: roleUrl('system'),
+});
 const owner = await openOrm(roleUrl('owner'), 2);
 await migrate(owner);
 await owner.close();
@@ -85,7 +90,12 @@ const bundle = await bundleWorkflowCode({
   workflowsPath: fileURLToPath(new URL('./bench-workflows.ts', import.meta.url)),
   logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
 });
-const worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowBundle: bundle, activities: createActivities({ orm, systemOrm }) });
+const worker = await Worker.create({
+  connection: temporal.nativeConnection,
+  taskQueue,
+  workflowBundle: bundle,
+  activities: createActivities({ orm, systemOrm }),
+});
 const workerRun = worker.run();
 const organizationId = randomUUID();
 // The order service's token, signed by a run-private issuer and verified as in production (ES256, JWKS).
@@ -186,7 +196,9 @@ try {
   // ---------------------------------------------------------------- CheckAvailability
   const availability = await load({ method: 'CheckAvailability', total: n(3000), concurrency: 32, organizationId, variants });
   const bareSelect = await measure(n(3000), 32, (i) =>
-    observer.em.fork().execute('select available from stock where organization_id = ? and variant_id = ?', [organizationId, variants[i % 200]]),
+    observer.em
+      .fork()
+      .execute('select available from stock where organization_id = ? and variant_id = ?', [organizationId, variants[i % 200]]),
   );
   const availabilityQuery = await measure(n(3000), 32, (i) => checkAvailability(scopeTo(orm.em, organizationId), [{ variantId: variants[i % 200], quantity: 1 }]));
   const availabilityRatio = availability.throughput / bareSelect.throughput;
@@ -304,7 +316,12 @@ try {
     const cluster = await startTemporalCluster({ postgresUrl, dir, frontendPort: 0, databasePrefix: prefix });
     const env = await TestWorkflowEnvironment.createFromExistingServer({ address: cluster.address, namespace: 'default' });
     const queue = `bench-cluster-${randomUUID()}`;
-    const clusterWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: queue, workflowBundle: bundle, activities: createActivities({ orm, systemOrm }) });
+    const clusterWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: queue,
+      workflowBundle: bundle,
+      activities: createActivities({ orm, systemOrm }),
+    });
     const running = clusterWorker.run();
     const { server: clusterServer } = createGrpcServer({ orm, logger, verifyToken, limits, temporal: { client: env.client, taskQueue: queue } });
     const clusterPort = await bindGrpcServer(clusterServer, '127.0.0.1', 0);
@@ -353,7 +370,13 @@ try {
     const deadline = Date.now() + ttlSeconds * 1000 + 120_000;
     let released: { reference_id: string; created_at: string }[] = [];
     while (Date.now() < deadline) {
-      released = await observer.em.fork().execute("select reference_id, created_at from stock_movement where organization_id = ? and type = 'release' and reference_id in (?)", [organizationId, ids]);
+      released = await observer.em
+        .fork()
+        .execute(
+          `select reference_id, created_at from stock_movement
+           where organization_id = ? and type = 'release' and reference_id in (?)`,
+          [organizationId, ids],
+        );
       if (released.length === count) break;
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -22,7 +22,8 @@ export interface DatabaseUrls {
 }
 
 export async function prepareDatabase(urls: DatabaseUrls, seed: boolean, log: (line: string) => void): Promise<void> {
-  if (urls.admin) await bootstrapDatabase(urls.admin, { owner: urls.owner, runtime: urls.runtime, system: urls.system });
+  const { owner, runtime, system } = urls;
+  if (urls.admin) await bootstrapDatabase(urls.admin, { owner, runtime, system });
   const orm = await openOrm(urls.owner, 2);
   try {
     const applied = await migrate(orm);

@@ -66,7 +66,8 @@ async function main(): Promise<void> {
   );
   say(`  Temporal     ${config.TEMPORAL_ADDRESS}${temporal.uiUrl ? `   UI ${temporal.uiUrl}` : ''}`);
   say(`  RabbitMQ     ${amqpShown}${rabbit.reachable ? '' : '   (not reachable: events wait in the outbox)'}   exchange ${config.EVENTS_EXCHANGE}`);
-  say(`  PostgreSQL   ${config.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}   (runtime role; migrations as ${new URL(config.DATABASE_OWNER_URL).username})`);
+  const migrator = new URL(config.DATABASE_OWNER_URL).username;
+  say(`  PostgreSQL   ${config.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}   (runtime role; migrations as ${migrator})`);
   say('Ctrl-C stops everything.');
 }
 
@@ -77,8 +78,14 @@ async function main(): Promise<void> {
  * the roles and the database, and the roles' URLs not given are derived from its address with development
  * passwords (each role's name: local servers only; README, Security model).
  */
-async function resolveDatabase(): Promise<{ postgres: Awaited<ReturnType<typeof resolvePostgres>>; admin?: string; env: NodeJS.ProcessEnv }> {
-  if (process.env.DATABASE_URL && !process.env.DATABASE_ADMIN_URL) return { postgres: { url: process.env.DATABASE_URL }, env: {} };
+async function resolveDatabase(): Promise<{
+  postgres: Awaited<ReturnType<typeof resolvePostgres>>;
+  admin?: string;
+  env: NodeJS.ProcessEnv;
+}> {
+  if (process.env.DATABASE_URL && !process.env.DATABASE_ADMIN_URL) {
+    return { postgres: { url: process.env.DATABASE_URL }, env: {} };
+  }
   const postgres = await resolvePostgres({ ...process.env, DATABASE_URL: process.env.DATABASE_ADMIN_URL }, dataDir);
   const derived = (role: DatabaseRole) => urlForRole(postgres.url, role, databaseRoles[role]);
   const env = {

@@ -45,7 +45,8 @@ export interface ReadinessDeps {
  */
 export type ReadinessProbe = (() => Promise<Readiness>) & { close(): Promise<void>; drain(): void; draining(): boolean };
 
-export function createReadinessProbe({ orm, systemOrm, amqpUrl, temporal, catalog, authentication, timeoutMs = 1500 }: ReadinessDeps): ReadinessProbe {
+export function createReadinessProbe(deps: ReadinessDeps): ReadinessProbe {
+  const { orm, systemOrm, amqpUrl, temporal, catalog, authentication, timeoutMs = 1500 } = deps;
   const broker = watchBroker(amqpUrl, timeoutMs);
   const probe = async (): Promise<Readiness> => {
     const [postgresql, rabbitmq, temporalCheck, pending] = await Promise.all([

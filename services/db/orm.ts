@@ -42,6 +42,48 @@ export function openOrm(databaseUrl: string, poolMax?: number, session?: DbSessi
 }
 
 /**
+ * Opens the runtime role's pool (DATABASE_URL) and refuses to go on when its user is one row-level security
+ * does not hold: a superuser, a BYPASSRLS role, or the owner of the tables (it could turn the policies
+ * off). A misconfigured DATABASE_URL then stops the process at start instead of serving every organization's
+ * rows. When PostgreSQL does not answer yet, the check is skipped with a warning (the pool reconnects later).
+ */
+export async function openRuntimeOrm(
+  databaseUrl: string,
+  poolMax: number,
+  session: DbSessionLimits,
+  warn: (message: string) => void,
+): Promise<Orm> {
+  const orm = await openOrm(databaseUrl, poolMax, session);
+  let role: { name: string; superuser: boolean; bypass: boolean; owned: number } | undefined;
+  try {
+    [role] = await orm.em.fork().execute<{ name: string; superuser: boolean; bypass: boolean; owned: number }[]>(
+      `select r.rolname as name, r.rolsuper as superuser, r.rolbypassrls as bypass,
+              (select count(*)::int from pg_class c
+               where c.relowner = r.oid and c.relnamespace = current_schema()::regnamespace) as owned
+       from pg_roles r where r.rolname = current_user`,
+    );
+  } catch (error) {
+    warn(`could not check the database role of DATABASE_URL yet: ${(error as Error).message}`);
+    return orm;
+  }
+  const unsafe = !role
+    ? undefined
+    : role.superuser
+      ? 'a superuser'
+      : role.bypass
+        ? 'BYPASSRLS'
+        : role.owned > 0
+          ? 'the owner of the tables'
+          : undefined;
+  if (unsafe) {
+    await orm.close();
+    const fix = 'use the runtime role (README, Security model)';
+    throw new Error(`DATABASE_URL's user ${role!.name} is ${unsafe}: row-level security would not hold; ${fix}`);
+  }
+  return orm;
+}
+
+/**
  * Applies every pending migration, all in one transaction; returns the names applied. Safe to run at
  * every start. The migration's transaction has no statement or idle timeout: rewriting a large table
  * may take longer than any request should.

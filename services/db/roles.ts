@@ -50,7 +50,8 @@ export function roleBootstrapSql(passwords: Partial<Record<DatabaseRole, string>
   const statements = (Object.keys(databaseRoles) as DatabaseRole[]).map((role) => {
     const name = databaseRoles[role];
     const password = passwords[role];
-    const alter = `alter role ${name} ${attributes[role]}${password === undefined ? '' : ` password ${literal(password)}`}`;
+    const setPassword = password === undefined ? '' : ` password ${literal(password)}`;
+    const alter = `alter role ${name} ${attributes[role]}${setPassword}`;
     return `do $$ begin
   if not exists (select 1 from pg_roles where rolname = '${name}') then
     begin
@@ -86,16 +87,21 @@ export async function bootstrapDatabase(adminUrl: string, urls: RoleUrls): Promi
   const server = new URL(adminUrl);
   server.pathname = '/postgres';
   await withClient(server.toString(), async (client) => {
-    // One bootstrap at a time on the cluster: two concurrent ALTER ROLE of one role fail ("tuple concurrently updated").
+    // One bootstrap at a time on the cluster: two concurrent ALTER ROLE of one role fail
+    // ("tuple concurrently updated").
     await client.query('begin');
     await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', ['inventory-service/roles']);
-    await client.query(
-      roleBootstrapSql({ owner: passwordOf(urls.owner), runtime: passwordOf(urls.runtime), system: passwordOf(urls.system) }),
-    );
+    const passwords = {
+      owner: passwordOf(urls.owner),
+      runtime: passwordOf(urls.runtime),
+      system: passwordOf(urls.system),
+    };
+    await client.query(roleBootstrapSql(passwords));
     await client.query('commit');
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (rowCount === 0) await client.query(`create database "${database.replaceAll('"', '""')}" owner ${databaseRoles.owner}`);
-    else await client.query(`alter database "${database.replaceAll('"', '""')}" owner to ${databaseRoles.owner}`);
+    const quoted = `"${database.replaceAll('"', '""')}"`;
+    if (rowCount === 0) await client.query(`create database ${quoted} owner ${databaseRoles.owner}`);
+    else await client.query(`alter database ${quoted} owner to ${databaseRoles.owner}`);
   });
   const target = new URL(adminUrl);
   target.pathname = `/${encodeURIComponent(database)}`;
@@ -117,8 +123,9 @@ begin
       -- a sequence owned by a column follows its table
       and not (c.relkind = 'S' and exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i')))
   loop
-    execute format(case item.kind when 'S' then 'alter sequence %I owner to %I' when 'v' then 'alter view %I owner to %I'
-      when 'm' then 'alter materialized view %I owner to %I' else 'alter table %I owner to %I' end, item.name, '${databaseRoles.owner}');
+    execute format(case item.kind when 'S' then 'alter sequence %I owner to %I'
+      when 'v' then 'alter view %I owner to %I' when 'm' then 'alter materialized view %I owner to %I'
+      else 'alter table %I owner to %I' end, item.name, '${databaseRoles.owner}');
   end loop;
   for item in
     select p.oid::regprocedure::text as signature from pg_proc p join pg_namespace n on n.oid = p.pronamespace

@@ -17,7 +17,8 @@ export async function claimReconciliation(scope: OrganizationScope, client: Clie
   return await scope.transaction(async (tx) => {
     // What the reconciliation functions get: this transaction (bound, holding the lock), which they join.
     const locked: OrganizationScope = { ...scope, em: tx.em, transaction: (work) => work(tx) };
-    await tx.em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`reconciliation/${scope.organizationId}`]);
+    const lock = `reconciliation/${scope.organizationId}`;
+    await tx.em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [lock]);
     const running = await tx.em.execute<{ id: string; workflow_id: string; starting: boolean }[]>(
       `select id, workflow_id, started_at > now() - make_interval(secs => ?) as starting
        from reconciliation where organization_id = ? and status = 'running' order by started_at desc`,

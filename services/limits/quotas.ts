@@ -76,11 +76,17 @@ async function assertHoldQuotaIn(
  * without its customer being counted). The first customer named for an order stays. Idempotent. Writes in
  * its own transaction bound to the organization.
  */
-export async function recordCustomerHold(em: EntityManager, hold: { organizationId: string; orderId: string; customerId: string }): Promise<void> {
+export async function recordCustomerHold(
+  em: EntityManager,
+  hold: { organizationId: string; orderId: string; customerId: string },
+): Promise<void> {
   await scopeTo(em, hold.organizationId).transaction((tx) => insertCustomerHold(tx.em, hold));
 }
 
-async function insertCustomerHold(em: EntityManager, hold: { organizationId: string; orderId: string; customerId: string }): Promise<void> {
+async function insertCustomerHold(
+  em: EntityManager,
+  hold: { organizationId: string; orderId: string; customerId: string },
+): Promise<void> {
   await em.execute(`insert into customer_hold (organization_id, order_id, customer_id) values (?, ?, ?) on conflict (organization_id, order_id) do nothing`, [
     hold.organizationId,
     hold.orderId,

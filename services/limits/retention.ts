@@ -20,7 +20,8 @@ const statements: Record<RetentionTarget, string> = {
   // An event redelivered after its inbox row is gone would be applied again: keep rows far longer than any redelivery.
   inbox_event: `delete from inbox_event where received_at < now() - make_interval(secs => ?)
       and (source, organization_id, event_id) in (
-      select source, organization_id, event_id from inbox_event where received_at < now() - make_interval(secs => ?) limit ?)`,
+      select source, organization_id, event_id from inbox_event
+      where received_at < now() - make_interval(secs => ?) limit ?)`,
   // Only rows the relay has published; an unpublished event is never pruned, however old.
   outbox_event: `delete from outbox_event where published_at < now() - make_interval(secs => ?) and id in (
       select id from outbox_event where published_at is not null and published_at < now() - make_interval(secs => ?)
@@ -30,8 +31,9 @@ const statements: Record<RetentionTarget, string> = {
       and (organization_id, order_id) in (
       select c.organization_id, c.order_id from customer_hold c
       where c.created_at < now() - make_interval(secs => ?)
-        and not exists (select 1 from reservation r where r.organization_id = c.organization_id and r.order_id = c.order_id
-          and r.status in ('active', 'confirmed'))
+        and not exists (select 1 from reservation r
+          where r.organization_id = c.organization_id and r.order_id = c.order_id
+            and r.status in ('active', 'confirmed'))
       limit ?)`,
 };
 

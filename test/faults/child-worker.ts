@@ -18,7 +18,8 @@ const orm = await openOrm(databaseUrl, 10);
 // The system role on the same server (local trust authentication): the cross-organization activities.
 const systemOrm = await openOrm(urlForRole(databaseUrl, 'system'), 2);
 const connection = await NativeConnection.connect({ address });
-const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath }, activities: createActivities({ orm, systemOrm }) });
+const activities = createActivities({ orm, systemOrm });
+const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath }, activities });
 const running = worker.run();
 console.log('polling');
 await running;

@@ -1,6 +1,7 @@
 /**
  * Mocha global fixtures: one hermetic stack for the whole run. A fresh PostgreSQL database built by
- * the committed migrations (run by the owner role; the service's three roles are created when missing), a private exchange name on the real RabbitMQ, and a Temporal dev server
+ * the committed migrations (run by the owner role; the service's three roles are created when missing),
+ * a private exchange name on the real RabbitMQ, and a Temporal dev server
  * on free ports with the service's search attributes. Everything is removed at the end, so a running
  * `npm start` is never touched. Tests isolate from each other by using their own organization id.
  */
@@ -30,13 +31,16 @@ export async function mochaGlobalSetup(): Promise<void> {
   const logger = createLogger({ LOG_LEVEL: (process.env.TEST_LOG_LEVEL as 'warn') ?? 'error', LOG_FORMAT: 'json' }, 'test');
   Runtime.install({ logger: temporalLoggerFrom(logger), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } } });
 
-  // A superuser's server URL: it creates the scratch database and the roles, and observes (bypassing row-level security).
-  const serverUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  // A superuser's server URL: it creates the scratch database and the roles, and observes (bypassing
+  // row-level security).
+  const serverUrl =
+    process.env.TEST_DATABASE_URL ?? process.env.DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const database = await createScratchDatabase(serverUrl, 'inventory_test');
   dropDatabase = database.drop;
   // As in production: migrated by the owner role, run as the runtime role, the relay and retention as the system role.
   // Passwords only when the server asks for them (then each role's name, as `npm start` does).
-  const roleUrl = (role: DatabaseRole) => urlForRole(database.url, role, new URL(serverUrl).password ? databaseRoles[role] : undefined);
+  const roleUrl = (role: DatabaseRole) =>
+    urlForRole(database.url, role, new URL(serverUrl).password ? databaseRoles[role] : undefined);
   const urls = { owner: roleUrl('owner'), runtime: roleUrl('runtime'), system: roleUrl('system') };
   await bootstrapDatabase(database.url, urls);
   const owner = await openOrm(urls.owner, 2);

@@ -149,7 +149,8 @@ describe('Prometheus metrics', function () {
 
     it('shows the backlog waiting, then counts what it published and times the confirms', async () => {
       const stack = testStack();
-      const metrics = createRelayMetrics(createMetricsRegistry('relay', { defaultMetrics: false }), () => outboxBacklog(stack.systemOrm.em));
+      const backlog = () => outboxBacklog(stack.systemOrm.em);
+      const metrics = createRelayMetrics(createMetricsRegistry('relay', { defaultMetrics: false }), backlog);
       metricsServer = await startMetricsServer({ registry: metrics.registry, host: '127.0.0.1', port: 0, logger: stack.logger });
       assert.ok(metricsServer);
       const url = `http://127.0.0.1:${metricsServer.port}`;
@@ -162,7 +163,17 @@ describe('Prometheus metrics', function () {
       assert.ok(valueOf(waiting, 'inventory_outbox_oldest_pending_age_seconds') > 0);
       assert.equal(valueOf(waiting, 'inventory_outbox_published_total'), 0);
 
-      relay = createOutboxRelay({ orm: stack.systemOrm, databaseUrl: stack.systemDatabaseUrl, amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50, metrics });
+      // The relay runs as the system role, as in production.
+
+      relay = createOutboxRelay({
+
+        orm: stack.systemOrm,
+
+        databaseUrl: stack.systemDatabaseUrl,
+
+        amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50, metrics,
+
+      });
       await relay.start();
       const drained = await waitFor(() => scrape(url), (s) => valueOf(s, 'inventory_outbox_pending') === 0, 'the outbox to be drained', 60_000);
       assert.equal(valueOf(drained, 'inventory_outbox_oldest_pending_age_seconds'), 0);

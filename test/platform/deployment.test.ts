@@ -125,7 +125,7 @@ describe('deployment', () => {
       await bundleWorkflows(codePath, { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} });
       const stack = testStack();
       const taskQueue = `bundle-${randomUUID()}`;
-      const worker = await Worker.create({ connection: stack.temporal.nativeConnection, taskQueue, workflowBundle: { codePath }, activities: createActivities({ orm: stack.orm, systemOrm: stack.systemOrm }) });
+      const worker = await Worker.create({ connection: stack.temporal.nativeConnection, taskQueue, workflowBundle: { codePath }, activities: createActivities(stack) });
       await worker.runUntil(async () => {
         const { organizationId, variantId } = await stockedOrganization(5);
         const held = await reservationClientFor(taskQueue).reserve(organizationId, `order-${randomUUID()}`, { items: [{ variant_id: variantId, quantity: 2 }], ttlSeconds: 60 });

@@ -107,7 +107,12 @@ describe('reservation guarantees', function () {
     before(async () => {
       const stack = testStack();
       events = await bindEventQueue('inventory.reservation.*');
-      relay = createOutboxRelay({ orm: stack.systemOrm, databaseUrl: stack.systemDatabaseUrl, amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50 });
+      // The relay runs as the system role, as in production.
+      relay = createOutboxRelay({
+        orm: stack.systemOrm,
+        databaseUrl: stack.systemDatabaseUrl,
+        amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50,
+      });
       await relay.start();
     });
     after(async () => {

@@ -12,21 +12,29 @@ import { testStack } from '../helpers/stack.ts';
 
 /** One row per table with organization_id, for an organization, in an order that satisfies the foreign keys. */
 function fixtureRows(organizationId: string): Record<string, { sql: string; params: unknown[] }> {
-  const [warehouse, other, stock, location, reconciliation] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  const [warehouse, other, stock, location, reconciliation] = Array.from({ length: 5 }, () => randomUUID());
   const variant = randomUUID();
   const org = organizationId;
   const zeros = Array.from({ length: 12 }, () => 0);
   return {
     warehouse: {
-      sql: `insert into warehouse (id, organization_id, code, name, region) values ($1, $2, 'W1', 'One', 'r'), ($3, $2, 'W2', 'Two', 'r')`,
+      sql: `insert into warehouse (id, organization_id, code, name, region)
+            values ($1, $2, 'W1', 'One', 'r'), ($3, $2, 'W2', 'Two', 'r')`,
       params: [warehouse, org, other],
     },
-    location: { sql: `insert into location (id, organization_id, warehouse_id, code, name) values ($1, $2, $3, 'L1', 'Bin')`, params: [location, org, warehouse] },
-    stock: { sql: 'insert into stock (id, organization_id, variant_id, warehouse_id) values ($1, $2, $3, $4)', params: [stock, org, variant, warehouse] },
+    location: {
+      sql: `insert into location (id, organization_id, warehouse_id, code, name) values ($1, $2, $3, 'L1', 'Bin')`,
+      params: [location, org, warehouse],
+    },
+    stock: {
+      sql: 'insert into stock (id, organization_id, variant_id, warehouse_id) values ($1, $2, $3, $4)',
+      params: [stock, org, variant, warehouse],
+    },
     stock_movement: {
-      sql: `insert into stock_movement (organization_id, stock_id, variant_id, warehouse_id, type, total_delta, available_delta,
-              reserved_delta, damaged_delta, in_transit_delta, incoming_delta, total_after, available_after, reserved_after,
-              damaged_after, in_transit_after, incoming_after, actor, operation_key)
+      sql: `insert into stock_movement (organization_id, stock_id, variant_id, warehouse_id, type,
+              total_delta, available_delta, reserved_delta, damaged_delta, in_transit_delta, incoming_delta,
+              total_after, available_after, reserved_after, damaged_after, in_transit_after, incoming_after,
+              actor, operation_key)
             values ($1, $2, $3, $4, 'adjustment', ${zeros.map((_, i) => `$${i + 5}`).join(', ')}, 'test', $17)`,
       params: [org, stock, variant, warehouse, ...zeros, `rls-${randomUUID()}`],
     },
@@ -36,28 +44,46 @@ function fixtureRows(organizationId: string): Record<string, { sql: string; para
       params: [randomUUID(), org, stock],
     },
     reservation: {
-      sql: `insert into reservation (id, organization_id, order_id, status, items, allocations, request_fingerprint, transitions,
-              workflow_id, workflow_run_id) values ($1, $2, $3, 'released', '[]', '[]', 'f', '[]', $3, 'run')`,
+      sql: `insert into reservation (id, organization_id, order_id, status, items, allocations, request_fingerprint,
+              transitions, workflow_id, workflow_run_id)
+            values ($1, $2, $3, 'released', '[]', '[]', 'f', '[]', $3, 'run')`,
       params: [randomUUID(), org, `order-${randomUUID()}`],
     },
-    idempotency_key: { sql: `insert into idempotency_key (organization_id, key, request_hash, state) values ($1, $2, 'h', 'completed')`, params: [org, randomUUID()] },
+    idempotency_key: {
+      sql: `insert into idempotency_key (organization_id, key, request_hash, state) values ($1, $2, 'h', 'completed')`,
+      params: [org, randomUUID()],
+    },
     transfer: {
-      sql: `insert into transfer (id, organization_id, origin_warehouse_id, destination_warehouse_id, status, lines, transitions, workflow_id)
+      sql: `insert into transfer (id, organization_id, origin_warehouse_id, destination_warehouse_id, status, lines,
+              transitions, workflow_id)
             values ($1, $2, $3, $4, 'cancelled', '[]', '[]', $5)`,
       params: [randomUUID(), org, warehouse, other, `transfer-${randomUUID()}`],
     },
-    inbox_event: { sql: `insert into inbox_event (event_id, name, organization_id, outcome, source) values ($1, 'test.rls', $2, 'applied', 'order')`, params: [randomUUID(), org] },
-    consumer_attempt: { sql: `insert into consumer_attempt (source, organization_id, event_id, fingerprint) values ('order', $1, $2, 'f')`, params: [org, randomUUID()] },
+    inbox_event: {
+      sql: `insert into inbox_event (event_id, name, organization_id, outcome, source)
+            values ($1, 'test.rls', $2, 'applied', 'order')`,
+      params: [randomUUID(), org],
+    },
+    consumer_attempt: {
+      sql: `insert into consumer_attempt (source, organization_id, event_id, fingerprint)
+            values ('order', $1, $2, 'f')`,
+      params: [org, randomUUID()],
+    },
     reconciliation: {
-      sql: `insert into reconciliation (id, organization_id, trigger, repair, status, workflow_id) values ($1, $2, 'request', false, 'completed', $3)`,
+      sql: `insert into reconciliation (id, organization_id, trigger, repair, status, workflow_id)
+            values ($1, $2, 'request', false, 'completed', $3)`,
       params: [reconciliation, org, `reconciliation-${reconciliation}`],
     },
     stock_drift: {
-      sql: `insert into stock_drift (reconciliation_id, organization_id, stock_id, variant_id, warehouse_id, recorded, expected, differences, repaired)
+      sql: `insert into stock_drift (reconciliation_id, organization_id, stock_id, variant_id, warehouse_id, recorded,
+              expected, differences, repaired)
             values ($1, $2, $3, $4, $5, '{}', '{}', '[]', false)`,
       params: [reconciliation, org, stock, variant, warehouse],
     },
-    customer_hold: { sql: `insert into customer_hold (organization_id, order_id, customer_id) values ($1, $2, 'customer')`, params: [org, randomUUID()] },
+    customer_hold: {
+      sql: `insert into customer_hold (organization_id, order_id, customer_id) values ($1, $2, 'customer')`,
+      params: [org, randomUUID()],
+    },
   };
 }
 
@@ -85,7 +111,11 @@ async function count(client: pg.Client, sql: string, params: unknown[] = []): Pr
 }
 
 /** The error a statement fails with (SQLSTATE and message), or undefined when it succeeds. */
-async function refusal(client: pg.Client, sql: string, params: unknown[] = []): Promise<{ code: string; message: string } | undefined> {
+async function refusal(
+  client: pg.Client,
+  sql: string,
+  params: unknown[] = [],
+): Promise<{ code: string; message: string } | undefined> {
   await client.query('savepoint attempt');
   try {
     await client.query(sql, params);
@@ -121,7 +151,7 @@ describe('row-level security and the database roles', () => {
     for (const organizationId of [a, b]) {
       const fixtures = fixtureRows(organizationId);
       const missing = tables.filter((t) => !(t in fixtures));
-      assert.deepEqual(missing, [], 'every table with organization_id has a fixture row here (add the new table to fixtureRows)');
+      assert.deepEqual(missing, [], 'every table with organization_id has a fixture row (add new ones to fixtureRows)');
       // In dependency order (warehouse before stock, …): the object's order.
       for (const table of Object.keys(fixtures)) {
         if (tables.includes(table)) await observer.query(fixtures[table]!.sql, fixtures[table]!.params);
@@ -132,32 +162,40 @@ describe('row-level security and the database roles', () => {
     await Promise.all([observer, runtime, system].map((c) => c?.end()));
   });
 
-  it('every table that carries organization_id has row-level security enabled and forced, with the policy', async () => {
+  it('every table with organization_id has row-level security enabled and forced, with its policy', async () => {
     assert.ok(tables.length >= 13, `found only ${tables.join(', ')}`);
     const { rows } = await observer.query<{ relname: string; enabled: boolean; forced: boolean; policies: number }>(
       `select c.relname, c.relrowsecurity as enabled, c.relforcerowsecurity as forced,
-              (select count(*)::int from pg_policies p where p.tablename = c.relname and p.schemaname = current_schema()) as policies
+              (select count(*)::int from pg_policies p
+               where p.tablename = c.relname and p.schemaname = current_schema()) as policies
        from pg_class c where c.relnamespace = current_schema()::regnamespace and c.relname = any($1)`,
       [tables],
     );
-    for (const row of rows) assert.deepEqual(row, { relname: row.relname, enabled: true, forced: true, policies: 1 }, row.relname);
+    assert.equal(rows.length, tables.length);
+    for (const row of rows) {
+      assert.deepEqual(row, { relname: row.relname, enabled: true, forced: true, policies: 1 }, row.relname);
+    }
   });
 
-  it('as the runtime role without the setting, a raw select on every such table returns no rows, though rows exist', async () => {
+  it('as the runtime role without the setting, every such table reads as empty, though rows exist', async () => {
     for (const table of tables) {
-      assert.ok((await count(observer, `select 1 from ${table} where organization_id in ($1, $2)`, [a, b])) >= 2, `${table} has rows`);
+      const existing = await count(observer, `select 1 from ${table} where organization_id in ($1, $2)`, [a, b]);
+      assert.ok(existing >= 2, `${table} has rows`);
       assert.equal(await count(runtime, `select 1 from ${table}`), 0, `${table}: unbound, nothing`);
     }
     // After a bound transaction, the same pooled session is unbound again (and the emptied setting is no error).
     await bound(runtime, a, async () => assert.ok((await count(runtime, 'select 1 from warehouse')) > 0));
-    for (const table of tables) assert.equal(await count(runtime, `select 1 from ${table}`), 0, `${table}: unbound again`);
+    for (const table of tables) {
+      assert.equal(await count(runtime, `select 1 from ${table}`), 0, `${table}: unbound again`);
+    }
   });
 
-  it("with organization A set, no table shows B's rows, and B's rows can be neither inserted, updated nor deleted", async () => {
+  it("with organization A set, no table shows B's rows, and no row can be written as B's", async () => {
     await bound(runtime, a, async () => {
       for (const table of tables) {
         assert.ok((await count(runtime, `select 1 from ${table}`)) >= 1, `${table}: A sees its own rows`);
-        assert.equal(await count(runtime, `select 1 from ${table} where organization_id <> $1`, [a]), 0, `${table}: A sees nothing else`);
+        const others = await count(runtime, `select 1 from ${table} where organization_id <> $1`, [a]);
+        assert.equal(others, 0, `${table}: A sees nothing else`);
 
         // An insert naming B's organization, built from A's own row: refused by the policy (or by the grants).
         const insert = await refusal(
@@ -170,20 +208,26 @@ describe('row-level security and the database roles', () => {
         assert.match(insert!.message, /row-level security/, table);
 
         // B's rows are invisible to updates and deletes; moving A's row to B is refused.
-        const update = await refusal(runtime, `update ${table} set organization_id = organization_id where organization_id = $1`, [b]);
+        const touch = `update ${table} set organization_id = organization_id where organization_id = $1`;
+        const update = await refusal(runtime, touch, [b]);
         if (update) assert.equal(update.code, '42501', `${table}: ${update.message}`);
-        const moved = await refusal(runtime, `update ${table} set organization_id = $1 where organization_id = $2`, [b, a]);
-        assert.equal(moved?.code, '42501', `${table}: moving A's row to B refused (${moved?.message ?? 'it succeeded'})`);
+        const move = `update ${table} set organization_id = $1 where organization_id = $2`;
+        const moved = await refusal(runtime, move, [b, a]);
+        assert.equal(moved?.code, '42501', `${table}: moving A's row to B refused (${moved?.message ?? 'done'})`);
         const removed = await refusal(runtime, `delete from ${table} where organization_id = $1`, [b]);
         if (removed) assert.equal(removed.code, '42501', `${table}: ${removed.message}`);
       }
     });
-    for (const table of tables) assert.ok((await count(observer, `select 1 from ${table} where organization_id = $1`, [b])) >= 1, `${table}: B's rows are still there`);
+    for (const table of tables) {
+      const left = await count(observer, `select 1 from ${table} where organization_id = $1`, [b]);
+      assert.ok(left >= 1, `${table}: B's rows are still there`);
+    }
   });
 
-  it('the runtime role may only select and insert the ledger: update, delete and truncate are refused by the grants', async () => {
+  it('the runtime role may only select and insert the ledger: grants refuse update, delete and truncate', async () => {
     await bound(runtime, a, async () => {
-      for (const statement of ['update stock_movement set actor = actor', 'delete from stock_movement', 'truncate stock_movement']) {
+      const writes = ['update stock_movement set actor = actor', 'delete from stock_movement', 'truncate stock_movement'];
+      for (const statement of writes) {
         const refused = await refusal(runtime, statement);
         assert.equal(refused?.code, '42501', `${statement}: ${refused?.message ?? 'it succeeded'}`);
         assert.match(refused!.message, /permission denied/, 'the grants refuse it, before the append-only trigger');
@@ -197,23 +241,28 @@ describe('row-level security and the database roles', () => {
     assert.deepEqual(rows.map((r) => r.privilege), ['INSERT', 'SELECT']);
   });
 
-  it('the runtime role is neither superuser nor BYPASSRLS, and owns nothing; the owner role owns every table', async () => {
+  it('the runtime role is not superuser, not BYPASSRLS and owns nothing; the owner role owns every table', async () => {
     const { rows } = await runtime.query<{ role: string; superuser: boolean; bypass: boolean; owned: number }>(
       `select current_user as role, r.rolsuper as superuser, r.rolbypassrls as bypass,
               (select count(*)::int from pg_class c where c.relowner = r.oid) as owned
        from pg_roles r where r.rolname = current_user`,
     );
     assert.deepEqual(rows[0], { role: databaseRoles.runtime, superuser: false, bypass: false, owned: 0 });
-    const owners = await observer.query<{ owner: string }>(`select distinct tableowner as owner from pg_tables where schemaname = current_schema()`);
+    const owners = await observer.query<{ owner: string }>(
+      'select distinct tableowner as owner from pg_tables where schemaname = current_schema()',
+    );
     assert.deepEqual(owners.rows.map((r) => r.owner), [databaseRoles.owner]);
   });
 
-  it("the system role reads and marks every organization's outbox, and reads nothing of stock but who has some", async () => {
-    assert.equal(await count(system, 'select distinct organization_id from outbox_event where organization_id in ($1, $2)', [a, b]), 2);
-    assert.equal(await count(system, 'select distinct organization_id from stock where organization_id in ($1, $2)', [a, b]), 2);
+  it("the system role reads and marks every organization's outbox, and of stock reads only who has some", async () => {
+    const organizations = (table: string) =>
+      count(system, `select distinct organization_id from ${table} where organization_id in ($1, $2)`, [a, b]);
+    assert.equal(await organizations('outbox_event'), 2);
+    assert.equal(await organizations('stock'), 2);
     await system.query('begin');
     try {
-      const marked = await system.query('update outbox_event set published_at = clock_timestamp() where organization_id in ($1, $2)', [a, b]);
+      const mark = 'update outbox_event set published_at = clock_timestamp() where organization_id in ($1, $2)';
+      const marked = await system.query(mark, [a, b]);
       assert.equal(marked.rowCount, 2);
       for (const statement of [
         'select available from stock',

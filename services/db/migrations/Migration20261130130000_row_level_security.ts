@@ -9,6 +9,8 @@ const system = 'inventory_system';
 // when unbound. An emptied setting (after a bound transaction ended on the same pooled session) is '',
 // which must also mean "none", not a cast error.
 const boundOrganization = `nullif(current_setting('app.organization_id', true), '')::uuid`;
+// The same, inside the quoted text of a `format(…)` in a DO block.
+const quotedBound = boundOrganization.replaceAll("'", "''");
 
 /**
  * Tenancy held by PostgreSQL (README, Security model):
@@ -53,7 +55,8 @@ begin
     execute format('alter table %I enable row level security', item.table_name);
     execute format('alter table %I force row level security', item.table_name);
     execute format('drop policy if exists organization_isolation on %I', item.table_name);
-    execute format('create policy organization_isolation on %I using (organization_id = ${boundOrganization.replaceAll("'", "''")}) with check (organization_id = ${boundOrganization.replaceAll("'", "''")})', item.table_name);
+    execute format('create policy organization_isolation on %I
+      using (organization_id = ${quotedBound}) with check (organization_id = ${quotedBound})', item.table_name);
   end loop;
 end \$\$;`);
 
@@ -74,13 +77,15 @@ end \$\$;`);
     this.addSql(`grant select (organization_id, order_id, created_at), delete on customer_hold to ${system};`);
     this.addSql(`grant select (organization_id, order_id, status) on reservation to ${system};`);
 
-    this.addSql(`alter default privileges for role ${owner} in schema public grant select, insert, update on tables to ${runtime};`);
-    this.addSql(`alter default privileges for role ${owner} in schema public grant usage, select on sequences to ${runtime};`);
+    const futureObjects = `alter default privileges for role ${owner} in schema public`;
+    this.addSql(`${futureObjects} grant select, insert, update on tables to ${runtime};`);
+    this.addSql(`${futureObjects} grant usage, select on sequences to ${runtime};`);
   }
 
   override down(): void | Promise<void> {
-    this.addSql(`alter default privileges for role ${owner} in schema public revoke usage, select on sequences from ${runtime};`);
-    this.addSql(`alter default privileges for role ${owner} in schema public revoke select, insert, update on tables from ${runtime};`);
+    const futureObjects = `alter default privileges for role ${owner} in schema public`;
+    this.addSql(`${futureObjects} revoke usage, select on sequences from ${runtime};`);
+    this.addSql(`${futureObjects} revoke select, insert, update on tables from ${runtime};`);
     this.addSql(`revoke all on all tables in schema public from ${system};`);
     this.addSql(`revoke all on all tables in schema public from ${runtime};`);
     this.addSql(`revoke all on all sequences in schema public from ${runtime};`);
@@ -89,7 +94,9 @@ end \$\$;`);
 declare
   item record;
 begin
-  for item in select tablename from pg_policies where schemaname = current_schema() and policyname = 'organization_isolation' loop
+  for item in select tablename from pg_policies
+    where schemaname = current_schema() and policyname = 'organization_isolation'
+  loop
     execute format('drop policy organization_isolation on %I', item.tablename);
     execute format('alter table %I no force row level security', item.tablename);
     execute format('alter table %I disable row level security', item.tablename);

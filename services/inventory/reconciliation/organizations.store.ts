@@ -11,7 +11,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 const noOrganization = '00000000-0000-0000-0000-000000000000';
 
 /** The organizations that have stock, in id order, `limit` at a time, after `after` (null: from the start). */
-export async function listOrganizationsWithStock(em: EntityManager, after: string | null, limit: number): Promise<string[]> {
+export async function listOrganizationsWithStock(
+  em: EntityManager,
+  after: string | null,
+  limit: number,
+): Promise<string[]> {
   const rows = await em.execute<{ organization_id: string }[]>(
     `select distinct organization_id from stock where organization_id > coalesce(?::uuid, ?::uuid)
      order by organization_id limit ?`,
