@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ScopedTransaction } from '../inventory/organization-scope.ts';
 import type { OutboxRow } from './envelope.ts';
+import type { OutboxBacklog } from '../metrics/relay.ts';
 
 export interface OutboxDraft {
   name: string;
@@ -50,4 +51,16 @@ export async function markPublished(em: EntityManager, ids: string[]): Promise<v
 export async function pendingOutboxCount(em: EntityManager): Promise<number> {
   const [row] = await em.execute<{ pending: number }[]>('select count(*)::int as pending from outbox_event where published_at is null');
   return row.pending;
+}
+
+/**
+ * How many events wait in the outbox (all organizations) and how old the oldest is: what the relay's gauges
+ * and /ready show. `em`: the system role's (the runtime role would count only its bound organization's).
+ */
+export async function outboxBacklog(em: EntityManager): Promise<OutboxBacklog> {
+  const [row] = await em.fork().execute<{ pending: number; oldest_age_seconds: number | null }[]>(
+    `select count(*)::int as pending, extract(epoch from clock_timestamp() - min(created_at))::float8 as oldest_age_seconds
+     from outbox_event where published_at is null`,
+  );
+  return { pending: row.pending, oldestAgeSeconds: Math.max(0, row.oldest_age_seconds ?? 0) };
 }
