@@ -44,7 +44,7 @@ function passwordOf(url: string | undefined): string | undefined {
  * The SQL that creates the three roles when missing and sets their attributes (and passwords, when
  * given) every time: idempotent, safe to run at every start and by several bootstraps at once (a role
  * created meanwhile by another is simply taken as it is). Roles are cluster-wide, so this is bootstrap
- * work for a user with CREATEROLE, never a migration's.
+ * work for a superuser (only one may grant BYPASSRLS), never a migration's.
  */
 export function roleBootstrapSql(passwords: Partial<Record<DatabaseRole, string>> = {}): string {
   const statements = (Object.keys(databaseRoles) as DatabaseRole[]).map((role) => {
@@ -52,7 +52,8 @@ export function roleBootstrapSql(passwords: Partial<Record<DatabaseRole, string>
     const password = passwords[role];
     const setPassword = password === undefined ? '' : ` password ${literal(password)}`;
     const alter = `alter role ${name} ${attributes[role]}${setPassword}`;
-    return `do $$ begin
+    // A tag of its own: a password may contain `$$`.
+    return `do $bootstrap$ begin
   if not exists (select 1 from pg_roles where rolname = '${name}') then
     begin
       create role ${name};
@@ -60,7 +61,7 @@ export function roleBootstrapSql(passwords: Partial<Record<DatabaseRole, string>
     end;
   end if;
   execute ${literal(alter)};
-end $$;`;
+end $bootstrap$;`;
   });
   return statements.join('\n');
 }
@@ -76,11 +77,10 @@ export interface RoleUrls {
 }
 
 /**
- * What a bootstrap does with an administrator's connection (`adminUrl`, a superuser or a role with
- * CREATEROLE that may create databases): the roles (passwords from `urls`), the database of `urls.owner`
- * when missing, owned by the owner role, and every table, sequence and function already in its schema
- * handed to the owner role (a database migrated as postgres before roles existed). The schema's grants and
- * policies are the migrations' work.
+ * What a bootstrap does with an administrator's connection (`adminUrl`, a superuser): the roles (passwords
+ * from `urls`), the database of `urls.owner` when missing, owned by the owner role, and every table,
+ * sequence and function already in its schema handed to the owner role (a database migrated as postgres
+ * before the roles existed). Idempotent. The schema's grants and policies are the migrations' work.
  */
 export async function bootstrapDatabase(adminUrl: string, urls: RoleUrls): Promise<void> {
   const database = decodeURIComponent(new URL(urls.owner).pathname.slice(1));
