@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole stack in the foreground. Finds or starts PostgreSQL, RabbitMQ and the
- * Temporal dev server, applies the migrations, seeds the demo data on an empty database, then runs
- * each part of the service as its own process (as production would) and streams their logs.
+ * Temporal dev server, creates the database roles, applies the migrations as the owner role, seeds the
+ * demo data on an empty database, then runs each part of the service as its own process (as production
+ * would, as the runtime role) and streams their logs.
  * Ctrl-C (or SIGTERM) stops every process it started; a part that dies is restarted with backoff while
  * the others keep serving.
  */
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   const rabbit = await resolveRabbitMq(process.env, say);
   if (rabbit.started) started.push(rabbit.started);
 
-  const temporal = process.env.TEMPORAL_MODE === 'cluster' && !process.env.TEMPORAL_ADDRESS ? await startCluster(postgres.url) : await resolveTemporal(process.env, dataDir, uiPort);
+  const temporal = process.env.TEMPORAL_MODE === 'cluster' && !process.env.TEMPORAL_ADDRESS ? await startCluster(database.admin ?? postgres.url) : await resolveTemporal(process.env, dataDir, uiPort);
   if (temporal.started) started.push(temporal.started);
   temporal.process?.once('exit', (code) => void shutdown(`the Temporal server exited (code ${code})`, 1));
 
