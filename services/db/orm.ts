@@ -1,10 +1,23 @@
-import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { MikroORM, type EntityMetadata, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
 import { defaultDbSessionLimits, type DbSessionLimits } from '../limits/settings.ts';
 
 export type Orm = MikroORM;
+
+/** The one row-level security policy of every table with organization_id (see the migration of that name). */
+export const organizationIsolation = {
+  name: 'organization_isolation',
+  expression: `organization_id = nullif(current_setting('app.organization_id', true), '')::uuid`,
+} as const;
+
+function withOrganizationIsolation(meta: EntityMetadata): void {
+  if (!meta.properties['organizationId' as keyof typeof meta.properties]) return;
+  meta.rowLevelSecurity = 'force';
+  const { name, expression } = organizationIsolation;
+  meta.policies = [{ name, using: expression, check: expression }];
+}
 
 /**
  * ORM options for a database URL: entities, the committed migrations, no schema sync. Every session of
@@ -31,7 +44,9 @@ export function ormOptions(databaseUrl: string, poolMax = 10, session: DbSession
       silent: true,
     },
     // Entities are plain objects built by defineEntity: metadata comes from them, not from reflection.
-    discovery: { warnWhenNoEntities: true },
+    // Every entity with an organization carries the row-level security that the migration
+    // Migration20261130130000_row_level_security gives its table, so the schema diff knows it.
+    discovery: { warnWhenNoEntities: true, onMetadata: withOrganizationIsolation },
     debug: false,
   };
 }
