@@ -6,6 +6,7 @@ const runtime = 'inventory_runtime';
 const system = 'inventory_system';
 
 // The organization a transaction is bound to (OrganizationScope.transaction sets it with is_local); NULL
+// (the entities declare the same policy: organizationIsolation in services/db/orm.ts)
 // when unbound. An emptied setting (after a bound transaction ended on the same pooled session) is '',
 // which must also mean "none", not a cast error.
 const boundOrganization = `nullif(current_setting('app.organization_id', true), '')::uuid`;
