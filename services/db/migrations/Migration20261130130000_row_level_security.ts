@@ -6,9 +6,9 @@ const runtime = 'inventory_runtime';
 const system = 'inventory_system';
 
 // The organization a transaction is bound to (OrganizationScope.transaction sets it with is_local); NULL
-// (the entities declare the same policy: organizationIsolation in services/db/orm.ts)
 // when unbound. An emptied setting (after a bound transaction ended on the same pooled session) is '',
-// which must also mean "none", not a cast error.
+// which must also mean "none", not a cast error. The entities declare the same policy
+// (organizationIsolation in services/db/orm.ts), so that the schema diff knows it.
 const boundOrganization = `nullif(current_setting('app.organization_id', true), '')::uuid`;
 // The same, inside the quoted text of a `format(…)` in a DO block.
 const quotedBound = boundOrganization.replaceAll("'", "''");
