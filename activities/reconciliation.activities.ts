@@ -4,13 +4,13 @@ import { scopeTo } from '../services/inventory/organization-scope.ts';
 import {
   beginReconciliation,
   finishReconciliation,
-  listOrganizationsWithStock,
   recordDrift,
   scanForDrift,
   type FinishedReconciliation,
   type NewReconciliation,
   type ScannedPage,
 } from '../services/inventory/reconciliation/reconciliation.ts';
+import { listOrganizationsWithStock } from '../services/inventory/reconciliation/organizations.store.ts';
 import type { StockDrift } from '../workflows/reconciliation-definitions.ts';
 import { asApplicationFailure } from './failures.ts';
 
@@ -20,11 +20,13 @@ import { asApplicationFailure } from './failures.ts';
  * The long ones (a page of rows, the list of organizations) heartbeat while they run, so a page lost
  * with its worker is noticed after the heartbeat timeout rather than its 2-minute start-to-close.
  */
-export function createReconciliationActivities({ orm }: { orm: Orm }) {
+export function createReconciliationActivities({ orm, systemOrm }: { orm: Orm; systemOrm: Orm }) {
   const scope = (organizationId: string) => scopeTo(orm.em, organizationId);
   return {
     async listOrganizationsToReconcile(after: string | null, limit: number): Promise<string[]> {
-      return await heartbeating(() => asApplicationFailure(() => listOrganizationsWithStock(orm.em.fork(), after, limit)));
+      // Across organizations: the system role's pool.
+      const list = () => listOrganizationsWithStock(systemOrm.em.fork(), after, limit);
+      return await heartbeating(() => asApplicationFailure(list));
     },
     async beginReconciliation(organizationId: string, run: NewReconciliation): Promise<void> {
       await asApplicationFailure(() => beginReconciliation(scope(organizationId), run));

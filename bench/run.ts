@@ -26,6 +26,7 @@ import { bundleWorkflowCode, Runtime, Worker } from '@temporalio/worker';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { createScratchDatabase } from '../scripts/scratch-database.ts';
 import { migrate, openOrm } from '../services/db/orm.ts';
+import { bootstrapDatabase, databaseRoles, urlForRole, type DatabaseRole } from '../services/db/roles.ts';
 import { createLogger, temporalLoggerFrom } from '../services/logger.ts';
 import { scopeTo } from '../services/inventory/organization-scope.ts';
 import { recordOperation } from '../services/inventory/stock/ledger.ts';
@@ -57,9 +58,25 @@ const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 const logger = createLogger({ LOG_LEVEL: 'error', LOG_FORMAT: 'json' }, 'bench');
 Runtime.install({ logger: temporalLoggerFrom(logger), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
 
-const database = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', 'inventory_bench');
-const orm = await openOrm(database.url, 20);
-await migrate(orm);
+// As in production (README, Security model): a superuser creates the database and the roles, the owner role
+// migrates, the service runs as the runtime role (row-level security on) and the cross-organization
+// activities as the system role. `observer` (the superuser) writes the bench's fixtures and times the bare
+// queries the service's figures are compared with.
+const adminUrl = process.env.DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const database = await createScratchDatabase(adminUrl, 'inventory_bench');
+const roleUrl = (role: DatabaseRole) =>
+  urlForRole(database.url, role, new URL(adminUrl).password ? databaseRoles[role] : undefined);
+await bootstrapDatabase(database.url, {
+  owner: roleUrl('owner'),
+  runtime: roleUrl('runtime'),
+  system: roleUrl('system'),
+});
+const owner = await openOrm(roleUrl('owner'), 2);
+await migrate(owner);
+await owner.close();
+const orm = await openOrm(roleUrl('runtime'), 20);
+const systemOrm = await openOrm(roleUrl('system'), 2);
+const observer = await openOrm(database.url, 20);
 const temporal = await TestWorkflowEnvironment.createLocal({
   server: {
     executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH ?? 'temporal' },
@@ -73,7 +90,12 @@ const bundle = await bundleWorkflowCode({
   workflowsPath: fileURLToPath(new URL('./bench-workflows.ts', import.meta.url)),
   logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
 });
-const worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowBundle: bundle, activities: createActivities({ orm }) });
+const worker = await Worker.create({
+  connection: temporal.nativeConnection,
+  taskQueue,
+  workflowBundle: bundle,
+  activities: createActivities({ orm, systemOrm }),
+});
 const workerRun = worker.run();
 const organizationId = randomUUID();
 // The order service's token, signed by a run-private issuer and verified as in production (ES256, JWKS).
@@ -110,7 +132,7 @@ const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, me
 
 try {
   // ---------------------------------------------------------------- data
-  const scope = scopeTo(orm.em, organizationId);
+  const scope = scopeTo(observer.em, organizationId);
   const warehouseId = randomUUID();
   await scope.em.execute("insert into warehouse (id, organization_id, code, name, region) values (?, ?, 'BENCH', 'Bench', 'bench')", [warehouseId, organizationId]);
   const variants = Array.from({ length: 200 }, () => randomUUID());
@@ -174,7 +196,9 @@ try {
   // ---------------------------------------------------------------- CheckAvailability
   const availability = await load({ method: 'CheckAvailability', total: n(3000), concurrency: 32, organizationId, variants });
   const bareSelect = await measure(n(3000), 32, (i) =>
-    orm.em.fork().execute('select available from stock where organization_id = ? and variant_id = ?', [organizationId, variants[i % 200]]),
+    observer.em
+      .fork()
+      .execute('select available from stock where organization_id = ? and variant_id = ?', [organizationId, variants[i % 200]]),
   );
   const availabilityQuery = await measure(n(3000), 32, (i) => checkAvailability(scopeTo(orm.em, organizationId), [{ variantId: variants[i % 200], quantity: 1 }]));
   const availabilityRatio = availability.throughput / bareSelect.throughput;
@@ -234,7 +258,7 @@ try {
    */
   async function reconciliationThroughput(rows: number, movementsPerRow: number) {
     const org = randomUUID();
-    const reconScope = scopeTo(orm.em, org);
+    const reconScope = scopeTo(observer.em, org);
     const warehouses = Array.from({ length: 10 }, () => randomUUID());
     for (const [i, id] of warehouses.entries()) {
       await reconScope.em.execute("insert into warehouse (id, organization_id, code, name, region) values (?, ?, ?, 'Bench', 'bench')", [id, org, `R${i}`]);
@@ -255,7 +279,7 @@ try {
       return (performance.now() - started) / 1000;
     };
     const bare = await timed(() =>
-      orm.em.fork().execute(
+      observer.em.fork().execute(
         `select variant_id, warehouse_id, sum(total_delta), sum(available_delta), sum(reserved_delta), sum(damaged_delta), sum(in_transit_delta), sum(incoming_delta)
          from stock_movement where organization_id = ? group by variant_id, warehouse_id`,
         [org],
@@ -288,11 +312,16 @@ try {
   async function clusterFigures() {
     const prefix = `temporal_bench_${randomUUID().slice(0, 8)}`;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-cluster-'));
-    const postgresUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+    const postgresUrl = adminUrl;
     const cluster = await startTemporalCluster({ postgresUrl, dir, frontendPort: 0, databasePrefix: prefix });
     const env = await TestWorkflowEnvironment.createFromExistingServer({ address: cluster.address, namespace: 'default' });
     const queue = `bench-cluster-${randomUUID()}`;
-    const clusterWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: queue, workflowBundle: bundle, activities: createActivities({ orm }) });
+    const clusterWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: queue,
+      workflowBundle: bundle,
+      activities: createActivities({ orm, systemOrm }),
+    });
     const running = clusterWorker.run();
     const { server: clusterServer } = createGrpcServer({ orm, logger, verifyToken, limits, temporal: { client: env.client, taskQueue: queue } });
     const clusterPort = await bindGrpcServer(clusterServer, '127.0.0.1', 0);
@@ -341,7 +370,13 @@ try {
     const deadline = Date.now() + ttlSeconds * 1000 + 120_000;
     let released: { reference_id: string; created_at: string }[] = [];
     while (Date.now() < deadline) {
-      released = await orm.em.fork().execute("select reference_id, created_at from stock_movement where organization_id = ? and type = 'release' and reference_id in (?)", [organizationId, ids]);
+      released = await observer.em
+        .fork()
+        .execute(
+          `select reference_id, created_at from stock_movement
+           where organization_id = ? and type = 'release' and reference_id in (?)`,
+          [organizationId, ids],
+        );
       if (released.length === count) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -359,6 +394,8 @@ try {
   await workerRun;
   await temporal.teardown();
   await orm.close(true);
+  await systemOrm.close(true);
+  await observer.close(true);
   await database.drop();
 }
 

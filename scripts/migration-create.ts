@@ -5,6 +5,7 @@
  */
 import { MikroORM } from '@mikro-orm/postgresql';
 import { ormOptions } from '../services/db/orm.ts';
+import { bootstrapDatabase, urlForRole } from '../services/db/roles.ts';
 import { withScratchDatabase } from './scratch-database.ts';
 
 const name = process.argv[2];
@@ -13,7 +14,11 @@ if (!name) {
   process.exit(2);
 }
 
-await withScratchDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', async (url) => {
+// A superuser's server (DATABASE_URL is the runtime role, which may not create databases); the migrations
+// name the service's roles, so they are made sure of first.
+await withScratchDatabase(process.env.DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', async (url) => {
+  const roles = { owner: urlForRole(url, 'owner'), runtime: urlForRole(url, 'runtime'), system: urlForRole(url, 'system') };
+  await bootstrapDatabase(url, roles);
   const options = ormOptions(url);
   const orm = await MikroORM.init({ ...options, migrations: { ...options.migrations, path: 'services/db/migrations', pathTs: 'services/db/migrations' } });
   try {

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole stack in the foreground. Finds or starts PostgreSQL, RabbitMQ and the
- * Temporal dev server, applies the migrations, seeds the demo data on an empty database, then runs
- * each part of the service as its own process (as production would) and streams their logs.
+ * Temporal dev server, creates the database roles, applies the migrations as the owner role, seeds the
+ * demo data on an empty database, then runs each part of the service as its own process (as production
+ * would, as the runtime role) and streams their logs.
  * Ctrl-C (or SIGTERM) stops every process it started; a part that dies is restarted with backoff while
  * the others keep serving.
  */
@@ -10,10 +11,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError } from '../services/config.ts';
 import { prepareDatabase } from './migrate.ts';
-import { ensureDatabase, resolvePostgres, resolveRabbitMq, resolveTemporal, stopChild, type Started } from './infrastructure.ts';
+import { resolvePostgres, resolveRabbitMq, resolveTemporal, stopChild, type Started } from './infrastructure.ts';
 import { loadOrCreateDevIssuer } from '../services/auth/dev-issuer.ts';
 import { startTemporalCluster } from './temporal-cluster.ts';
 import { roles } from '../services/auth/access.ts';
+import { databaseRoles, urlForRole, type DatabaseRole } from '../services/db/roles.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = path.join(root, '.data');
@@ -29,14 +31,14 @@ async function main(): Promise<void> {
   loadConfig();
   const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 
-  const postgres = await resolvePostgres(process.env, dataDir);
+  const database = await resolveDatabase();
+  const postgres = database.postgres;
   if (postgres.started) started.push(postgres.started);
-  await ensureDatabase(postgres.url);
 
   const rabbit = await resolveRabbitMq(process.env, say);
   if (rabbit.started) started.push(rabbit.started);
 
-  const temporal = process.env.TEMPORAL_MODE === 'cluster' && !process.env.TEMPORAL_ADDRESS ? await startCluster(postgres.url) : await resolveTemporal(process.env, dataDir, uiPort);
+  const temporal = process.env.TEMPORAL_MODE === 'cluster' && !process.env.TEMPORAL_ADDRESS ? await startCluster(database.admin ?? postgres.url) : await resolveTemporal(process.env, dataDir, uiPort);
   if (temporal.started) started.push(temporal.started);
   temporal.process?.once('exit', (code) => void shutdown(`the Temporal server exited (code ${code})`, 1));
 
@@ -45,10 +47,11 @@ async function main(): Promise<void> {
   const ownIssuer = !process.env.AUTH_JWKS_URL && !process.env.AUTH_JWKS_FILE && process.env.AUTH_VERIFY_SIGNATURES !== 'false';
   const authEnv = ownIssuer ? { AUTH_JWKS_FILE: (await loadOrCreateDevIssuer(path.join(dataDir, 'auth'))).jwksFile } : {};
 
-  const env = { ...process.env, DATABASE_URL: postgres.url, AMQP_URL: rabbit.url, TEMPORAL_ADDRESS: temporal.address, ...authEnv };
+  const env = { ...process.env, ...database.env, AMQP_URL: rabbit.url, TEMPORAL_ADDRESS: temporal.address, ...authEnv };
   const config = loadConfig(env);
 
-  await prepareDatabase(config.DATABASE_URL, config.SEED_DEMO_DATA, say);
+  const urls = { runtime: config.DATABASE_URL, owner: config.DATABASE_OWNER_URL, system: config.DATABASE_SYSTEM_URL };
+  await prepareDatabase({ ...urls, ...(database.admin ? { admin: database.admin } : {}) }, config.SEED_DEMO_DATA, say);
 
   for (const part of parts) supervise(part, env);
 
@@ -64,8 +67,34 @@ async function main(): Promise<void> {
   );
   say(`  Temporal     ${config.TEMPORAL_ADDRESS}${temporal.uiUrl ? `   UI ${temporal.uiUrl}` : ''}`);
   say(`  RabbitMQ     ${amqpShown}${rabbit.reachable ? '' : '   (not reachable: events wait in the outbox)'}   exchange ${config.EVENTS_EXCHANGE}`);
-  say(`  PostgreSQL   ${postgres.url.replace(/:[^:@/]+@/, ':***@')}`);
+  const migrator = new URL(config.DATABASE_OWNER_URL).username;
+  say(`  PostgreSQL   ${config.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}   (runtime role; migrations as ${migrator})`);
   say('Ctrl-C stops everything.');
+}
+
+/**
+ * Where the database is, and who sets it up. DATABASE_URL set without DATABASE_ADMIN_URL: the roles and the
+ * database exist already (a managed server), and the three URLs are used as given. Otherwise the
+ * administrator (DATABASE_ADMIN_URL, else the local server's or an embedded server's postgres user) creates
+ * the roles and the database, and the roles' URLs not given are derived from its address with development
+ * passwords (each role's name: local servers only; README, Security model).
+ */
+async function resolveDatabase(): Promise<{
+  postgres: Awaited<ReturnType<typeof resolvePostgres>>;
+  admin?: string;
+  env: NodeJS.ProcessEnv;
+}> {
+  if (process.env.DATABASE_URL && !process.env.DATABASE_ADMIN_URL) {
+    return { postgres: { url: process.env.DATABASE_URL }, env: {} };
+  }
+  const postgres = await resolvePostgres({ ...process.env, DATABASE_URL: process.env.DATABASE_ADMIN_URL }, dataDir);
+  const derived = (role: DatabaseRole) => urlForRole(postgres.url, role, databaseRoles[role]);
+  const env = {
+    DATABASE_URL: process.env.DATABASE_URL || derived('runtime'),
+    DATABASE_OWNER_URL: process.env.DATABASE_OWNER_URL || derived('owner'),
+    DATABASE_SYSTEM_URL: process.env.DATABASE_SYSTEM_URL || derived('system'),
+  };
+  return { postgres, admin: postgres.url, env };
 }
 
 /**

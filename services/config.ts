@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
+import { urlForRole } from './db/roles.ts';
 
 /**
  * Every setting of the service, read from the environment and validated once, at start.
@@ -7,13 +8,24 @@ import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/e
  */
 const port = z.coerce.number().int().min(0).max(65535);
 const hostPort = z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port');
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const schema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty', 'auto']).default('auto'),
 
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgresql://postgres@127.0.0.1:5432/inventory'),
+  // Three roles (README, Security model; services/db/roles.ts): DATABASE_URL is the runtime role every service
+  // process uses (never the owner, never a superuser); DATABASE_OWNER_URL the owner that runs the migrations;
+  // DATABASE_SYSTEM_URL the system role of the cross-organization work (relay, retention, nightly listing,
+  // backlog counts). Unset, the other two are DATABASE_URL with the user inventory_owner / inventory_system and
+  // no password (enough for a local server with trust authentication).
+  DATABASE_URL: postgresUrl.default('postgresql://inventory_runtime@127.0.0.1:5432/inventory'),
+  DATABASE_OWNER_URL: postgresUrl.optional(),
+  DATABASE_SYSTEM_URL: postgresUrl.optional(),
+  // A user that may create roles and databases (a superuser): with it, the migration job (scripts/migrate.ts)
+  // first creates the three roles (passwords from the URLs above) and the database. Unset: they exist already.
+  DATABASE_ADMIN_URL: postgresUrl.optional(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   // Every service session's statement_timeout and idle_in_transaction_session_timeout (0 = none); the
   // migration runner sets none for its own transaction (README, Limits).
@@ -126,12 +138,42 @@ const schema = z.object({
   NODE_ENV: z.string().optional(),
 });
 
-export type Config = z.infer<typeof schema>;
+type ParsedConfig = z.infer<typeof schema>;
+/** The configuration, with the owner's and the system role's URLs derived from DATABASE_URL when unset. */
+export type Config = ParsedConfig & { DATABASE_OWNER_URL: string; DATABASE_SYSTEM_URL: string };
+
+function withDerivedDatabaseUrls(config: ParsedConfig): Config {
+  return {
+    ...config,
+    DATABASE_OWNER_URL: config.DATABASE_OWNER_URL ?? urlForRole(config.DATABASE_URL, 'owner'),
+    DATABASE_SYSTEM_URL: config.DATABASE_SYSTEM_URL ?? urlForRole(config.DATABASE_URL, 'system'),
+  };
+}
+
+/**
+ * Row-level security holds only when the service does not connect as the owner (or as the system role,
+ * which bypasses it): the three URLs must name three different users.
+ */
+function refuseSharedDatabaseUsers(config: ParsedConfig, ctx: z.RefinementCtx): void {
+  // A malformed URL has been reported already.
+  if (!URL.canParse(String(config.DATABASE_URL))) return;
+  const derived = withDerivedDatabaseUrls(config);
+  const user = (url: string) => decodeURIComponent(new URL(url).username);
+  const runtime = user(derived.DATABASE_URL);
+  for (const name of ['DATABASE_OWNER_URL', 'DATABASE_SYSTEM_URL'] as const) {
+    if (user(derived[name]) !== runtime) continue;
+    const message = `its user ${runtime} is DATABASE_URL's too: the runtime role must be a role of its own`;
+    ctx.addIssue({ code: 'custom', path: [name], message });
+  }
+  if (user(derived.DATABASE_OWNER_URL) === user(derived.DATABASE_SYSTEM_URL)) {
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_SYSTEM_URL'], message: 'its user is DATABASE_OWNER_URL\'s too' });
+  }
+}
 
 const metricsPorts = ['GRPC_METRICS_PORT', 'WORKER_METRICS_PORT', 'RELAY_METRICS_PORT', 'CONSUMER_METRICS_PORT', 'WORKER_HEALTH_PORT'] as const;
 
 /** `npm start` runs every part on one machine: two parts given one port would leave one of them unscraped (or unprobed). */
-function refuseSharedPorts(config: Config, ctx: z.RefinementCtx): void {
+function refuseSharedPorts(config: ParsedConfig, ctx: z.RefinementCtx): void {
   const taken = new Map<number, string>([[config.HTTP_PORT, 'HTTP_PORT'], [config.GRPC_PORT, 'GRPC_PORT']]);
   for (const name of metricsPorts) {
     const value = config[name];
@@ -150,7 +192,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set", as in most shells' `FOO= cmd`.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.superRefine(refuseSharedPorts).safeParse(present);
+  const parsed = schema.superRefine(refuseSharedPorts).superRefine(refuseSharedDatabaseUsers).safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
@@ -159,7 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return parsed.data;
+  return withDerivedDatabaseUrls(parsed.data);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { openOrm } from './db/orm.ts';
+import { openRuntimeOrm } from './db/orm.ts';
 import { dbSessionLimitsFrom } from './limits/settings.ts';
 import { createTemporalClient } from './temporal.ts';
 import { createReservationClient } from './workflow-clients/reservation-client.ts';
@@ -22,7 +22,10 @@ import { createPartHealth } from './readiness.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'consumer');
-const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
+// The runtime role (README, Security model): the process refuses to start as a role row-level security does not hold.
+const orm = await openRuntimeOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config), (m) =>
+  logger.warn(m),
+);
 const temporal = createTemporalClient(config);
 const catalog = catalogClientFromConfig(config, logger);
 const reservations = createReservationClient({ client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, orm, deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS });

@@ -4,7 +4,7 @@
  */
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { openOrm } from './db/orm.ts';
+import { openRuntimeOrm } from './db/orm.ts';
 import { createTemporalClient } from './temporal.ts';
 import { tokenVerifierFromConfig } from './auth/token-verifier.ts';
 import { dbSessionLimitsFrom, limitsFrom } from './limits/settings.ts';
@@ -18,7 +18,10 @@ const logger = createLogger(config, 'grpc');
 const auth = tokenVerifierFromConfig(config);
 if (auth.signaturesVerified) logger.info(`authentication: ${auth.description}`);
 else logger.warn(`authentication: ${auth.description}`);
-const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
+// The runtime role (README, Security model): the process refuses to start as a role row-level security does not hold.
+const orm = await openRuntimeOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config), (m) =>
+  logger.warn(m),
+);
 const temporal = createTemporalClient(config);
 const metrics = createGrpcMetrics(createMetricsRegistry('grpc'));
 const { server, health: grpcHealth } = createGrpcServer({

@@ -5,7 +5,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { openOrm } from './db/orm.ts';
+import { openOrm, openRuntimeOrm } from './db/orm.ts';
 import { createTemporalClient } from './temporal.ts';
 import { createReadinessProbe, finishedWithin } from './readiness.ts';
 import { createHttpApp } from './http/app.ts';
@@ -21,12 +21,24 @@ const logger = createLogger(config, 'http');
 const auth = tokenVerifierFromConfig(config);
 if (auth.signaturesVerified) logger.info(`authentication: ${auth.description}`);
 else logger.warn(`authentication: ${auth.description}`);
-const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
+// The runtime role (README, Security model): the process refuses to start as a role row-level security does not hold.
+const orm = await openRuntimeOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config), (m) =>
+  logger.warn(m),
+);
+// One connection of the system role, for /ready's count of the outbox backlog (every organization's) alone.
+const systemOrm = await openOrm(config.DATABASE_SYSTEM_URL, 1, dbSessionLimitsFrom(config));
 const temporal = createTemporalClient(config);
 const catalog = catalogClientFromConfig(config, logger);
 const metrics = createHttpMetrics(createMetricsRegistry('http'));
 if (catalog) registerCatalogBreakerGauge(metrics.registry, catalog);
-const readiness = createReadinessProbe({ orm, amqpUrl: config.AMQP_URL, temporal: temporal.connection, catalog, authentication: { verified: auth.signaturesVerified, detail: auth.description } });
+const readiness = createReadinessProbe({
+  orm,
+  systemOrm,
+  amqpUrl: config.AMQP_URL,
+  temporal: temporal.connection,
+  catalog,
+  authentication: { verified: auth.signaturesVerified, detail: auth.description },
+});
 const app = createHttpApp({
   orm,
   logger,
@@ -84,6 +96,7 @@ async function stop(signal: string): Promise<void> {
   catalog?.close();
   await temporal.connection.close().catch(() => undefined);
   await orm.close();
+  await systemOrm.close();
   logger.info('REST stopped');
   process.exit(0);
 }

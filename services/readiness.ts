@@ -26,7 +26,10 @@ export interface Check {
 }
 
 export interface ReadinessDeps {
+  /** The runtime role's pool: PostgreSQL is up when it answers. */
   orm: Orm;
+  /** The system role's pool: the outbox backlog spans every organization (row-level security hides it from `orm`). */
+  systemOrm: Orm;
   amqpUrl: string;
   temporal: Connection;
   /** The catalog client, when CATALOG_GRPC_ADDRESS configures one. */
@@ -42,14 +45,15 @@ export interface ReadinessDeps {
  */
 export type ReadinessProbe = (() => Promise<Readiness>) & { close(): Promise<void>; drain(): void; draining(): boolean };
 
-export function createReadinessProbe({ orm, amqpUrl, temporal, catalog, authentication, timeoutMs = 1500 }: ReadinessDeps): ReadinessProbe {
+export function createReadinessProbe(deps: ReadinessDeps): ReadinessProbe {
+  const { orm, systemOrm, amqpUrl, temporal, catalog, authentication, timeoutMs = 1500 } = deps;
   const broker = watchBroker(amqpUrl, timeoutMs);
   const probe = async (): Promise<Readiness> => {
     const [postgresql, rabbitmq, temporalCheck, pending] = await Promise.all([
       timed(timeoutMs, () => orm.em.fork().execute('select 1')),
       broker.check(),
       timed(timeoutMs, () => temporal.withDeadline(Date.now() + timeoutMs, () => temporal.workflowService.getSystemInfo({}))),
-      withTimeout(timeoutMs, pendingOutboxCount(orm.em.fork())).catch(() => null),
+      withTimeout(timeoutMs, pendingOutboxCount(systemOrm.em.fork())).catch(() => null),
     ]);
     if (rabbitmq.status === 'down') {
       rabbitmq.detail = `RabbitMQ is not reachable (${rabbitmq.detail}); events are kept in the outbox (${pending ?? 'unknown'} pending) and published when it is back`;

@@ -7,18 +7,20 @@ import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { openOrm } from './db/orm.ts';
 import { dbSessionLimitsFrom } from './limits/settings.ts';
-import { createOutboxRelay, outboxBacklog } from './messaging/outbox-relay.ts';
+import { createOutboxRelay } from './messaging/outbox-relay.ts';
+import { outboxBacklog } from './messaging/outbox.ts';
 import { createMetricsRegistry, startMetricsServer, withTimeout } from './metrics/registry.ts';
 import { createPartHealth } from './readiness.ts';
 import { createRelayMetrics } from './metrics/relay.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'relay');
-const orm = await openOrm(config.DATABASE_URL, 2, dbSessionLimitsFrom(config));
+// The relay publishes every organization's events: it runs as the system role alone (README, Security model).
+const orm = await openOrm(config.DATABASE_SYSTEM_URL, 2, dbSessionLimitsFrom(config));
 const metrics = createRelayMetrics(createMetricsRegistry('relay'), () => outboxBacklog(orm.em));
 const relay = createOutboxRelay({
   orm,
-  databaseUrl: config.DATABASE_URL,
+  databaseUrl: config.DATABASE_SYSTEM_URL,
   amqpUrl: config.AMQP_URL,
   exchange: config.EVENTS_EXCHANGE,
   logger,

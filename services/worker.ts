@@ -10,7 +10,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig, temporalConnectConfig } from './config.ts';
 import { createLogger, temporalLoggerFrom } from './logger.ts';
-import { openOrm } from './db/orm.ts';
+import { openOrm, openRuntimeOrm } from './db/orm.ts';
 import { createActivities } from '../activities/index.ts';
 import { ensureReconciliationSchedule } from './workflow-clients/reconciliation-schedule.ts';
 import { ensureRetentionSchedule } from './workflow-clients/retention-schedule.ts';
@@ -58,7 +58,12 @@ function stop(signal: string): void {
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
 
-const orm = await openOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config));
+// The runtime role (README, Security model): the process refuses to start as a role row-level security does not hold.
+const orm = await openRuntimeOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config), (m) =>
+  logger.warn(m),
+);
+// Retention and the list of organizations to reconcile span every organization: the system role's, a small pool.
+const systemOrm = await openOrm(config.DATABASE_SYSTEM_URL, 2, dbSessionLimitsFrom(config));
 const temporal = temporalConnectConfig(config);
 const namespace = temporal.namespace ?? config.TEMPORAL_NAMESPACE;
 const connection = await connectWithRetry();
@@ -69,7 +74,7 @@ worker = await Worker.create({
   ...(config.WORKFLOW_BUNDLE_PATH
     ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)) }),
-  activities: createActivities({ orm }),
+  activities: createActivities({ orm, systemOrm }),
   shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
   // A backstop: run() throws if the drain has not ended this long after the grace period.
   shutdownForceTime: config.SHUTDOWN_GRACE_MS + 5000,
@@ -94,6 +99,7 @@ try {
 logger.info('tasks drained: closing connections');
 await connection.close();
 await orm.close();
+await systemOrm.close();
 await healthServer?.close();
 logger.info('worker stopped');
 process.exit(0);

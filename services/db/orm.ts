@@ -1,10 +1,23 @@
-import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { MikroORM, type EntityMetadata, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
 import { defaultDbSessionLimits, type DbSessionLimits } from '../limits/settings.ts';
 
 export type Orm = MikroORM;
+
+/** The one row-level security policy of every table with organization_id (see the migration of that name). */
+export const organizationIsolation = {
+  name: 'organization_isolation',
+  expression: `organization_id = nullif(current_setting('app.organization_id', true), '')::uuid`,
+} as const;
+
+function withOrganizationIsolation(meta: EntityMetadata): void {
+  if (!meta.properties['organizationId' as keyof typeof meta.properties]) return;
+  meta.rowLevelSecurity = 'force';
+  const { name, expression } = organizationIsolation;
+  meta.policies = [{ name, using: expression, check: expression }];
+}
 
 /**
  * ORM options for a database URL: entities, the committed migrations, no schema sync. Every session of
@@ -31,7 +44,9 @@ export function ormOptions(databaseUrl: string, poolMax = 10, session: DbSession
       silent: true,
     },
     // Entities are plain objects built by defineEntity: metadata comes from them, not from reflection.
-    discovery: { warnWhenNoEntities: true },
+    // Every entity with an organization carries the row-level security that the migration
+    // Migration20261130130000_row_level_security gives its table, so the schema diff knows it.
+    discovery: { warnWhenNoEntities: true, onMetadata: withOrganizationIsolation },
     debug: false,
   };
 }
@@ -39,6 +54,48 @@ export function ormOptions(databaseUrl: string, poolMax = 10, session: DbSession
 /** Opens the ORM (connection pool) for a database URL, its sessions limited by `session` (default: the documented defaults). */
 export function openOrm(databaseUrl: string, poolMax?: number, session?: DbSessionLimits): Promise<Orm> {
   return MikroORM.init(ormOptions(databaseUrl, poolMax, session));
+}
+
+/**
+ * Opens the runtime role's pool (DATABASE_URL) and refuses to go on when its user is one row-level security
+ * does not hold: a superuser, a BYPASSRLS role, or the owner of the tables (it could turn the policies
+ * off). A misconfigured DATABASE_URL then stops the process at start instead of serving every organization's
+ * rows. When PostgreSQL does not answer yet, the check is skipped with a warning (the pool reconnects later).
+ */
+export async function openRuntimeOrm(
+  databaseUrl: string,
+  poolMax: number,
+  session: DbSessionLimits,
+  warn: (message: string) => void,
+): Promise<Orm> {
+  const orm = await openOrm(databaseUrl, poolMax, session);
+  let role: { name: string; superuser: boolean; bypass: boolean; owned: number } | undefined;
+  try {
+    [role] = await orm.em.fork().execute<{ name: string; superuser: boolean; bypass: boolean; owned: number }[]>(
+      `select r.rolname as name, r.rolsuper as superuser, r.rolbypassrls as bypass,
+              (select count(*)::int from pg_class c
+               where c.relowner = r.oid and c.relnamespace = current_schema()::regnamespace) as owned
+       from pg_roles r where r.rolname = current_user`,
+    );
+  } catch (error) {
+    warn(`could not check the database role of DATABASE_URL yet: ${(error as Error).message}`);
+    return orm;
+  }
+  const unsafe = !role
+    ? undefined
+    : role.superuser
+      ? 'a superuser'
+      : role.bypass
+        ? 'BYPASSRLS'
+        : role.owned > 0
+          ? 'the owner of the tables'
+          : undefined;
+  if (unsafe) {
+    await orm.close();
+    const fix = 'use the runtime role (README, Security model)';
+    throw new Error(`DATABASE_URL's user ${role!.name} is ${unsafe}: row-level security would not hold; ${fix}`);
+  }
+  return orm;
 }
 
 /**

@@ -1,12 +1,11 @@
 import amqp, { type ConfirmChannel } from 'amqplib';
 import pg from 'pg';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { toWireMessage } from './envelope.ts';
 import { markPublished, nextBatch } from './outbox.ts';
 import { declareTopology } from './topology.ts';
-import type { OutboxBacklog, RelayMetrics } from '../metrics/relay.ts';
+import type { RelayMetrics } from '../metrics/relay.ts';
 import { finishedWithin } from '../readiness.ts';
 
 /**
@@ -19,7 +18,9 @@ import { finishedWithin } from '../readiness.ts';
  * over when the holder's database session ends. That keeps one publisher's order for every aggregate.
  */
 export interface OutboxRelayDeps {
+  /** The system role's pool (DATABASE_SYSTEM_URL): the outbox of every organization, past row-level security. */
   orm: Orm;
+  /** The system role's URL, for the leader's own session (the advisory lock lives as long as it). */
   databaseUrl: string;
   amqpUrl: string;
   exchange: string;
@@ -196,12 +197,4 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
     },
     status: () => ({ ...state }),
   };
-}
-
-/** How many events wait in the outbox (all organizations) and how old the oldest is: what the relay's gauges show. */
-export async function outboxBacklog(em: EntityManager): Promise<OutboxBacklog> {
-  const [row] = await em.fork().execute<{ pending: number; oldest_age_seconds: number | null }[]>(
-    'select count(*)::int as pending, extract(epoch from clock_timestamp() - min(created_at))::float8 as oldest_age_seconds from outbox_event where published_at is null',
-  );
-  return { pending: row.pending, oldestAgeSeconds: Math.max(0, row.oldest_age_seconds ?? 0) };
 }

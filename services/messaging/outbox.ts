@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ScopedTransaction } from '../inventory/organization-scope.ts';
 import type { OutboxRow } from './envelope.ts';
+import type { OutboxBacklog } from '../metrics/relay.ts';
 
 export interface OutboxDraft {
   name: string;
@@ -26,12 +27,14 @@ export async function insertOutboxEvent(em: EntityManager, organizationId: strin
 }
 
 /**
- * Outbox reads and writes for the relay. They span every organization on purpose: the relay is the
- * one system process that publishes all tenants' events, so these are raw SQL outside the ORM's
- * organization filter.
+ * Outbox reads and writes for the relay. They span every organization on purpose: the relay is the one
+ * process that publishes all tenants' events, so `em` is the system role's (DATABASE_SYSTEM_URL, which
+ * bypasses row-level security and may read the outbox, mark it published and nothing else of note). As
+ * the runtime role they would see no rows. Hand-written SQL: the batch read is one indexed range scan on
+ * the partial index of unpublished events, the mark one statement for the batch.
  */
 
-/** The oldest unpublished events, in sequence (commit) order. */
+/** The oldest unpublished events of every organization, in sequence (commit) order. `em`: the system role's. */
 export function nextBatch(em: EntityManager, size: number): Promise<OutboxRow[]> {
   return em.execute<OutboxRow[]>(
     'select id, sequence, organization_id, name, payload, created_at from outbox_event where published_at is null order by sequence limit ?',
@@ -39,12 +42,25 @@ export function nextBatch(em: EntityManager, size: number): Promise<OutboxRow[]>
   );
 }
 
+/** Marks the events published (the broker confirmed them). `em`: the system role's. */
 export async function markPublished(em: EntityManager, ids: string[]): Promise<void> {
   await em.execute('update outbox_event set published_at = clock_timestamp() where id in (?)', [ids]);
 }
 
-/** How many events wait to be published (all organizations). */
+/** How many events wait to be published (all organizations). `em`: the system role's. */
 export async function pendingOutboxCount(em: EntityManager): Promise<number> {
   const [row] = await em.execute<{ pending: number }[]>('select count(*)::int as pending from outbox_event where published_at is null');
   return row.pending;
+}
+
+/**
+ * How many events wait in the outbox (all organizations) and how old the oldest is: what the relay's gauges
+ * and /ready show. `em`: the system role's (the runtime role would count only its bound organization's).
+ */
+export async function outboxBacklog(em: EntityManager): Promise<OutboxBacklog> {
+  const [row] = await em.fork().execute<{ pending: number; oldest_age_seconds: number | null }[]>(
+    `select count(*)::int as pending, extract(epoch from clock_timestamp() - min(created_at))::float8 as oldest_age_seconds
+     from outbox_event where published_at is null`,
+  );
+  return { pending: row.pending, oldestAgeSeconds: Math.max(0, row.oldest_age_seconds ?? 0) };
 }

@@ -100,7 +100,7 @@ describe('activity failures: what a retry can cure', () => {
 
   it('the hold activity fed an order id with a NUL character fails with a non-retryable InvalidDataError and holds nothing', async () => {
     const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(5);
-    const activities = createActivities({ orm: testStack().orm });
+    const activities = createActivities({ orm: testStack().orm, systemOrm: testStack().systemOrm });
     const input = { organizationId, orderId: `nul-\u0000-${randomUUID()}`, reservationId: randomUUID(), items: [{ variant_id: variantId, quantity: 2 }], ttlSeconds: 60 };
     const failure = await new MockActivityEnvironment(undefined, { logger: quiet }).run(activities.holdReservationStock, input).then(
       () => assert.fail('the hold succeeded'),

@@ -42,7 +42,12 @@ describe('faults: a process\'s RabbitMQ link is down longer than its retry windo
     queue = await bindEventQueue();
     const proxied = await proxyInFront(stack.amqpUrl, 5672);
     proxy = proxied.proxy;
-    relay = createOutboxRelay({ orm: stack.orm, databaseUrl: stack.databaseUrl, amqpUrl: proxied.url, exchange: stack.exchange, logger: stack.logger, batchSize: 20, pollIntervalMs: 50 });
+    // The relay runs as the system role, as in production.
+    relay = createOutboxRelay({
+      orm: stack.systemOrm,
+      databaseUrl: stack.systemDatabaseUrl,
+      amqpUrl: proxied.url, exchange: stack.exchange, logger: stack.logger, batchSize: 20, pollIntervalMs: 50,
+    });
     await relay.start();
 
     const scope = newOrganization();

@@ -7,6 +7,7 @@
  */
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { openOrm } from '../../services/db/orm.ts';
+import { urlForRole } from '../../services/db/roles.ts';
 import { createActivities } from '../../activities/index.ts';
 
 const { FAULT_TEMPORAL_ADDRESS: address, FAULT_TASK_QUEUE: taskQueue, FAULT_DATABASE_URL: databaseUrl, FAULT_WORKFLOW_BUNDLE: codePath } = process.env;
@@ -14,10 +15,14 @@ if (!address || !taskQueue || !databaseUrl || !codePath) throw new Error('child-
 
 Runtime.install({ telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } }, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (message, meta) => console.error(message, meta ?? '') } });
 const orm = await openOrm(databaseUrl, 10);
+// The system role on the same server (local trust authentication): the cross-organization activities.
+const systemOrm = await openOrm(urlForRole(databaseUrl, 'system'), 2);
 const connection = await NativeConnection.connect({ address });
-const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath }, activities: createActivities({ orm }) });
+const activities = createActivities({ orm, systemOrm });
+const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath }, activities });
 const running = worker.run();
 console.log('polling');
 await running;
 await connection.close();
 await orm.close();
+await systemOrm.close();

@@ -53,7 +53,7 @@ describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the w
     // ControlledTransaction releases it only when the statement succeeds; 3 and 9 of 10 leaked in two runs), and a
     // pool of 10 then runs dry and hangs the next activity for good (see README, Failure model).
     orm = await openOrm(proxied.url, 40);
-    worker = await startWorker({ activities: createActivities({ orm }) });
+    worker = await startWorker({ activities: createActivities({ orm, systemOrm: stack.systemOrm }) });
     api = await startGrpc({ taskQueue: worker.taskQueue });
     return { proxy, api };
   }

@@ -44,7 +44,7 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
     connection = await Connection.connect({ address });
     const client = new Client({ connection });
     nativeConnection = await NativeConnection.connect({ address });
-    const created = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities({ orm: stack.orm }) });
+    const created = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(stack) });
     worker = { worker: created, running: created.run() };
     const reservations = createReservationClient({ client, taskQueue, orm: stack.orm });
 

@@ -1,6 +1,7 @@
 /**
  * Mocha global fixtures: one hermetic stack for the whole run. A fresh PostgreSQL database built by
- * the committed migrations, a private exchange name on the real RabbitMQ, and a Temporal dev server
+ * the committed migrations (run by the owner role; the service's three roles are created when missing),
+ * a private exchange name on the real RabbitMQ, and a Temporal dev server
  * on free ports with the service's search attributes. Everything is removed at the end, so a running
  * `npm start` is never touched. Tests isolate from each other by using their own organization id.
  */
@@ -10,6 +11,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime } from '@temporalio/worker';
 import { createScratchDatabase } from '../../scripts/scratch-database.ts';
 import { migrate, openOrm } from '../../services/db/orm.ts';
+import { bootstrapDatabase, databaseRoles, urlForRole, type DatabaseRole } from '../../services/db/roles.ts';
 import { createLogger, temporalLoggerFrom } from '../../services/logger.ts';
 import { searchAttributes } from '../../workflows/search-attributes.ts';
 import { dynamicConfigFlags } from '../../services/temporal-dev-server.ts';
@@ -29,11 +31,27 @@ export async function mochaGlobalSetup(): Promise<void> {
   const logger = createLogger({ LOG_LEVEL: (process.env.TEST_LOG_LEVEL as 'warn') ?? 'error', LOG_FORMAT: 'json' }, 'test');
   Runtime.install({ logger: temporalLoggerFrom(logger), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } } });
 
-  const serverUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  // A superuser's server URL: it creates the scratch database and the roles, and observes (bypassing
+  // row-level security).
+  const serverUrl =
+    process.env.TEST_DATABASE_URL ?? process.env.DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const database = await createScratchDatabase(serverUrl, 'inventory_test');
   dropDatabase = database.drop;
-  const orm = await openOrm(database.url, 20);
-  await migrate(orm);
+  // As in production: migrated by the owner role, run as the runtime role, the relay and retention as the system role.
+  // Passwords only when the server asks for them (then each role's name, as `npm start` does).
+  const roleUrl = (role: DatabaseRole) =>
+    urlForRole(database.url, role, new URL(serverUrl).password ? databaseRoles[role] : undefined);
+  const urls = { owner: roleUrl('owner'), runtime: roleUrl('runtime'), system: roleUrl('system') };
+  await bootstrapDatabase(database.url, urls);
+  const owner = await openOrm(urls.owner, 2);
+  try {
+    await migrate(owner);
+  } finally {
+    await owner.close();
+  }
+  const orm = await openOrm(urls.runtime, 20);
+  const systemOrm = await openOrm(urls.system, 5);
+  const observerOrm = await openOrm(database.url, 10);
 
   const temporalCli = process.env.TEMPORAL_CLI_PATH;
   if (!temporalCli) throw new Error('TEMPORAL_CLI_PATH is not set: run the tests with `npm test`, which builds or finds the Temporal CLI');
@@ -60,8 +78,13 @@ export async function mochaGlobalSetup(): Promise<void> {
   stack = {
     issuer,
     verifyToken: createTokenVerifier({ keys: { jwks: issuer.jwks }, issuer: devIssuer, audience: devAudience, clockToleranceSeconds: 30 }),
-    databaseUrl: database.url,
+    databaseUrl: urls.runtime,
+    systemDatabaseUrl: urls.system,
+    ownerDatabaseUrl: urls.owner,
+    observerDatabaseUrl: database.url,
     orm,
+    systemOrm,
+    observerOrm,
     temporal,
     amqpUrl: process.env.TEST_AMQP_URL ?? process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
     exchange: `inventory.events.test.${process.pid}.${randomBytes(3).toString('hex')}`,
@@ -75,6 +98,8 @@ export async function mochaGlobalTeardown(): Promise<void> {
     await deleteExchange(stack.amqpUrl, stack.exchange).catch(() => undefined);
     await stack.temporal.teardown();
     await stack.orm.close(true);
+    await stack.systemOrm.close(true);
+    await stack.observerOrm.close(true);
   }
   if (cluster) {
     await cluster.stop();

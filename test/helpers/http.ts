@@ -28,7 +28,8 @@ export interface HttpHarness {
  */
 export async function startHttp(options: { amqpUrl?: string; taskQueue?: string; catalog?: CatalogClient; limits?: Limits; orm?: Orm; metrics?: HttpMetrics } = {}): Promise<HttpHarness> {
   const stack = testStack();
-  const readiness = createReadinessProbe({ orm: options.orm ?? stack.orm, amqpUrl: options.amqpUrl ?? stack.amqpUrl, temporal: stack.temporal.connection, catalog: options.catalog });
+  const readiness = createReadinessProbe({ orm: options.orm ?? stack.orm, systemOrm: stack.systemOrm,
+    amqpUrl: options.amqpUrl ?? stack.amqpUrl, temporal: stack.temporal.connection, catalog: options.catalog });
   const app = createHttpApp({ orm: options.orm ?? stack.orm, logger: stack.logger, readiness, verifyToken: stack.verifyToken, catalog: options.catalog, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' }, limits: options.limits, metrics: options.metrics });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -29,7 +29,7 @@ export async function startWorker(options: { taskQueue?: string; activities?: Pa
     connection: stack.temporal.nativeConnection,
     taskQueue,
     workflowBundle: options.bundle ?? (await workflowBundle()),
-    activities: { ...createActivities({ orm: stack.orm }), ...options.activities },
+    activities: { ...createActivities(stack), ...options.activities },
   });
   const running = worker.run();
   return {

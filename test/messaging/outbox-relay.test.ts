@@ -10,8 +10,8 @@ import { newOrganization, testStack } from '../helpers/stack.ts';
 function relayTo(amqpUrl: string, batchSize = 50): OutboxRelay {
   const stack = testStack();
   return createOutboxRelay({
-    orm: stack.orm,
-    databaseUrl: stack.databaseUrl,
+    orm: stack.systemOrm,
+    databaseUrl: stack.systemDatabaseUrl,
     amqpUrl,
     exchange: stack.exchange,
     logger: stack.logger,

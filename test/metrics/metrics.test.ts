@@ -7,7 +7,8 @@ import { createHttpMetrics } from '../../services/metrics/http.ts';
 import { createGrpcMetrics } from '../../services/metrics/grpc.ts';
 import { createRelayMetrics } from '../../services/metrics/relay.ts';
 import { createConsumerMetrics } from '../../services/metrics/consumer.ts';
-import { createOutboxRelay, outboxBacklog, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
+import { createOutboxRelay, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
+import { outboxBacklog } from '../../services/messaging/outbox.ts';
 import { createEventConsumer } from '../../services/messaging/event-consumer.ts';
 import { createCatalogEventHandlers } from '../../services/messaging/catalog-events.ts';
 import { catalogEventNames, type ConsumerTopology } from '../../services/messaging/topology.ts';
@@ -139,7 +140,8 @@ describe('Prometheus metrics', function () {
 
     it('shows the backlog waiting, then counts what it published and times the confirms', async () => {
       const stack = testStack();
-      const metrics = createRelayMetrics(createMetricsRegistry('relay', { defaultMetrics: false }), () => outboxBacklog(stack.orm.em));
+      const backlog = () => outboxBacklog(stack.systemOrm.em);
+      const metrics = createRelayMetrics(createMetricsRegistry('relay', { defaultMetrics: false }), backlog);
       metricsServer = await startMetricsServer({ registry: metrics.registry, host: '127.0.0.1', port: 0, logger: stack.logger });
       assert.ok(metricsServer);
       const url = `http://127.0.0.1:${metricsServer.port}`;
@@ -152,7 +154,17 @@ describe('Prometheus metrics', function () {
       assert.ok(sampleValue(waiting, 'inventory_outbox_oldest_pending_age_seconds') > 0);
       assert.equal(sampleValue(waiting, 'inventory_outbox_published_total'), 0);
 
-      relay = createOutboxRelay({ orm: stack.orm, databaseUrl: stack.databaseUrl, amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50, metrics });
+      // The relay runs as the system role, as in production.
+
+      relay = createOutboxRelay({
+
+        orm: stack.systemOrm,
+
+        databaseUrl: stack.systemDatabaseUrl,
+
+        amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50, metrics,
+
+      });
       await relay.start();
       const drained = await waitFor(() => scrape(url), (s) => sampleValue(s, 'inventory_outbox_pending') === 0, 'the outbox to be drained', 60_000);
       assert.equal(sampleValue(drained, 'inventory_outbox_oldest_pending_age_seconds'), 0);

@@ -16,7 +16,16 @@ import { testStack } from '../helpers/stack.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const composeFile = path.join(root, 'docker', 'compose.yaml');
-const secrets = { POSTGRES_PASSWORD: 'pw', RABBITMQ_PASSWORD: 'pw', AUTH_JWKS_URL: 'https://idp.example/jwks.json', AUTH_ISSUER: 'https://idp.example/', AUTH_AUDIENCE: 'inventory' };
+const secrets = {
+  POSTGRES_PASSWORD: 'pw',
+  INVENTORY_OWNER_DB_PASSWORD: 'owner-pw',
+  INVENTORY_RUNTIME_DB_PASSWORD: 'runtime-pw',
+  INVENTORY_SYSTEM_DB_PASSWORD: 'system-pw',
+  RABBITMQ_PASSWORD: 'pw',
+  AUTH_JWKS_URL: 'https://idp.example/jwks.json',
+  AUTH_ISSUER: 'https://idp.example/',
+  AUTH_AUDIENCE: 'inventory',
+};
 
 interface ComposeModel {
   services: Record<string, { image?: string; ports?: { published?: string; host_ip?: string }[]; environment?: Record<string, string | null>; profiles?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: unknown }>;
@@ -74,6 +83,26 @@ describe('deployment', () => {
     assert.equal(model.services.temporal?.environment?.DB, 'postgres12', 'Temporal persists to PostgreSQL');
   });
 
+  it('runs every part as the runtime role; only the migrate job holds the owner and superuser, only three parts the system role', async () => {
+    const model = await loadCompose(secrets);
+    const user = (url: string | null | undefined) => (url ? new URL(url).username : undefined);
+    for (const part of ['worker', 'grpc', 'http', 'relay', 'consumer']) {
+      const environment = model.services[part]?.environment ?? {};
+      assert.equal(user(environment.DATABASE_URL), 'inventory_runtime', `${part} runs as the runtime role`);
+      assert.equal(environment.DATABASE_OWNER_URL, undefined, `${part} has no owner's URL`);
+      assert.equal(environment.DATABASE_ADMIN_URL, undefined, `${part} has no superuser's URL`);
+      const system = ['worker', 'http', 'relay'].includes(part) ? 'inventory_system' : undefined;
+      assert.equal(user(environment.DATABASE_SYSTEM_URL), system, `${part}: the system role only where it works across organizations`);
+    }
+    const migrate = model.services.migrate?.environment ?? {};
+    assert.deepEqual([migrate.DATABASE_ADMIN_URL, migrate.DATABASE_OWNER_URL, migrate.DATABASE_URL, migrate.DATABASE_SYSTEM_URL].map(user), [
+      'postgres',
+      'inventory_owner',
+      'inventory_runtime',
+      'inventory_system',
+    ]);
+  });
+
   it('refuses to load without the secrets and the identity provider', async () => {
     for (const missing of Object.keys(secrets)) {
       const env = Object.fromEntries(Object.entries(secrets).filter(([k]) => k !== missing));
@@ -96,7 +125,7 @@ describe('deployment', () => {
       await bundleWorkflows(codePath, { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} });
       const stack = testStack();
       const taskQueue = `bundle-${randomUUID()}`;
-      const worker = await Worker.create({ connection: stack.temporal.nativeConnection, taskQueue, workflowBundle: { codePath }, activities: createActivities({ orm: stack.orm }) });
+      const worker = await Worker.create({ connection: stack.temporal.nativeConnection, taskQueue, workflowBundle: { codePath }, activities: createActivities(stack) });
       await worker.runUntil(async () => {
         const { organizationId, variantId } = await stockedOrganization(5);
         const held = await reservationClientFor(taskQueue).reserve(organizationId, `order-${randomUUID()}`, { items: [{ variant_id: variantId, quantity: 2 }], ttlSeconds: 60 });

@@ -198,7 +198,7 @@ describe('process lifecycle: every part answers /health and /ready and drains on
     const http = running.get('http-server')!;
     const { organizationId, variantId, warehouseId } = await stockedOrganization(5);
     // The test holds the stock row, so the adjustment below stays in flight until the test lets go.
-    const holder = new pg.Client({ connectionString: testStack().databaseUrl });
+    const holder = new pg.Client({ connectionString: testStack().observerDatabaseUrl });
     await holder.connect();
     try {
       await holder.query('begin');
@@ -237,7 +237,7 @@ describe('process lifecycle: every part answers /health and /ready and drains on
     const consumer = running.get('consumer')!;
     const { organizationId, variantId, warehouseId } = await stockedOrganization(5);
     const eventId = randomUUID();
-    const holder = new pg.Client({ connectionString: testStack().databaseUrl });
+    const holder = new pg.Client({ connectionString: testStack().observerDatabaseUrl });
     await holder.connect();
     const broker = await amqp.connect(testStack().amqpUrl);
     try {
@@ -275,7 +275,7 @@ describe('process lifecycle: every part answers /health and /ready and drains on
   it('the worker, on SIGTERM, stops being ready and polling, finishes the activity in hand, then exits 0 within the grace period', async () => {
     const worker = running.get('worker')!;
     const { organizationId, variantId, warehouseId } = await stockedOrganization(5);
-    const holder = new pg.Client({ connectionString: testStack().databaseUrl });
+    const holder = new pg.Client({ connectionString: testStack().observerDatabaseUrl });
     await holder.connect();
     let answered: Promise<void> | undefined;
     try {

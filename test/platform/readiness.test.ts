@@ -17,7 +17,7 @@ describe('readiness', () => {
     const url = new URL(stack.amqpUrl);
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
-    const probe = createReadinessProbe({ orm: stack.orm, amqpUrl: url.toString(), temporal: stack.temporal.connection });
+    const probe = createReadinessProbe({ ...stack, amqpUrl: url.toString(), temporal: stack.temporal.connection });
     try {
       for (let i = 0; i < 5; i += 1) assert.equal((await probe()).checks.rabbitmq.status, 'up');
       assert.equal(proxy.accepted(), 1, 'five probes, one connection');

@@ -185,11 +185,12 @@ describe('reconciliation', function () {
     let scheduledWorker: RunningWorker;
 
     before(async () => {
-      const database = await createScratchDatabase(testStack().databaseUrl, 'inventory_test_schedule');
+      const database = await createScratchDatabase(testStack().observerDatabaseUrl, 'inventory_test_schedule');
       dropDatabase = database.drop;
+      // A superuser's pool, for the activities too: this test is about the schedule, not the roles.
       orm = await openOrm(database.url, 5);
       await migrate(orm);
-      scheduledWorker = await startWorker({ activities: createActivities({ orm }) });
+      scheduledWorker = await startWorker({ activities: createActivities({ orm, systemOrm: orm }) });
     });
     after(async () => {
       await scheduledWorker?.stop();

@@ -69,9 +69,14 @@ describe('reservations: no poison work', function () {
 
   before(async () => {
     const stack = testStack();
-    real = createActivities({ orm: stack.orm });
+    real = createActivities({ orm: stack.orm, systemOrm: stack.systemOrm });
     events = await bindEventQueue('inventory.reservation.*');
-    relay = createOutboxRelay({ orm: stack.orm, databaseUrl: stack.databaseUrl, amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50 });
+    // The relay runs as the system role, as in production.
+    relay = createOutboxRelay({
+      orm: stack.systemOrm,
+      databaseUrl: stack.systemDatabaseUrl,
+      amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50,
+    });
     await relay.start();
   });
   after(async () => {

@@ -74,7 +74,7 @@ describe('reservation guarantees', function () {
   });
 
   it('a hold activity that fails after its transaction committed is retried and applies once', async () => {
-    const real = createActivities({ orm: testStack().orm });
+    const real = createActivities({ orm: testStack().orm, systemOrm: testStack().systemOrm });
     let failures = 0;
     const flaky = await startWorker({
       activities: {
@@ -107,7 +107,12 @@ describe('reservation guarantees', function () {
     before(async () => {
       const stack = testStack();
       events = await bindEventQueue('inventory.reservation.*');
-      relay = createOutboxRelay({ orm: stack.orm, databaseUrl: stack.databaseUrl, amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50 });
+      // The relay runs as the system role, as in production.
+      relay = createOutboxRelay({
+        orm: stack.systemOrm,
+        databaseUrl: stack.systemDatabaseUrl,
+        amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50,
+      });
       await relay.start();
     });
     after(async () => {

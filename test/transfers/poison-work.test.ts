@@ -63,7 +63,7 @@ describe('transfers: no poison work', function () {
   this.timeout(60_000);
   let real: Activities;
   before(() => {
-    real = createActivities({ orm: testStack().orm });
+    real = createActivities({ orm: testStack().orm, systemOrm: testStack().systemOrm });
   });
 
   it('notes PostgreSQL cannot store (a NUL character) fail the create at its first attempt with InvalidDataError, holding nothing', async () => {

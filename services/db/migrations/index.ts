@@ -11,6 +11,7 @@ import { Migration20261130090000_organization_keys } from './Migration2026113009
 import { Migration20261130103000_limits } from './Migration20261130103000_limits.ts';
 import { Migration20261130110000_retention_indexes } from './Migration20261130110000_retention_indexes.ts';
 import { Migration20261130120000_movement_columns } from './Migration20261130120000_movement_columns.ts';
+import { Migration20261130130000_row_level_security } from './Migration20261130130000_row_level_security.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
 export const migrations = [
@@ -27,4 +28,6 @@ export const migrations = [
   Migration20261130103000_limits,
   Migration20261130110000_retention_indexes,
   Migration20261130120000_movement_columns,
+  // Keep last: it grants on every table and enables row-level security on every table with organization_id.
+  Migration20261130130000_row_level_security,
 ];

@@ -50,19 +50,6 @@ export function differencesOf(row: RebuiltStock): Difference[] {
   return [...fromLedger, ...fromHolds];
 }
 
-/** The organizations that have stock, in id order, one page at a time. */
-export async function listOrganizationsWithStock(
-  em: EntityManager,
-  after: string | null,
-  limit: number,
-): Promise<string[]> {
-  const rows = await em.execute<{ organization_id: string }[]>(
-    `select distinct organization_id from stock where organization_id > coalesce(?::uuid, '00000000-0000-0000-0000-000000000000') order by organization_id limit ?`,
-    [after, limit],
-  );
-  return rows.map((r) => r.organization_id);
-}
-
 export interface ScannedPage {
   checked: number;
   /** Stock rows that differ from their rebuild now: to be checked again once things have settled. */

@@ -43,6 +43,17 @@ describe('configuration', () => {
     );
   });
 
+  it("derives the owner's and the system role's URLs from DATABASE_URL, and refuses one user for two roles", () => {
+    const config = loadConfig({ DATABASE_URL: 'postgresql://inventory_runtime:secret@db.internal:5432/inventory' });
+    assert.equal(config.DATABASE_OWNER_URL, 'postgresql://inventory_owner@db.internal:5432/inventory');
+    assert.equal(config.DATABASE_SYSTEM_URL, 'postgresql://inventory_system@db.internal:5432/inventory');
+    assert.equal(new URL(loadConfig({}).DATABASE_URL).username, 'inventory_runtime');
+    assert.throws(() => loadConfig({ DATABASE_URL: 'postgresql://inventory_owner@127.0.0.1/inventory' }), (error: unknown) => {
+      assert.match(String((error as Error).message), /DATABASE_OWNER_URL=.*the runtime role must be a role of its own/);
+      return true;
+    });
+  });
+
   it('lists every variable it reads in .env.example', async () => {
     const { readFile } = await import('node:fs/promises');
     const example = await readFile(new URL('../../../.env.example', import.meta.url), 'utf8');
