@@ -81,7 +81,7 @@ describe('reservation and transfer activities at their boundary (stand-in databa
     const activities = createTransferActivities({ orm });
     const env = new MockActivityEnvironment(undefined, { logger: quiet });
     await env.run(activities.releaseTransferHoldIfHeld, { organizationId, transferId: missingId });
-    assert.equal(await env.run(activities.recordTransferUndone, { organizationId, transferId: missingId }, 'compensated', 'a step failed'), null);
+    assert.equal(await env.run(activities.recordTransferUndone, { organizationId, transferId: missingId }, 'compensated' as const, 'a step failed'), null);
     assert.deepEqual(statements.filter((sql) => /stock|outbox_event/.test(sql)), [], 'no stock row, movement or event was written');
   });
 });
