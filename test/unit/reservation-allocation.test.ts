@@ -14,17 +14,28 @@ const candidates: StockCandidate[] = [
 
 describe('reservation allocation (pure)', () => {
   it('holds a line in the active warehouse with the most available when no warehouse is named or preferred', () => {
-    assert.deepEqual(allocate([{ variant_id: v1, quantity: 4 }], candidates), [{ variant_id: v1, warehouse_id: 'big', quantity: 4 }]);
+    assert.deepEqual(allocate([{ variant_id: v1, quantity: 4 }], candidates), [
+      { variant_id: v1, warehouse_id: 'big', quantity: 4 },
+    ]);
   });
 
   it('holds a line in the preferred warehouse when it has enough, elsewhere when it has not', () => {
-    assert.deepEqual(allocate([{ variant_id: v1, quantity: 3 }], candidates, 'small'), [{ variant_id: v1, warehouse_id: 'small', quantity: 3 }]);
-    assert.deepEqual(allocate([{ variant_id: v1, quantity: 4 }], candidates, 'small'), [{ variant_id: v1, warehouse_id: 'big', quantity: 4 }]);
+    assert.deepEqual(allocate([{ variant_id: v1, quantity: 3 }], candidates, 'small'), [
+      { variant_id: v1, warehouse_id: 'small', quantity: 3 },
+    ]);
+    assert.deepEqual(allocate([{ variant_id: v1, quantity: 4 }], candidates, 'small'), [
+      { variant_id: v1, warehouse_id: 'big', quantity: 4 },
+    ]);
   });
 
   it('holds a line naming a warehouse only there, and refuses it when that warehouse is short', () => {
-    assert.deepEqual(allocate([{ variant_id: v1, quantity: 2, warehouse_id: 'small' }], candidates), [{ variant_id: v1, warehouse_id: 'small', quantity: 2 }]);
-    assert.throws(() => allocate([{ variant_id: v1, quantity: 4, warehouse_id: 'small' }], candidates), InsufficientStockError);
+    assert.deepEqual(allocate([{ variant_id: v1, quantity: 2, warehouse_id: 'small' }], candidates), [
+      { variant_id: v1, warehouse_id: 'small', quantity: 2 },
+    ]);
+    assert.throws(
+      () => allocate([{ variant_id: v1, quantity: 4, warehouse_id: 'small' }], candidates),
+      InsufficientStockError,
+    );
   });
 
   it('never holds in an inactive warehouse, even one with enough', () => {
@@ -34,19 +45,44 @@ describe('reservation allocation (pure)', () => {
   });
 
   it('sums lines for the same variant before checking, so two small lines cannot each pass alone', () => {
-    const error = captured(() => allocate([{ variant_id: v2, quantity: 2 }, { variant_id: v2, quantity: 1 }], candidates));
+    const error = captured(() =>
+      allocate(
+        [
+          { variant_id: v2, quantity: 2 },
+          { variant_id: v2, quantity: 1 },
+        ],
+        candidates,
+      ),
+    );
     assert.ok(error instanceof InsufficientStockError);
     assert.deepEqual(error.shortages, [{ variant_id: v2, warehouse_id: 'small', requested: 3, available: 2 }]);
   });
 
   it('lists every short line, not only the first', () => {
-    const error = captured(() => allocate([{ variant_id: v1, quantity: 11 }, { variant_id: v2, quantity: 5 }], candidates));
+    const error = captured(() =>
+      allocate(
+        [
+          { variant_id: v1, quantity: 11 },
+          { variant_id: v2, quantity: 5 },
+        ],
+        candidates,
+      ),
+    );
     assert.ok(error instanceof InsufficientStockError);
-    assert.deepEqual(error.shortages.map((s) => s.variant_id), [v1, v2]);
+    assert.deepEqual(
+      error.shortages.map((s) => s.variant_id),
+      [v1, v2],
+    );
   });
 
   it('merges a named line and a chosen line that land on the same row into one allocation', () => {
-    const allocations = allocate([{ variant_id: v1, quantity: 2, warehouse_id: 'big' }, { variant_id: v1, quantity: 3 }], candidates);
+    const allocations = allocate(
+      [
+        { variant_id: v1, quantity: 2, warehouse_id: 'big' },
+        { variant_id: v1, quantity: 3 },
+      ],
+      candidates,
+    );
     assert.deepEqual(allocations, [{ variant_id: v1, warehouse_id: 'big', quantity: 5 }]);
   });
 

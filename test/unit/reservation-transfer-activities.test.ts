@@ -31,7 +31,9 @@ function emptyOrm(): { orm: Orm; statements: string[] } {
     find: async () => [],
     nativeUpdate: async () => 0,
   };
-  const orm = { em: { fork: () => ({ transactional: async (work: (em: unknown) => Promise<unknown>) => await work(em) }) } } as unknown as Orm;
+  const orm = {
+    em: { fork: () => ({ transactional: async (work: (em: unknown) => Promise<unknown>) => await work(em) }) },
+  } as unknown as Orm;
   return { orm, statements };
 }
 
@@ -43,7 +45,7 @@ function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A)
 }
 
 describe('reservation and transfer activities at their boundary (stand-in database)', () => {
-  it('a value the database refuses (SQLSTATE 22P02) fails the step with a non-retryable InvalidDataError keeping the cause', async () => {
+  it('a value the database refuses (22P02) fails the step: non-retryable InvalidDataError, cause kept', async () => {
     const refused = Object.assign(new Error('invalid input syntax for type uuid'), { code: '22P02' });
     const activities = createReservationActivities({ orm: failingOrm(refused) });
     const failure = await run(activities.confirmReservation, { organizationId, reservationId: 'not-a-uuid' });
@@ -56,12 +58,20 @@ describe('reservation and transfer activities at their boundary (stand-in databa
   it('a lost connection is rethrown as it is, for Temporal to retry the step', async () => {
     const lost = Object.assign(new Error('Connection terminated unexpectedly'), { code: '08006' });
     const reservations = createReservationActivities({ orm: failingOrm(lost) });
-    assert.equal(await run(reservations.releaseReservation, { organizationId, reservationId: missingId }, 'released', 'no longer wanted'), lost);
+    assert.equal(
+      await run(
+        reservations.releaseReservation,
+        { organizationId, reservationId: missingId },
+        'released',
+        'no longer wanted',
+      ),
+      lost,
+    );
     const transfers = createTransferActivities({ orm: failingOrm(lost) });
     assert.equal(await run(transfers.markTransferInTransit, { organizationId, transferId: missingId }), lost);
   });
 
-  it('a reservation that does not exist fails the step with a non-retryable ReservationNotFoundError naming it', async () => {
+  it('a reservation that does not exist fails the step: non-retryable ReservationNotFoundError naming it', async () => {
     const activities = createReservationActivities({ orm: emptyOrm().orm });
     const failure = await run(activities.fulfilReservation, { organizationId, reservationId: missingId });
     assert.ok(failure instanceof ApplicationFailure);
@@ -81,7 +91,19 @@ describe('reservation and transfer activities at their boundary (stand-in databa
     const activities = createTransferActivities({ orm });
     const env = new MockActivityEnvironment(undefined, { logger: quiet });
     await env.run(activities.releaseTransferHoldIfHeld, { organizationId, transferId: missingId });
-    assert.equal(await env.run(activities.recordTransferUndone, { organizationId, transferId: missingId }, 'compensated' as const, 'a step failed'), null);
-    assert.deepEqual(statements.filter((sql) => /stock|outbox_event/.test(sql)), [], 'no stock row, movement or event was written');
+    assert.equal(
+      await env.run(
+        activities.recordTransferUndone,
+        { organizationId, transferId: missingId },
+        'compensated' as const,
+        'a step failed',
+      ),
+      null,
+    );
+    assert.deepEqual(
+      statements.filter((sql) => /stock|outbox_event/.test(sql)),
+      [],
+      'no stock row, movement or event was written',
+    );
   });
 });

@@ -12,8 +12,19 @@ import {
   type TransferLegs,
 } from '../../services/inventory/transfers/transfer-steps.ts';
 
-const legs = (lines: TransferLegs['lines']): TransferLegs => ({ transferId: 't', originWarehouseId: 'o', destinationWarehouseId: 'd', lines });
-const line = (variant_id: string, quantity: number, received = 0, damaged = 0) => ({ variant_id, quantity, received, damaged, missing: 0 });
+const legs = (lines: TransferLegs['lines']): TransferLegs => ({
+  transferId: 't',
+  originWarehouseId: 'o',
+  destinationWarehouseId: 'd',
+  lines,
+});
+const line = (variant_id: string, quantity: number, received = 0, damaged = 0) => ({
+  variant_id,
+  quantity,
+  received,
+  damaged,
+  missing: 0,
+});
 
 /** Sum of each quantity over the changes at one warehouse: what the step does to that warehouse's stock. */
 function net(changes: ReturnType<typeof shipChanges>, warehouseId: string): Record<string, number> {
@@ -26,7 +37,14 @@ function net(changes: ReturnType<typeof shipChanges>, warehouseId: string): Reco
 
 describe('transfer step arithmetic (pure)', () => {
   it('merges requested lines by variant, nothing received yet', () => {
-    assert.deepEqual(newTransferLines([{ variant_id: 'a', quantity: 2 }, { variant_id: 'b', quantity: 1 }, { variant_id: 'a', quantity: 3 }]), [line('a', 5), line('b', 1)]);
+    assert.deepEqual(
+      newTransferLines([
+        { variant_id: 'a', quantity: 2 },
+        { variant_id: 'b', quantity: 1 },
+        { variant_id: 'a', quantity: 3 },
+      ]),
+      [line('a', 5), line('b', 1)],
+    );
   });
 
   it('a reserve holds every line at the origin and nowhere else', () => {
@@ -35,15 +53,18 @@ describe('transfer step arithmetic (pure)', () => {
     assert.deepEqual(net(changes, 'd'), {});
   });
 
-  it('a ship moves the hold into transit at the origin and announces it as incoming at the destination, creating its row if needed', () => {
+  it('a ship moves the hold into transit at the origin and makes it incoming at the destination (row created)', () => {
     const changes = shipChanges(legs([line('a', 5)]));
     assert.deepEqual(net(changes, 'o'), { reserved: -5, inTransit: 5 });
     assert.deepEqual(net(changes, 'd'), { incoming: 5 });
     assert.equal(changes.find((c) => c.warehouseId === 'd')?.createIfMissing, true);
   });
 
-  it('a receipt makes received units available and damaged ones damaged at the destination, out of transit at the origin', () => {
-    const changes = receiptChanges(legs([line('a', 5)]), [{ variant_id: 'a', received: 3, damaged: 1 }, { variant_id: 'b', received: 0, damaged: 0 }]);
+  it('a receipt makes units available (damaged ones damaged) at the destination, out of transit at the origin', () => {
+    const changes = receiptChanges(legs([line('a', 5)]), [
+      { variant_id: 'a', received: 3, damaged: 1 },
+      { variant_id: 'b', received: 0, damaged: 0 },
+    ]);
     assert.deepEqual(net(changes, 'o'), { inTransit: -4 });
     assert.deepEqual(net(changes, 'd'), { available: 3, damaged: 1, incoming: -4 });
     assert.equal(changes.length, 2, 'an empty receipt line changes nothing');
@@ -58,7 +79,10 @@ describe('transfer step arithmetic (pure)', () => {
 
   it('closing writes off what never arrived at both ends and marks the discrepancy', () => {
     const { lines, changes, status } = closing(legs([line('a', 5, 3, 1), line('b', 2, 2)]));
-    assert.deepEqual(lines.map((l) => l.missing), [1, 0]);
+    assert.deepEqual(
+      lines.map((l) => l.missing),
+      [1, 0],
+    );
     assert.deepEqual(net(changes, 'o'), { inTransit: -1 });
     assert.deepEqual(net(changes, 'd'), { incoming: -1 });
     assert.ok(changes.every((c) => c.type === 'loss'));
@@ -79,6 +103,9 @@ describe('transfer step arithmetic (pure)', () => {
 
   it('the undo of a reserve gives back what is still held and nothing for a line received in full', () => {
     const changes = undoReserveChanges(legs([line('a', 5, 2), line('b', 1, 1)]));
-    assert.deepEqual(changes.map((c) => [c.variantId, c.deltas]), [['a', { reserved: -3, available: 3 }]]);
+    assert.deepEqual(
+      changes.map((c) => [c.variantId, c.deltas]),
+      [['a', { reserved: -3, available: 3 }]],
+    );
   });
 });

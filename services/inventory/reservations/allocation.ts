@@ -18,11 +18,17 @@ export interface StockCandidate {
  * none: throws VariantNotFoundError for a variant with no stock row at all, InsufficientStockError listing
  * every short line. Pure: the ledger's guarded update decides for real.
  */
-export function allocate(items: ReservationLine[], candidates: StockCandidate[], preferredWarehouseId?: string): ReservationAllocation[] {
+export function allocate(
+  items: ReservationLine[],
+  candidates: StockCandidate[],
+  preferredWarehouseId?: string,
+): ReservationAllocation[] {
   const variantIds = [...new Set(items.map((i) => i.variant_id))];
   const unknown = variantIds.filter((v) => !candidates.some((c) => c.variant_id === v));
   if (unknown.length > 0) {
-    throw new VariantNotFoundError(`no stock of variant ${unknown.join(', ')} in this organization`, { variant_ids: unknown });
+    throw new VariantNotFoundError(`no stock of variant ${unknown.join(', ')} in this organization`, {
+      variant_ids: unknown,
+    });
   }
 
   const allocations: ReservationAllocation[] = [];

@@ -22,25 +22,38 @@ export function holdDecision(existing: ReservationStatus | undefined): StepDecis
  * active hold: a row confirmed, fulfilled or released meanwhile (by a step whose answer the workflow never
  * got) is returned for the workflow to catch up with. Refused once fulfilled (or failed).
  */
-export function releaseDecision(reservationId: string, status: ReservationStatus, outcome: 'released' | 'expired'): StepDecision {
+export function releaseDecision(
+  reservationId: string,
+  status: ReservationStatus,
+  outcome: 'released' | 'expired',
+): StepDecision {
   if (status === 'released' || status === 'expired') return 'answer';
   if (outcome === 'expired' && status !== 'active') return 'answer';
   if (holdingStatuses.includes(status)) return 'apply';
-  throw new InvalidReservationStateError(`reservation ${reservationId} is ${status}: it cannot be released`, { status });
+  throw new InvalidReservationStateError(`reservation ${reservationId} is ${status}: it cannot be released`, {
+    status,
+  });
 }
 
 /** A fulfilment: a repeat answers; only a holding reservation can be fulfilled. */
 export function fulfilDecision(reservationId: string, status: ReservationStatus): StepDecision {
   if (status === 'fulfilled') return 'answer';
   if (holdingStatuses.includes(status)) return 'apply';
-  throw new InvalidReservationStateError(`reservation ${reservationId} is ${status}: it cannot be fulfilled`, { status });
+  throw new InvalidReservationStateError(`reservation ${reservationId} is ${status}: it cannot be fulfilled`, {
+    status,
+  });
 }
 
 /**
  * After a conditional update changed nothing: fine when the reservation already is where the caller
  * wanted it (a repeat), else InvalidReservationStateError saying why not.
  */
-export function expectStatus(reservationId: string, status: ReservationStatus, accepted: readonly ReservationStatus[], action: string): void {
+export function expectStatus(
+  reservationId: string,
+  status: ReservationStatus,
+  accepted: readonly ReservationStatus[],
+  action: string,
+): void {
   if (!accepted.includes(status)) {
     throw new InvalidReservationStateError(`reservation ${reservationId} is ${status}: cannot ${action}`, { status });
   }

@@ -56,9 +56,16 @@ export interface ReservationRequestRow {
 }
 
 /** The reservation by its id or its order id; null when there is none. */
-export async function findReservation(tx: ScopedTransaction, by: { reservationId?: string; orderId?: string }): Promise<ReservationRecord | null> {
+export async function findReservation(
+  tx: ScopedTransaction,
+  by: { reservationId?: string; orderId?: string },
+): Promise<ReservationRecord | null> {
   const where = by.reservationId ? { id: by.reservationId } : { orderId: by.orderId };
-  const entity = await tx.em.findOne(Reservation, { organizationId: tx.organizationId, ...where }, { disableIdentityMap: true });
+  const entity = await tx.em.findOne(
+    Reservation,
+    { organizationId: tx.organizationId, ...where },
+    { disableIdentityMap: true },
+  );
   return entity ? toRecord(entity) : null;
 }
 
@@ -74,8 +81,15 @@ export async function findStockCandidates(tx: ScopedTransaction, variantIds: str
 }
 
 /** The organization's warehouses among `ids`, with whether each takes holds; ids of none are left out. */
-export async function findWarehouseStates(tx: ScopedTransaction, ids: string[]): Promise<{ id: string; active: boolean }[]> {
-  const warehouses = await tx.em.find(Warehouse, { organizationId: tx.organizationId, id: { $in: ids } }, { disableIdentityMap: true });
+export async function findWarehouseStates(
+  tx: ScopedTransaction,
+  ids: string[],
+): Promise<{ id: string; active: boolean }[]> {
+  const warehouses = await tx.em.find(
+    Warehouse,
+    { organizationId: tx.organizationId, id: { $in: ids } },
+    { disableIdentityMap: true },
+  );
   return warehouses.map((w) => ({ id: w.id, active: w.active }));
 }
 
@@ -94,19 +108,29 @@ export async function insertHeldReservation(
   const written = await tx.em.execute<{ expires_at: string | Date }[]>(
     `insert into reservation (id, organization_id, order_id, status, items, preferred_warehouse_id, allocations,
        request_fingerprint, expires_at, transitions, workflow_id, workflow_run_id)
-     values (?, ?, ?, 'active', ?, ?, ?, ?, coalesce(?::timestamptz, clock_timestamp() + ?::int * interval '1 second'), ?, ?, ?)
+     values (?, ?, ?, 'active', ?, ?, ?, ?,
+       coalesce(?::timestamptz, clock_timestamp() + ?::int * interval '1 second'), ?, ?, ?)
      on conflict (organization_id, order_id) do update set
-       id = excluded.id, status = 'active', items = excluded.items, preferred_warehouse_id = excluded.preferred_warehouse_id,
+       id = excluded.id, status = 'active', items = excluded.items,
+       preferred_warehouse_id = excluded.preferred_warehouse_id,
        allocations = excluded.allocations, request_fingerprint = excluded.request_fingerprint,
        expires_at = excluded.expires_at, failure = null, transitions = excluded.transitions,
        workflow_id = excluded.workflow_id, workflow_run_id = excluded.workflow_run_id, updated_at = now()
      where reservation.status = 'failed'
      returning expires_at`,
     [
-      request.reservationId, tx.organizationId, request.orderId, JSON.stringify(request.items),
-      request.preferredWarehouseId ?? null, JSON.stringify(allocations), request.fingerprint,
-      request.expiresAt ?? null, request.ttlSeconds, JSON.stringify([{ status: 'active', at: at.toISOString() }]),
-      workflow.workflowId, workflow.runId,
+      request.reservationId,
+      tx.organizationId,
+      request.orderId,
+      JSON.stringify(request.items),
+      request.preferredWarehouseId ?? null,
+      JSON.stringify(allocations),
+      request.fingerprint,
+      request.expiresAt ?? null,
+      request.ttlSeconds,
+      JSON.stringify([{ status: 'active', at: at.toISOString() }]),
+      workflow.workflowId,
+      workflow.runId,
     ],
   );
   const row = written[0];
@@ -131,16 +155,25 @@ export async function upsertFailedReservation(
        request_fingerprint, failure, transitions, workflow_id, workflow_run_id)
      values (?, ?, ?, 'failed', ?, ?, '[]', ?, ?, ?, ?, ?)
      on conflict (organization_id, order_id) do update set
-       id = excluded.id, status = 'failed', items = excluded.items, preferred_warehouse_id = excluded.preferred_warehouse_id,
+       id = excluded.id, status = 'failed', items = excluded.items,
+       preferred_warehouse_id = excluded.preferred_warehouse_id,
        allocations = '[]', request_fingerprint = excluded.request_fingerprint, failure = excluded.failure,
-       transitions = excluded.transitions, workflow_id = excluded.workflow_id, workflow_run_id = excluded.workflow_run_id,
+       transitions = excluded.transitions, workflow_id = excluded.workflow_id,
+       workflow_run_id = excluded.workflow_run_id,
        updated_at = now()
      where reservation.status = 'failed' and reservation.id <> excluded.id
      returning id`,
     [
-      request.reservationId, tx.organizationId, request.orderId, JSON.stringify(request.items),
-      request.preferredWarehouseId ?? null, request.fingerprint, JSON.stringify(failure), transitions,
-      workflow.workflowId, workflow.runId,
+      request.reservationId,
+      tx.organizationId,
+      request.orderId,
+      JSON.stringify(request.items),
+      request.preferredWarehouseId ?? null,
+      request.fingerprint,
+      JSON.stringify(failure),
+      transitions,
+      workflow.workflowId,
+      workflow.runId,
     ],
   );
   return written.length > 0;
@@ -169,13 +202,26 @@ export async function transitionReservation(
 }
 
 /** Keeps why a hold failed (the failure type, message and shortages) on its row. */
-export async function recordReservationFailure(tx: ScopedTransaction, reservationId: string, failure: Record<string, unknown>): Promise<void> {
+export async function recordReservationFailure(
+  tx: ScopedTransaction,
+  reservationId: string,
+  failure: Record<string, unknown>,
+): Promise<void> {
   await tx.em.nativeUpdate(Reservation, { organizationId: tx.organizationId, id: reservationId }, { failure });
 }
 
 /** Moves an active hold's expiry, recording it as a transition. False when not active or already at that expiry. */
-export async function moveReservationExpiry(tx: ScopedTransaction, reservationId: string, expiresAt: Date, at: Date): Promise<boolean> {
-  const entry: ReservationTransition = { status: 'active', at: at.toISOString(), reason: `extended to ${expiresAt.toISOString()}` };
+export async function moveReservationExpiry(
+  tx: ScopedTransaction,
+  reservationId: string,
+  expiresAt: Date,
+  at: Date,
+): Promise<boolean> {
+  const entry: ReservationTransition = {
+    status: 'active',
+    at: at.toISOString(),
+    reason: `extended to ${expiresAt.toISOString()}`,
+  };
   const rows = await tx.em.execute<{ id: string }[]>(
     `update reservation set expires_at = ?, transitions = transitions || ?::jsonb, updated_at = now()
      where organization_id = ? and id = ? and status = 'active' and expires_at is distinct from ? returning id`,

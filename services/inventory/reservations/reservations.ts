@@ -12,7 +12,14 @@ import {
 import { nameBasedUuid } from '../name-based-uuid.ts';
 import { allocate } from './allocation.ts';
 import type { ReservationAllocation, ReservationLine } from './reservation.entity.ts';
-import { expectStatus, failureReason, fulfilDecision, holdDecision, holdingStatuses, releaseDecision } from './reservation-status.ts';
+import {
+  expectStatus,
+  failureReason,
+  fulfilDecision,
+  holdDecision,
+  holdingStatuses,
+  releaseDecision,
+} from './reservation-status.ts';
 import * as store from './reservation.store.ts';
 import type { ReservationRecord, WorkflowRef } from './reservation.store.ts';
 
@@ -50,14 +57,20 @@ export interface HoldFailure {
   shortages?: Shortage[];
 }
 
-/** The ledger's actor for what the workflow does on its own (an expiry) or for callers from before actors were named. */
+/**
+ * The ledger's actor for what the workflow does on its own (an expiry), and for callers from before actors
+ * were named.
+ */
 const workflowActor = 'reservation-workflow';
 
 /** How many times a hold allocates again from fresh numbers after losing a line to a concurrent order. */
 const holdAttempts = 3;
 
 /** Finds the reservation by its id or its order id; null when there is none. */
-export async function findReservation(scope: OrganizationScope, by: { reservationId?: string; orderId?: string }): Promise<ReservationRecord | null> {
+export async function findReservation(
+  scope: OrganizationScope,
+  by: { reservationId?: string; orderId?: string },
+): Promise<ReservationRecord | null> {
   return await scope.transaction((tx) => store.findReservation(tx, by));
 }
 
@@ -70,7 +83,12 @@ export async function findReservation(scope: OrganizationScope, by: { reservatio
  * every short line, VariantNotFoundError, WarehouseNotFoundError, WarehouseInactiveError, or
  * ReservationConflictError when the order already holds another reservation.
  */
-export async function holdStock(scope: OrganizationScope, request: HoldRequest, workflow: WorkflowRef, at: Date): Promise<ReservationRecord> {
+export async function holdStock(
+  scope: OrganizationScope,
+  request: HoldRequest,
+  workflow: WorkflowRef,
+  at: Date,
+): Promise<ReservationRecord> {
   // Allocation reads a snapshot; the ledger's guarded update decides. A line that loses a race to
   // another order is allocated again, in a new transaction, from fresh numbers before the hold is refused.
   for (let attempt = 1; ; attempt++) {
@@ -82,7 +100,12 @@ export async function holdStock(scope: OrganizationScope, request: HoldRequest, 
   }
 }
 
-async function holdOnce(tx: ScopedTransaction, request: HoldRequest, workflow: WorkflowRef, at: Date): Promise<ReservationRecord> {
+async function holdOnce(
+  tx: ScopedTransaction,
+  request: HoldRequest,
+  workflow: WorkflowRef,
+  at: Date,
+): Promise<ReservationRecord> {
   const done = await store.findReservation(tx, { reservationId: request.reservationId });
   if (done && holdDecision(done.status) === 'answer') return done;
   const holder = await store.findReservation(tx, { orderId: request.orderId });
@@ -91,10 +114,16 @@ async function holdOnce(tx: ScopedTransaction, request: HoldRequest, workflow: W
       reservation_id: holder.reservationId,
     });
   }
-  const named = [...request.items.map((i) => i.warehouse_id), request.preferredWarehouseId].filter((w): w is string => !!w);
+  const named = [...request.items.map((i) => i.warehouse_id), request.preferredWarehouseId].filter(
+    (w): w is string => !!w,
+  );
   await assertWarehousesUsable(tx, named);
   const variantIds = [...new Set(request.items.map((i) => i.variant_id))];
-  const allocations = allocate(request.items, await store.findStockCandidates(tx, variantIds), request.preferredWarehouseId);
+  const allocations = allocate(
+    request.items,
+    await store.findStockCandidates(tx, variantIds),
+    request.preferredWarehouseId,
+  );
 
   const outcome = await applyOperation(tx, {
     ...operationBase(request.reservationId, request.orderId, 'reserve', request.actor ?? workflowActor, workflow),
@@ -109,12 +138,15 @@ async function holdOnce(tx: ScopedTransaction, request: HoldRequest, workflow: W
     const expiresAt = await store.insertHeldReservation(tx, request, allocations, workflow, at);
     // Another reservation won the order between our check and now: throwing rolls the hold back.
     if (!expiresAt) throw new ReservationConflictError(`order ${request.orderId} already holds another reservation`);
-    await enqueueEvent(tx, reservationEvent('inventory.reservation.created', request.reservationId, {
-      order_id: request.orderId,
-      status: 'active',
-      allocations,
-      expires_at: expiresAt.toISOString(),
-    }));
+    await enqueueEvent(
+      tx,
+      reservationEvent('inventory.reservation.created', request.reservationId, {
+        order_id: request.orderId,
+        status: 'active',
+        allocations,
+        expires_at: expiresAt.toISOString(),
+      }),
+    );
   }
   return await mustFind(tx, request.reservationId);
 }
@@ -128,7 +160,13 @@ async function holdOnce(tx: ScopedTransaction, request: HoldRequest, workflow: W
  * in the order id), no row can be written: the event alone is published, with such characters replaced
  * by U+FFFD. Safe to repeat.
  */
-export async function recordHoldFailure(scope: OrganizationScope, request: HoldRequest, failure: HoldFailure, workflow: WorkflowRef, at: Date): Promise<void> {
+export async function recordHoldFailure(
+  scope: OrganizationScope,
+  request: HoldRequest,
+  failure: HoldFailure,
+  workflow: WorkflowRef,
+  at: Date,
+): Promise<void> {
   const failed = reservationEvent('inventory.reservation.failed', request.reservationId, {
     order_id: request.orderId,
     reason: failureReason(failure.type),
@@ -176,11 +214,14 @@ async function releaseCommittedHold(
   if (outcome.replayed) return;
   await store.transitionReservation(tx, id, ['active'], 'failed', at, failure.message);
   await store.recordReservationFailure(tx, id, { ...failure });
-  await enqueueEvent(tx, reservationEvent('inventory.stock.released', id, {
-    order_id: committed.orderId,
-    reason: 'hold failed',
-    items: committed.allocations,
-  }));
+  await enqueueEvent(
+    tx,
+    reservationEvent('inventory.stock.released', id, {
+      order_id: committed.orderId,
+      reason: 'hold failed',
+      items: committed.allocations,
+    }),
+  );
   await enqueueEvent(tx, failed);
 }
 
@@ -189,7 +230,12 @@ async function releaseCommittedHold(
  * (`inventory.reservation.confirmed_overdue`), for someone to fulfil or release it. Changes no stock
  * and no status. Once per reservation: the event's id is derived from the reservation id.
  */
-export async function reportConfirmedOverdue(scope: OrganizationScope, reservationId: string, overdueSeconds: number, at: Date): Promise<void> {
+export async function reportConfirmedOverdue(
+  scope: OrganizationScope,
+  reservationId: string,
+  overdueSeconds: number,
+  at: Date,
+): Promise<void> {
   await scope.transaction(async (tx) => {
     const current = await mustFind(tx, reservationId);
     if (current.status !== 'confirmed') return;
@@ -209,7 +255,11 @@ export async function reportConfirmedOverdue(scope: OrganizationScope, reservati
 }
 
 /** Payment done. Idempotent; InvalidReservationStateError unless active or already confirmed. */
-export async function confirmReservation(scope: OrganizationScope, reservationId: string, at: Date): Promise<ReservationRecord> {
+export async function confirmReservation(
+  scope: OrganizationScope,
+  reservationId: string,
+  at: Date,
+): Promise<ReservationRecord> {
   return await scope.transaction(async (tx) => {
     const moved = await store.transitionReservation(tx, reservationId, ['active'], 'confirmed', at);
     const record = await mustFind(tx, reservationId);
@@ -217,16 +267,24 @@ export async function confirmReservation(scope: OrganizationScope, reservationId
       expectStatus(reservationId, record.status, ['confirmed'], 'confirmed');
       return record;
     }
-    await enqueueEvent(tx, reservationEvent('inventory.reservation.confirmed', reservationId, {
-      order_id: record.orderId,
-      allocations: record.allocations,
-    }));
+    await enqueueEvent(
+      tx,
+      reservationEvent('inventory.reservation.confirmed', reservationId, {
+        order_id: record.orderId,
+        allocations: record.allocations,
+      }),
+    );
     return record;
   });
 }
 
 /** Moves the expiry of an active hold. Idempotent for the same expiry; InvalidReservationStateError unless active. */
-export async function extendReservation(scope: OrganizationScope, reservationId: string, expiresAt: Date, at: Date): Promise<ReservationRecord> {
+export async function extendReservation(
+  scope: OrganizationScope,
+  reservationId: string,
+  expiresAt: Date,
+  at: Date,
+): Promise<ReservationRecord> {
   return await scope.transaction(async (tx) => {
     const moved = await store.moveReservationExpiry(tx, reservationId, expiresAt, at);
     const record = await mustFind(tx, reservationId);
@@ -234,10 +292,13 @@ export async function extendReservation(scope: OrganizationScope, reservationId:
       expectStatus(reservationId, record.status, ['active'], 'extend');
       return record;
     }
-    await enqueueEvent(tx, reservationEvent('inventory.reservation.extended', reservationId, {
-      order_id: record.orderId,
-      expires_at: expiresAt.toISOString(),
-    }));
+    await enqueueEvent(
+      tx,
+      reservationEvent('inventory.reservation.extended', reservationId, {
+        order_id: record.orderId,
+        expires_at: expiresAt.toISOString(),
+      }),
+    );
     return record;
   });
 }
@@ -265,17 +326,23 @@ export async function releaseHold(
     });
     if (!applied.replayed) {
       await store.transitionReservation(tx, reservationId, holdingStatuses, outcome, at, reason);
-      await enqueueEvent(tx, reservationEvent('inventory.stock.released', reservationId, {
-        order_id: current.orderId,
-        reason,
-        items: current.allocations,
-      }));
-      if (outcome === 'expired') {
-        await enqueueEvent(tx, reservationEvent('inventory.reservation.expired', reservationId, {
+      await enqueueEvent(
+        tx,
+        reservationEvent('inventory.stock.released', reservationId, {
           order_id: current.orderId,
-          expired_at: at.toISOString(),
+          reason,
           items: current.allocations,
-        }));
+        }),
+      );
+      if (outcome === 'expired') {
+        await enqueueEvent(
+          tx,
+          reservationEvent('inventory.reservation.expired', reservationId, {
+            order_id: current.orderId,
+            expired_at: at.toISOString(),
+            items: current.allocations,
+          }),
+        );
       }
     }
     return await mustFind(tx, reservationId);
@@ -286,7 +353,13 @@ export async function releaseHold(
  * The order shipped: held units leave stock as `shipment` movements referencing the order. Idempotent;
  * InvalidReservationStateError unless the reservation holds stock (or is fulfilled already).
  */
-export async function fulfilHold(scope: OrganizationScope, reservationId: string, workflow: WorkflowRef, at: Date, actor = workflowActor): Promise<ReservationRecord> {
+export async function fulfilHold(
+  scope: OrganizationScope,
+  reservationId: string,
+  workflow: WorkflowRef,
+  at: Date,
+  actor = workflowActor,
+): Promise<ReservationRecord> {
   return await scope.transaction(async (tx) => {
     const current = await mustFind(tx, reservationId);
     if (fulfilDecision(reservationId, current.status) === 'answer') return current;
@@ -325,7 +398,13 @@ export async function fulfilHold(scope: OrganizationScope, reservationId: string
 }
 
 /** The ledger operation of a reservation step: keyed by reservation and step, naming the order it serves. */
-function operationBase(reservationId: string, orderId: string, step: string, actor: string, workflow: WorkflowRef): Omit<Operation, 'changes'> {
+function operationBase(
+  reservationId: string,
+  orderId: string,
+  step: string,
+  actor: string,
+  workflow: WorkflowRef,
+): Omit<Operation, 'changes'> {
   return {
     operationKey: `reservation/${reservationId}/${step}`,
     actor,
@@ -346,7 +425,12 @@ function releaseChanges(allocations: ReservationAllocation[], reason: string): S
 }
 
 function reservationEvent(name: string, reservationId: string, data: Record<string, unknown>): OutboxDraft {
-  return { name, aggregateType: 'reservation', aggregateId: reservationId, data: { reservation_id: reservationId, ...data } };
+  return {
+    name,
+    aggregateType: 'reservation',
+    aggregateId: reservationId,
+    data: { reservation_id: reservationId, ...data },
+  };
 }
 
 async function assertWarehousesUsable(tx: ScopedTransaction, warehouseIds: string[]): Promise<void> {
@@ -355,15 +439,21 @@ async function assertWarehousesUsable(tx: ScopedTransaction, warehouseIds: strin
   const found = await store.findWarehouseStates(tx, ids);
   const missing = ids.filter((id) => !found.some((w) => w.id === id));
   if (missing.length > 0) {
-    throw new WarehouseNotFoundError(`warehouse ${missing.join(', ')} does not exist in this organization`, { warehouse_ids: missing });
+    throw new WarehouseNotFoundError(`warehouse ${missing.join(', ')} does not exist in this organization`, {
+      warehouse_ids: missing,
+    });
   }
   const inactive = found.filter((w) => !w.active).map((w) => w.id);
-  if (inactive.length > 0) throw new WarehouseInactiveError(`warehouse ${inactive.join(', ')} is inactive`, { warehouse_ids: inactive });
+  if (inactive.length > 0)
+    throw new WarehouseInactiveError(`warehouse ${inactive.join(', ')} is inactive`, { warehouse_ids: inactive });
 }
 
 async function mustFind(tx: ScopedTransaction, reservationId: string): Promise<ReservationRecord> {
   const record = await store.findReservation(tx, { reservationId });
-  if (!record) throw new ReservationNotFoundError(`reservation ${reservationId} does not exist`, { reservation_id: reservationId });
+  if (!record)
+    throw new ReservationNotFoundError(`reservation ${reservationId} does not exist`, {
+      reservation_id: reservationId,
+    });
   return record;
 }
 
@@ -378,5 +468,7 @@ function isDataException(error: unknown): boolean {
 
 /** A copy PostgreSQL's jsonb accepts: NUL characters (which it refuses) become U+FFFD. */
 function storable(data: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(data, (_key, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '\uFFFD') : v)));
+  return JSON.parse(
+    JSON.stringify(data, (_key, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '\uFFFD') : v)),
+  );
 }

@@ -25,7 +25,13 @@ export interface Receipt {
 export function newTransferLines(lines: { variant_id: string; quantity: number }[]): TransferLine[] {
   const merged = new Map<string, number>();
   for (const l of lines) merged.set(l.variant_id, (merged.get(l.variant_id) ?? 0) + l.quantity);
-  return [...merged.entries()].map(([variant_id, quantity]) => ({ variant_id, quantity, received: 0, damaged: 0, missing: 0 }));
+  return [...merged.entries()].map(([variant_id, quantity]) => ({
+    variant_id,
+    quantity,
+    received: 0,
+    damaged: 0,
+    missing: 0,
+  }));
 }
 
 /** Step 1: the lines are held at the origin. */
@@ -67,12 +73,14 @@ export function applyReceipts(lines: TransferLine[], receipts: Receipt[]): Trans
   const next = lines.map((l) => ({ ...l }));
   for (const r of receipts) {
     const line = next.find((l) => l.variant_id === r.variant_id);
-    if (!line) throw new InvalidTransferError(`variant ${r.variant_id} is not in this transfer`, { variant_id: r.variant_id });
+    if (!line)
+      throw new InvalidTransferError(`variant ${r.variant_id} is not in this transfer`, { variant_id: r.variant_id });
     line.received += r.received;
     line.damaged += r.damaged;
     if (line.received + line.damaged > line.quantity) {
       throw new InvalidTransferError(
-        `variant ${r.variant_id}: ${line.received + line.damaged} would be received, only ${line.quantity} were shipped`,
+        `variant ${r.variant_id}: ${line.received + line.damaged} would be received, ` +
+          `only ${line.quantity} were shipped`,
         { variant_id: r.variant_id, shipped: line.quantity },
       );
     }
@@ -80,7 +88,10 @@ export function applyReceipts(lines: TransferLine[], receipts: Receipt[]): Trans
   return next;
 }
 
-/** Step 3, one receipt: received units become available at the destination, damaged ones damaged; both leave in-transit. */
+/**
+ * Step 3, one receipt: received units become available at the destination, damaged ones damaged; both leave
+ * the origin's in-transit.
+ */
 export function receiptChanges(t: TransferLegs, receipts: Receipt[]): StockChange[] {
   return receipts
     .filter((r) => r.received + r.damaged > 0)

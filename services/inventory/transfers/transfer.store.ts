@@ -43,7 +43,11 @@ export interface TransferFilter {
 }
 
 /** The transfer, or null when there is none (or none from or to one of `warehouseIds`, when given). */
-export async function findTransfer(tx: ScopedTransaction, transferId: string, warehouseIds?: readonly string[]): Promise<TransferRecord | null> {
+export async function findTransfer(
+  tx: ScopedTransaction,
+  transferId: string,
+  warehouseIds?: readonly string[],
+): Promise<TransferRecord | null> {
   const inScope = warehouseCondition(visible(warehouseIds), 'origin_warehouse_id', 'destination_warehouse_id');
   const [row] = await tx.em.execute<TransferRow[]>(
     `select * from transfer where organization_id = ? and id = ? ${inScope ? `and ${inScope.sql}` : ''}`,
@@ -91,13 +95,24 @@ export async function listTransfers(
 }
 
 /** The organization's warehouses among `ids`, with whether each is active; ids of none are left out. */
-export async function findWarehouseStates(tx: ScopedTransaction, ids: string[]): Promise<{ id: string; active: boolean }[]> {
-  const warehouses = await tx.em.find(Warehouse, { organizationId: tx.organizationId, id: { $in: ids } }, { disableIdentityMap: true });
+export async function findWarehouseStates(
+  tx: ScopedTransaction,
+  ids: string[],
+): Promise<{ id: string; active: boolean }[]> {
+  const warehouses = await tx.em.find(
+    Warehouse,
+    { organizationId: tx.organizationId, id: { $in: ids } },
+    { disableIdentityMap: true },
+  );
   return warehouses.map((w) => ({ id: w.id, active: w.active }));
 }
 
 /** The variants among `variantIds` that have a stock row in the warehouse. */
-export async function findStockedVariants(tx: ScopedTransaction, warehouseId: string, variantIds: string[]): Promise<string[]> {
+export async function findStockedVariants(
+  tx: ScopedTransaction,
+  warehouseId: string,
+  variantIds: string[],
+): Promise<string[]> {
   const rows = await tx.em.execute<{ variant_id: string }[]>(
     'select variant_id from stock where organization_id = ? and warehouse_id = ? and variant_id in (?)',
     [tx.organizationId, warehouseId, variantIds],
@@ -121,19 +136,30 @@ export async function insertTransfer(
   at: Date,
 ): Promise<void> {
   await tx.em.execute(
-    `insert into transfer (id, organization_id, origin_warehouse_id, destination_warehouse_id, status, lines, notes, ship_by,
+    `insert into transfer (id, organization_id, origin_warehouse_id, destination_warehouse_id, status, lines, notes,
+       ship_by,
        transitions, workflow_id)
      values (?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?)`,
     [
-      transfer.transferId, tx.organizationId, transfer.originWarehouseId, transfer.destinationWarehouseId,
-      JSON.stringify(transfer.lines), transfer.notes ?? null, transfer.shipBy ?? null,
-      JSON.stringify([{ status: 'reserved', at: at.toISOString(), actor }]), workflowId,
+      transfer.transferId,
+      tx.organizationId,
+      transfer.originWarehouseId,
+      transfer.destinationWarehouseId,
+      JSON.stringify(transfer.lines),
+      transfer.notes ?? null,
+      transfer.shipBy ?? null,
+      JSON.stringify([{ status: 'reserved', at: at.toISOString(), actor }]),
+      workflowId,
     ],
   );
 }
 
 /** Replaces the transfer's lines (receipts, the close's missing counts). */
-export async function updateTransferLines(tx: ScopedTransaction, transferId: string, lines: TransferLine[]): Promise<void> {
+export async function updateTransferLines(
+  tx: ScopedTransaction,
+  transferId: string,
+  lines: TransferLine[],
+): Promise<void> {
   await tx.em.execute('update transfer set lines = ?, updated_at = now() where organization_id = ? and id = ?', [
     JSON.stringify(lines),
     tx.organizationId,
@@ -156,7 +182,8 @@ export async function transitionTransfer(
   const { from, reason } = options;
   const entry: TransferTransition = { status: to, at: at.toISOString(), ...(reason ? { reason } : {}), actor };
   const rows = await tx.em.execute<{ id: string }[]>(
-    `update transfer set status = ?, reason = coalesce(?, reason), transitions = transitions || ?::jsonb, updated_at = now()
+    `update transfer set status = ?, reason = coalesce(?, reason), transitions = transitions || ?::jsonb,
+       updated_at = now()
      where organization_id = ? and id = ? ${from ? 'and status in (?)' : ''} returning id`,
     [to, reason ?? null, JSON.stringify([entry]), tx.organizationId, transferId, ...(from ? [[...from]] : [])],
   );

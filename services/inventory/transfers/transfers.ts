@@ -50,29 +50,45 @@ export const transferWorkflowActor = 'transfer-workflow';
  * warehouses and variants stocked at the origin. Throws InvalidTransferError naming the problem, or
  * WarehouseNotFoundError for a warehouse that is not the organization's (another organization's or none).
  */
-export async function validateNewTransfer(scope: OrganizationScope, request: Omit<NewTransfer, 'transferId'>): Promise<void> {
+export async function validateNewTransfer(
+  scope: OrganizationScope,
+  request: Omit<NewTransfer, 'transferId'>,
+): Promise<void> {
   if (request.originWarehouseId === request.destinationWarehouseId) {
     throw new InvalidTransferError('origin and destination must be different warehouses');
   }
   await scope.transaction(async (tx) => {
     const warehouses = await store.findWarehouseStates(tx, [request.originWarehouseId, request.destinationWarehouseId]);
-    const roles = [['origin', request.originWarehouseId], ['destination', request.destinationWarehouseId]] as const;
+    const roles = [
+      ['origin', request.originWarehouseId],
+      ['destination', request.destinationWarehouseId],
+    ] as const;
     for (const [role, id] of roles) {
       const warehouse = warehouses.find((w) => w.id === id);
-      if (!warehouse) throw new WarehouseNotFoundError(`warehouse ${id} does not exist in this organization`, { warehouse_id: id });
-      if (!warehouse.active) throw new InvalidTransferError(`the ${role} warehouse ${id} is inactive`, { field: `${role}_warehouse_id` });
+      if (!warehouse)
+        throw new WarehouseNotFoundError(`warehouse ${id} does not exist in this organization`, { warehouse_id: id });
+      if (!warehouse.active)
+        throw new InvalidTransferError(`the ${role} warehouse ${id} is inactive`, { field: `${role}_warehouse_id` });
     }
     const variantIds = [...new Set(request.lines.map((l) => l.variant_id))];
     const stocked = await store.findStockedVariants(tx, request.originWarehouseId, variantIds);
     const unknown = variantIds.filter((v) => !stocked.includes(v));
     if (unknown.length > 0) {
-      throw new InvalidTransferError(`the origin warehouse has no stock of variant ${unknown.join(', ')}`, { variant_ids: unknown });
+      throw new InvalidTransferError(`the origin warehouse has no stock of variant ${unknown.join(', ')}`, {
+        variant_ids: unknown,
+      });
     }
   });
 }
 
 /** Step 1: holds the lines at the origin (all or none) and writes the transfer row, status reserved. */
-export async function reserveAtOrigin(scope: OrganizationScope, transfer: NewTransfer, actor: string, workflow: WorkflowRef, at: Date): Promise<TransferRecord> {
+export async function reserveAtOrigin(
+  scope: OrganizationScope,
+  transfer: NewTransfer,
+  actor: string,
+  workflow: WorkflowRef,
+  at: Date,
+): Promise<TransferRecord> {
   return await scope.transaction(async (tx) => {
     const existing = await store.findTransfer(tx, transfer.transferId);
     if (existing) return existing;
@@ -103,10 +119,19 @@ export async function reserveAtOrigin(scope: OrganizationScope, transfer: NewTra
 }
 
 /** Step 2: the held units leave the origin shelf (in transit) and appear as incoming at the destination. */
-export async function markInTransit(scope: OrganizationScope, transferId: string, actor: string, workflow: WorkflowRef, at: Date): Promise<TransferRecord> {
+export async function markInTransit(
+  scope: OrganizationScope,
+  transferId: string,
+  actor: string,
+  workflow: WorkflowRef,
+  at: Date,
+): Promise<TransferRecord> {
   return await scope.transaction(async (tx) => {
     const t = await mustFind(tx, transferId);
-    const outcome = await applyOperation(tx, { ...operationBase(transferId, 'ship', actor, workflow), changes: shipChanges(t) });
+    const outcome = await applyOperation(tx, {
+      ...operationBase(transferId, 'ship', actor, workflow),
+      changes: shipChanges(t),
+    });
     if (!outcome.replayed) {
       await store.transitionTransfer(tx, transferId, 'in_transit', actor, at);
       await transferEvent(tx, 'inventory.transfer.shipped', transferId, {
@@ -138,7 +163,10 @@ export async function receiveAtDestination(
     const lines = applyReceipts(t.lines, receipts);
     const changes = receiptChanges(t, receipts);
     if (changes.length === 0) return t;
-    const outcome = await applyOperation(tx, { ...operationBase(transferId, `receive/${receiptNumber}`, actor, workflow), changes });
+    const outcome = await applyOperation(tx, {
+      ...operationBase(transferId, `receive/${receiptNumber}`, actor, workflow),
+      changes,
+    });
     if (!outcome.replayed) {
       await store.updateTransferLines(tx, transferId, lines);
       await transferEvent(tx, 'inventory.transfer.received', transferId, { receipt: receiptNumber, lines: receipts });
@@ -147,14 +175,24 @@ export async function receiveAtDestination(
   });
 }
 
-/** Closes the receipt: units still missing are written off as a `loss` at both ends; status completed or completed_with_discrepancy. */
-export async function closeReceipt(scope: OrganizationScope, transferId: string, actor: string, workflow: WorkflowRef, at: Date): Promise<TransferRecord> {
+/**
+ * Closes the receipt: units still missing are written off as a `loss` at both ends; status completed, or
+ * completed_with_discrepancy when anything went missing or arrived damaged.
+ */
+export async function closeReceipt(
+  scope: OrganizationScope,
+  transferId: string,
+  actor: string,
+  workflow: WorkflowRef,
+  at: Date,
+): Promise<TransferRecord> {
   return await scope.transaction(async (tx) => {
     const t = await mustFind(tx, transferId);
     if (t.status !== 'in_transit') return t;
     const { lines, changes, status } = closing(t);
-    const replayed = changes.length > 0
-      && (await applyOperation(tx, { ...operationBase(transferId, 'close', actor, workflow), changes })).replayed;
+    const replayed =
+      changes.length > 0 &&
+      (await applyOperation(tx, { ...operationBase(transferId, 'close', actor, workflow), changes })).replayed;
     if (!replayed) {
       await store.updateTransferLines(tx, transferId, lines);
       await store.transitionTransfer(tx, transferId, status, actor, at);
@@ -169,7 +207,12 @@ export async function closeReceipt(scope: OrganizationScope, transferId: string,
  * expecting them. Safe to repeat; a no-op unless the row is in transit (the ship step commits that status
  * with its movements, so a ship that never committed, or a receipt already closed, has nothing to undo).
  */
-export async function returnToOriginIfInTransit(scope: OrganizationScope, transferId: string, actor: string, workflow: WorkflowRef): Promise<void> {
+export async function returnToOriginIfInTransit(
+  scope: OrganizationScope,
+  transferId: string,
+  actor: string,
+  workflow: WorkflowRef,
+): Promise<void> {
   await scope.transaction(async (tx) => {
     const t = await mustFind(tx, transferId);
     if (t.status !== 'in_transit') return;
@@ -181,11 +224,19 @@ export async function returnToOriginIfInTransit(scope: OrganizationScope, transf
  * Compensation of step 1: the origin's hold goes back to available. Safe to repeat; a transfer with no
  * row (a reserve step that never committed) or already closed holds nothing.
  */
-export async function releaseOriginHoldIfHeld(scope: OrganizationScope, transferId: string, actor: string, workflow: WorkflowRef): Promise<void> {
+export async function releaseOriginHoldIfHeld(
+  scope: OrganizationScope,
+  transferId: string,
+  actor: string,
+  workflow: WorkflowRef,
+): Promise<void> {
   await scope.transaction(async (tx) => {
     const t = await store.findTransfer(tx, transferId);
     if (!t || !openTransferStatuses.includes(t.status)) return;
-    await applyIfAny(tx, { ...operationBase(transferId, 'undo-reserve', actor, workflow), changes: undoReserveChanges(t) });
+    await applyIfAny(tx, {
+      ...operationBase(transferId, 'undo-reserve', actor, workflow),
+      changes: undoReserveChanges(t),
+    });
   });
 }
 
@@ -202,7 +253,10 @@ export async function recordUndone(
   at: Date,
 ): Promise<TransferRecord | null> {
   return await scope.transaction(async (tx) => {
-    const moved = await store.transitionTransfer(tx, transferId, status, actor, at, { from: openTransferStatuses, reason });
+    const moved = await store.transitionTransfer(tx, transferId, status, actor, at, {
+      from: openTransferStatuses,
+      reason,
+    });
     if (moved) await transferEvent(tx, 'inventory.transfer.cancelled', transferId, { status, reason });
     return await store.findTransfer(tx, transferId);
   });
@@ -222,20 +276,24 @@ export async function recordCompensationFailed(
 ): Promise<void> {
   await scope.transaction(async (tx) => {
     const t = await store.findTransfer(tx, transferId);
-    await enqueueEventOnce(tx, nameBasedUuid(`transfer-compensation-failed/${tx.organizationId}/${workflow.runId}/${failure.compensation}`), {
-      name: 'inventory.transfer.compensation_failed',
-      aggregateType: 'transfer',
-      aggregateId: transferId,
-      data: {
-        transfer_id: transferId,
-        status: t?.status ?? null,
-        compensation: failure.compensation,
-        reason: failure.reason,
-        message: failure.message,
-        workflow_id: workflow.workflowId,
-        failed_at: at.toISOString(),
+    await enqueueEventOnce(
+      tx,
+      nameBasedUuid(`transfer-compensation-failed/${tx.organizationId}/${workflow.runId}/${failure.compensation}`),
+      {
+        name: 'inventory.transfer.compensation_failed',
+        aggregateType: 'transfer',
+        aggregateId: transferId,
+        data: {
+          transfer_id: transferId,
+          status: t?.status ?? null,
+          compensation: failure.compensation,
+          reason: failure.reason,
+          message: failure.message,
+          workflow_id: workflow.workflowId,
+          failed_at: at.toISOString(),
+        },
       },
-    });
+    );
   });
 }
 
@@ -244,22 +302,45 @@ export async function findTransfer(scope: OrganizationScope, transferId: string)
   return await scope.transaction((tx) => store.findTransfer(tx, transferId, scope.warehouseIds));
 }
 
-/** Transfers newest first, filtered, one page at a time (from the database; a limited caller sees its warehouses' only). */
-export async function listTransfers(scope: OrganizationScope, filter: TransferFilter, limit: number, cursor?: string): Promise<Page<TransferRecord>> {
+/** Transfers newest first, filtered, one page at a time; a caller limited to some warehouses sees only theirs. */
+export async function listTransfers(
+  scope: OrganizationScope,
+  filter: TransferFilter,
+  limit: number,
+  cursor?: string,
+): Promise<Page<TransferRecord>> {
   return await scope.transaction((tx) => store.listTransfers(tx, filter, limit, cursor, scope.warehouseIds));
 }
 
 function operationBase(transferId: string, step: string, actor: string, workflow: WorkflowRef) {
-  return { operationKey: `transfer/${transferId}/${step}`, actor, reference: { type: 'transfer' as const, id: transferId }, workflow };
+  return {
+    operationKey: `transfer/${transferId}/${step}`,
+    actor,
+    reference: { type: 'transfer' as const, id: transferId },
+    workflow,
+  };
 }
 
 /** A compensation with nothing left to undo writes nothing. */
-async function applyIfAny(tx: ScopedTransaction, operation: ReturnType<typeof operationBase> & { changes: StockChange[] }): Promise<void> {
+async function applyIfAny(
+  tx: ScopedTransaction,
+  operation: ReturnType<typeof operationBase> & { changes: StockChange[] },
+): Promise<void> {
   if (operation.changes.length > 0) await applyOperation(tx, operation);
 }
 
-async function transferEvent(tx: ScopedTransaction, name: string, transferId: string, data: Record<string, unknown>): Promise<void> {
-  await enqueueEvent(tx, { name, aggregateType: 'transfer', aggregateId: transferId, data: { transfer_id: transferId, ...data } });
+async function transferEvent(
+  tx: ScopedTransaction,
+  name: string,
+  transferId: string,
+  data: Record<string, unknown>,
+): Promise<void> {
+  await enqueueEvent(tx, {
+    name,
+    aggregateType: 'transfer',
+    aggregateId: transferId,
+    data: { transfer_id: transferId, ...data },
+  });
 }
 
 async function mustFind(tx: ScopedTransaction, transferId: string): Promise<TransferRecord> {
