@@ -69,6 +69,25 @@ export async function findReservation(
   return entity ? toRecord(entity) : null;
 }
 
+/**
+ * In one read: the reservation of this attempt (by its id) and the one holding the order (by the order id),
+ * each null when there is none; the same row when this attempt holds the order.
+ */
+export async function findAttemptAndHolder(
+  tx: ScopedTransaction,
+  reservationId: string,
+  orderId: string,
+): Promise<{ attempt: ReservationRecord | null; holder: ReservationRecord | null }> {
+  const rows = await tx.em.find(
+    Reservation,
+    { organizationId: tx.organizationId, $or: [{ id: reservationId }, { orderId }] },
+    { disableIdentityMap: true },
+  );
+  const attempt = rows.find((r) => r.id === reservationId);
+  const holder = rows.find((r) => r.orderId === orderId);
+  return { attempt: attempt ? toRecord(attempt) : null, holder: holder ? toRecord(holder) : null };
+}
+
 /** The stock rows of these variants that a hold may draw from, most available first (then by warehouse code). */
 export async function findStockCandidates(tx: ScopedTransaction, variantIds: string[]): Promise<StockCandidate[]> {
   return await tx.em.execute<StockCandidate[]>(
@@ -94,8 +113,9 @@ export async function findWarehouseStates(
 }
 
 /**
- * Writes the held row (replacing a failed attempt for the order) and returns its expiry: the given one,
- * or the statement's time plus `ttlSeconds`. Null when another reservation holds the order.
+ * Writes the held row (replacing a failed attempt for the order) and returns it as the domain reads it,
+ * its expiry the given one or the statement's time plus `ttlSeconds`. Null when another reservation holds
+ * the order.
  */
 export async function insertHeldReservation(
   tx: ScopedTransaction,
@@ -103,9 +123,10 @@ export async function insertHeldReservation(
   allocations: ReservationAllocation[],
   workflow: WorkflowRef,
   at: Date,
-): Promise<Date | null> {
+): Promise<ReservationRecord | null> {
+  const transitions: ReservationTransition[] = [{ status: 'active', at: at.toISOString() }];
   // clock_timestamp(), not now(): the time of this statement, as close to the commit as the hold can know.
-  const written = await tx.em.execute<{ expires_at: string | Date }[]>(
+  const written = await tx.em.execute<{ expires_at: string | Date; created_at: string | Date }[]>(
     `insert into reservation (id, organization_id, order_id, status, items, preferred_warehouse_id, allocations,
        request_fingerprint, expires_at, transitions, workflow_id, workflow_run_id)
      values (?, ?, ?, 'active', ?, ?, ?, ?,
@@ -117,7 +138,7 @@ export async function insertHeldReservation(
        expires_at = excluded.expires_at, failure = null, transitions = excluded.transitions,
        workflow_id = excluded.workflow_id, workflow_run_id = excluded.workflow_run_id, updated_at = now()
      where reservation.status = 'failed'
-     returning expires_at`,
+     returning expires_at, created_at`,
     [
       request.reservationId,
       tx.organizationId,
@@ -128,13 +149,25 @@ export async function insertHeldReservation(
       request.fingerprint,
       request.expiresAt ?? null,
       request.ttlSeconds,
-      JSON.stringify([{ status: 'active', at: at.toISOString() }]),
+      JSON.stringify(transitions),
       workflow.workflowId,
       workflow.runId,
     ],
   );
   const row = written[0];
-  return row ? toDate(row.expires_at) : null;
+  if (!row) return null;
+  return {
+    reservationId: request.reservationId,
+    orderId: request.orderId,
+    status: 'active',
+    items: request.items,
+    allocations,
+    expiresAt: toDate(row.expires_at),
+    releaseReason: null,
+    fingerprint: request.fingerprint,
+    transitions,
+    createdAt: toDate(row.created_at),
+  };
 }
 
 /**

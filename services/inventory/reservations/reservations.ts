@@ -106,9 +106,8 @@ async function holdOnce(
   workflow: WorkflowRef,
   at: Date,
 ): Promise<ReservationRecord> {
-  const done = await store.findReservation(tx, { reservationId: request.reservationId });
+  const { attempt: done, holder } = await store.findAttemptAndHolder(tx, request.reservationId, request.orderId);
   if (done && holdDecision(done.status) === 'answer') return done;
-  const holder = await store.findReservation(tx, { orderId: request.orderId });
   if (holder && holder.status !== 'failed' && holder.reservationId !== request.reservationId) {
     throw new ReservationConflictError(`order ${request.orderId} already holds reservation ${holder.reservationId}`, {
       reservation_id: holder.reservationId,
@@ -134,21 +133,23 @@ async function holdOnce(
       deltas: { available: -a.quantity, reserved: a.quantity },
     })),
   });
-  if (!outcome.replayed) {
-    const expiresAt = await store.insertHeldReservation(tx, request, allocations, workflow, at);
-    // Another reservation won the order between our check and now: throwing rolls the hold back.
-    if (!expiresAt) throw new ReservationConflictError(`order ${request.orderId} already holds another reservation`);
-    await enqueueEvent(
-      tx,
-      reservationEvent('inventory.reservation.created', request.reservationId, {
-        order_id: request.orderId,
-        status: 'active',
-        allocations,
-        expires_at: expiresAt.toISOString(),
-      }),
-    );
-  }
-  return await mustFind(tx, request.reservationId);
+  // A replayed key means this attempt committed before: its row answers.
+  if (outcome.replayed) return await mustFind(tx, request.reservationId);
+  // The row and its event are the last writes, and the record comes back from the insert rather than a
+  // read: the stock row stays locked until the commit, and every order racing for it waits that long.
+  const held = await store.insertHeldReservation(tx, request, allocations, workflow, at);
+  // Another reservation won the order between our check and now: throwing rolls the hold back.
+  if (!held) throw new ReservationConflictError(`order ${request.orderId} already holds another reservation`);
+  await enqueueEvent(
+    tx,
+    reservationEvent('inventory.reservation.created', request.reservationId, {
+      order_id: request.orderId,
+      status: 'active',
+      allocations,
+      expires_at: held.expiresAt?.toISOString(),
+    }),
+  );
+  return held;
 }
 
 /**
