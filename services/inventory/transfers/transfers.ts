@@ -1,10 +1,9 @@
 import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
-import { applyOperation, type StockChange } from '../stock/ledger.ts';
+import { applyOperation, type Operation, type StockChange } from '../stock/ledger.ts';
 import { enqueueEvent, enqueueEventOnce } from '../../messaging/outbox.ts';
 import { InvalidTransferError, TransferNotFoundError, WarehouseNotFoundError } from '../errors.ts';
 import type { Page } from '../pagination.ts';
 import { nameBasedUuid } from '../name-based-uuid.ts';
-import type { WorkflowRef } from '../reservations/reservation.store.ts';
 import {
   applyReceipts,
   closing,
@@ -32,6 +31,9 @@ export type { TransferFilter, TransferRecord } from './transfer.store.ts';
  * the step (an operator), or the workflow itself (transferWorkflowActor) for what it does on its own: a
  * ship_by expiry, a compensation after a failed step; it names the ledger rows and the transitions.
  */
+
+/** The workflow execution a step runs for, as the ledger records it. */
+type WorkflowRef = NonNullable<Operation['workflow']>;
 
 export interface NewTransfer {
   transferId: string;
