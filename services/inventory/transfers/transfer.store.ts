@@ -2,18 +2,21 @@ import { warehouseCondition, type ScopedTransaction } from '../organization-scop
 import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { toDate } from '../sql-values.ts';
 import { Warehouse } from '../warehouses/warehouse.entity.ts';
-import type { TransferLine, TransferStatus, TransferTransition } from './transfer.entity.ts';
+import { Transfer, type TransferLine, type TransferStatus, type TransferTransition } from './transfer.entity.ts';
 
 /**
  * Transfer rows, for the transfer use cases; every function runs in the caller's transaction.
  *
- * Through MikroORM: the warehouses a transfer names (em.find on Warehouse).
+ * Through MikroORM: a transfer by id (em.findOne on the Transfer entity, identity map off, because the same
+ * transaction changes the row with the SQL below and reads it back; a caller limited to some warehouses
+ * sees it only when it starts or ends in one of them), its lines (em.nativeUpdate), and the warehouses a
+ * transfer names (em.find on Warehouse).
  *
  * Hand-written SQL, and why:
- * - transfer reads: the entity's warehouse relations carry a composite foreign key (organization_id and
- *   the warehouse id) that MikroORM builds for the schema but does not hydrate as plain ids, and a caller
- *   limited to some warehouses adds a condition on either of two columns (warehouseCondition);
- * - the list: keyset pagination on (created_at, id) needs the microsecond timestamp, which a JS Date drops;
+ * - the list: keyset pagination on (created_at, id) needs the microsecond timestamp, which a JS Date drops
+ *   (a cursor truncated to milliseconds would skip rows created in the same millisecond);
+ * - the insert: the entity's warehouse relations exist to build the composite foreign keys
+ *   (organization_id with each warehouse id; see warehouse.entity.ts), so the insert names the columns;
  * - the status moves: one conditional `update … where status in (…) returning`, appending to the jsonb
  *   transitions, so an undo recorded twice is recorded once;
  * - the variants stocked at the origin (the stock table, read for validation only).
@@ -48,12 +51,15 @@ export async function findTransfer(
   transferId: string,
   warehouseIds?: readonly string[],
 ): Promise<TransferRecord | null> {
-  const inScope = warehouseCondition(visible(warehouseIds), 'origin_warehouse_id', 'destination_warehouse_id');
-  const [row] = await tx.em.execute<TransferRow[]>(
-    `select * from transfer where organization_id = ? and id = ? ${inScope ? `and ${inScope.sql}` : ''}`,
-    [tx.organizationId, transferId, ...(inScope?.params ?? [])],
+  const entity = await tx.em.findOne(
+    Transfer,
+    { organizationId: tx.organizationId, id: transferId },
+    { disableIdentityMap: true },
   );
-  return row ? toRecord(row) : null;
+  if (!entity) return null;
+  const record = fromEntity(entity);
+  const visibleHere = (id: string) => !warehouseIds || warehouseIds.includes(id);
+  return visibleHere(record.originWarehouseId) || visibleHere(record.destinationWarehouseId) ? record : null;
 }
 
 /** Transfers newest first, filtered (and limited to `warehouseIds`, when given), one page at a time. */
@@ -160,11 +166,11 @@ export async function updateTransferLines(
   transferId: string,
   lines: TransferLine[],
 ): Promise<void> {
-  await tx.em.execute('update transfer set lines = ?, updated_at = now() where organization_id = ? and id = ?', [
-    JSON.stringify(lines),
-    tx.organizationId,
-    transferId,
-  ]);
+  await tx.em.nativeUpdate(
+    Transfer,
+    { organizationId: tx.organizationId, id: transferId },
+    { lines, updatedAt: new Date() },
+  );
 }
 
 /**
@@ -206,6 +212,21 @@ interface TransferRow {
   reason: string | null;
   transitions: TransferTransition[];
   created_at: string | Date;
+}
+
+function fromEntity(t: Transfer): TransferRecord {
+  return {
+    transferId: t.id,
+    originWarehouseId: t.origin.id,
+    destinationWarehouseId: t.destination.id,
+    status: t.status,
+    lines: t.lines,
+    notes: t.notes ?? null,
+    shipBy: t.shipBy ?? null,
+    reason: t.reason ?? null,
+    transitions: t.transitions,
+    createdAt: t.createdAt,
+  };
 }
 
 function toRecord(r: TransferRow): TransferRecord {
