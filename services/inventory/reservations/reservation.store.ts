@@ -1,3 +1,4 @@
+import type { EntityDictionary } from '@mikro-orm/core';
 import type { ScopedTransaction } from '../organization-scope.ts';
 import { toDate } from '../sql-values.ts';
 import { Warehouse } from '../warehouses/warehouse.entity.ts';
@@ -214,7 +215,7 @@ export async function upsertFailedReservation(
 
 /**
  * Moves the reservation from one of `from` to `to`, recording the transition (and, into released or
- * expired, the reason). False when it was not in `from`: nothing changed.
+ * expired, the reason); returns it as it now is. Null when it was not in `from`: nothing changed.
  */
 export async function transitionReservation(
   tx: ScopedTransaction,
@@ -223,15 +224,15 @@ export async function transitionReservation(
   to: ReservationStatus,
   at: Date,
   reason?: string,
-): Promise<boolean> {
+): Promise<ReservationRecord | null> {
   const entry: ReservationTransition = { status: to, at: at.toISOString(), ...(reason ? { reason } : {}) };
-  const rows = await tx.em.execute<{ id: string }[]>(
+  const rows = await tx.em.execute<EntityDictionary<Reservation>[]>(
     `update reservation set status = ?, transitions = transitions || ?::jsonb, updated_at = now(),
        release_reason = case when ? in ('released', 'expired') then ? else release_reason end
-     where organization_id = ? and id = ? and status in (?) returning id`,
+     where organization_id = ? and id = ? and status in (?) returning *`,
     [to, JSON.stringify([entry]), to, reason ?? null, tx.organizationId, reservationId, [...from]],
   );
-  return rows.length > 0;
+  return mapRow(tx, rows[0]);
 }
 
 /** Keeps why a hold failed (the failure type, message and shortages) on its row. */
@@ -243,24 +244,32 @@ export async function recordReservationFailure(
   await tx.em.nativeUpdate(Reservation, { organizationId: tx.organizationId, id: reservationId }, { failure });
 }
 
-/** Moves an active hold's expiry, recording it as a transition. False when not active or already at that expiry. */
+/**
+ * Moves an active hold's expiry, recording it as a transition; returns it as it now is. Null when not active
+ * or already at that expiry.
+ */
 export async function moveReservationExpiry(
   tx: ScopedTransaction,
   reservationId: string,
   expiresAt: Date,
   at: Date,
-): Promise<boolean> {
+): Promise<ReservationRecord | null> {
   const entry: ReservationTransition = {
     status: 'active',
     at: at.toISOString(),
     reason: `extended to ${expiresAt.toISOString()}`,
   };
-  const rows = await tx.em.execute<{ id: string }[]>(
+  const rows = await tx.em.execute<EntityDictionary<Reservation>[]>(
     `update reservation set expires_at = ?, transitions = transitions || ?::jsonb, updated_at = now()
-     where organization_id = ? and id = ? and status = 'active' and expires_at is distinct from ? returning id`,
+     where organization_id = ? and id = ? and status = 'active' and expires_at is distinct from ? returning *`,
     [expiresAt, JSON.stringify([entry]), tx.organizationId, reservationId, expiresAt],
   );
-  return rows.length > 0;
+  return mapRow(tx, rows[0]);
+}
+
+/** A row that SQL returned, mapped by MikroORM (column names, types) to the entity and then to the record. */
+function mapRow(tx: ScopedTransaction, row: EntityDictionary<Reservation> | undefined): ReservationRecord | null {
+  return row ? toRecord(tx.em.map(Reservation, row, { disableIdentityMap: true })) : null;
 }
 
 function toRecord(r: Reservation): ReservationRecord {

@@ -262,11 +262,11 @@ export async function confirmReservation(
   at: Date,
 ): Promise<ReservationRecord> {
   return await scope.transaction(async (tx) => {
-    const moved = await store.transitionReservation(tx, reservationId, ['active'], 'confirmed', at);
-    const record = await mustFind(tx, reservationId);
-    if (!moved) {
-      expectStatus(reservationId, record.status, ['confirmed'], 'confirmed');
-      return record;
+    const record = await store.transitionReservation(tx, reservationId, ['active'], 'confirmed', at);
+    if (!record) {
+      const current = await mustFind(tx, reservationId);
+      expectStatus(reservationId, current.status, ['confirmed'], 'confirmed');
+      return current;
     }
     await enqueueEvent(
       tx,
@@ -287,11 +287,11 @@ export async function extendReservation(
   at: Date,
 ): Promise<ReservationRecord> {
   return await scope.transaction(async (tx) => {
-    const moved = await store.moveReservationExpiry(tx, reservationId, expiresAt, at);
-    const record = await mustFind(tx, reservationId);
-    if (!moved) {
-      expectStatus(reservationId, record.status, ['active'], 'extend');
-      return record;
+    const record = await store.moveReservationExpiry(tx, reservationId, expiresAt, at);
+    if (!record) {
+      const current = await mustFind(tx, reservationId);
+      expectStatus(reservationId, current.status, ['active'], 'extend');
+      return current;
     }
     await enqueueEvent(
       tx,
@@ -325,28 +325,29 @@ export async function releaseHold(
       ...operationBase(reservationId, current.orderId, 'release', actor, workflow),
       changes: releaseChanges(current.allocations, reason),
     });
-    if (!applied.replayed) {
-      await store.transitionReservation(tx, reservationId, holdingStatuses, outcome, at, reason);
+    // Replayed: this release had committed before; the stored row answers.
+    if (applied.replayed) return await mustFind(tx, reservationId);
+    const released = await store.transitionReservation(tx, reservationId, holdingStatuses, outcome, at, reason);
+    await enqueueEvent(
+      tx,
+      reservationEvent('inventory.stock.released', reservationId, {
+        order_id: current.orderId,
+        reason,
+        items: current.allocations,
+      }),
+    );
+    if (outcome === 'expired') {
       await enqueueEvent(
         tx,
-        reservationEvent('inventory.stock.released', reservationId, {
+        reservationEvent('inventory.reservation.expired', reservationId, {
           order_id: current.orderId,
-          reason,
+          expired_at: at.toISOString(),
           items: current.allocations,
         }),
       );
-      if (outcome === 'expired') {
-        await enqueueEvent(
-          tx,
-          reservationEvent('inventory.reservation.expired', reservationId, {
-            order_id: current.orderId,
-            expired_at: at.toISOString(),
-            items: current.allocations,
-          }),
-        );
-      }
     }
-    return await mustFind(tx, reservationId);
+    // The stock rows stay locked until the commit: the record comes back from the update, not a read.
+    return released ?? (await mustFind(tx, reservationId));
   });
 }
 
@@ -375,26 +376,25 @@ export async function fulfilHold(
         reason: `reservation ${reservationId} fulfilled`,
       })),
     });
-    if (!outcome.replayed) {
-      await store.transitionReservation(tx, reservationId, holdingStatuses, 'fulfilled', at);
-      for (const m of outcome.movements) {
-        await enqueueEvent(tx, {
-          name: 'inventory.movement.out',
-          aggregateType: 'stock',
-          aggregateId: m.stockId,
-          data: {
-            movement_id: m.id,
-            variant_id: m.variantId,
-            warehouse_id: m.warehouseId,
-            quantity: -m.deltas.total,
-            order_id: current.orderId,
-            reservation_id: reservationId,
-            quantities_after: { total: m.after.total, available: m.after.available, reserved: m.after.reserved },
-          },
-        });
-      }
+    if (outcome.replayed) return await mustFind(tx, reservationId);
+    const fulfilled = await store.transitionReservation(tx, reservationId, holdingStatuses, 'fulfilled', at);
+    for (const m of outcome.movements) {
+      await enqueueEvent(tx, {
+        name: 'inventory.movement.out',
+        aggregateType: 'stock',
+        aggregateId: m.stockId,
+        data: {
+          movement_id: m.id,
+          variant_id: m.variantId,
+          warehouse_id: m.warehouseId,
+          quantity: -m.deltas.total,
+          order_id: current.orderId,
+          reservation_id: reservationId,
+          quantities_after: { total: m.after.total, available: m.after.available, reserved: m.after.reserved },
+        },
+      });
     }
-    return await mustFind(tx, reservationId);
+    return fulfilled ?? (await mustFind(tx, reservationId));
   });
 }
 
