@@ -14,13 +14,15 @@ import {
 /**
  * Reservation rows, for the reservation use cases; every function runs in the caller's transaction.
  *
- * Through MikroORM: reads by id or order (em.findOne on the Reservation entity, mapped here to the domain
- * record; identity map off, because the same transaction changes the row with the SQL below and reads it
- * back), the warehouses a request names (em.find on Warehouse), and a failure's detail (em.nativeUpdate).
+ * Through MikroORM: reads by id or order (em.findOne/em.find on the Reservation entity, mapped here to the
+ * domain record; identity map off, because the same transaction changes the row with the SQL below and
+ * reads it back), the mapping of the rows that SQL returns (em.map), the warehouses a request names (em.find
+ * on Warehouse), and a failure's detail (em.nativeUpdate).
  *
  * Hand-written SQL, where the ORM cannot say it in one statement:
- * - the status transitions and the expiry move: one conditional `update … where status in (…) returning`,
- *   re-checked on the locked row so a step happens once, appending to the jsonb transitions;
+ * - the status transitions and the expiry move: one conditional `update … where status in (…) returning *`,
+ *   re-checked on the locked row so a step happens once, appending to the jsonb transitions (the row comes
+ *   back with it: release and fulfil hold stock rows locked until the commit, so no extra read there);
  * - the held and failed rows: `insert … on conflict (organization_id, order_id) do update … where` the
  *   row is a failed attempt (it gives way to the next attempt; any other holder of the order stays), the
  *   held row's expiry taken from the database clock at that statement (`clock_timestamp()`);
