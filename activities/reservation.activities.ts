@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Orm } from '../services/db/orm.ts';
 import { scopeTo } from '../services/inventory/organization-scope.ts';
@@ -10,9 +9,12 @@ import {
   recordHoldFailure,
   releaseHold,
   reportConfirmedOverdue,
+  type HoldFailure,
+  type HoldRequest,
   type ReservationRecord,
 } from '../services/inventory/reservations/reservations.ts';
-import { canonicalLines, type ReservationSnapshot, type ReserveRequest } from '../workflows/definitions.ts';
+import type { ReservationSnapshot, ReserveRequest } from '../workflows/definitions.ts';
+import { requestFingerprint } from '../services/inventory/reservations/request-fingerprint.ts';
 import { asApplicationFailure } from './failures.ts';
 
 export interface ReservationActivityDeps {
@@ -61,7 +63,10 @@ export function createReservationActivities({ orm }: ReservationActivityDeps) {
      * the database refuses.
      */
     async holdReservationStock(input: HoldInput): Promise<HeldReservation> {
-      return await asApplicationFailure(async () => held(await holdStock(scope(input.organizationId), toHoldRequest(input), workflowRef(), new Date())));
+      return await asApplicationFailure(async () => {
+        const hold = await holdStock(scope(input.organizationId), await toHoldRequest(input), workflowRef(), new Date());
+        return held(hold);
+      });
     },
 
     /**
@@ -69,7 +74,11 @@ export function createReservationActivities({ orm }: ReservationActivityDeps) {
      * units of an attempt that had committed unbeknown to the workflow. Safe to repeat.
      */
     async recordReservationFailure(input: HoldInput, failure: { type: string; message: string; shortages?: unknown[] }): Promise<void> {
-      await asApplicationFailure(() => recordHoldFailure(scope(input.organizationId), toHoldRequest(input), failure as Parameters<typeof recordHoldFailure>[2], workflowRef(), new Date()));
+      await asApplicationFailure(async () => {
+        // The shortages are the details InsufficientStockError gave the failure, passed back unchanged.
+        const reported = failure as HoldFailure;
+        await recordHoldFailure(scope(input.organizationId), await toHoldRequest(input), reported, workflowRef(), new Date());
+      });
     },
 
     async confirmReservation(ref: ReservationRef): Promise<HeldReservation> {
@@ -96,18 +105,13 @@ export function createReservationActivities({ orm }: ReservationActivityDeps) {
   };
 }
 
-/** A stable digest of the request as it is compared: lines merged and sorted, and the preferred warehouse. */
-export function requestFingerprint(request: Pick<ReserveRequest, 'items' | 'preferredWarehouseId'>): string {
-  return createHash('sha256').update(JSON.stringify([canonicalLines(request.items), request.preferredWarehouseId ?? null])).digest('hex');
-}
-
-function toHoldRequest(input: HoldInput) {
+async function toHoldRequest(input: HoldInput): Promise<HoldRequest> {
   return {
     reservationId: input.reservationId,
     orderId: input.orderId,
     items: input.items,
     preferredWarehouseId: input.preferredWarehouseId,
-    fingerprint: requestFingerprint(input),
+    fingerprint: await requestFingerprint(input),
     ttlSeconds: input.ttlSeconds,
     ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt) } : {}),
     actor: input.actor,

@@ -8,7 +8,7 @@ import { actorOf } from '../auth/access.ts';
 import { linesFirst, optionalUuid, uuid } from './validation.ts';
 import type { GrpcDeps } from './server.ts';
 import { assertHoldQuota, recordCustomerHold } from '../limits/quotas.ts';
-import { defaultLimits, type QuotaSettings } from '../limits/settings.ts';
+import type { QuotaSettings } from '../limits/settings.ts';
 
 type ReservationMethods = 'ReserveStock' | 'ConfirmReservation' | 'ReleaseReservation' | 'ExtendReservation' | 'FulfilReservation' | 'GetReservation';
 
@@ -55,9 +55,11 @@ const extendRequest = z.object({
 
 /**
  * The order service's reservation RPCs: each one drives the order's ReservationWorkflow. ReserveStock
- * first checks the caps on open holds (`quotas`, default the documented ones).
+ * first checks the caps on open holds (`quotas`).
  */
-export function createReservationHandlers({ orm, logger, temporal, quotas = defaultLimits().quotas }: GrpcDeps & { quotas?: QuotaSettings }): Pick<InventoryServiceHandlers, ReservationMethods> {
+export function createReservationHandlers(
+  { orm, logger, temporal, quotas }: GrpcDeps & { quotas: QuotaSettings },
+): Pick<InventoryServiceHandlers, ReservationMethods> {
   const reservations = temporal ? createReservationClient({ ...temporal, orm }) : undefined;
   const client = () => {
     if (!reservations) throw new Error('the gRPC server was built without a Temporal client');

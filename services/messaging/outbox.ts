@@ -16,6 +16,19 @@ export async function enqueueEvent(tx: ScopedTransaction, event: OutboxDraft): P
   return insertOutboxEvent(tx.em, tx.organizationId, event);
 }
 
+/**
+ * Queues an event at most once: `id` is derived from what makes the event unique (a name-based UUID, e.g. of
+ * the reservation it reports), and a second call with the same id adds nothing. True when this call queued it.
+ */
+export async function enqueueEventOnce(tx: ScopedTransaction, id: string, event: OutboxDraft): Promise<boolean> {
+  const rows = await tx.em.execute<{ id: string }[]>(
+    `insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?)
+     on conflict (id) do nothing returning id`,
+    [id, tx.organizationId, event.name, event.aggregateType, event.aggregateId, JSON.stringify(event.data)],
+  );
+  return rows.length > 0;
+}
+
 /** @deprecated Transitional (issue #11): use enqueueEvent(tx, event). */
 export async function insertOutboxEvent(em: EntityManager, organizationId: string, event: OutboxDraft): Promise<string> {
   const id = randomUUID();

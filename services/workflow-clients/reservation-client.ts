@@ -7,7 +7,7 @@ import { scopeTo } from '../inventory/organization-scope.ts';
 import { findReservation, type ReservationRecord } from '../inventory/reservations/reservations.ts';
 import { InvalidReservationStateError, ReservationConflictError, ReservationNotFoundError } from '../inventory/errors.ts';
 import { canonicalId } from '../inventory/canonical-id.ts';
-import { requestFingerprint } from '../../activities/reservation.activities.ts';
+import { requestFingerprint } from '../inventory/reservations/request-fingerprint.ts';
 import { reservationWorkflow } from '../../workflows/reservation.ts';
 import {
   confirmUpdate,
@@ -93,7 +93,7 @@ export function createReservationClient({ client, taskQueue, orm, deadlineMs = d
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw toDomainError(error);
         // The order's workflow has closed: the stored reservation answers, if it is the same request.
         const record = await findReservation(scopeTo(orm.em, organizationId), { orderId });
-        if (record && record.fingerprint === requestFingerprint(request)) return snapshotOf(organizationId, record);
+        if (record && record.fingerprint === (await requestFingerprint(request))) return snapshotOf(organizationId, record);
         throw new ReservationConflictError(`order ${orderId} already had reservation ${record?.reservationId ?? ''} with other items`, { reservation_id: record?.reservationId });
       }
     },

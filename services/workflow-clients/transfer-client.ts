@@ -4,7 +4,7 @@ import { defaultWorkflowDeadlineMs, isClosedOrMissing, toDomainError, withinDead
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { findTransfer, validateNewTransfer, type NewTransfer, type TransferRecord } from '../inventory/transfers/transfers.ts';
-import { nameBasedUuid } from '../inventory/reservations/reservations.ts';
+import { nameBasedUuid } from '../inventory/name-based-uuid.ts';
 import { InvalidTransferStateError, TransferNotFoundError } from '../inventory/errors.ts';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { canonicalId } from '../inventory/canonical-id.ts';

@@ -1,31 +1,37 @@
-import { createHash } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { OrganizationScope } from '../organization-scope.ts';
-import { recordOperation } from '../stock/ledger.ts';
-import { insertOutboxEvent } from '../../messaging/outbox.ts';
+import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
+import { applyOperation, type Operation, type StockChange } from '../stock/ledger.ts';
+import { enqueueEvent, enqueueEventOnce, type OutboxDraft } from '../../messaging/outbox.ts';
 import {
   InsufficientStockError,
-  InvalidReservationStateError,
   ReservationConflictError,
   ReservationNotFoundError,
-  VariantNotFoundError,
   WarehouseInactiveError,
   WarehouseNotFoundError,
   type Shortage,
 } from '../errors.ts';
-import type { ReservationAllocation, ReservationLine, ReservationStatus, ReservationTransition } from './reservation.entity.ts';
-import { toDate } from '../sql-values.ts';
+import { nameBasedUuid } from '../name-based-uuid.ts';
+import { allocate } from './allocation.ts';
+import type { ReservationAllocation, ReservationLine } from './reservation.entity.ts';
+import {
+  expectStatus,
+  failureReason,
+  fulfilDecision,
+  holdDecision,
+  holdingStatuses,
+  releaseDecision,
+} from './reservation-status.ts';
+import * as store from './reservation.store.ts';
+import type { ReservationRecord, WorkflowRef } from './reservation.store.ts';
+
+export type { ReservationRecord, WorkflowRef } from './reservation.store.ts';
 
 /**
- * Reservation steps as the workflow's activities run them. Each is one transaction and idempotent by
- * the reservation id (a unique id per attempt): the stock changes go through the ledger with operation
- * keys `reservation/{id}/{step}`, and the reservation row and the events are written with them.
+ * Reservation steps as the workflow's activities run them. Each is one transaction (the use case opens it
+ * with `scope.transaction` and calls the leaves: the ledger, the reservation store, the outbox) and is
+ * idempotent by the reservation id (a unique id per attempt): the stock changes go through the ledger with
+ * operation keys `reservation/{id}/{step}` naming the order they serve, and the reservation row and the
+ * events are written in the same transaction unless the ledger says the step had already been applied.
  */
-
-export interface WorkflowRef {
-  workflowId: string;
-  runId: string;
-}
 
 export interface HoldRequest {
   reservationId: string;
@@ -44,78 +50,106 @@ export interface HoldRequest {
   actor?: string;
 }
 
-export interface ReservationRecord {
-  reservationId: string;
-  orderId: string;
-  status: ReservationStatus;
-  items: ReservationLine[];
-  allocations: ReservationAllocation[];
-  expiresAt: Date | null;
-  releaseReason: string | null;
-  fingerprint: string;
-  transitions: ReservationTransition[];
-  createdAt: Date;
+/** Why a hold failed for good, as the workflow reports it. */
+export interface HoldFailure {
+  type: string;
+  message: string;
+  shortages?: Shortage[];
 }
 
-/** The ledger's actor for what the workflow does on its own (an expiry) or for callers from before actors were named. */
+/**
+ * The ledger's actor for what the workflow does on its own (an expiry), and for callers from before actors
+ * were named.
+ */
 const workflowActor = 'reservation-workflow';
 
+/** How many times a hold allocates again from fresh numbers after losing a line to a concurrent order. */
+const holdAttempts = 3;
+
 /** Finds the reservation by its id or its order id; null when there is none. */
-export async function findReservation(scope: OrganizationScope, by: { reservationId?: string; orderId?: string }): Promise<ReservationRecord | null> {
-  const [row] = await scope.em.execute<ReservationRow[]>(
-    by.reservationId ? 'select * from reservation where organization_id = ? and id = ?' : 'select * from reservation where organization_id = ? and order_id = ?',
-    [scope.organizationId, by.reservationId ?? by.orderId],
-  );
-  return row ? toRecord(row) : null;
+export async function findReservation(
+  scope: OrganizationScope,
+  by: { reservationId?: string; orderId?: string },
+): Promise<ReservationRecord | null> {
+  return await scope.transaction((tx) => store.findReservation(tx, by));
 }
 
 /**
  * Holds every line or none: each line goes to its own warehouse when named, else to the preferred
- * warehouse when it has enough, else to the active warehouse with the most available. The hold's TTL
- * starts when it commits: expires_at is taken from the database clock at the transaction's last write,
- * so a hold retried for a while never commits already expired. Idempotent by the reservation id: a
- * retry after a commit returns the committed hold, with its expiry. Throws
- * InsufficientStockError listing every short line, VariantNotFoundError, WarehouseNotFoundError,
- * WarehouseInactiveError, or ReservationConflictError when the order already holds another reservation.
+ * warehouse when it has enough, else to the active warehouse with the most available (allocation.ts). The
+ * hold's TTL starts when it commits: expires_at is taken from the database clock at the transaction's last
+ * write, so a hold retried for a while never commits already expired. Idempotent by the reservation id: a
+ * retry after a commit returns the committed hold, with its expiry. Throws InsufficientStockError listing
+ * every short line, VariantNotFoundError, WarehouseNotFoundError, WarehouseInactiveError, or
+ * ReservationConflictError when the order already holds another reservation.
  */
-export async function holdStock(scope: OrganizationScope, request: HoldRequest, workflow: WorkflowRef, at: Date): Promise<ReservationRecord> {
-  const done = await findReservation(scope, { reservationId: request.reservationId });
-  if (done && done.status !== 'failed') return done;
-  const holder = await findReservation(scope, { orderId: request.orderId });
-  if (holder && holder.status !== 'failed' && holder.reservationId !== request.reservationId) {
-    throw new ReservationConflictError(`order ${request.orderId} already holds reservation ${holder.reservationId}`, { reservation_id: holder.reservationId });
-  }
-  await assertWarehousesUsable(scope, [...request.items.map((i) => i.warehouse_id), request.preferredWarehouseId].filter((w): w is string => !!w));
-
+export async function holdStock(
+  scope: OrganizationScope,
+  request: HoldRequest,
+  workflow: WorkflowRef,
+  at: Date,
+): Promise<ReservationRecord> {
   // Allocation reads a snapshot; the ledger's guarded update decides. A line that loses a race to
-  // another order is allocated again from fresh numbers before the hold is refused.
+  // another order is allocated again, in a new transaction, from fresh numbers before the hold is refused.
   for (let attempt = 1; ; attempt++) {
-    const allocations = await allocate(scope, request.items, request.preferredWarehouseId);
     try {
-      await recordOperation(
-        scope,
-        {
-          operationKey: `reservation/${request.reservationId}/reserve`,
-          actor: request.actor ?? workflowActor,
-          reference: { type: 'reservation', id: request.reservationId },
-          workflow,
-          changes: allocations.map((a) => ({ variantId: a.variant_id, warehouseId: a.warehouse_id, type: 'reserve' as const, deltas: { available: -a.quantity, reserved: a.quantity } })),
-        },
-        async (em) => {
-          const expiresAt = await writeHeldRow(em, scope.organizationId, request, allocations, workflow, at);
-          await insertOutboxEvent(em, scope.organizationId, {
-            name: 'inventory.reservation.created',
-            aggregateType: 'reservation',
-            aggregateId: request.reservationId,
-            data: { reservation_id: request.reservationId, order_id: request.orderId, status: 'active', allocations, expires_at: expiresAt.toISOString() },
-          });
-        },
-      );
-      return (await findReservation(scope, { reservationId: request.reservationId }))!;
+      return await scope.transaction((tx) => holdOnce(tx, request, workflow, at));
     } catch (error) {
-      if (!(error instanceof InsufficientStockError) || attempt >= 3) throw error;
+      if (!(error instanceof InsufficientStockError) || attempt >= holdAttempts) throw error;
     }
   }
+}
+
+async function holdOnce(
+  tx: ScopedTransaction,
+  request: HoldRequest,
+  workflow: WorkflowRef,
+  at: Date,
+): Promise<ReservationRecord> {
+  const { attempt: done, holder } = await store.findAttemptAndHolder(tx, request.reservationId, request.orderId);
+  if (done && holdDecision(done.status) === 'answer') return done;
+  if (holder && holder.status !== 'failed' && holder.reservationId !== request.reservationId) {
+    throw new ReservationConflictError(`order ${request.orderId} already holds reservation ${holder.reservationId}`, {
+      reservation_id: holder.reservationId,
+    });
+  }
+  const named = [...request.items.map((i) => i.warehouse_id), request.preferredWarehouseId].filter(
+    (w): w is string => !!w,
+  );
+  await assertWarehousesUsable(tx, named);
+  const variantIds = [...new Set(request.items.map((i) => i.variant_id))];
+  const allocations = allocate(
+    request.items,
+    await store.findStockCandidates(tx, variantIds),
+    request.preferredWarehouseId,
+  );
+
+  const outcome = await applyOperation(tx, {
+    ...operationBase(request.reservationId, request.orderId, 'reserve', request.actor ?? workflowActor, workflow),
+    changes: allocations.map((a) => ({
+      variantId: a.variant_id,
+      warehouseId: a.warehouse_id,
+      type: 'reserve' as const,
+      deltas: { available: -a.quantity, reserved: a.quantity },
+    })),
+  });
+  // A replayed key means this attempt committed before: its row answers.
+  if (outcome.replayed) return await mustFind(tx, request.reservationId);
+  // The row and its event are the last writes, and the record comes back from the insert rather than a
+  // read: the stock row stays locked until the commit, and every order racing for it waits that long.
+  const held = await store.insertHeldReservation(tx, request, allocations, workflow, at);
+  // Another reservation won the order between our check and now: throwing rolls the hold back.
+  if (!held) throw new ReservationConflictError(`order ${request.orderId} already holds another reservation`);
+  await enqueueEvent(
+    tx,
+    reservationEvent('inventory.reservation.created', request.reservationId, {
+      order_id: request.orderId,
+      status: 'active',
+      allocations,
+      expires_at: held.expiresAt?.toISOString(),
+    }),
+  );
+  return held;
 }
 
 /**
@@ -127,70 +161,69 @@ export async function holdStock(scope: OrganizationScope, request: HoldRequest, 
  * in the order id), no row can be written: the event alone is published, with such characters replaced
  * by U+FFFD. Safe to repeat.
  */
-export async function recordHoldFailure(scope: OrganizationScope, request: HoldRequest, failure: { type: string; message: string; shortages?: Shortage[] }, workflow: WorkflowRef, at: Date): Promise<void> {
-  const failedEvent = {
-    name: 'inventory.reservation.failed',
-    aggregateType: 'reservation',
-    aggregateId: request.reservationId,
-    data: { reservation_id: request.reservationId, order_id: request.orderId, reason: failure.type === 'InsufficientStockError' ? 'insufficient_stock' : failure.type, message: failure.message, shortages: failure.shortages ?? [] },
-  };
-  const committed = await findReservation(scope, { reservationId: request.reservationId });
-  if (committed?.status === 'active') {
-    await recordOperation(
-      scope,
-      {
-        operationKey: `reservation/${request.reservationId}/release`,
-        actor: workflowActor,
-        reference: { type: 'reservation', id: request.reservationId },
-        workflow,
-        changes: committed.allocations.map((a) => ({ variantId: a.variant_id, warehouseId: a.warehouse_id, type: 'release' as const, deltas: { available: a.quantity, reserved: -a.quantity }, reason: 'hold failed' })),
-      },
-      async (em) => {
-        await transitionRow(em, scope.organizationId, request.reservationId, ['active'], 'failed', at, failure.message);
-        await em.execute('update reservation set failure = ? where organization_id = ? and id = ?', [JSON.stringify(failure), scope.organizationId, request.reservationId]);
-        await insertOutboxEvent(em, scope.organizationId, {
-          name: 'inventory.stock.released',
-          aggregateType: 'reservation',
-          aggregateId: request.reservationId,
-          data: { reservation_id: request.reservationId, order_id: committed.orderId, reason: 'hold failed', items: committed.allocations },
-        });
-        await insertOutboxEvent(em, scope.organizationId, failedEvent);
-      },
-    );
-    return;
-  }
-  if (committed && committed.status !== 'failed') return;
+export async function recordHoldFailure(
+  scope: OrganizationScope,
+  request: HoldRequest,
+  failure: HoldFailure,
+  workflow: WorkflowRef,
+  at: Date,
+): Promise<void> {
+  const failed = reservationEvent('inventory.reservation.failed', request.reservationId, {
+    order_id: request.orderId,
+    reason: failureReason(failure.type),
+    message: failure.message,
+    shortages: failure.shortages ?? [],
+  });
+  const rowNeeded = await scope.transaction(async (tx) => {
+    const committed = await store.findReservation(tx, { reservationId: request.reservationId });
+    if (committed?.status === 'active') {
+      await releaseCommittedHold(tx, committed, failure, workflow, at, failed);
+      return false;
+    }
+    return !committed || committed.status === 'failed';
+  });
+  if (!rowNeeded) return;
   try {
-    await scope.em.transactional(async (em) => {
-      const transition = JSON.stringify([{ status: 'failed', at: at.toISOString(), reason: failure.message }]);
-      // A row for the order that is not a failed attempt belongs to another reservation: leave it alone.
-      const written = await em.execute<{ id: string }[]>(
-        `insert into reservation (id, organization_id, order_id, status, items, preferred_warehouse_id, allocations, request_fingerprint, failure, transitions, workflow_id, workflow_run_id)
-         values (?, ?, ?, 'failed', ?, ?, '[]', ?, ?, ?, ?, ?)
-         on conflict (organization_id, order_id) do update set
-           id = excluded.id, status = 'failed', items = excluded.items, preferred_warehouse_id = excluded.preferred_warehouse_id,
-           allocations = '[]', request_fingerprint = excluded.request_fingerprint, failure = excluded.failure,
-           transitions = excluded.transitions, workflow_id = excluded.workflow_id, workflow_run_id = excluded.workflow_run_id, updated_at = now()
-         where reservation.status = 'failed' and reservation.id <> excluded.id
-         returning id`,
-        [
-          request.reservationId, scope.organizationId, request.orderId, JSON.stringify(request.items), request.preferredWarehouseId ?? null,
-          request.fingerprint, JSON.stringify(failure), transition, workflow.workflowId, workflow.runId,
-        ],
-      );
-      if (written.length === 0) return;
-      await insertOutboxEvent(em, scope.organizationId, failedEvent);
+    await scope.transaction(async (tx) => {
+      const written = await store.upsertFailedReservation(tx, request, { ...failure }, failure.message, workflow, at);
+      if (written) await enqueueEvent(tx, failed);
     });
   } catch (error) {
     if (!isDataException(error)) throw error;
     // The order id (or a line) cannot be stored: there is no row to write, but the order service still hears.
-    await scope.em.transactional(async (em) => {
-      const id = nameBasedUuid(`reservation-failed/${scope.organizationId}/${request.reservationId}`);
-      await em.execute('insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing', [
-        id, scope.organizationId, failedEvent.name, failedEvent.aggregateType, failedEvent.aggregateId, storableJson(failedEvent.data),
-      ]);
+    await scope.transaction(async (tx) => {
+      const id = nameBasedUuid(`reservation-failed/${tx.organizationId}/${request.reservationId}`);
+      await enqueueEventOnce(tx, id, { ...failed, data: storable(failed.data) });
     });
   }
+}
+
+/** A hold that committed unbeknown to its workflow gives its units back and is marked failed. */
+async function releaseCommittedHold(
+  tx: ScopedTransaction,
+  committed: ReservationRecord,
+  failure: HoldFailure,
+  workflow: WorkflowRef,
+  at: Date,
+  failed: OutboxDraft,
+): Promise<void> {
+  const id = committed.reservationId;
+  const outcome = await applyOperation(tx, {
+    ...operationBase(id, committed.orderId, 'release', workflowActor, workflow),
+    changes: releaseChanges(committed.allocations, 'hold failed'),
+  });
+  if (outcome.replayed) return;
+  await store.transitionReservation(tx, id, ['active'], 'failed', at, failure.message);
+  await store.recordReservationFailure(tx, id, { ...failure });
+  await enqueueEvent(
+    tx,
+    reservationEvent('inventory.stock.released', id, {
+      order_id: committed.orderId,
+      reason: 'hold failed',
+      items: committed.allocations,
+    }),
+  );
+  await enqueueEvent(tx, failed);
 }
 
 /**
@@ -198,48 +231,75 @@ export async function recordHoldFailure(scope: OrganizationScope, request: HoldR
  * (`inventory.reservation.confirmed_overdue`), for someone to fulfil or release it. Changes no stock
  * and no status. Once per reservation: the event's id is derived from the reservation id.
  */
-export async function reportConfirmedOverdue(scope: OrganizationScope, reservationId: string, overdueSeconds: number, at: Date): Promise<void> {
-  const current = await mustFind(scope, reservationId);
-  if (current.status !== 'confirmed') return;
-  const confirmedAt = [...current.transitions].reverse().find((t) => t.status === 'confirmed')?.at ?? null;
-  await scope.em.execute('insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing', [
-    nameBasedUuid(`reservation-confirmed-overdue/${scope.organizationId}/${reservationId}`),
-    scope.organizationId,
-    'inventory.reservation.confirmed_overdue',
-    'reservation',
-    reservationId,
-    JSON.stringify({ reservation_id: reservationId, order_id: current.orderId, confirmed_at: confirmedAt, overdue_after_seconds: overdueSeconds, reported_at: at.toISOString(), allocations: current.allocations }),
-  ]);
-}
-
-/** Payment done. Idempotent; InvalidReservationStateError unless active or already confirmed. */
-export async function confirmReservation(scope: OrganizationScope, reservationId: string, at: Date): Promise<ReservationRecord> {
-  return await transition(scope, reservationId, ['active'], 'confirmed', at, undefined, async (em, r) => {
-    await insertOutboxEvent(em, scope.organizationId, {
-      name: 'inventory.reservation.confirmed',
-      aggregateType: 'reservation',
-      aggregateId: reservationId,
-      data: { reservation_id: reservationId, order_id: r.orderId, allocations: r.allocations },
-    });
+export async function reportConfirmedOverdue(
+  scope: OrganizationScope,
+  reservationId: string,
+  overdueSeconds: number,
+  at: Date,
+): Promise<void> {
+  await scope.transaction(async (tx) => {
+    const current = await mustFind(tx, reservationId);
+    if (current.status !== 'confirmed') return;
+    const confirmedAt = [...current.transitions].reverse().find((t) => t.status === 'confirmed')?.at ?? null;
+    await enqueueEventOnce(
+      tx,
+      nameBasedUuid(`reservation-confirmed-overdue/${tx.organizationId}/${reservationId}`),
+      reservationEvent('inventory.reservation.confirmed_overdue', reservationId, {
+        order_id: current.orderId,
+        confirmed_at: confirmedAt,
+        overdue_after_seconds: overdueSeconds,
+        reported_at: at.toISOString(),
+        allocations: current.allocations,
+      }),
+    );
   });
 }
 
-/** Moves the expiry of an active hold. Idempotent for the same expiry. */
-export async function extendReservation(scope: OrganizationScope, reservationId: string, expiresAt: Date, at: Date): Promise<ReservationRecord> {
-  return await scope.em.transactional(async (em) => {
-    const updated = await em.execute<ReservationRow[]>(
-      `update reservation set expires_at = ?, transitions = transitions || ?::jsonb, updated_at = now()
-       where organization_id = ? and id = ? and status = 'active' and expires_at is distinct from ? returning *`,
-      [expiresAt, JSON.stringify([{ status: 'active', at: at.toISOString(), reason: `extended to ${expiresAt.toISOString()}` }]), scope.organizationId, reservationId, expiresAt],
+/** Payment done. Idempotent; InvalidReservationStateError unless active or already confirmed. */
+export async function confirmReservation(
+  scope: OrganizationScope,
+  reservationId: string,
+  at: Date,
+): Promise<ReservationRecord> {
+  return await scope.transaction(async (tx) => {
+    const record = await store.transitionReservation(tx, reservationId, ['active'], 'confirmed', at);
+    if (!record) {
+      const current = await mustFind(tx, reservationId);
+      expectStatus(reservationId, current.status, ['confirmed'], 'confirmed');
+      return current;
+    }
+    await enqueueEvent(
+      tx,
+      reservationEvent('inventory.reservation.confirmed', reservationId, {
+        order_id: record.orderId,
+        allocations: record.allocations,
+      }),
     );
-    if (updated.length === 0) return await expectStatus(em, scope.organizationId, reservationId, ['active'], 'extend');
-    const record = toRecord(updated[0]);
-    await insertOutboxEvent(em, scope.organizationId, {
-      name: 'inventory.reservation.extended',
-      aggregateType: 'reservation',
-      aggregateId: reservationId,
-      data: { reservation_id: reservationId, order_id: record.orderId, expires_at: expiresAt.toISOString() },
-    });
+    return record;
+  });
+}
+
+/** Moves the expiry of an active hold. Idempotent for the same expiry; InvalidReservationStateError unless active. */
+export async function extendReservation(
+  scope: OrganizationScope,
+  reservationId: string,
+  expiresAt: Date,
+  at: Date,
+): Promise<ReservationRecord> {
+  return await scope.transaction(async (tx) => {
+    const record = await store.moveReservationExpiry(tx, reservationId, expiresAt, at);
+    if (!record) {
+      const current = await mustFind(tx, reservationId);
+      expectStatus(reservationId, current.status, ['active'], 'extend');
+      return current;
+    }
+    await enqueueEvent(
+      tx,
+      reservationEvent('inventory.reservation.extended', reservationId, {
+        order_id: record.orderId,
+        expires_at: expiresAt.toISOString(),
+      }),
+    );
     return record;
   });
 }
@@ -249,149 +309,153 @@ export async function extendReservation(scope: OrganizationScope, reservationId:
  * fulfilled. An expiry releases only an active hold: a row confirmed, fulfilled or released meanwhile (by
  * a step whose answer the workflow never got) is returned as it is, for the workflow to catch up with.
  */
-export async function releaseHold(scope: OrganizationScope, reservationId: string, outcome: 'released' | 'expired', reason: string, workflow: WorkflowRef, at: Date, actor = workflowActor): Promise<ReservationRecord> {
-  const current = await mustFind(scope, reservationId);
-  if (current.status === 'released' || current.status === 'expired') return current;
-  if (outcome === 'expired' && current.status !== 'active') return current;
-  if (current.status !== 'active' && current.status !== 'confirmed') {
-    throw new InvalidReservationStateError(`reservation ${reservationId} is ${current.status}: it cannot be released`, { status: current.status });
-  }
-  await recordOperation(
-    scope,
-    {
-      operationKey: `reservation/${reservationId}/release`,
-      actor,
-      reference: { type: 'reservation', id: reservationId },
-      workflow,
-      changes: current.allocations.map((a) => ({ variantId: a.variant_id, warehouseId: a.warehouse_id, type: 'release' as const, deltas: { available: a.quantity, reserved: -a.quantity }, reason })),
-    },
-    async (em) => {
-      await transitionRow(em, scope.organizationId, reservationId, ['active', 'confirmed'], outcome, at, reason);
-      await insertOutboxEvent(em, scope.organizationId, {
-        name: 'inventory.stock.released',
-        aggregateType: 'reservation',
-        aggregateId: reservationId,
-        data: { reservation_id: reservationId, order_id: current.orderId, reason, items: current.allocations },
-      });
-      if (outcome === 'expired') {
-        await insertOutboxEvent(em, scope.organizationId, {
-          name: 'inventory.reservation.expired',
-          aggregateType: 'reservation',
-          aggregateId: reservationId,
-          data: { reservation_id: reservationId, order_id: current.orderId, expired_at: at.toISOString(), items: current.allocations },
-        });
-      }
-    },
-  );
-  return await mustFind(scope, reservationId);
-}
-
-/** The order shipped: held units leave stock as `shipment` movements referencing the order. Idempotent. */
-export async function fulfilHold(scope: OrganizationScope, reservationId: string, workflow: WorkflowRef, at: Date, actor = workflowActor): Promise<ReservationRecord> {
-  const current = await mustFind(scope, reservationId);
-  if (current.status === 'fulfilled') return current;
-  if (current.status !== 'active' && current.status !== 'confirmed') {
-    throw new InvalidReservationStateError(`reservation ${reservationId} is ${current.status}: it cannot be fulfilled`, { status: current.status });
-  }
-  await recordOperation(
-    scope,
-    {
-      operationKey: `reservation/${reservationId}/fulfil`,
-      actor,
-      reference: { type: 'order', id: current.orderId },
-      workflow,
-      changes: current.allocations.map((a) => ({ variantId: a.variant_id, warehouseId: a.warehouse_id, type: 'shipment' as const, deltas: { reserved: -a.quantity }, reason: `reservation ${reservationId} fulfilled` })),
-    },
-    async (em, movements) => {
-      await transitionRow(em, scope.organizationId, reservationId, ['active', 'confirmed'], 'fulfilled', at);
-      for (const m of movements) {
-        await insertOutboxEvent(em, scope.organizationId, {
-          name: 'inventory.movement.out',
-          aggregateType: 'stock',
-          aggregateId: m.stockId,
-          data: { movement_id: m.id, variant_id: m.variantId, warehouse_id: m.warehouseId, quantity: -m.deltas.total, order_id: current.orderId, reservation_id: reservationId, quantities_after: { total: m.after.total, available: m.after.available, reserved: m.after.reserved } },
-        });
-      }
-    },
-  );
-  return await mustFind(scope, reservationId);
-}
-
-async function allocate(scope: OrganizationScope, items: ReservationLine[], preferredWarehouseId?: string): Promise<ReservationAllocation[]> {
-  const variantIds = [...new Set(items.map((i) => i.variant_id))];
-  const rows = await scope.em.execute<{ variant_id: string; warehouse_id: string; available: number; active: boolean }[]>(
-    `select s.variant_id, s.warehouse_id, s.available, w.active from stock s
-     join warehouse w on w.id = s.warehouse_id and w.organization_id = s.organization_id
-     where s.organization_id = ? and s.variant_id in (?) and s.archived_at is null order by s.available desc, w.code`,
-    [scope.organizationId, variantIds],
-  );
-  const unknown = variantIds.filter((v) => !rows.some((r) => r.variant_id === v));
-  if (unknown.length > 0) throw new VariantNotFoundError(`no stock of variant ${unknown.join(', ')} in this organization`, { variant_ids: unknown });
-
-  // Lines for the same variant and warehouse choice are summed first, so two small lines cannot each pass alone.
-  const merged = new Map<string, ReservationLine>();
-  for (const item of items) {
-    const key = `${item.variant_id}@${item.warehouse_id ?? ''}`;
-    const line = merged.get(key);
-    if (line) line.quantity += item.quantity;
-    else merged.set(key, { ...item });
-  }
-  const allocations: ReservationAllocation[] = [];
-  const shortages: Shortage[] = [];
-  for (const line of merged.values()) {
-    const candidates = rows.filter((r) => r.variant_id === line.variant_id && r.active);
-    const chosen = line.warehouse_id
-      ? candidates.find((r) => r.warehouse_id === line.warehouse_id)
-      : (candidates.find((r) => r.warehouse_id === preferredWarehouseId && r.available >= line.quantity) ?? candidates[0]);
-    if (!chosen || chosen.available < line.quantity) {
-      shortages.push({ variant_id: line.variant_id, warehouse_id: chosen?.warehouse_id ?? line.warehouse_id ?? null, requested: line.quantity, available: chosen?.available ?? 0 });
-      continue;
+export async function releaseHold(
+  scope: OrganizationScope,
+  reservationId: string,
+  outcome: 'released' | 'expired',
+  reason: string,
+  workflow: WorkflowRef,
+  at: Date,
+  actor = workflowActor,
+): Promise<ReservationRecord> {
+  return await scope.transaction(async (tx) => {
+    const current = await mustFind(tx, reservationId);
+    if (releaseDecision(reservationId, current.status, outcome) === 'answer') return current;
+    const applied = await applyOperation(tx, {
+      ...operationBase(reservationId, current.orderId, 'release', actor, workflow),
+      changes: releaseChanges(current.allocations, reason),
+    });
+    // Replayed: this release had committed before; the stored row answers.
+    if (applied.replayed) return await mustFind(tx, reservationId);
+    const released = await store.transitionReservation(tx, reservationId, holdingStatuses, outcome, at, reason);
+    await enqueueEvent(
+      tx,
+      reservationEvent('inventory.stock.released', reservationId, {
+        order_id: current.orderId,
+        reason,
+        items: current.allocations,
+      }),
+    );
+    if (outcome === 'expired') {
+      await enqueueEvent(
+        tx,
+        reservationEvent('inventory.reservation.expired', reservationId, {
+          order_id: current.orderId,
+          expired_at: at.toISOString(),
+          items: current.allocations,
+        }),
+      );
     }
-    allocations.push({ variant_id: line.variant_id, warehouse_id: chosen.warehouse_id, quantity: line.quantity });
-  }
-  if (shortages.length > 0) throw new InsufficientStockError(shortages);
-  // Two lines may land on the same row (one named, one chosen): the ledger takes them as one change.
-  const byRow = new Map<string, ReservationAllocation>();
-  for (const a of allocations) {
-    const key = `${a.variant_id}@${a.warehouse_id}`;
-    const existing = byRow.get(key);
-    if (existing) existing.quantity += a.quantity;
-    else byRow.set(key, { ...a });
-  }
-  return [...byRow.values()];
+    // The stock rows stay locked until the commit: the record comes back from the update, not a read.
+    return released ?? (await mustFind(tx, reservationId));
+  });
 }
 
-async function assertWarehousesUsable(scope: OrganizationScope, warehouseIds: string[]): Promise<void> {
+/**
+ * The order shipped: held units leave stock as `shipment` movements referencing the order. Idempotent;
+ * InvalidReservationStateError unless the reservation holds stock (or is fulfilled already).
+ */
+export async function fulfilHold(
+  scope: OrganizationScope,
+  reservationId: string,
+  workflow: WorkflowRef,
+  at: Date,
+  actor = workflowActor,
+): Promise<ReservationRecord> {
+  return await scope.transaction(async (tx) => {
+    const current = await mustFind(tx, reservationId);
+    if (fulfilDecision(reservationId, current.status) === 'answer') return current;
+    const outcome = await applyOperation(tx, {
+      ...operationBase(reservationId, current.orderId, 'fulfil', actor, workflow),
+      reference: { type: 'order', id: current.orderId },
+      changes: current.allocations.map((a) => ({
+        variantId: a.variant_id,
+        warehouseId: a.warehouse_id,
+        type: 'shipment' as const,
+        deltas: { reserved: -a.quantity },
+        reason: `reservation ${reservationId} fulfilled`,
+      })),
+    });
+    if (outcome.replayed) return await mustFind(tx, reservationId);
+    const fulfilled = await store.transitionReservation(tx, reservationId, holdingStatuses, 'fulfilled', at);
+    for (const m of outcome.movements) {
+      await enqueueEvent(tx, {
+        name: 'inventory.movement.out',
+        aggregateType: 'stock',
+        aggregateId: m.stockId,
+        data: {
+          movement_id: m.id,
+          variant_id: m.variantId,
+          warehouse_id: m.warehouseId,
+          quantity: -m.deltas.total,
+          order_id: current.orderId,
+          reservation_id: reservationId,
+          quantities_after: { total: m.after.total, available: m.after.available, reserved: m.after.reserved },
+        },
+      });
+    }
+    return fulfilled ?? (await mustFind(tx, reservationId));
+  });
+}
+
+/** The ledger operation of a reservation step: keyed by reservation and step, naming the order it serves. */
+function operationBase(
+  reservationId: string,
+  orderId: string,
+  step: string,
+  actor: string,
+  workflow: WorkflowRef,
+): Omit<Operation, 'changes'> {
+  return {
+    operationKey: `reservation/${reservationId}/${step}`,
+    actor,
+    reference: { type: 'reservation', id: reservationId },
+    orderId,
+    workflow,
+  };
+}
+
+function releaseChanges(allocations: ReservationAllocation[], reason: string): StockChange[] {
+  return allocations.map((a) => ({
+    variantId: a.variant_id,
+    warehouseId: a.warehouse_id,
+    type: 'release' as const,
+    deltas: { available: a.quantity, reserved: -a.quantity },
+    reason,
+  }));
+}
+
+function reservationEvent(name: string, reservationId: string, data: Record<string, unknown>): OutboxDraft {
+  return {
+    name,
+    aggregateType: 'reservation',
+    aggregateId: reservationId,
+    data: { reservation_id: reservationId, ...data },
+  };
+}
+
+async function assertWarehousesUsable(tx: ScopedTransaction, warehouseIds: string[]): Promise<void> {
   if (warehouseIds.length === 0) return;
   const ids = [...new Set(warehouseIds)];
-  const rows = await scope.em.execute<{ id: string; active: boolean }[]>('select id, active from warehouse where organization_id = ? and id in (?)', [scope.organizationId, ids]);
-  const missing = ids.filter((id) => !rows.some((r) => r.id === id));
-  if (missing.length > 0) throw new WarehouseNotFoundError(`warehouse ${missing.join(', ')} does not exist in this organization`, { warehouse_ids: missing });
-  const inactive = rows.filter((r) => !r.active).map((r) => r.id);
-  if (inactive.length > 0) throw new WarehouseInactiveError(`warehouse ${inactive.join(', ')} is inactive`, { warehouse_ids: inactive });
+  const found = await store.findWarehouseStates(tx, ids);
+  const missing = ids.filter((id) => !found.some((w) => w.id === id));
+  if (missing.length > 0) {
+    throw new WarehouseNotFoundError(`warehouse ${missing.join(', ')} does not exist in this organization`, {
+      warehouse_ids: missing,
+    });
+  }
+  const inactive = found.filter((w) => !w.active).map((w) => w.id);
+  if (inactive.length > 0)
+    throw new WarehouseInactiveError(`warehouse ${inactive.join(', ')} is inactive`, { warehouse_ids: inactive });
 }
 
-/** Writes the held row (the transaction's last statement but the event) and returns its expiry. */
-async function writeHeldRow(em: EntityManager, organizationId: string, request: HoldRequest, allocations: ReservationAllocation[], workflow: WorkflowRef, at: Date): Promise<Date> {
-  // clock_timestamp(), not now(): the time of this statement, as close to the commit as the hold can know.
-  const written = await em.execute<{ id: string; expires_at: string | Date }[]>(
-    `insert into reservation (id, organization_id, order_id, status, items, preferred_warehouse_id, allocations, request_fingerprint, expires_at, transitions, workflow_id, workflow_run_id)
-     values (?, ?, ?, 'active', ?, ?, ?, ?, coalesce(?::timestamptz, clock_timestamp() + ?::int * interval '1 second'), ?, ?, ?)
-     on conflict (organization_id, order_id) do update set
-       id = excluded.id, status = 'active', items = excluded.items, preferred_warehouse_id = excluded.preferred_warehouse_id,
-       allocations = excluded.allocations, request_fingerprint = excluded.request_fingerprint, expires_at = excluded.expires_at,
-       failure = null, transitions = excluded.transitions, workflow_id = excluded.workflow_id, workflow_run_id = excluded.workflow_run_id, updated_at = now()
-     where reservation.status = 'failed'
-     returning id, expires_at`,
-    [
-      request.reservationId, organizationId, request.orderId, JSON.stringify(request.items), request.preferredWarehouseId ?? null,
-      JSON.stringify(allocations), request.fingerprint, request.expiresAt ?? null, request.ttlSeconds, JSON.stringify([{ status: 'active', at: at.toISOString() }]),
-      workflow.workflowId, workflow.runId,
-    ],
-  );
-  // Another reservation won the order between our check and now: throwing rolls the hold back.
-  if (written.length === 0) throw new ReservationConflictError(`order ${request.orderId} already holds another reservation`);
-  return toDate(written[0].expires_at);
+async function mustFind(tx: ScopedTransaction, reservationId: string): Promise<ReservationRecord> {
+  const record = await store.findReservation(tx, { reservationId });
+  if (!record)
+    throw new ReservationNotFoundError(`reservation ${reservationId} does not exist`, {
+      reservation_id: reservationId,
+    });
+  return record;
 }
 
 /**
@@ -403,80 +467,9 @@ function isDataException(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code === '08P01');
 }
 
-/** JSON text PostgreSQL's jsonb accepts: NUL characters (which it refuses) become U+FFFD. */
-function storableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '\uFFFD') : v));
-}
-
-/** A UUID (version 8, RFC 9562) derived from a name: the same name gives the same id, so an insert keyed by it happens once. */
-export function nameBasedUuid(name: string): string {
-  const h = createHash('sha256').update(name).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-
-type AfterTransition = (em: EntityManager, record: ReservationRecord) => Promise<void>;
-
-async function transition(scope: OrganizationScope, reservationId: string, from: ReservationStatus[], to: ReservationStatus, at: Date, reason: string | undefined, after: AfterTransition): Promise<ReservationRecord> {
-  return await scope.em.transactional(async (em) => {
-    const record = await transitionRow(em, scope.organizationId, reservationId, from, to, at, reason);
-    if (!record) return await expectStatus(em, scope.organizationId, reservationId, [to], to);
-    await after(em, record);
-    return record;
-  });
-}
-
-/** Moves the row from one of `from` to `to`; null when it was not in `from` (nothing changed). */
-async function transitionRow(em: EntityManager, organizationId: string, reservationId: string, from: ReservationStatus[], to: ReservationStatus, at: Date, reason?: string): Promise<ReservationRecord | null> {
-  const entry: ReservationTransition = { status: to, at: at.toISOString(), ...(reason ? { reason } : {}) };
-  const rows = await em.execute<ReservationRow[]>(
-    `update reservation set status = ?, transitions = transitions || ?::jsonb, updated_at = now(),
-       release_reason = case when ? in ('released', 'expired') then ? else release_reason end
-     where organization_id = ? and id = ? and status in (?) returning *`,
-    [to, JSON.stringify([entry]), to, reason ?? null, organizationId, reservationId, from],
+/** A copy PostgreSQL's jsonb accepts: NUL characters (which it refuses) become U+FFFD. */
+function storable(data: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(data, (_key, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '\uFFFD') : v)),
   );
-  return rows[0] ? toRecord(rows[0]) : null;
-}
-
-/** After a no-op update: fine if the row is already where the caller wanted it, else say why not. */
-async function expectStatus(em: EntityManager, organizationId: string, reservationId: string, accepted: ReservationStatus[], action: string): Promise<ReservationRecord> {
-  const [row] = await em.execute<ReservationRow[]>('select * from reservation where organization_id = ? and id = ?', [organizationId, reservationId]);
-  if (!row) throw new ReservationNotFoundError(`reservation ${reservationId} does not exist`, { reservation_id: reservationId });
-  const record = toRecord(row);
-  if (accepted.includes(record.status)) return record;
-  throw new InvalidReservationStateError(`reservation ${reservationId} is ${record.status}: cannot ${action}`, { status: record.status });
-}
-
-async function mustFind(scope: OrganizationScope, reservationId: string): Promise<ReservationRecord> {
-  const record = await findReservation(scope, { reservationId });
-  if (!record) throw new ReservationNotFoundError(`reservation ${reservationId} does not exist`, { reservation_id: reservationId });
-  return record;
-}
-
-interface ReservationRow {
-  id: string;
-  order_id: string;
-  status: ReservationStatus;
-  items: ReservationLine[];
-  allocations: ReservationAllocation[];
-  request_fingerprint: string;
-  expires_at: string | Date | null;
-  release_reason: string | null;
-  transitions: ReservationTransition[];
-  created_at: string | Date;
-}
-
-function toRecord(r: ReservationRow): ReservationRecord {
-  return {
-    reservationId: r.id,
-    orderId: r.order_id,
-    status: r.status,
-    items: r.items,
-    allocations: r.allocations,
-    expiresAt: r.expires_at ? toDate(r.expires_at) : null,
-    releaseReason: r.release_reason,
-    fingerprint: r.request_fingerprint,
-    transitions: r.transitions,
-    createdAt: toDate(r.created_at),
-  };
 }
