@@ -11,8 +11,8 @@ import {
   type ScannedPage,
 } from '../services/inventory/reconciliation/reconciliation.ts';
 import { listOrganizationsWithStock } from '../services/inventory/reconciliation/organizations.store.ts';
-import type { StockDrift } from '../workflows/reconciliation-definitions.ts';
 import { asApplicationFailure } from './failures.ts';
+import type { StockDrift } from '../services/inventory/vocabulary.ts';
 
 /**
  * The reconciliation workflow's steps. Scans only read; recording a drift (and repairing it, when

@@ -13,9 +13,9 @@ import {
   type HoldRequest,
   type ReservationRecord,
 } from '../services/inventory/reservations/reservations.ts';
-import type { ReservationSnapshot, ReserveRequest } from '../workflows/definitions.ts';
 import { requestFingerprint } from '../services/inventory/reservations/request-fingerprint.ts';
 import { asApplicationFailure } from './failures.ts';
+import type { ReservationSnapshot, ReserveRequest } from '../services/inventory/vocabulary.ts';
 
 export interface ReservationActivityDeps {
   orm: Orm;

@@ -14,8 +14,8 @@ import {
   type Receipt,
   type TransferRecord,
 } from '../services/inventory/transfers/transfers.ts';
-import type { TransferInput, TransferSnapshot } from '../workflows/transfer-definitions.ts';
 import { asApplicationFailure } from './failures.ts';
+import type { TransferInput, TransferSnapshot } from '../services/inventory/vocabulary.ts';
 
 export interface TransferRef {
   organizationId: string;

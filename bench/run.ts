@@ -29,7 +29,7 @@ import { migrate, openOrm } from '../services/db/orm.ts';
 import { bootstrapDatabase, databaseRoles, urlForRole, type DatabaseRole } from '../services/db/roles.ts';
 import { createLogger, temporalLoggerFrom } from '../services/logger.ts';
 import { scopeTo } from '../services/inventory/organization-scope.ts';
-import { recordOperation } from '../services/inventory/stock/ledger.ts';
+import { applyOperation } from '../services/inventory/stock/ledger.ts';
 import { checkAvailability } from '../services/inventory/stock/availability.ts';
 import { scanForDrift } from '../services/inventory/reconciliation/reconciliation.ts';
 import { reconciliationWorkflow } from '../workflows/reconciliation.ts';
@@ -134,11 +134,11 @@ try {
   // ---------------------------------------------------------------- data
   const scope = scopeTo(observer.em, organizationId);
   const warehouseId = randomUUID();
-  await scope.em.execute("insert into warehouse (id, organization_id, code, name, region) values (?, ?, 'BENCH', 'Bench', 'bench')", [warehouseId, organizationId]);
+  await observer.em.execute("insert into warehouse (id, organization_id, code, name, region) values (?, ?, 'BENCH', 'Bench', 'bench')", [warehouseId, organizationId]);
   const variants = Array.from({ length: 200 }, () => randomUUID());
   const hot = randomUUID();
   for (const variantId of [...variants, hot]) {
-    await recordOperation(scope, { operationKey: `bench-stock-${variantId}`, actor: 'bench', changes: [{ variantId, warehouseId, type: 'receipt', deltas: { available: 1_000_000 }, createIfMissing: true }] });
+    await scope.transaction((tx) => applyOperation(tx, { operationKey: `bench-stock-${variantId}`, actor: 'bench', changes: [{ variantId, warehouseId, type: 'receipt', deltas: { available: 1_000_000 }, createIfMissing: true }] }));
   }
   log(`stocked 201 variants in a scratch database; Temporal dev server and worker up`);
 
@@ -159,11 +159,11 @@ try {
   );
   log(`floor, Temporal Update-with-Start of an empty workflow (c32): ${temporalFloor.throughput}/s, p50 ${temporalFloor.p50} ms`);
   const postgresFloor = await measure(n(3000), 32, (i) =>
-    recordOperation(scopeTo(orm.em, organizationId), {
+    scopeTo(orm.em, organizationId).transaction((tx) => applyOperation(tx, {
       operationKey: `bench-floor-${i}-${randomUUID()}`,
       actor: 'bench',
       changes: [{ variantId: variants[i % 200], warehouseId, type: 'reserve', deltas: { available: -1, reserved: 1 } }],
-    }),
+    })),
   );
   log(`floor, PostgreSQL bare reserve transaction (c32): ${postgresFloor.throughput}/s, p50 ${postgresFloor.p50} ms`);
   const lowerFloor = Math.min(temporalFloor.throughput, postgresFloor.throughput);
@@ -261,16 +261,16 @@ try {
     const reconScope = scopeTo(observer.em, org);
     const warehouses = Array.from({ length: 10 }, () => randomUUID());
     for (const [i, id] of warehouses.entries()) {
-      await reconScope.em.execute("insert into warehouse (id, organization_id, code, name, region) values (?, ?, ?, 'Bench', 'bench')", [id, org, `R${i}`]);
+      await observer.em.execute("insert into warehouse (id, organization_id, code, name, region) values (?, ?, ?, 'Bench', 'bench')", [id, org, `R${i}`]);
     }
     const cells = Array.from({ length: rows }, (_, i) => ({ variantId: randomUUID(), warehouseId: warehouses[i % warehouses.length] }));
     for (let round = 0; round < movementsPerRow; round += 1) {
       for (let i = 0; i < cells.length; i += 200) {
-        await recordOperation(reconScope, {
+        await reconScope.transaction((tx) => applyOperation(tx, {
           operationKey: `bench-recon-${round}-${i}`,
           actor: 'bench',
           changes: cells.slice(i, i + 200).map((c) => ({ ...c, type: 'receipt' as const, deltas: { available: 3 }, createIfMissing: true })),
-        });
+        }));
       }
     }
     const timed = async (fn: () => Promise<unknown>) => {

@@ -1,5 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { recordOperation } from '../services/inventory/stock/ledger.ts';
+import { applyOperation } from '../services/inventory/stock/ledger.ts';
+import { findStockRow, insertStockIfMissing, setThresholds } from '../services/inventory/stock/stock.store.ts';
+import { Warehouse } from '../services/inventory/warehouses/warehouse.entity.ts';
+import { findWarehouse } from '../services/inventory/warehouses/warehouse.store.ts';
 import { scopeTo } from '../services/inventory/organization-scope.ts';
 
 /**
@@ -60,35 +63,35 @@ const variants: DemoVariant[] = [
 
 export const demo = { organizationId, warehouses, variants };
 
-/** Inserts the demo data where it is missing. Idempotent: fixed ids, and the stock arrives as ledger receipts with fixed operation keys. */
-export async function seedDemoData(em: EntityManager): Promise<{ created: boolean }> {
-  const scope = scopeTo(em, organizationId);
-  const existing = await scope.em.execute<{ count: number }[]>('select count(*)::int as count from warehouse where organization_id = ?', [organizationId]);
-  const created = existing[0].count === 0;
-
-  for (const w of Object.values(warehouses)) {
-    await scope.em.execute(
-      'insert into warehouse (id, organization_id, code, name, region) values (?, ?, ?, ?, ?) on conflict do nothing',
-      [w.id, organizationId, w.code, w.name, w.region],
-    );
-  }
-  for (const v of variants) {
-    for (const [key, quantity] of Object.entries(v.stock)) {
-      const warehouseId = warehouses[key as keyof typeof warehouses].id;
-      // Thresholds are settings, not quantities: they go on the row when it is created, outside the ledger.
-      await scope.em.execute(
-        `insert into stock (organization_id, variant_id, warehouse_id, min_stock, reorder_point, max_stock)
-         values (?, ?, ?, ?, ?, ?) on conflict do nothing`,
-        [organizationId, v.id, warehouseId, v.minStock, v.reorderPoint, v.maxStock],
-      );
-      if (quantity === 0) continue;
-      await recordOperation(scope, {
-        operationKey: `demo-seed:${v.id}:${warehouseId}`,
-        actor: 'demo-seed',
-        reference: { type: 'seed', id: 'demo' },
-        changes: [{ variantId: v.id, warehouseId, type: 'receipt', deltas: { available: quantity }, reason: `demo stock for ${v.sku}` }],
-      });
+/**
+ * Inserts the demo data where it is missing, in one transaction of the demo organization. Idempotent:
+ * fixed ids, and the stock arrives as ledger receipts with fixed operation keys.
+ */
+export function seedDemoData(em: EntityManager): Promise<{ created: boolean }> {
+  return scopeTo(em, organizationId).transaction(async (tx) => {
+    const created = (await tx.em.count(Warehouse, { organizationId })) === 0;
+    for (const w of Object.values(warehouses)) {
+      if (await findWarehouse(tx, w.id)) continue;
+      tx.em.create(Warehouse, { id: w.id, organizationId, code: w.code, name: w.name, region: w.region });
     }
-  }
-  return { created };
+    await tx.em.flush();
+    for (const v of variants) {
+      for (const [key, quantity] of Object.entries(v.stock)) {
+        const warehouseId = warehouses[key as keyof typeof warehouses].id;
+        // Thresholds are settings, not quantities: they go on the row when it is created, outside the ledger.
+        if (!(await findStockRow(tx, v.id, warehouseId))) {
+          await insertStockIfMissing(tx, v.id, warehouseId);
+          await setThresholds(tx, v.id, warehouseId, { minStock: v.minStock, reorderPoint: v.reorderPoint, maxStock: v.maxStock });
+        }
+        if (quantity === 0) continue;
+        await applyOperation(tx, {
+          operationKey: `demo-seed:${v.id}:${warehouseId}`,
+          actor: 'demo-seed',
+          reference: { type: 'seed', id: 'demo' },
+          changes: [{ variantId: v.id, warehouseId, type: 'receipt', deltas: { available: quantity }, reason: `demo stock for ${v.sku}` }],
+        });
+      }
+    }
+    return { created };
+  });
 }

@@ -1,16 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ReservationSnapshot, ReserveRequest } from '../services/inventory/vocabulary.ts';
 
-// The shared shapes moved to the vocabulary; re-exported here for one version, for callers not yet re-pointed.
-export type {
-  ReservationAllocation as Allocation,
-  ReservationLine,
-  ReservationSnapshot,
-  ReservationTransition as Transition,
-  ReservationWorkflowStatus as ReservationStatus,
-  ReserveRequest,
-} from '../services/inventory/vocabulary.ts';
-export { canonicalLines } from '../services/inventory/vocabulary.ts';
 
 /**
  * What the facade and the reservation workflow share: ids, limits, messages and their payloads.

@@ -1,8 +1,6 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { StockDrift } from '../services/inventory/vocabulary.ts';
 
-// The drift shapes moved to the vocabulary; re-exported here for one version, for callers not yet re-pointed.
-export type { Difference, SnakeQuantities as Quantities, StockDrift } from '../services/inventory/vocabulary.ts';
 
 /**
  * What the facade, the schedule and the reconciliation workflow share. Renaming the query or changing

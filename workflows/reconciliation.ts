@@ -10,17 +10,11 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { failureTypes } from '../services/inventory/vocabulary.ts';
-import {
-  reconciliationLimits,
-  reconciliationProgressQuery,
-  type ReconciliationInput,
-  type ReconciliationProgress,
-  type ReconciliationResult,
-  type StockDrift,
-} from './reconciliation-definitions.ts';
+import { reconciliationLimits, reconciliationProgressQuery, type ReconciliationInput, type ReconciliationProgress, type ReconciliationResult } from './reconciliation-definitions.ts';
 import { OrganizationId } from './search-attributes.ts';
 import { pageOptions, stepOptions } from './activity-options.ts';
 import { failedForGood } from './step-failures.ts';
+import type { StockDrift } from '../services/inventory/vocabulary.ts';
 
 // Recording a run's start and end is one short statement; a page rebuilds up to 500 rows from their
 // whole ledger and the list of organizations scans the stock table: those get longer, heartbeating attempts.

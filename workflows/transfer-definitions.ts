@@ -1,13 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { TransferSnapshot } from '../services/inventory/vocabulary.ts';
 
-// The shared shapes moved to the vocabulary; re-exported here for one version, for callers not yet re-pointed.
-export type {
-  TransferInput,
-  TransferLine,
-  TransferSnapshot,
-  TransferStatus,
-} from '../services/inventory/vocabulary.ts';
 
 /** What the facade and the transfer workflow share. Renaming a message breaks running workflows. */
 

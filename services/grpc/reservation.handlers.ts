@@ -2,13 +2,14 @@ import { z } from 'zod';
 import type { InventoryServiceHandlers } from './generated/inventory/v1/InventoryService.ts';
 import type { Reservation } from './generated/inventory/v1/Reservation.ts';
 import { createReservationClient, type ReservationRef } from '../workflow-clients/reservation-client.ts';
-import { reservationLimits, type ReservationSnapshot } from '../../workflows/definitions.ts';
+import { reservationLimits } from '../../workflows/definitions.ts';
 import { unary } from './status.ts';
 import { actorOf } from '../auth/access.ts';
 import { linesFirst, optionalUuid, uuid } from './validation.ts';
 import type { GrpcDeps } from './server.ts';
 import { assertHoldQuota, recordCustomerHold } from '../limits/quotas.ts';
 import type { QuotaSettings } from '../limits/settings.ts';
+import type { ReservationSnapshot } from '../inventory/vocabulary.ts';
 
 type ReservationMethods = 'ReserveStock' | 'ConfirmReservation' | 'ReleaseReservation' | 'ExtendReservation' | 'FulfilReservation' | 'GetReservation';
 

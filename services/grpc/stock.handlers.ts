@@ -4,14 +4,15 @@ import type { StockLevel as StockLevelMessage } from './generated/inventory/v1/S
 import type { Quantities as QuantitiesMessage } from './generated/inventory/v1/Quantities.ts';
 import { checkAvailability } from '../inventory/stock/availability.ts';
 import { listMovements } from '../inventory/stock/movement-queries.ts';
-import { assertVariantKnown, findWarehouse, listStock } from '../inventory/stock/stock-queries.ts';
+import { assertVariantKnown, listStock } from '../inventory/stock/stock-queries.ts';
+import { getWarehouse } from '../inventory/warehouses/warehouse-queries.ts';
 import type { StockLevel } from '../inventory/stock/stock.store.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { warehouseFilter } from '../auth/access.ts';
-import type { Quantities } from '../inventory/stock/ledger.ts';
 import { unary } from './status.ts';
 import { optionalTimestamp, optionalUuid, pageSize, uuid } from './validation.ts';
 import type { GrpcDeps } from './server.ts';
+import type { Quantities } from '../inventory/vocabulary.ts';
 
 const availabilityRequest = z.object({
   organization_id: uuid('organization_id'),
@@ -79,7 +80,7 @@ export function createStockHandlers({
     GetWarehouseStock: unary(logger, 'GetWarehouseStock', async (raw, principal) => {
       const request = warehouseRequest.parse(raw);
       const scope = scopeTo(orm.em, request.organization_id, warehouseFilter(principal));
-      await findWarehouse(scope, request.warehouse_id);
+      await getWarehouse(scope, request.warehouse_id);
       const page = await listStock(
         scope,
         { warehouseId: request.warehouse_id },
@@ -97,7 +98,7 @@ export function createStockHandlers({
       const request = historyRequest.parse(raw);
       const scope = scopeTo(orm.em, request.organization_id, warehouseFilter(principal));
       await assertVariantKnown(scope, request.variant_id);
-      if (request.warehouse_id) await findWarehouse(scope, request.warehouse_id);
+      if (request.warehouse_id) await getWarehouse(scope, request.warehouse_id);
       const page = await listMovements(
         scope,
         { variantId: request.variant_id, warehouseId: request.warehouse_id, from: request.from, to: request.to },

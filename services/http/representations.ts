@@ -1,4 +1,4 @@
-import type { WarehouseSummary } from '../inventory/stock/stock-queries.ts';
+import type { WarehouseRecord } from '../inventory/warehouses/warehouse.store.ts';
 import type { StockLevel } from '../inventory/stock/stock.store.ts';
 import type { Movement } from '../inventory/stock/movement-queries.ts';
 import { snakeQuantities } from '../inventory/stock/ledger.ts';
@@ -22,7 +22,7 @@ export const stockJson = (s: StockLevel) => ({
   updated_at: s.updatedAt.toISOString(),
 });
 
-export const warehouseJson = (w: WarehouseSummary) => ({
+export const warehouseJson = (w: WarehouseRecord) => ({
   warehouse_id: w.id,
   code: w.code,
   name: w.name,

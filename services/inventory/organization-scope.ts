@@ -16,11 +16,6 @@ export interface OrganizationScope {
   readonly warehouseIds?: readonly string[];
   /** Runs `work` in one transaction bound to the organization; a call inside another joins it. */
   transaction<T>(work: (tx: ScopedTransaction) => Promise<T>): Promise<T>;
-  /**
-   * @deprecated The unbound entity manager, until every store reads through `transaction` (issue #11).
-   * Queries made with it see no rows once row-level security holds.
-   */
-  readonly em: EntityManager;
 }
 
 /** An open transaction bound to one organization: what the data-access leaves (ledger, outbox, stores) take. */
@@ -33,7 +28,6 @@ export function scopeTo(em: EntityManager, organizationId: string, warehouseIds?
   const forked = em.fork();
   return {
     organizationId,
-    em: forked,
     ...(warehouseIds ? { warehouseIds } : {}),
     transaction: (work) =>
       forked.transactional(async (transactionEm) => {

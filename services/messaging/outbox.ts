@@ -13,7 +13,12 @@ export interface OutboxDraft {
 
 /** Queues an event for the relay inside the caller's transaction, so it is published iff that commits. Returns its event id. */
 export async function enqueueEvent(tx: ScopedTransaction, event: OutboxDraft): Promise<string> {
-  return insertOutboxEvent(tx.em, tx.organizationId, event);
+  const id = randomUUID();
+  await tx.em.execute(
+    'insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?)',
+    [id, tx.organizationId, event.name, event.aggregateType, event.aggregateId, JSON.stringify(event.data)],
+  );
+  return id;
 }
 
 /**
@@ -27,16 +32,6 @@ export async function enqueueEventOnce(tx: ScopedTransaction, id: string, event:
     [id, tx.organizationId, event.name, event.aggregateType, event.aggregateId, JSON.stringify(event.data)],
   );
   return rows.length > 0;
-}
-
-/** @deprecated Transitional (issue #11): use enqueueEvent(tx, event). */
-export async function insertOutboxEvent(em: EntityManager, organizationId: string, event: OutboxDraft): Promise<string> {
-  const id = randomUUID();
-  await em.execute(
-    'insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?)',
-    [id, organizationId, event.name, event.aggregateType, event.aggregateId, JSON.stringify(event.data)],
-  );
-  return id;
 }
 
 /**

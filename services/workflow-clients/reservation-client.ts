@@ -9,17 +9,8 @@ import { InvalidReservationStateError, ReservationConflictError, ReservationNotF
 import { canonicalId } from '../inventory/canonical-id.ts';
 import { requestFingerprint } from '../inventory/reservations/request-fingerprint.ts';
 import { reservationWorkflow } from '../../workflows/reservation.ts';
-import {
-  confirmUpdate,
-  extendUpdate,
-  fulfilUpdate,
-  releaseUpdate,
-  reservationQuery,
-  reservationWorkflowId,
-  reserveUpdate,
-  type ReservationSnapshot,
-  type ReserveRequest,
-} from '../../workflows/definitions.ts';
+import { confirmUpdate, extendUpdate, fulfilUpdate, releaseUpdate, reservationQuery, reservationWorkflowId, reserveUpdate } from '../../workflows/definitions.ts';
+import type { ReservationSnapshot, ReserveRequest } from '../inventory/vocabulary.ts';
 
 /** A reservation named by its id or by its order. */
 export interface ReservationRef {

@@ -9,16 +9,8 @@ import { InvalidTransferStateError, TransferNotFoundError } from '../inventory/e
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { canonicalId } from '../inventory/canonical-id.ts';
 import { transferWorkflow } from '../../workflows/transfer.ts';
-import {
-  cancelTransferUpdate,
-  createTransferUpdate,
-  receiveTransferUpdate,
-  shipTransferUpdate,
-  transferQuery,
-  transferWorkflowId,
-  type ReceiveRequest,
-  type TransferSnapshot,
-} from '../../workflows/transfer-definitions.ts';
+import { cancelTransferUpdate, createTransferUpdate, receiveTransferUpdate, shipTransferUpdate, transferQuery, transferWorkflowId, type ReceiveRequest } from '../../workflows/transfer-definitions.ts';
+import type { TransferSnapshot } from '../inventory/vocabulary.ts';
 
 const workflowIdOf = (organizationId: string, transferId: string) => transferWorkflowId(canonicalId(organizationId), canonicalId(transferId));
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { holdStock, releaseHold } from '../../services/inventory/reservations/reservations.ts';
-import { recordOperation } from '../../services/inventory/stock/ledger.ts';
+import { applyOperation } from '../../services/inventory/stock/ledger.ts';
 import { stockedOrganization } from '../helpers/fixtures.ts';
 import { violations } from './invariants.ts';
 
@@ -18,12 +18,12 @@ describe('faults: the invariants checker', () => {
     assert.deepEqual(await violations({ em: scope.em, organizationId }), []);
 
     await hold('late', new Date(Date.now() - 1000));
-    await recordOperation(scope, {
+    await scope.transaction((tx) => applyOperation(tx, {
       operationKey: `second-release-${randomUUID()}`,
       actor: 'test',
       reference: { type: 'reservation', id: released.reservationId },
       changes: [{ variantId, warehouseId, type: 'release', deltas: { available: 1, reserved: -1 } }],
-    });
+    }));
     await scope.em.execute('update stock set available = available - 1, damaged = damaged + 1 where organization_id = ?', [organizationId]);
 
     const found = await violations({ em: scope.em, organizationId });

@@ -16,7 +16,8 @@
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { reservationQuery, reservationWorkflowId, type ReservationSnapshot } from '../../workflows/definitions.ts';
+import { reservationQuery, reservationWorkflowId } from '../../workflows/definitions.ts';
+import type { ReservationSnapshot } from '../../services/inventory/vocabulary.ts';
 
 const quantities = ['total', 'available', 'reserved', 'damaged', 'in_transit', 'incoming'] as const;
 

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Warehouse } from '../../services/inventory/warehouses/warehouse.entity.ts';
-import { recordOperation } from '../../services/inventory/stock/ledger.ts';
-import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
-import { newOrganization } from './stack.ts';
+import { applyOperation } from '../../services/inventory/stock/ledger.ts';
+import { newOrganization, type TestOrganizationScope } from './stack.ts';
 
 /** Creates an active warehouse in the scope's organization. */
-export async function createWarehouse(scope: OrganizationScope, overrides: Partial<{ code: string; name: string; region: string; active: boolean }> = {}): Promise<Warehouse> {
+export async function createWarehouse(scope: TestOrganizationScope, overrides: Partial<{ code: string; name: string; region: string; active: boolean }> = {}): Promise<Warehouse> {
   const code = overrides.code ?? `WH-${randomUUID().slice(0, 8)}`;
   const warehouse = scope.em.create(Warehouse, {
     organizationId: scope.organizationId,
@@ -19,17 +18,17 @@ export async function createWarehouse(scope: OrganizationScope, overrides: Parti
 }
 
 /** Puts `quantity` units of a variant on hand in a warehouse through the ledger (a receipt). */
-export async function receiveStock(scope: OrganizationScope, variantId: string, warehouseId: string, quantity: number): Promise<void> {
-  await recordOperation(scope, {
+export async function receiveStock(scope: TestOrganizationScope, variantId: string, warehouseId: string, quantity: number): Promise<void> {
+  await scope.transaction((tx) => applyOperation(tx, {
     operationKey: `test-receipt-${randomUUID()}`,
     actor: 'test',
     reference: { type: 'test', id: 'fixture' },
     changes: [{ variantId, warehouseId, type: 'receipt', deltas: { available: quantity }, createIfMissing: true }],
-  });
+  }));
 }
 
 /** The stock row's quantities, straight from the table. */
-export async function stockRow(scope: OrganizationScope, variantId: string, warehouseId: string) {
+export async function stockRow(scope: TestOrganizationScope, variantId: string, warehouseId: string) {
   const [row] = await scope.em.execute<Record<string, number>[]>(
     'select total, available, reserved, damaged, in_transit, incoming, version from stock where organization_id = ? and variant_id = ? and warehouse_id = ?',
     [scope.organizationId, variantId, warehouseId],
@@ -38,7 +37,7 @@ export async function stockRow(scope: OrganizationScope, variantId: string, ware
 }
 
 /** The sum of every movement's deltas for a stock row: must equal the row itself. */
-export async function ledgerSums(scope: OrganizationScope, variantId: string, warehouseId: string) {
+export async function ledgerSums(scope: TestOrganizationScope, variantId: string, warehouseId: string) {
   const [row] = await scope.em.execute<Record<string, number>[]>(
     `select coalesce(sum(total_delta), 0)::int as total, coalesce(sum(available_delta), 0)::int as available,
             coalesce(sum(reserved_delta), 0)::int as reserved, coalesce(sum(damaged_delta), 0)::int as damaged,

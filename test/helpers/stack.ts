@@ -56,8 +56,16 @@ export type TestOrganizationScope = OrganizationScope & { readonly em: EntityMan
 
 /** A fresh organization, so a test sees only the rows it made. */
 export function newOrganization(): TestOrganizationScope {
+  return organizationScope(randomUUID());
+}
+
+/**
+ * A scope of the organization as the service sees it (runtime role, row-level security), on its own
+ * connection like another request's; its `em` is the observer's, for assertions and fixtures only.
+ */
+export function organizationScope(organizationId: string): TestOrganizationScope {
   const stack = testStack();
-  return { ...scopeTo(stack.orm.em, randomUUID()), em: stack.observerOrm.em.fork() };
+  return { ...scopeTo(stack.orm.em, organizationId), em: stack.observerOrm.em.fork() };
 }
 
 /**

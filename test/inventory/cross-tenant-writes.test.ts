@@ -5,11 +5,10 @@ import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 import type { ReserveStockResponse__Output } from '../../services/grpc/generated/inventory/v1/ReserveStockResponse.ts';
 import { createLocation } from '../../services/inventory/warehouses/locations.ts';
 import { reasonCodes } from '../../services/inventory/stock/adjustments.ts';
-import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
 import { restWithWorker } from '../helpers/http.ts';
 import { expectStatus, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { createWarehouse, receiveStock, stockedOrganization } from '../helpers/fixtures.ts';
-import { newOrganization, testStack } from '../helpers/stack.ts';
+import { newOrganization, testStack, type TestOrganizationScope } from '../helpers/stack.ts';
 
 /**
  * Organization B naming organization A's warehouse (or bin, or stock row): every write path answers as
@@ -17,7 +16,7 @@ import { newOrganization, testStack } from '../helpers/stack.ts';
  */
 
 /** Everything either organization has, or that sits in A's warehouse: what a refused request must leave alone. */
-async function footprint(scope: OrganizationScope, organizationIds: string[], warehouseId: string) {
+async function footprint(scope: TestOrganizationScope, organizationIds: string[], warehouseId: string) {
   const em = scope.em;
   return {
     stock: await em.execute('select * from stock where organization_id in (?) or warehouse_id = ? order by id', [organizationIds, warehouseId]),
@@ -229,7 +228,7 @@ describe('writes across organizations', function () {
  * (session_replication_role = replica, which needs a superuser, as the test stack's default is).
  * Returns its id, or undefined (after saying why) on a server that does not allow it.
  */
-async function plantForeignStockRow(b: OrganizationScope, variantId: string, warehouseId: string, available: number): Promise<string | undefined> {
+async function plantForeignStockRow(b: TestOrganizationScope, variantId: string, warehouseId: string, available: number): Promise<string | undefined> {
   const em = testStack().orm.em.fork();
   try {
     return await em.transactional(async (tx) => {

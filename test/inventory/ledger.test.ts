@@ -8,7 +8,7 @@ import {
   OperationKeyConflictError,
   StockNotFoundError,
 } from '../../services/inventory/errors.ts';
-import { newOrganization } from '../helpers/stack.ts';
+import { newOrganization, organizationScope } from '../helpers/stack.ts';
 import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow } from '../helpers/fixtures.ts';
 
@@ -235,7 +235,7 @@ describe('the stock table', () => {
 
 /** Another request of the same organization: its own EntityManager, so its own connection and transaction. */
 function newScopeLike(scope: ReturnType<typeof newOrganization>) {
-  return scopeTo(scope.em, scope.organizationId);
+  return organizationScope(scope.organizationId);
 }
 
 /** One operation as a use case applies it: in a transaction of its own, bound to the organization. */

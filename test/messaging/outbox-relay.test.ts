@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createOutboxRelay, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
-import { scopeTo, type OrganizationScope } from '../../services/inventory/organization-scope.ts';
+import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { bindEventQueue, type EventQueue, type ReceivedEvent } from '../helpers/amqp.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
-import { newOrganization, testStack } from '../helpers/stack.ts';
+import { newOrganization, testStack, type TestOrganizationScope, organizationScope } from '../helpers/stack.ts';
 
 function relayTo(amqpUrl: string, batchSize = 50): OutboxRelay {
   const stack = testStack();
@@ -21,13 +21,13 @@ function relayTo(amqpUrl: string, batchSize = 50): OutboxRelay {
 }
 
 /** `count` stock changes spread over `rows` stock rows of a fresh organization; each row's changes are sequential. */
-async function produceEvents(rows: number, perRow: number): Promise<OrganizationScope> {
+async function produceEvents(rows: number, perRow: number): Promise<TestOrganizationScope> {
   const scope = newOrganization();
   const warehouse = await createWarehouse(scope);
   await Promise.all(
     Array.from({ length: rows }, async () => {
       const variantId = randomUUID();
-      for (let i = 0; i < perRow; i++) await receiveStock(scopeTo(scope.em, scope.organizationId), variantId, warehouse.id, 1);
+      for (let i = 0; i < perRow; i++) await receiveStock(organizationScope(scope.organizationId), variantId, warehouse.id, 1);
     }),
   );
   return scope;
@@ -51,7 +51,7 @@ function assertOrderedPerStockRow(events: ReceivedEvent[]): void {
   }
 }
 
-async function unpublishedCount(scope: OrganizationScope): Promise<number> {
+async function unpublishedCount(scope: TestOrganizationScope): Promise<number> {
   const [row] = await scope.em.execute<{ n: number }[]>('select count(*)::int as n from outbox_event where organization_id = ? and published_at is null', [scope.organizationId]);
   return row.n;
 }

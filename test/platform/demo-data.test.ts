@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { demo, seedDemoData } from '../../scripts/demo-data.ts';
 import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { ledgerSums, stockRow } from '../helpers/fixtures.ts';
-import { testStack } from '../helpers/stack.ts';
+import { testStack, organizationScope } from '../helpers/stack.ts';
 import { present } from '../helpers/present.ts';
 
 describe('the demo data', () => {
@@ -12,7 +12,7 @@ describe('the demo data', () => {
     const again = await seedDemoData(em.fork());
 
     assert.equal(again.created, false);
-    const scope = scopeTo(em, demo.organizationId);
+    const scope = organizationScope(demo.organizationId);
     const [{ warehouses, regions } = { warehouses: 0, regions: 0 }] = await scope.em.execute<{ warehouses: number; regions: number }[]>(
       'select count(*)::int as warehouses, count(distinct region)::int as regions from warehouse where organization_id = ?',
       [demo.organizationId],

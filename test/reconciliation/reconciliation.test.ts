@@ -4,18 +4,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createScratchDatabase } from '../../scripts/scratch-database.ts';
 import { migrate, openOrm, type Orm } from '../../services/db/orm.ts';
 import { createActivities } from '../../activities/index.ts';
-import { scopeTo, type OrganizationScope } from '../../services/inventory/organization-scope.ts';
+import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { ensureReconciliationSchedule } from '../../services/workflow-clients/reconciliation-schedule.ts';
 import { reconciliationProgressQuery, reconciliationScheduleId } from '../../workflows/reconciliation-definitions.ts';
 import { restWithWorker, startHttp } from '../helpers/http.ts';
 import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow, stockedOrganization } from '../helpers/fixtures.ts';
-import { testStack, tokenFor } from '../helpers/stack.ts';
+import { testStack, tokenFor, type TestOrganizationScope, organizationScope } from '../helpers/stack.ts';
 import { saveHistory } from '../helpers/histories.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /** Drift as a bad deploy or a hand-written UPDATE would leave it: the row changes, the ledger does not. */
-async function injectDrift(scope: OrganizationScope, variantId: string, warehouseId: string, units: number): Promise<void> {
+async function injectDrift(scope: TestOrganizationScope, variantId: string, warehouseId: string, units: number): Promise<void> {
   await scope.em.execute('update stock set available = available + ?, total = total + ? where organization_id = ? and variant_id = ? and warehouse_id = ?', [
     units,
     units,
@@ -25,7 +25,7 @@ async function injectDrift(scope: OrganizationScope, variantId: string, warehous
   ]);
 }
 
-async function outboxEvents(scope: OrganizationScope, name: string) {
+async function outboxEvents(scope: TestOrganizationScope, name: string) {
   return await scope.em.execute<{ payload: any }[]>('select payload from outbox_event where organization_id = ? and name = ? order by sequence', [scope.organizationId, name]);
 }
 
@@ -201,8 +201,8 @@ describe('reconciliation', function () {
 
     it('is created from the configuration, runs every organization when triggered, and goes when set off', async () => {
       const { client } = testStack().temporal;
-      const drifting = scopeTo(orm.em, randomUUID());
-      const clean = scopeTo(orm.em, randomUUID());
+      const drifting = organizationScope(randomUUID());
+      const clean = organizationScope(randomUUID());
       for (const scope of [drifting, clean]) {
         const warehouse = await createWarehouse(scope);
         const variant = randomUUID();

@@ -4,7 +4,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import { InvalidDataError, RetriesExhaustedError, WorkflowUnavailableError } from '../../services/inventory/errors.ts';
-import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
 import { createOutboxRelay, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
 import { createReservationClient, type ReservationClientDeps } from '../../services/workflow-clients/reservation-client.ts';
 import { stepRetry } from '../../workflows/activity-options.ts';
@@ -13,7 +12,7 @@ import { ConfirmedOverdue, ExpiresAt } from '../../workflows/search-attributes.t
 import { bindEventQueue, type EventQueue } from '../helpers/amqp.ts';
 import { ledgerSums, stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { saveHistory } from '../helpers/histories.ts';
-import { testStack } from '../helpers/stack.ts';
+import { testStack, type TestOrganizationScope } from '../helpers/stack.ts';
 import { startWorker } from '../helpers/temporal.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startFastRetryWorker } from '../workflows/fast-retries.ts';
@@ -25,12 +24,12 @@ const clientOn = (taskQueue: string, deps: Partial<ReservationClientDeps> = {}) 
   return createReservationClient({ client: stack.temporal.client, taskQueue, orm: stack.orm, ...deps });
 };
 
-async function outbox(scope: OrganizationScope, name: string): Promise<Record<string, any>[]> {
+async function outbox(scope: TestOrganizationScope, name: string): Promise<Record<string, any>[]> {
   const rows = await scope.em.execute<{ payload: Record<string, any> }[]>('select payload from outbox_event where organization_id = ? and name = ? order by sequence', [scope.organizationId, name]);
   return rows.map((r) => r.payload);
 }
 
-async function reservationRow(scope: OrganizationScope, reservationOrOrder: { orderId: string }) {
+async function reservationRow(scope: TestOrganizationScope, reservationOrOrder: { orderId: string }) {
   const [row] = await scope.em.execute<{ id: string; status: string; failure: { type: string } | null; expires_at: string | Date | null }[]>(
     'select id, status, failure, expires_at from reservation where organization_id = ? and order_id = ?',
     [scope.organizationId, reservationOrOrder.orderId],
@@ -39,12 +38,12 @@ async function reservationRow(scope: OrganizationScope, reservationOrOrder: { or
 }
 
 /** When the hold's ledger row was written (clock_timestamp() inside its transaction, on the database's clock). */
-async function reserveCommittedAt(scope: OrganizationScope): Promise<Date> {
+async function reserveCommittedAt(scope: TestOrganizationScope): Promise<Date> {
   const [{ at }] = await scope.em.execute<{ at: string | Date }[]>("select created_at as at from stock_movement where organization_id = ? and type = 'reserve'", [scope.organizationId]);
   return new Date(at);
 }
 
-async function movementCounts(scope: OrganizationScope): Promise<Record<string, number>> {
+async function movementCounts(scope: TestOrganizationScope): Promise<Record<string, number>> {
   const rows = await scope.em.execute<{ type: string; n: number }[]>("select type, count(*)::int as n from stock_movement where organization_id = ? and type in ('reserve', 'release') group by type", [scope.organizationId]);
   return Object.fromEntries(rows.map((r) => [r.type, r.n]));
 }

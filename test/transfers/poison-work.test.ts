@@ -4,12 +4,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import { CompensationFailedError, InvalidDataError, RetriesExhaustedError, WorkflowUnavailableError } from '../../services/inventory/errors.ts';
-import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
 import { createTransferClient, type TransferClientDeps } from '../../services/workflow-clients/transfer-client.ts';
 import { transferWorkflowId } from '../../workflows/transfer-definitions.ts';
 import { createWarehouse, receiveStock, stockRow } from '../helpers/fixtures.ts';
 import { saveHistory } from '../helpers/histories.ts';
-import { newOrganization, testStack } from '../helpers/stack.ts';
+import { newOrganization, testStack, type TestOrganizationScope } from '../helpers/stack.ts';
 import { startWorker } from '../helpers/temporal.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startFastRetryWorker } from '../workflows/fast-retries.ts';
@@ -30,14 +29,14 @@ async function twoWarehouses(quantity: number) {
 }
 
 const zero = { total: 0, available: 0, reserved: 0, damaged: 0, in_transit: 0, incoming: 0 };
-async function quantities(scope: OrganizationScope, variant: string, warehouse: string) {
+async function quantities(scope: TestOrganizationScope, variant: string, warehouse: string) {
   const row = await stockRow(scope, variant, warehouse);
   if (!row) return zero;
   const { version: _version, ...rest } = row;
   return rest;
 }
 
-async function outbox(scope: OrganizationScope, name: string): Promise<Record<string, any>[]> {
+async function outbox(scope: TestOrganizationScope, name: string): Promise<Record<string, any>[]> {
   const rows = await scope.em.execute<{ payload: Record<string, any> }[]>('select payload from outbox_event where organization_id = ? and name = ? order by sequence', [scope.organizationId, name]);
   return rows.map((r) => r.payload);
 }

@@ -2,17 +2,16 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { transferWorkflowId } from '../../workflows/transfer-definitions.ts';
-import type { OrganizationScope } from '../../services/inventory/organization-scope.ts';
 import { restWithWorker, startHttp } from '../helpers/http.ts';
 import { startWorker } from '../helpers/temporal.ts';
 import { createWarehouse, receiveStock, stockRow } from '../helpers/fixtures.ts';
-import { newOrganization } from '../helpers/stack.ts';
+import { newOrganization, type TestOrganizationScope } from '../helpers/stack.ts';
 import { saveHistory } from '../helpers/histories.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Setup {
-  scope: OrganizationScope;
+  scope: TestOrganizationScope;
   org: string;
   origin: string;
   destination: string;

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import type { Operation } from '../openapi.ts';
 import { findMovement, listMovements } from '../../inventory/stock/movement-queries.ts';
 import { HttpProblem } from '../problem.ts';
-import { movementTypes } from '../../inventory/stock/ledger.ts';
 import { cursor, id, limit, listResponse, timestamp } from '../query.ts';
 import { movementJson } from '../representations.ts';
+import { movementTypes } from '../../inventory/vocabulary.ts';
 
 const listQuery = z
   .strictObject({

@@ -6,9 +6,9 @@ import { TransferNotFoundError } from '../../inventory/errors.ts';
 import { transferStatuses } from '../../inventory/transfers/transfer.entity.ts';
 import type { TransferClient } from '../../workflow-clients/transfer-client.ts';
 import { snapshotOf } from '../../workflow-clients/transfer-client.ts';
-import type { TransferSnapshot } from '../../../workflows/transfer-definitions.ts';
 import { cursor, id, limit, listResponse, timestamp } from '../query.ts';
 import { operatorOf } from '../request-context.ts';
+import type { TransferSnapshot } from '../../inventory/vocabulary.ts';
 
 const quantity = z.number().int().min(1).max(1_000_000);
 const count = z.number().int().min(0).max(1_000_000);

@@ -2,7 +2,7 @@ import type { ScopedTransaction } from '../organization-scope.ts';
 import type { ReconciliationStatus } from './reconciliation.entity.ts';
 import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { toDate } from '../sql-values.ts';
-import type { Difference, Quantities, StockDrift } from '../../../workflows/reconciliation-definitions.ts';
+import type { Difference, SnakeQuantities, StockDrift } from '../vocabulary.ts';
 
 /**
  * Reconciliation's data: runs (`reconciliation`), the drifts they record (`stock_drift`), the rebuild
@@ -29,8 +29,8 @@ export interface RebuiltStock {
   warehouseId: string;
   version: number;
   thresholds: { minStock: number; maxStock: number; reorderPoint: number };
-  recorded: Quantities;
-  ledger: Quantities;
+  recorded: SnakeQuantities;
+  ledger: SnakeQuantities;
   holds: { reserved: number; in_transit: number };
 }
 
@@ -204,7 +204,7 @@ export async function listDriftsOf(
 export async function restoreStockRow(
   tx: ScopedTransaction,
   row: RebuiltStock,
-  quantities: Quantities,
+  quantities: SnakeQuantities,
 ): Promise<number | undefined> {
   const [updated] = await tx.em.execute<{ version: number }[]>(
     `update stock set total = ?, available = ?, reserved = ?, damaged = ?, in_transit = ?, incoming = ?,
@@ -335,7 +335,7 @@ interface DriftRow {
   stock_id: string;
   variant_id: string;
   warehouse_id: string;
-  recorded: Quantities;
+  recorded: SnakeQuantities;
   expected: StockDrift['expected'];
   differences: Difference[];
   repaired: boolean;
@@ -349,8 +349,8 @@ function toRebuilt(r: RebuiltRow): RebuiltStock {
     warehouseId: r.warehouse_id,
     version: r.version,
     thresholds: { minStock: r.min_stock, maxStock: r.max_stock, reorderPoint: r.reorder_point },
-    recorded: Object.fromEntries(quantityColumns.map((q) => [q, r[q]])) as Quantities,
-    ledger: Object.fromEntries(quantityColumns.map((q) => [q, r[`ledger_${q}`]])) as Quantities,
+    recorded: Object.fromEntries(quantityColumns.map((q) => [q, r[q]])) as SnakeQuantities,
+    ledger: Object.fromEntries(quantityColumns.map((q) => [q, r[`ledger_${q}`]])) as SnakeQuantities,
     holds: { reserved: r.holds_reserved, in_transit: r.holds_in_transit },
   };
 }

@@ -4,7 +4,6 @@ import { enqueueEvent } from '../../messaging/outbox.ts';
 import { thresholdEvents } from '../stock/stock-thresholds.ts';
 import { ReconciliationNotFoundError } from '../errors.ts';
 import type { Page } from '../pagination.ts';
-import type { Difference, StockDrift } from '../../../workflows/reconciliation-definitions.ts';
 import {
   findDrift,
   findRun,
@@ -22,6 +21,7 @@ import {
   type RebuiltStock,
   type ReconciliationRecord,
 } from './reconciliation.store.ts';
+import type { Difference, StockDrift } from '../vocabulary.ts';
 
 export type { FinishedReconciliation, NewReconciliation, ReconciliationRecord } from './reconciliation.store.ts';
 

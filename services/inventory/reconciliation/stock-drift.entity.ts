@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { Reconciliation } from './reconciliation.entity.ts';
-import type { Difference, Quantities, StockDrift as Drift } from '../../../workflows/reconciliation-definitions.ts';
+import type { Difference, SnakeQuantities as Quantities, StockDrift as Drift } from '../vocabulary.ts';
 
 /**
  * A stock row found to differ from its rebuild (its movements, its open holds) by a reconciliation,

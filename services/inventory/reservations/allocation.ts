@@ -1,5 +1,5 @@
 import { InsufficientStockError, VariantNotFoundError, type Shortage } from '../errors.ts';
-import type { ReservationAllocation, ReservationLine } from './reservation.entity.ts';
+import type { ReservationAllocation, ReservationLine } from '../vocabulary.ts';
 
 /** A stock row a line may be held from, as the allocation reads it. */
 export interface StockCandidate {

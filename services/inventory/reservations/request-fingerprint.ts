@@ -1,4 +1,4 @@
-import { canonicalLines, type ReserveRequest } from '../../../workflows/definitions.ts';
+import { canonicalLines, type ReserveRequest } from '../vocabulary.ts';
 
 /**
  * A stable digest (SHA-256, hex) of a reservation request as two requests are compared: lines merged and

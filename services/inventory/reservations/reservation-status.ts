@@ -1,5 +1,5 @@
 import { InvalidReservationStateError } from '../errors.ts';
-import type { ReservationStatus } from './reservation.entity.ts';
+import type { ReservationStatus } from '../vocabulary.ts';
 
 /**
  * The reservation's status rules, as plain functions: what a step does to a reservation in a given

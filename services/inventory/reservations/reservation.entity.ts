@@ -1,9 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-// The reservation vocabulary moved to ../vocabulary.ts; re-exported for callers not yet re-pointed.
 import { reservationStatuses, type ReservationAllocation, type ReservationLine, type ReservationStatus, type ReservationTransition } from '../vocabulary.ts';
-export { reservationStatuses };
-export type { ReservationAllocation, ReservationLine, ReservationStatus, ReservationTransition };
 
 /**
  * A stock hold for one order. The ReservationWorkflow owns its life; this row mirrors every status so

@@ -11,7 +11,6 @@ import {
 } from '../errors.ts';
 import { nameBasedUuid } from '../name-based-uuid.ts';
 import { allocate } from './allocation.ts';
-import type { ReservationAllocation, ReservationLine } from './reservation.entity.ts';
 import {
   expectStatus,
   failureReason,
@@ -22,6 +21,7 @@ import {
 } from './reservation-status.ts';
 import * as store from './reservation.store.ts';
 import type { ReservationRecord, WorkflowRef } from './reservation.store.ts';
+import type { ReservationAllocation, ReservationLine } from '../vocabulary.ts';
 
 export type { ReservationRecord, WorkflowRef } from './reservation.store.ts';
 

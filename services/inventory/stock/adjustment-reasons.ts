@@ -1,4 +1,4 @@
-import type { MovementType } from './ledger.ts';
+import type { MovementType } from '../vocabulary.ts';
 
 /**
  * Why an operator adjusts stock, and the ledger movement each reason writes. Stored in

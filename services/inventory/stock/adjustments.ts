@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { assertVariantsKnown, type VariantCatalog } from './variant-validation.ts';
 import type { OrganizationScope } from '../organization-scope.ts';
-import { applyOperation, type QuantityDeltas, type RecordedMovement } from './ledger.ts';
+import { applyOperation, type RecordedMovement } from './ledger.ts';
 import { InvalidArgumentError, StaleCountError, StockNotFoundError } from '../errors.ts';
 import { listMovements } from './movement-queries.ts';
 import type { Page } from '../pagination.ts';
 import { assertLocationIn } from '../warehouses/locations.ts';
-import { findWarehouse } from './stock-queries.ts';
+import { getWarehouse } from '../warehouses/warehouse-queries.ts';
 import { lockAvailable } from './stock.store.ts';
 import { movementTypeOf, type ReasonCode } from './adjustment-reasons.ts';
+import type { QuantityDeltas } from '../vocabulary.ts';
 
 /**
  * Operators' adjustments: each is one ledger movement referencing the adjustment, with the operator
@@ -47,7 +48,7 @@ export async function createAdjustment(
   catalog?: VariantCatalog,
 ): Promise<RecordedMovement> {
   const adjustmentId = randomUUID();
-  await findWarehouse(scope, request.warehouseId);
+  await getWarehouse(scope, request.warehouseId);
   if (request.locationId) await assertLocationIn(scope, request.locationId, request.warehouseId);
   if (request.reasonCode === 'receipt') await assertVariantsKnown(scope, catalog, [request.variantId]);
   return await scope.transaction(async (tx) => {

@@ -1,5 +1,5 @@
 import type { OrganizationScope } from '../organization-scope.ts';
-import { findWarehouse } from './stock-queries.ts';
+import { getWarehouse } from '../warehouses/warehouse-queries.ts';
 import { availableInActiveWarehouses, type AvailableRow } from './stock.store.ts';
 
 export interface AvailabilityItem {
@@ -27,7 +27,7 @@ export async function checkAvailability(
   items: AvailabilityItem[],
   preferredWarehouseId?: string,
 ): Promise<AvailabilityResult[]> {
-  if (preferredWarehouseId) await findWarehouse(scope, preferredWarehouseId);
+  if (preferredWarehouseId) await getWarehouse(scope, preferredWarehouseId);
   const variantIds = [...new Set(items.map((i) => i.variantId))];
   const rows = await scope.transaction((tx) => availableInActiveWarehouses(tx, variantIds));
   return chooseWarehouses(items, rows, preferredWarehouseId);

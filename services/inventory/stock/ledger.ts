@@ -1,4 +1,4 @@
-import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
+import type { ScopedTransaction } from '../organization-scope.ts';
 import { enqueueEvent, type OutboxDraft } from '../../messaging/outbox.ts';
 import { Warehouse } from '../warehouses/warehouse.entity.ts';
 import { thresholdEvents, type ThresholdRow } from './stock-thresholds.ts';
@@ -29,10 +29,7 @@ import {
  * movement.store.ts, the first-receipt insert and the refusal's reads through stock.store.ts.
  */
 
-// The quantity and movement vocabulary moved to ../vocabulary.ts; re-exported for callers not yet re-pointed.
 import { quantityNames, type MovementType, type Quantities, type QuantityDeltas, type Reference } from '../vocabulary.ts';
-export { movementTypes, quantityNames } from '../vocabulary.ts';
-export type { MovementType, Quantities, QuantityDeltas, QuantityName, Reference } from '../vocabulary.ts';
 
 export interface StockChange {
   variantId: string;
@@ -131,28 +128,6 @@ export async function applyOperation(tx: ScopedTransaction, operation: Operation
     }
   }
   return { replayed: false, movements };
-}
-
-/**
- * Writes that belong in the same transaction as the stock change (e.g. a reservation row, extra events).
- * @deprecated Transitional (issue #11), with recordOperation.
- */
-export type AlsoInTransaction = (em: ScopedTransaction['em'], movements: RecordedMovement[]) => Promise<void>;
-
-/**
- * @deprecated Transitional (issue #11): open the transaction in the use case and call applyOperation.
- * Applies an operation in a transaction of its own and runs `also` in it unless the key replayed.
- */
-export function recordOperation(
-  scope: Pick<OrganizationScope, 'transaction'>,
-  operation: Operation,
-  also?: AlsoInTransaction,
-): Promise<LedgerOutcome> {
-  return scope.transaction(async (tx) => {
-    const outcome = await applyOperation(tx, operation);
-    if (!outcome.replayed && also) await also(tx.em, outcome.movements);
-    return outcome;
-  });
 }
 
 /**

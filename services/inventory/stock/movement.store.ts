@@ -3,7 +3,8 @@ import { warehouseCondition } from '../organization-scope.ts';
 import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { toDate } from '../sql-values.ts';
 import type { ReasonCode } from './adjustment-reasons.ts';
-import type { MovementType, Quantities, RecordedMovement, Reference } from './ledger.ts';
+import type { RecordedMovement } from './ledger.ts';
+import type { MovementType, Quantities, Reference } from '../vocabulary.ts';
 
 /**
  * The ledger's rows (stock_movement): the one row type, its mapping to RecordedMovement, the insert the

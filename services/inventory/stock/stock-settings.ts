@@ -1,9 +1,9 @@
 import type { OrganizationScope } from '../organization-scope.ts';
 import { InvalidArgumentError, StockNotFoundError } from '../errors.ts';
-import type { Quantities } from './ledger.ts';
 import { lastMovementAtOrBefore } from './movement.store.ts';
 import { findStockRow, findThresholds, setThresholds, type Thresholds } from './stock.store.ts';
-import { findWarehouse } from './stock-queries.ts';
+import { getWarehouse } from '../warehouses/warehouse-queries.ts';
+import type { Quantities } from '../vocabulary.ts';
 
 /** Stock row settings and history reads that are not quantity changes. */
 
@@ -20,7 +20,7 @@ export async function updateThresholds(
   warehouseId: string,
   thresholds: Thresholds,
 ): Promise<void> {
-  await findWarehouse(scope, warehouseId);
+  await getWarehouse(scope, warehouseId);
   await scope.transaction(async (tx) => {
     const row = await findThresholds(tx, variantId, warehouseId);
     if (!row) throw stockNotFound(variantId, warehouseId);
