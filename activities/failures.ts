@@ -34,7 +34,11 @@ export function toActivityFailure(error: unknown): unknown {
 
 /** The SQLSTATE of a PostgreSQL error (pg's DatabaseError, or MikroORM's DriverException wrapping one). */
 export function sqlStateOf(error: unknown): string | undefined {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = error, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && /^[0-9]{2}/.test(code)) return code;
   }
@@ -75,15 +79,25 @@ export function invalidDataFrom(error: unknown): InvalidDataError | undefined {
   const column = (error as { column?: unknown } | null)?.column;
   const details = { sqlstate: state, ...(typeof column === 'string' ? { column } : {}) };
   const where = typeof column === 'string' ? ` (${column})` : '';
-  if (state?.startsWith('22')) return new InvalidDataError(`invalid data: ${dataExceptions[state] ?? 'the database refused a value'}${where}`, details);
-  if (state && permanentConstraintViolations[state]) return new InvalidDataError(`invalid data: ${permanentConstraintViolations[state]}${where}`, details);
+  if (state?.startsWith('22'))
+    return new InvalidDataError(
+      `invalid data: ${dataExceptions[state] ?? 'the database refused a value'}${where}`,
+      details,
+    );
+  if (state && permanentConstraintViolations[state])
+    return new InvalidDataError(`invalid data: ${permanentConstraintViolations[state]}${where}`, details);
   // A parameter PostgreSQL cannot even read (node-postgres sends a NUL character in text as is, and the
   // server answers 08P01 "invalid message format"): the same statement with the same values fails again.
-  if (state === '08P01') return new InvalidDataError('invalid data: a value could not be passed to the database (a NUL character in text)', details);
+  if (state === '08P01')
+    return new InvalidDataError(
+      'invalid data: a value could not be passed to the database (a NUL character in text)',
+      details,
+    );
   if (state) return undefined;
   const name = (error as { name?: unknown } | null)?.name;
   // zod's and MikroORM's validation errors: the input itself is wrong, the same input fails again.
-  if (name === 'ZodError' || name === 'ValidationError') return new InvalidDataError(`invalid data: ${(error as Error).message}`);
+  if (name === 'ZodError' || name === 'ValidationError')
+    return new InvalidDataError(`invalid data: ${(error as Error).message}`);
   return undefined;
 }
 

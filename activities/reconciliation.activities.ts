@@ -36,8 +36,15 @@ export function createReconciliationActivities({ orm, systemOrm }: { orm: Orm; s
       return await heartbeating(() => asApplicationFailure(() => scanForDrift(scope(organizationId), after, limit)));
     },
     /** Checks the candidates again; records, announces and (with repair) repairs the rows that still differ. */
-    async recordStockDrift(organizationId: string, reconciliationId: string, stockIds: string[], repair: boolean): Promise<StockDrift[]> {
-      return await heartbeating(() => asApplicationFailure(() => recordDrift(scope(organizationId), reconciliationId, stockIds, repair)));
+    async recordStockDrift(
+      organizationId: string,
+      reconciliationId: string,
+      stockIds: string[],
+      repair: boolean,
+    ): Promise<StockDrift[]> {
+      return await heartbeating(() =>
+        asApplicationFailure(() => recordDrift(scope(organizationId), reconciliationId, stockIds, repair)),
+      );
     },
     async finishReconciliation(organizationId: string, run: FinishedReconciliation): Promise<void> {
       await asApplicationFailure(() => finishReconciliation(scope(organizationId), run));

@@ -41,7 +41,10 @@ export interface HoldInput extends ReserveRequest {
 }
 
 /** What a hold left in the database, in the shape the workflow keeps. */
-export type HeldReservation = Pick<ReservationSnapshot, 'status' | 'allocations' | 'expiresAt' | 'transitions' | 'releaseReason'>;
+export type HeldReservation = Pick<
+  ReservationSnapshot,
+  'status' | 'allocations' | 'expiresAt' | 'transitions' | 'releaseReason'
+>;
 
 /**
  * The reservation workflow's activities. Each is one transaction, idempotent by the reservation id,
@@ -64,7 +67,12 @@ export function createReservationActivities({ orm }: ReservationActivityDeps) {
      */
     async holdReservationStock(input: HoldInput): Promise<HeldReservation> {
       return await asApplicationFailure(async () => {
-        const hold = await holdStock(scope(input.organizationId), await toHoldRequest(input), workflowRef(), new Date());
+        const hold = await holdStock(
+          scope(input.organizationId),
+          await toHoldRequest(input),
+          workflowRef(),
+          new Date(),
+        );
         return held(hold);
       });
     },
@@ -73,34 +81,67 @@ export function createReservationActivities({ orm }: ReservationActivityDeps) {
      * Records a hold that failed for good and publishes inventory.reservation.failed; gives back the
      * units of an attempt that had committed unbeknown to the workflow. Safe to repeat.
      */
-    async recordReservationFailure(input: HoldInput, failure: { type: string; message: string; shortages?: unknown[] }): Promise<void> {
+    async recordReservationFailure(
+      input: HoldInput,
+      failure: { type: string; message: string; shortages?: unknown[] },
+    ): Promise<void> {
       await asApplicationFailure(async () => {
         // The shortages are the details InsufficientStockError gave the failure, passed back unchanged.
         const reported = failure as HoldFailure;
-        await recordHoldFailure(scope(input.organizationId), await toHoldRequest(input), reported, workflowRef(), new Date());
+        await recordHoldFailure(
+          scope(input.organizationId),
+          await toHoldRequest(input),
+          reported,
+          workflowRef(),
+          new Date(),
+        );
       });
     },
 
     async confirmReservation(ref: ReservationRef): Promise<HeldReservation> {
-      return await asApplicationFailure(async () => held(await confirmReservation(scope(ref.organizationId), ref.reservationId, new Date())));
+      return await asApplicationFailure(async () =>
+        held(await confirmReservation(scope(ref.organizationId), ref.reservationId, new Date())),
+      );
     },
 
     async extendReservation(ref: ReservationRef, expiresAt: string): Promise<HeldReservation> {
-      return await asApplicationFailure(async () => held(await extendReservation(scope(ref.organizationId), ref.reservationId, new Date(expiresAt), new Date())));
+      return await asApplicationFailure(async () =>
+        held(await extendReservation(scope(ref.organizationId), ref.reservationId, new Date(expiresAt), new Date())),
+      );
     },
 
     /** Releases the hold; `outcome` expired marks a TTL release and publishes inventory.reservation.expired. */
-    async releaseReservation(ref: ReservationRef, outcome: 'released' | 'expired', reason: string): Promise<HeldReservation> {
-      return await asApplicationFailure(async () => held(await releaseHold(scope(ref.organizationId), ref.reservationId, outcome, reason, workflowRef(), new Date(), ref.actor)));
+    async releaseReservation(
+      ref: ReservationRef,
+      outcome: 'released' | 'expired',
+      reason: string,
+    ): Promise<HeldReservation> {
+      return await asApplicationFailure(async () =>
+        held(
+          await releaseHold(
+            scope(ref.organizationId),
+            ref.reservationId,
+            outcome,
+            reason,
+            workflowRef(),
+            new Date(),
+            ref.actor,
+          ),
+        ),
+      );
     },
 
     async fulfilReservation(ref: ReservationRef): Promise<HeldReservation> {
-      return await asApplicationFailure(async () => held(await fulfilHold(scope(ref.organizationId), ref.reservationId, workflowRef(), new Date(), ref.actor)));
+      return await asApplicationFailure(async () =>
+        held(await fulfilHold(scope(ref.organizationId), ref.reservationId, workflowRef(), new Date(), ref.actor)),
+      );
     },
 
     /** Publishes inventory.reservation.confirmed_overdue for a hold confirmed too long ago. Once per reservation. */
     async reportReservationConfirmedOverdue(ref: ReservationRef, overdueSeconds: number): Promise<void> {
-      await asApplicationFailure(() => reportConfirmedOverdue(scope(ref.organizationId), ref.reservationId, overdueSeconds, new Date()));
+      await asApplicationFailure(() =>
+        reportConfirmedOverdue(scope(ref.organizationId), ref.reservationId, overdueSeconds, new Date()),
+      );
     },
   };
 }

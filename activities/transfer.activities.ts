@@ -37,40 +37,87 @@ export function createTransferActivities({ orm }: { orm: Orm }) {
     return { workflowId: execution.workflowId, runId: execution.runId };
   };
   const scope = (organizationId: string) => scopeTo(orm.em, organizationId);
-  const state = (t: TransferRecord): TransferState => ({ status: t.status, lines: t.lines, reason: t.reason, transitions: t.transitions });
+  const state = (t: TransferRecord): TransferState => ({
+    status: t.status,
+    lines: t.lines,
+    reason: t.reason,
+    transitions: t.transitions,
+  });
   const actor = (from: { actor?: string }) => from.actor ?? transferWorkflowActor;
 
   return {
     async reserveTransferAtOrigin(input: TransferInput): Promise<TransferState> {
-      return await asApplicationFailure(async () => state(await reserveAtOrigin(scope(input.organizationId), input, actor(input), workflowRef(), new Date())));
+      return await asApplicationFailure(async () =>
+        state(await reserveAtOrigin(scope(input.organizationId), input, actor(input), workflowRef(), new Date())),
+      );
     },
     async markTransferInTransit(ref: TransferRef): Promise<TransferState> {
-      return await asApplicationFailure(async () => state(await markInTransit(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef(), new Date())));
+      return await asApplicationFailure(async () =>
+        state(await markInTransit(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef(), new Date())),
+      );
     },
-    async receiveTransferAtDestination(ref: TransferRef, receiptNumber: number, receipts: Receipt[]): Promise<TransferState> {
-      return await asApplicationFailure(async () => state(await receiveAtDestination(scope(ref.organizationId), ref.transferId, receiptNumber, receipts, actor(ref), workflowRef(), new Date())));
+    async receiveTransferAtDestination(
+      ref: TransferRef,
+      receiptNumber: number,
+      receipts: Receipt[],
+    ): Promise<TransferState> {
+      return await asApplicationFailure(async () =>
+        state(
+          await receiveAtDestination(
+            scope(ref.organizationId),
+            ref.transferId,
+            receiptNumber,
+            receipts,
+            actor(ref),
+            workflowRef(),
+            new Date(),
+          ),
+        ),
+      );
     },
     async closeTransferReceipt(ref: TransferRef): Promise<TransferState> {
-      return await asApplicationFailure(async () => state(await closeReceipt(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef(), new Date())));
+      return await asApplicationFailure(async () =>
+        state(await closeReceipt(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef(), new Date())),
+      );
     },
     /** Compensation of mark-in-transit. Safe to repeat. */
     async returnTransferToOriginIfInTransit(ref: TransferRef): Promise<void> {
-      await asApplicationFailure(() => returnToOriginIfInTransit(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef()));
+      await asApplicationFailure(() =>
+        returnToOriginIfInTransit(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef()),
+      );
     },
     /** Compensation of reserve-at-origin. Safe to repeat. */
     async releaseTransferHoldIfHeld(ref: TransferRef): Promise<void> {
-      await asApplicationFailure(() => releaseOriginHoldIfHeld(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef()));
+      await asApplicationFailure(() =>
+        releaseOriginHoldIfHeld(scope(ref.organizationId), ref.transferId, actor(ref), workflowRef()),
+      );
     },
     /** Records the end of an undone transfer (inventory.transfer.cancelled); null when no reserve step ever committed. */
-    async recordTransferUndone(ref: TransferRef, status: 'cancelled' | 'compensated', reason: string): Promise<TransferState | null> {
+    async recordTransferUndone(
+      ref: TransferRef,
+      status: 'cancelled' | 'compensated',
+      reason: string,
+    ): Promise<TransferState | null> {
       return await asApplicationFailure(async () => {
-        const undone = await recordUndone(scope(ref.organizationId), ref.transferId, status, reason, actor(ref), new Date());
+        const undone = await recordUndone(
+          scope(ref.organizationId),
+          ref.transferId,
+          status,
+          reason,
+          actor(ref),
+          new Date(),
+        );
         return undone ? state(undone) : null;
       });
     },
     /** Publishes inventory.transfer.compensation_failed: the transfer is left part undone for ops. Once per run and compensation. */
-    async recordTransferCompensationFailed(ref: TransferRef, failure: { compensation: string; reason: string; message: string }): Promise<void> {
-      await asApplicationFailure(() => recordCompensationFailed(scope(ref.organizationId), ref.transferId, failure, workflowRef(), new Date()));
+    async recordTransferCompensationFailed(
+      ref: TransferRef,
+      failure: { compensation: string; reason: string; message: string },
+    ): Promise<void> {
+      await asApplicationFailure(() =>
+        recordCompensationFailed(scope(ref.organizationId), ref.transferId, failure, workflowRef(), new Date()),
+      );
     },
   };
 }

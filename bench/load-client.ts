@@ -23,18 +23,28 @@ export interface LoadJob {
 
 const job = JSON.parse(process.argv[2]) as LoadJob;
 const proto = loadInventoryProto();
-const client = new proto.inventory.v1.InventoryService(job.address, grpc.credentials.createInsecure()) as InventoryServiceClient;
+const client = new proto.inventory.v1.InventoryService(
+  job.address,
+  grpc.credentials.createInsecure(),
+) as InventoryServiceClient;
 const metadata = new grpc.Metadata();
 metadata.set('authorization', `Bearer ${job.token}`);
 const call = (request: object) =>
   new Promise((resolve, reject) =>
-    (client[job.method] as unknown as (r: object, m: grpc.Metadata, cb: (e: Error | null, v: unknown) => void) => void).call(client, request, metadata, (e, v) => (e ? reject(e) : resolve(v))),
+    (
+      client[job.method] as unknown as (r: object, m: grpc.Metadata, cb: (e: Error | null, v: unknown) => void) => void
+    ).call(client, request, metadata, (e, v) => (e ? reject(e) : resolve(v))),
   );
 
 const stats = await measure(job.total, job.concurrency, (i) => {
   const variant_id = job.variants[i % job.variants.length];
   return job.method === 'ReserveStock'
-    ? call({ organization_id: job.organizationId, order_id: `${job.orderPrefix}-${i}`, items: [{ variant_id, quantity: 1 }], ttl_seconds: job.ttlSeconds ?? 3600 })
+    ? call({
+        organization_id: job.organizationId,
+        order_id: `${job.orderPrefix}-${i}`,
+        items: [{ variant_id, quantity: 1 }],
+        ttl_seconds: job.ttlSeconds ?? 3600,
+      })
     : call({ organization_id: job.organizationId, items: [{ variant_id, quantity: 1 }] });
 });
 client.close();

@@ -56,7 +56,10 @@ const n = (count: number) => Math.max(10, Math.round(count * scale));
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
 const logger = createLogger({ LOG_LEVEL: 'error', LOG_FORMAT: 'json' }, 'bench');
-Runtime.install({ logger: temporalLoggerFrom(logger), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+Runtime.install({
+  logger: temporalLoggerFrom(logger),
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+});
 
 // As in production (README, Security model): a superuser creates the database and the roles, the owner role
 // migrates, the service runs as the runtime role (row-level security on) and the cross-organization
@@ -100,13 +103,31 @@ const workerRun = worker.run();
 const organizationId = randomUUID();
 // The order service's token, signed by a run-private issuer and verified as in production (ES256, JWKS).
 const issuer = await createDevIssuer();
-const verifyToken = createTokenVerifier({ keys: { jwks: issuer.jwks }, issuer: devIssuer, audience: devAudience, clockToleranceSeconds: 30 });
-const token = await issuer.mint({ subject: 'order-service', organizationId, roles: ['order-service'], ttlSeconds: 86_400 });
+const verifyToken = createTokenVerifier({
+  keys: { jwks: issuer.jwks },
+  issuer: devIssuer,
+  audience: devAudience,
+  clockToleranceSeconds: 30,
+});
+const token = await issuer.mint({
+  subject: 'order-service',
+  organizationId,
+  roles: ['order-service'],
+  ttlSeconds: 86_400,
+});
 // The limits a deployment runs with (the environment's, else the documented defaults): the figures are with them on.
 const limits = limitsFrom(loadConfig());
-log(`limits on: ${limits.rate.organizationPerWindow / limits.rate.windowSeconds}/s per organization, ${limits.rate.subjectPerWindow / limits.rate.windowSeconds}/s per subject (0 = off), ${limits.quotas.activeHoldsPerOrganization} open holds per organization`);
+log(
+  `limits on: ${limits.rate.organizationPerWindow / limits.rate.windowSeconds}/s per organization, ${limits.rate.subjectPerWindow / limits.rate.windowSeconds}/s per subject (0 = off), ${limits.quotas.activeHoldsPerOrganization} open holds per organization`,
+);
 const grpcServer = async (verify: TokenVerifier) => {
-  const { server } = createGrpcServer({ orm, logger, verifyToken: verify, limits, temporal: { client: temporal.client, taskQueue } });
+  const { server } = createGrpcServer({
+    orm,
+    logger,
+    verifyToken: verify,
+    limits,
+    temporal: { client: temporal.client, taskQueue },
+  });
   return { server, port: await bindGrpcServer(server, '127.0.0.1', 0) };
 };
 const { server, port } = await grpcServer(verifyToken);
@@ -114,56 +135,106 @@ const { server, port } = await grpcServer(verifyToken);
 const caller = await verifyToken(token);
 const unverified = await grpcServer(async () => caller);
 const proto = loadInventoryProto();
-const client = new proto.inventory.v1.InventoryService(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as InventoryServiceClient;
+const client = new proto.inventory.v1.InventoryService(
+  `127.0.0.1:${port}`,
+  grpc.credentials.createInsecure(),
+) as InventoryServiceClient;
 const bearer = new grpc.Metadata();
 bearer.set('authorization', `Bearer ${token}`);
 const rpc = <T>(method: 'ReserveStock' | 'CheckAvailability', request: object) =>
   new Promise<T>((resolve, reject) =>
-    (client[method] as unknown as (r: object, m: grpc.Metadata, cb: (e: Error | null, v: T) => void) => void).call(client, request, bearer, (e, v) => (e ? reject(e) : resolve(v))),
+    (client[method] as unknown as (r: object, m: grpc.Metadata, cb: (e: Error | null, v: T) => void) => void).call(
+      client,
+      request,
+      bearer,
+      (e, v) => (e ? reject(e) : resolve(v)),
+    ),
   );
 
 /** Runs a load job in a separate process (bench/load-client.ts), as the order service would call. */
 async function load(job: Omit<LoadJob, 'address' | 'token'>, target = port): Promise<Stats> {
-  const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(new URL('./load-client.ts', import.meta.url)), JSON.stringify({ ...job, token, address: `127.0.0.1:${target}` })], { maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      fileURLToPath(new URL('./load-client.ts', import.meta.url)),
+      JSON.stringify({ ...job, token, address: `127.0.0.1:${target}` }),
+    ],
+    { maxBuffer: 1 << 20 },
+  );
   return JSON.parse(stdout) as Stats;
 }
 
-const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, quick, at: new Date().toISOString() };
+const results: Record<string, unknown> = {
+  machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  quick,
+  at: new Date().toISOString(),
+};
 
 try {
   // ---------------------------------------------------------------- data
   const scope = scopeTo(observer.em, organizationId);
   const warehouseId = randomUUID();
-  await observer.em.execute("insert into warehouse (id, organization_id, code, name, region) values (?, ?, 'BENCH', 'Bench', 'bench')", [warehouseId, organizationId]);
+  await observer.em.execute(
+    "insert into warehouse (id, organization_id, code, name, region) values (?, ?, 'BENCH', 'Bench', 'bench')",
+    [warehouseId, organizationId],
+  );
   const variants = Array.from({ length: 200 }, () => randomUUID());
   const hot = randomUUID();
   for (const variantId of [...variants, hot]) {
-    await scope.transaction((tx) => applyOperation(tx, { operationKey: `bench-stock-${variantId}`, actor: 'bench', changes: [{ variantId, warehouseId, type: 'receipt', deltas: { available: 1_000_000 }, createIfMissing: true }] }));
+    await scope.transaction((tx) =>
+      applyOperation(tx, {
+        operationKey: `bench-stock-${variantId}`,
+        actor: 'bench',
+        changes: [{ variantId, warehouseId, type: 'receipt', deltas: { available: 1_000_000 }, createIfMissing: true }],
+      }),
+    );
   }
   log(`stocked 201 variants in a scratch database; Temporal dev server and worker up`);
 
   // ---------------------------------------------------------------- warm-up (bundle, pools, JIT)
-  await measure(40, 8, (i) => rpc('ReserveStock', { organization_id: organizationId, order_id: `warm-${i}`, items: [{ variant_id: variants[i % 200], quantity: 1 }] }));
+  await measure(40, 8, (i) =>
+    rpc('ReserveStock', {
+      organization_id: organizationId,
+      order_id: `warm-${i}`,
+      items: [{ variant_id: variants[i % 200], quantity: 1 }],
+    }),
+  );
 
   // ---------------------------------------------------------------- floors
   const temporalFloorC1 = await measure(n(100), 1, () =>
     temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
-      startWorkflowOperation: new WithStartWorkflowOperation(emptyWorkflow, { workflowId: `empty-${randomUUID()}`, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' }),
+      startWorkflowOperation: new WithStartWorkflowOperation(emptyWorkflow, {
+        workflowId: `empty-${randomUUID()}`,
+        taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
     }),
   );
-  log(`floor, Temporal Update-with-Start of an empty workflow (c1): ${temporalFloorC1.throughput}/s, p50 ${temporalFloorC1.p50} ms`);
+  log(
+    `floor, Temporal Update-with-Start of an empty workflow (c1): ${temporalFloorC1.throughput}/s, p50 ${temporalFloorC1.p50} ms`,
+  );
   const temporalFloor = await measure(n(600), 32, () =>
     temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
-      startWorkflowOperation: new WithStartWorkflowOperation(emptyWorkflow, { workflowId: `empty-${randomUUID()}`, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' }),
+      startWorkflowOperation: new WithStartWorkflowOperation(emptyWorkflow, {
+        workflowId: `empty-${randomUUID()}`,
+        taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
     }),
   );
-  log(`floor, Temporal Update-with-Start of an empty workflow (c32): ${temporalFloor.throughput}/s, p50 ${temporalFloor.p50} ms`);
+  log(
+    `floor, Temporal Update-with-Start of an empty workflow (c32): ${temporalFloor.throughput}/s, p50 ${temporalFloor.p50} ms`,
+  );
   const postgresFloor = await measure(n(3000), 32, (i) =>
-    scopeTo(orm.em, organizationId).transaction((tx) => applyOperation(tx, {
-      operationKey: `bench-floor-${i}-${randomUUID()}`,
-      actor: 'bench',
-      changes: [{ variantId: variants[i % 200], warehouseId, type: 'reserve', deltas: { available: -1, reserved: 1 } }],
-    })),
+    scopeTo(orm.em, organizationId).transaction((tx) =>
+      applyOperation(tx, {
+        operationKey: `bench-floor-${i}-${randomUUID()}`,
+        actor: 'bench',
+        changes: [
+          { variantId: variants[i % 200], warehouseId, type: 'reserve', deltas: { available: -1, reserved: 1 } },
+        ],
+      }),
+    ),
   );
   log(`floor, PostgreSQL bare reserve transaction (c32): ${postgresFloor.throughput}/s, p50 ${postgresFloor.p50} ms`);
   const lowerFloor = Math.min(temporalFloor.throughput, postgresFloor.throughput);
@@ -174,15 +245,35 @@ try {
     for (const concurrency of [1, 8, 32]) {
       const total = n(concurrency === 1 ? 150 : concurrency === 8 ? 400 : 800);
       const run = randomUUID().slice(0, 8);
-      const stats = await load({ method: 'ReserveStock', total, concurrency, organizationId, variants: label === 'one hot variant' ? [hot] : variants, orderPrefix: `bench-${run}`, ttlSeconds: 3600 });
+      const stats = await load({
+        method: 'ReserveStock',
+        total,
+        concurrency,
+        organizationId,
+        variants: label === 'one hot variant' ? [hot] : variants,
+        orderPrefix: `bench-${run}`,
+        ttlSeconds: 3600,
+      });
       reserve[`${label}, c${concurrency}`] = stats;
-      log(`ReserveStock ${label}, c${concurrency}: ${stats.throughput}/s, p50 ${stats.p50} / p95 ${stats.p95} / p99 ${stats.p99} ms`);
+      log(
+        `ReserveStock ${label}, c${concurrency}: ${stats.throughput}/s, p50 ${stats.p50} / p95 ${stats.p95} / p99 ${stats.p99} ms`,
+      );
     }
   }
   // A flash sale as a client sees it: 200 orders at once for one variant, against the floor's limit (200 ÷ floor c32).
-  const burst = await load({ method: 'ReserveStock', total: 200, concurrency: 200, organizationId, variants: [hot], orderPrefix: `burst-${randomUUID().slice(0, 8)}`, ttlSeconds: 3600 });
+  const burst = await load({
+    method: 'ReserveStock',
+    total: 200,
+    concurrency: 200,
+    organizationId,
+    variants: [hot],
+    orderPrefix: `burst-${randomUUID().slice(0, 8)}`,
+    ttlSeconds: 3600,
+  });
   const burstLimitMs = (200 / temporalFloor.throughput) * 1000;
-  log(`ReserveStock, 200 at once (one variant): p50 ${burst.p50} / p99 ${burst.p99} ms; the floor's limit ${Math.round(burstLimitMs)} ms; p99 ÷ limit ${(burst.p99 / burstLimitMs).toFixed(2)} (goal <= 1.5)`);
+  log(
+    `ReserveStock, 200 at once (one variant): p50 ${burst.p50} / p99 ${burst.p99} ms; the floor's limit ${Math.round(burstLimitMs)} ms; p99 ÷ limit ${(burst.p99 / burstLimitMs).toFixed(2)} (goal <= 1.5)`,
+  );
   const reserveRatio = reserve['spread over 200 variants, c32'].throughput / lowerFloor;
   log(`ReserveStock (spread, c32) / lower floor = ${reserveRatio.toFixed(2)} (goal >= 0.7)`);
 
@@ -191,19 +282,36 @@ try {
   log(`TTL, 50 holds expiring together: lag p50 ${ttl.p50} ms, p99 ${ttl.p99} ms (goal p99 <= 1000 ms)`);
   const drain = await expiryLag(n(500), 8);
   const drainRate = drain.count / (drain.lastMs / 1000);
-  log(`TTL, ${drain.count} holds expiring together: all released ${drain.lastMs} ms after expiry, ${drainRate.toFixed(1)}/s = ${(drainRate / lowerFloor).toFixed(2)} x lower floor (goal >= 0.7)`);
+  log(
+    `TTL, ${drain.count} holds expiring together: all released ${drain.lastMs} ms after expiry, ${drainRate.toFixed(1)}/s = ${(drainRate / lowerFloor).toFixed(2)} x lower floor (goal >= 0.7)`,
+  );
 
   // ---------------------------------------------------------------- CheckAvailability
-  const availability = await load({ method: 'CheckAvailability', total: n(3000), concurrency: 32, organizationId, variants });
+  const availability = await load({
+    method: 'CheckAvailability',
+    total: n(3000),
+    concurrency: 32,
+    organizationId,
+    variants,
+  });
   const bareSelect = await measure(n(3000), 32, (i) =>
     observer.em
       .fork()
-      .execute('select available from stock where organization_id = ? and variant_id = ?', [organizationId, variants[i % 200]]),
+      .execute('select available from stock where organization_id = ? and variant_id = ?', [
+        organizationId,
+        variants[i % 200],
+      ]),
   );
-  const availabilityQuery = await measure(n(3000), 32, (i) => checkAvailability(scopeTo(orm.em, organizationId), [{ variantId: variants[i % 200], quantity: 1 }]));
+  const availabilityQuery = await measure(n(3000), 32, (i) =>
+    checkAvailability(scopeTo(orm.em, organizationId), [{ variantId: variants[i % 200], quantity: 1 }]),
+  );
   const availabilityRatio = availability.throughput / bareSelect.throughput;
-  log(`where the time goes: the availability query alone (no gRPC) ${availabilityQuery.throughput}/s p99 ${availabilityQuery.p99} ms`);
-  log(`CheckAvailability (c32): ${availability.throughput}/s p99 ${availability.p99} ms; bare SELECT ${bareSelect.throughput}/s p99 ${bareSelect.p99} ms; ratio ${availabilityRatio.toFixed(2)} (goal >= 0.5)`);
+  log(
+    `where the time goes: the availability query alone (no gRPC) ${availabilityQuery.throughput}/s p99 ${availabilityQuery.p99} ms`,
+  );
+  log(
+    `CheckAvailability (c32): ${availability.throughput}/s p99 ${availability.p99} ms; bare SELECT ${bareSelect.throughput}/s p99 ${bareSelect.p99} ms; ratio ${availabilityRatio.toFixed(2)} (goal >= 0.5)`,
+  );
 
   // ---------------------------------------------------------------- Reconciliation
   const reconciliation = await reconciliationThroughput(n(4000), 5);
@@ -215,25 +323,66 @@ try {
   // ---------------------------------------------------------------- Authentication
   // Runs against the verifying and the trusting server in ABBA order, so drift in the machine's load (and
   // in Temporal's, as workflows pile up) weighs on both alike.
-  const authCases = { reserve: { verified: [] as Stats[], unverified: [] as Stats[] }, availability: { verified: [] as Stats[], unverified: [] as Stats[] } };
-  const servers = [['verified', port], ['unverified', unverified.port]] as const;
+  const authCases = {
+    reserve: { verified: [] as Stats[], unverified: [] as Stats[] },
+    availability: { verified: [] as Stats[], unverified: [] as Stats[] },
+  };
+  const servers = [
+    ['verified', port],
+    ['unverified', unverified.port],
+  ] as const;
   for (let round = 0; round < (quick ? 2 : 4); round += 1) {
     for (const [mode, target] of round % 2 === 0 ? servers : [...servers].reverse()) {
-      authCases.reserve[mode].push(await load({ method: 'ReserveStock', total: n(300), concurrency: 8, organizationId, variants, orderPrefix: `auth-${mode}-${round}-${randomUUID().slice(0, 8)}`, ttlSeconds: 3600 }, target));
-      authCases.availability[mode].push(await load({ method: 'CheckAvailability', total: n(6000), concurrency: 32, organizationId, variants }, target));
+      authCases.reserve[mode].push(
+        await load(
+          {
+            method: 'ReserveStock',
+            total: n(300),
+            concurrency: 8,
+            organizationId,
+            variants,
+            orderPrefix: `auth-${mode}-${round}-${randomUUID().slice(0, 8)}`,
+            ttlSeconds: 3600,
+          },
+          target,
+        ),
+      );
+      authCases.availability[mode].push(
+        await load({ method: 'CheckAvailability', total: n(6000), concurrency: 32, organizationId, variants }, target),
+      );
     }
   }
   const meanThroughput = (runs: Stats[]) => runs.reduce((sum, r) => sum + r.throughput, 0) / runs.length;
   const authentication = {
-    reserveStockC8: { verifiedPerSecond: round2(meanThroughput(authCases.reserve.verified)), unverifiedPerSecond: round2(meanThroughput(authCases.reserve.unverified)), ratio: round2(meanThroughput(authCases.reserve.verified) / meanThroughput(authCases.reserve.unverified)) },
-    checkAvailabilityC32: { verifiedPerSecond: round2(meanThroughput(authCases.availability.verified)), unverifiedPerSecond: round2(meanThroughput(authCases.availability.unverified)), ratio: round2(meanThroughput(authCases.availability.verified) / meanThroughput(authCases.availability.unverified)) },
+    reserveStockC8: {
+      verifiedPerSecond: round2(meanThroughput(authCases.reserve.verified)),
+      unverifiedPerSecond: round2(meanThroughput(authCases.reserve.unverified)),
+      ratio: round2(meanThroughput(authCases.reserve.verified) / meanThroughput(authCases.reserve.unverified)),
+    },
+    checkAvailabilityC32: {
+      verifiedPerSecond: round2(meanThroughput(authCases.availability.verified)),
+      unverifiedPerSecond: round2(meanThroughput(authCases.availability.unverified)),
+      ratio: round2(
+        meanThroughput(authCases.availability.verified) / meanThroughput(authCases.availability.unverified),
+      ),
+    },
     // A token never seen before costs a signature check; the same token again is served from the verifier's cache.
-    freshTokenVerifications: await measure(n(2000), 1, async () => verifyToken(await issuer.mint({ subject: 'order-service', organizationId, roles: ['order-service'] }))),
-    mintOnly: await measure(n(2000), 1, () => issuer.mint({ subject: 'order-service', organizationId, roles: ['order-service'] })),
+    freshTokenVerifications: await measure(n(2000), 1, async () =>
+      verifyToken(await issuer.mint({ subject: 'order-service', organizationId, roles: ['order-service'] })),
+    ),
+    mintOnly: await measure(n(2000), 1, () =>
+      issuer.mint({ subject: 'order-service', organizationId, roles: ['order-service'] }),
+    ),
   };
-  log(`authentication: ReserveStock c8 with tokens ${authentication.reserveStockC8.verifiedPerSecond}/s vs without ${authentication.reserveStockC8.unverifiedPerSecond}/s = ${authentication.reserveStockC8.ratio} (goal >= 0.95)`);
-  log(`authentication: CheckAvailability c32 with tokens ${authentication.checkAvailabilityC32.verifiedPerSecond}/s vs without ${authentication.checkAvailabilityC32.unverifiedPerSecond}/s = ${authentication.checkAvailabilityC32.ratio} (goal >= 0.95)`);
-  log(`authentication: mint + verify a fresh token ${authentication.freshTokenVerifications.throughput}/s, mint alone ${authentication.mintOnly.throughput}/s`);
+  log(
+    `authentication: ReserveStock c8 with tokens ${authentication.reserveStockC8.verifiedPerSecond}/s vs without ${authentication.reserveStockC8.unverifiedPerSecond}/s = ${authentication.reserveStockC8.ratio} (goal >= 0.95)`,
+  );
+  log(
+    `authentication: CheckAvailability c32 with tokens ${authentication.checkAvailabilityC32.verifiedPerSecond}/s vs without ${authentication.checkAvailabilityC32.unverifiedPerSecond}/s = ${authentication.checkAvailabilityC32.ratio} (goal >= 0.95)`,
+  );
+  log(
+    `authentication: mint + verify a fresh token ${authentication.freshTokenVerifications.throughput}/s, mint alone ${authentication.mintOnly.throughput}/s`,
+  );
 
   const cluster = withCluster ? await clusterFigures() : undefined;
 
@@ -243,11 +392,29 @@ try {
     limits: { rate: limits.rate, quotas: limits.quotas },
     authentication,
     reconciliation,
-    floors: { temporalUpdateWithStartC1: temporalFloorC1, temporalUpdateWithStart: temporalFloor, postgresReserveTransaction: postgresFloor, lower: lowerFloor },
+    floors: {
+      temporalUpdateWithStartC1: temporalFloorC1,
+      temporalUpdateWithStart: temporalFloor,
+      postgresReserveTransaction: postgresFloor,
+      lower: lowerFloor,
+    },
     reserveStock: reserve,
     reserveToLowerFloor: round2(reserveRatio),
-    ttl: { fiftyTogether: { p50Ms: ttl.p50, p99Ms: ttl.p99 }, drain: { holds: drain.count, allReleasedMs: drain.lastMs, perSecond: round2(drainRate), toLowerFloor: round2(drainRate / lowerFloor) } },
-    checkAvailability: { rpc: availability, queryWithoutGrpc: availabilityQuery, bareSelect, ratio: round2(availabilityRatio) },
+    ttl: {
+      fiftyTogether: { p50Ms: ttl.p50, p99Ms: ttl.p99 },
+      drain: {
+        holds: drain.count,
+        allReleasedMs: drain.lastMs,
+        perSecond: round2(drainRate),
+        toLowerFloor: round2(drainRate / lowerFloor),
+      },
+    },
+    checkAvailability: {
+      rpc: availability,
+      queryWithoutGrpc: availabilityQuery,
+      bareSelect,
+      ratio: round2(availabilityRatio),
+    },
   });
   writeResults();
 
@@ -261,16 +428,26 @@ try {
     const reconScope = scopeTo(observer.em, org);
     const warehouses = Array.from({ length: 10 }, () => randomUUID());
     for (const [i, id] of warehouses.entries()) {
-      await observer.em.execute("insert into warehouse (id, organization_id, code, name, region) values (?, ?, ?, 'Bench', 'bench')", [id, org, `R${i}`]);
+      await observer.em.execute(
+        "insert into warehouse (id, organization_id, code, name, region) values (?, ?, ?, 'Bench', 'bench')",
+        [id, org, `R${i}`],
+      );
     }
-    const cells = Array.from({ length: rows }, (_, i) => ({ variantId: randomUUID(), warehouseId: warehouses[i % warehouses.length] }));
+    const cells = Array.from({ length: rows }, (_, i) => ({
+      variantId: randomUUID(),
+      warehouseId: warehouses[i % warehouses.length],
+    }));
     for (let round = 0; round < movementsPerRow; round += 1) {
       for (let i = 0; i < cells.length; i += 200) {
-        await reconScope.transaction((tx) => applyOperation(tx, {
-          operationKey: `bench-recon-${round}-${i}`,
-          actor: 'bench',
-          changes: cells.slice(i, i + 200).map((c) => ({ ...c, type: 'receipt' as const, deltas: { available: 3 }, createIfMissing: true })),
-        }));
+        await reconScope.transaction((tx) =>
+          applyOperation(tx, {
+            operationKey: `bench-recon-${round}-${i}`,
+            actor: 'bench',
+            changes: cells
+              .slice(i, i + 200)
+              .map((c) => ({ ...c, type: 'receipt' as const, deltas: { available: 3 }, createIfMissing: true })),
+          }),
+        );
       }
     }
     const timed = async (fn: () => Promise<unknown>) => {
@@ -291,7 +468,11 @@ try {
       while (after);
     });
     const whole = await timed(() =>
-      temporal.client.workflow.execute(reconciliationWorkflow, { workflowId: `bench-recon-${randomUUID()}`, taskQueue, args: [{ organizationId: org, settleSeconds: 0 }] }),
+      temporal.client.workflow.execute(reconciliationWorkflow, {
+        workflowId: `bench-recon-${randomUUID()}`,
+        taskQueue,
+        args: [{ organizationId: org, settleSeconds: 0 }],
+      }),
     );
     const perSecond = (seconds: number) => Math.round(rows / seconds);
     return {
@@ -314,7 +495,10 @@ try {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-cluster-'));
     const postgresUrl = adminUrl;
     const cluster = await startTemporalCluster({ postgresUrl, dir, frontendPort: 0, databasePrefix: prefix });
-    const env = await TestWorkflowEnvironment.createFromExistingServer({ address: cluster.address, namespace: 'default' });
+    const env = await TestWorkflowEnvironment.createFromExistingServer({
+      address: cluster.address,
+      namespace: 'default',
+    });
     const queue = `bench-cluster-${randomUUID()}`;
     const clusterWorker = await Worker.create({
       connection: env.nativeConnection,
@@ -323,24 +507,80 @@ try {
       activities: createActivities({ orm, systemOrm }),
     });
     const running = clusterWorker.run();
-    const { server: clusterServer } = createGrpcServer({ orm, logger, verifyToken, limits, temporal: { client: env.client, taskQueue: queue } });
+    const { server: clusterServer } = createGrpcServer({
+      orm,
+      logger,
+      verifyToken,
+      limits,
+      temporal: { client: env.client, taskQueue: queue },
+    });
     const clusterPort = await bindGrpcServer(clusterServer, '127.0.0.1', 0);
     try {
       const floor = (concurrency: number, total: number) =>
         measure(total, concurrency, () =>
           env.client.workflow.executeUpdateWithStart(pingUpdate, {
-            startWorkflowOperation: new WithStartWorkflowOperation(emptyWorkflow, { workflowId: `empty-${randomUUID()}`, taskQueue: queue, workflowIdConflictPolicy: 'USE_EXISTING' }),
+            startWorkflowOperation: new WithStartWorkflowOperation(emptyWorkflow, {
+              workflowId: `empty-${randomUUID()}`,
+              taskQueue: queue,
+              workflowIdConflictPolicy: 'USE_EXISTING',
+            }),
           }),
         );
       await floor(4, 20); // warm-up: connections, caches, the namespace's first tasks
       const floorC1 = await floor(1, n(100));
       const floorC32 = await floor(32, n(600));
-      const c1 = await load({ method: 'ReserveStock', total: n(150), concurrency: 1, organizationId, variants, orderPrefix: `cl1-${randomUUID().slice(0, 8)}`, ttlSeconds: 3600 }, clusterPort);
-      const c32 = await load({ method: 'ReserveStock', total: n(800), concurrency: 32, organizationId, variants, orderPrefix: `cl32-${randomUUID().slice(0, 8)}`, ttlSeconds: 3600 }, clusterPort);
-      const clusterBurst = await load({ method: 'ReserveStock', total: 200, concurrency: 200, organizationId, variants: [hot], orderPrefix: `clb-${randomUUID().slice(0, 8)}`, ttlSeconds: 3600 }, clusterPort);
+      const c1 = await load(
+        {
+          method: 'ReserveStock',
+          total: n(150),
+          concurrency: 1,
+          organizationId,
+          variants,
+          orderPrefix: `cl1-${randomUUID().slice(0, 8)}`,
+          ttlSeconds: 3600,
+        },
+        clusterPort,
+      );
+      const c32 = await load(
+        {
+          method: 'ReserveStock',
+          total: n(800),
+          concurrency: 32,
+          organizationId,
+          variants,
+          orderPrefix: `cl32-${randomUUID().slice(0, 8)}`,
+          ttlSeconds: 3600,
+        },
+        clusterPort,
+      );
+      const clusterBurst = await load(
+        {
+          method: 'ReserveStock',
+          total: 200,
+          concurrency: 200,
+          organizationId,
+          variants: [hot],
+          orderPrefix: `clb-${randomUUID().slice(0, 8)}`,
+          ttlSeconds: 3600,
+        },
+        clusterPort,
+      );
       const limitMs = (200 / floorC32.throughput) * 1000;
-      log(`cluster: floor c1 ${floorC1.throughput}/s p50 ${floorC1.p50} ms, c32 ${floorC32.throughput}/s; ReserveStock c1 ${c1.throughput}/s p50 ${c1.p50} ms, c32 ${c32.throughput}/s p99 ${c32.p99} ms (${(c32.throughput / floorC32.throughput).toFixed(2)} x floor); 200 at once p99 ${clusterBurst.p99} ms (${(clusterBurst.p99 / limitMs).toFixed(2)} x the floor's limit)`);
-      return { floorC1, floorC32, reserveC1: c1, reserveC32: c32, reserveC32ToFloor: round2(c32.throughput / floorC32.throughput), burst200: { stats: clusterBurst, floorLimitMs: Math.round(limitMs), p99ToLimit: round2(clusterBurst.p99 / limitMs) } };
+      log(
+        `cluster: floor c1 ${floorC1.throughput}/s p50 ${floorC1.p50} ms, c32 ${floorC32.throughput}/s; ReserveStock c1 ${c1.throughput}/s p50 ${c1.p50} ms, c32 ${c32.throughput}/s p99 ${c32.p99} ms (${(c32.throughput / floorC32.throughput).toFixed(2)} x floor); 200 at once p99 ${clusterBurst.p99} ms (${(clusterBurst.p99 / limitMs).toFixed(2)} x the floor's limit)`,
+      );
+      return {
+        floorC1,
+        floorC32,
+        reserveC1: c1,
+        reserveC32: c32,
+        reserveC32ToFloor: round2(c32.throughput / floorC32.throughput),
+        burst200: {
+          stats: clusterBurst,
+          floorLimitMs: Math.round(limitMs),
+          p99ToLimit: round2(clusterBurst.p99 / limitMs),
+        },
+      };
     } finally {
       clusterServer.forceShutdown();
       clusterWorker.shutdown();
@@ -370,21 +610,26 @@ try {
     const deadline = Date.now() + ttlSeconds * 1000 + 120_000;
     let released: { reference_id: string; created_at: string }[] = [];
     while (Date.now() < deadline) {
-      released = await observer.em
-        .fork()
-        .execute(
-          `select reference_id, created_at from stock_movement
+      released = await observer.em.fork().execute(
+        `select reference_id, created_at from stock_movement
            where organization_id = ? and type = 'release' and reference_id in (?)`,
-          [organizationId, ids],
-        );
+        [organizationId, ids],
+      );
       if (released.length === count) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const expiresAt = new Map(expiry);
-    const lags = released.map((m) => new Date(m.created_at).getTime() - expiresAt.get(m.reference_id)!).sort((a, b) => a - b);
+    const lags = released
+      .map((m) => new Date(m.created_at).getTime() - expiresAt.get(m.reference_id)!)
+      .sort((a, b) => a - b);
     const firstExpiry = Math.min(...expiry.map(([, at]) => at));
     const lastRelease = Math.max(...released.map((m) => new Date(m.created_at).getTime()));
-    return { count: released.length, p50: Math.round(percentile(lags, 50)), p99: Math.round(percentile(lags, 99)), lastMs: lastRelease - firstExpiry };
+    return {
+      count: released.length,
+      p50: Math.round(percentile(lags, 50)),
+      p99: Math.round(percentile(lags, 99)),
+      lastMs: lastRelease - firstExpiry,
+    };
   }
 } finally {
   client.close();

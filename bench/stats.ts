@@ -14,7 +14,11 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs `total` calls with at most `concurrency` in flight; `call(i)` is the i-th call. */
-export async function measure(total: number, concurrency: number, call: (i: number) => Promise<unknown>): Promise<Stats> {
+export async function measure(
+  total: number,
+  concurrency: number,
+  call: (i: number) => Promise<unknown>,
+): Promise<Stats> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -30,5 +34,12 @@ export async function measure(total: number, concurrency: number, call: (i: numb
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const round = (v: number) => Math.round(v * 10) / 10;
-  return { requests: total, seconds: round(seconds), throughput: round(total / seconds), p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)), p99: round(percentile(latencies, 99)) };
+  return {
+    requests: total,
+    seconds: round(seconds),
+    throughput: round(total / seconds),
+    p50: round(percentile(latencies, 50)),
+    p95: round(percentile(latencies, 95)),
+    p99: round(percentile(latencies, 99)),
+  };
 }

@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type Logger } from '@temporalio/worker';
 
 export async function bundleWorkflows(outputPath: string, logger?: Logger): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)), ...(logger ? { logger } : {}) });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    ...(logger ? { logger } : {}),
+  });
   mkdirSync(path.dirname(outputPath), { recursive: true });
   writeFileSync(outputPath, code);
 }

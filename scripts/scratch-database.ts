@@ -5,7 +5,11 @@ import { randomBytes } from 'node:crypto';
  * Creates an empty database next to the one `serverUrl` points at, hands its URL to `fn`,
  * and drops it afterwards, whatever happens. Tests and tools use it to stay hermetic.
  */
-export async function withScratchDatabase<T>(serverUrl: string, fn: (url: string) => Promise<T>, prefix = 'inventory_scratch'): Promise<T> {
+export async function withScratchDatabase<T>(
+  serverUrl: string,
+  fn: (url: string) => Promise<T>,
+  prefix = 'inventory_scratch',
+): Promise<T> {
   const { url, drop } = await createScratchDatabase(serverUrl, prefix);
   try {
     return await fn(url);
@@ -14,7 +18,10 @@ export async function withScratchDatabase<T>(serverUrl: string, fn: (url: string
   }
 }
 
-export async function createScratchDatabase(serverUrl: string, prefix: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+export async function createScratchDatabase(
+  serverUrl: string,
+  prefix: string,
+): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new URL(serverUrl);
   admin.pathname = '/postgres';

@@ -38,14 +38,20 @@ async function main(): Promise<void> {
   const rabbit = await resolveRabbitMq(process.env, say);
   if (rabbit.started) started.push(rabbit.started);
 
-  const temporal = process.env.TEMPORAL_MODE === 'cluster' && !process.env.TEMPORAL_ADDRESS ? await startCluster(database.admin ?? postgres.url) : await resolveTemporal(process.env, dataDir, uiPort);
+  const temporal =
+    process.env.TEMPORAL_MODE === 'cluster' && !process.env.TEMPORAL_ADDRESS
+      ? await startCluster(database.admin ?? postgres.url)
+      : await resolveTemporal(process.env, dataDir, uiPort);
   if (temporal.started) started.push(temporal.started);
   temporal.process?.once('exit', (code) => void shutdown(`the Temporal server exited (code ${code})`, 1));
 
   // Without an identity provider configured, the stack trusts a development issuer kept in .data/auth/
   // (created once); `npm run token` signs with it. Never silently without authentication.
-  const ownIssuer = !process.env.AUTH_JWKS_URL && !process.env.AUTH_JWKS_FILE && process.env.AUTH_VERIFY_SIGNATURES !== 'false';
-  const authEnv = ownIssuer ? { AUTH_JWKS_FILE: (await loadOrCreateDevIssuer(path.join(dataDir, 'auth'))).jwksFile } : {};
+  const ownIssuer =
+    !process.env.AUTH_JWKS_URL && !process.env.AUTH_JWKS_FILE && process.env.AUTH_VERIFY_SIGNATURES !== 'false';
+  const authEnv = ownIssuer
+    ? { AUTH_JWKS_FILE: (await loadOrCreateDevIssuer(path.join(dataDir, 'auth'))).jwksFile }
+    : {};
 
   const env = { ...process.env, ...database.env, AMQP_URL: rabbit.url, TEMPORAL_ADDRESS: temporal.address, ...authEnv };
   const config = loadConfig(env);
@@ -58,17 +64,25 @@ async function main(): Promise<void> {
   const amqpShown = new URL(config.AMQP_URL);
   if (amqpShown.password) amqpShown.password = '***';
   say('the inventory service is starting:');
-  say(`  REST         http://localhost:${config.HTTP_PORT}   (try: TOKEN=$(npm run -s token -- --role operator); curl -H "Authorization: Bearer $TOKEN" 'localhost:${config.HTTP_PORT}/api/v1/stock?low=true')`);
-  say(`  gRPC         localhost:${config.GRPC_PORT}          (try: grpcurl -plaintext localhost:${config.GRPC_PORT} list)`);
+  say(
+    `  REST         http://localhost:${config.HTTP_PORT}   (try: TOKEN=$(npm run -s token -- --role operator); curl -H "Authorization: Bearer $TOKEN" 'localhost:${config.HTTP_PORT}/api/v1/stock?low=true')`,
+  );
+  say(
+    `  gRPC         localhost:${config.GRPC_PORT}          (try: grpcurl -plaintext localhost:${config.GRPC_PORT} list)`,
+  );
   say(
     ownIssuer
       ? `  Auth         development issuer, keys in .data/auth/; tokens: npm run -s token -- --role <${roles.join('|')}> [--org <uuid>] [--warehouses <uuid,...>]`
       : `  Auth         ${config.AUTH_JWKS_URL ?? config.AUTH_JWKS_FILE ?? 'AUTH_VERIFY_SIGNATURES=false: signatures NOT checked (development only)'}`,
   );
   say(`  Temporal     ${config.TEMPORAL_ADDRESS}${temporal.uiUrl ? `   UI ${temporal.uiUrl}` : ''}`);
-  say(`  RabbitMQ     ${amqpShown}${rabbit.reachable ? '' : '   (not reachable: events wait in the outbox)'}   exchange ${config.EVENTS_EXCHANGE}`);
+  say(
+    `  RabbitMQ     ${amqpShown}${rabbit.reachable ? '' : '   (not reachable: events wait in the outbox)'}   exchange ${config.EVENTS_EXCHANGE}`,
+  );
   const migrator = new URL(config.DATABASE_OWNER_URL).username;
-  say(`  PostgreSQL   ${config.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}   (runtime role; migrations as ${migrator})`);
+  say(
+    `  PostgreSQL   ${config.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}   (runtime role; migrations as ${migrator})`,
+  );
   say('Ctrl-C stops everything.');
 }
 
@@ -104,13 +118,19 @@ async function resolveDatabase(): Promise<{
  */
 function supervise(part: (typeof parts)[number], env: NodeJS.ProcessEnv, delayMs = 1000): void {
   const startedAt = Date.now();
-  const child = spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], { env, stdio: 'inherit', detached: true });
+  const child = spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], {
+    env,
+    stdio: 'inherit',
+    detached: true,
+  });
   children.set(part, child);
   child.once('exit', (code, signal) => {
     children.delete(part);
     if (stopping) return;
     const wait = Date.now() - startedAt > 60_000 ? 1000 : delayMs;
-    say(`${part} exited (${signal ?? `code ${code}`}): restarting it in ${wait / 1000} s; the other parts keep serving`);
+    say(
+      `${part} exited (${signal ?? `code ${code}`}): restarting it in ${wait / 1000} s; the other parts keep serving`,
+    );
     setTimeout(() => !stopping && supervise(part, env, Math.min(wait * 2, 30_000)), wait);
   });
 }
@@ -126,8 +146,14 @@ async function startCluster(postgresUrl: string) {
     processes: process.env.TEMPORAL_CLUSTER_PROCESSES === '4' ? 4 : 1,
     say,
   });
-  for (const child of cluster.processes) child.once('exit', (code) => !stopping && void shutdown(`a Temporal server process exited (code ${code})`, 1));
-  return { address: cluster.address, uiUrl: undefined, process: undefined, started: { description: 'the Temporal server', stop: cluster.stop } };
+  for (const child of cluster.processes)
+    child.once('exit', (code) => !stopping && void shutdown(`a Temporal server process exited (code ${code})`, 1));
+  return {
+    address: cluster.address,
+    uiUrl: undefined,
+    process: undefined,
+    started: { description: 'the Temporal server', stop: cluster.stop },
+  };
 }
 
 async function shutdown(reason: string, exitCode: number): Promise<void> {
@@ -135,7 +161,11 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
   stopping = true;
   say(`stopping (${reason})`);
   // Each part drains within SHUTDOWN_GRACE_MS; it is killed only well after that.
-  await Promise.all([...children.entries()].map(([name, child]) => stopChild(child, name, Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000) + 5000)));
+  await Promise.all(
+    [...children.entries()].map(([name, child]) =>
+      stopChild(child, name, Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000) + 5000),
+    ),
+  );
   for (const part of started.reverse()) {
     await part.stop().catch((error: unknown) => say(`could not stop ${part.description}: ${String(error)}`));
   }
@@ -148,6 +178,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`[start] ${error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error)}\n`);
+  process.stderr.write(
+    `[start] ${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`,
+  );
   void shutdown('start-up failed', 1);
 });

@@ -37,9 +37,14 @@ export interface TemporalClusterOptions {
 const run = promisify(execFile);
 const services = ['frontend', 'history', 'matching', 'worker'] as const;
 
-function tool(name: 'TEMPORAL_SERVER_PATH' | 'TEMPORAL_SQL_TOOL_PATH' | 'TEMPORAL_SCHEMA_DIR' | 'TEMPORAL_CLI_PATH'): string {
+function tool(
+  name: 'TEMPORAL_SERVER_PATH' | 'TEMPORAL_SQL_TOOL_PATH' | 'TEMPORAL_SCHEMA_DIR' | 'TEMPORAL_CLI_PATH',
+): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run through npm (scripts/toolchain.sh builds the Temporal server when TEMPORAL_MODE=cluster)`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run through npm (scripts/toolchain.sh builds the Temporal server when TEMPORAL_MODE=cluster)`,
+    );
   return value;
 }
 
@@ -63,15 +68,36 @@ export async function freePort(below?: number): Promise<number> {
 async function prepareDatabases(url: URL, names: [string, string]): Promise<void> {
   const schemaDir = tool('TEMPORAL_SCHEMA_DIR');
   const sqlTool = tool('TEMPORAL_SQL_TOOL_PATH');
-  const env = { ...process.env, SQL_PLUGIN: 'postgres12', SQL_HOST: url.hostname, SQL_PORT: url.port || '5432', SQL_USER: decodeURIComponent(url.username || 'postgres'), SQL_PASSWORD: decodeURIComponent(url.password) };
-  for (const [database, schema] of [[names[0], 'temporal'], [names[1], 'visibility']] as const) {
+  const env = {
+    ...process.env,
+    SQL_PLUGIN: 'postgres12',
+    SQL_HOST: url.hostname,
+    SQL_PORT: url.port || '5432',
+    SQL_USER: decodeURIComponent(url.username || 'postgres'),
+    SQL_PASSWORD: decodeURIComponent(url.password),
+  };
+  for (const [database, schema] of [
+    [names[0], 'temporal'],
+    [names[1], 'visibility'],
+  ] as const) {
     await run(sqlTool, ['--db', database, 'create-database'], { env }).catch(() => undefined); // exists already
     await run(sqlTool, ['--db', database, 'setup-schema', '-v', '0.0'], { env }).catch(() => undefined); // set up already
-    await run(sqlTool, ['--db', database, 'update-schema', '-d', path.join(schemaDir, 'postgresql', 'v12', schema, 'versioned')], { env });
+    await run(
+      sqlTool,
+      ['--db', database, 'update-schema', '-d', path.join(schemaDir, 'postgresql', 'v12', schema, 'versioned')],
+      { env },
+    );
   }
 }
 
-function configYaml(url: URL, names: [string, string], shards: number, ports: Record<(typeof services)[number], { grpc: number; membership: number }>, frontendAddress: string, dynamicConfigPath: string): string {
+function configYaml(
+  url: URL,
+  names: [string, string],
+  shards: number,
+  ports: Record<(typeof services)[number], { grpc: number; membership: number }>,
+  frontendAddress: string,
+  dynamicConfigPath: string,
+): string {
   const datastore = (database: string, maxConns: number) => `
       sql:
         pluginName: "postgres12"
@@ -132,7 +158,8 @@ async function registerNamespace(address: string): Promise<void> {
       await run(cli, ['operator', 'cluster', 'health', '--address', address]);
       break;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`the Temporal server at ${address} did not become healthy: ${(error as Error).message}`);
+      if (Date.now() > deadline)
+        throw new Error(`the Temporal server at ${address} did not become healthy: ${(error as Error).message}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -149,7 +176,16 @@ async function registerNamespace(address: string): Promise<void> {
   // A new namespace takes a moment to reach every service: retry until the attributes are accepted.
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await run(cli, ['operator', 'search-attribute', 'create', '--namespace', 'default', '--address', address, ...args]);
+      await run(cli, [
+        'operator',
+        'search-attribute',
+        'create',
+        '--namespace',
+        'default',
+        '--address',
+        address,
+        ...args,
+      ]);
       return;
     } catch (error) {
       if (/already exists/i.test(String((error as { stderr?: string }).stderr ?? error))) return;
@@ -162,25 +198,46 @@ async function registerNamespace(address: string): Promise<void> {
 export async function startTemporalCluster(options: TemporalClusterOptions): Promise<TemporalCluster> {
   const url = new URL(options.postgresUrl);
   const shards = options.shards ?? 4;
-  const names: [string, string] = [`${options.databasePrefix}_s${shards}`, `${options.databasePrefix}_s${shards}_visibility`];
+  const names: [string, string] = [
+    `${options.databasePrefix}_s${shards}`,
+    `${options.databasePrefix}_s${shards}_visibility`,
+  ];
   await prepareDatabases(url, names);
 
   const frontendPort = options.frontendPort || (await freePort());
   const ports = {} as Record<(typeof services)[number], { grpc: number; membership: number }>;
-  for (const name of services) ports[name] = { grpc: name === 'frontend' ? frontendPort : await freePort(), membership: await freePort(32_768) };
+  for (const name of services)
+    ports[name] = { grpc: name === 'frontend' ? frontendPort : await freePort(), membership: await freePort(32_768) };
   const address = `127.0.0.1:${frontendPort}`;
   const configDir = path.join(options.dir, 'config');
   mkdirSync(configDir, { recursive: true });
   const dynamicConfigPath = path.join(configDir, 'dynamic.yaml');
   // Eager activity execution, as on the dev server (README, Benchmark).
   writeFileSync(dynamicConfigPath, 'system.enableActivityEagerExecution:\n  - value: true\n');
-  writeFileSync(path.join(configDir, 'development.yaml'), configYaml(url, names, shards, ports, address, dynamicConfigPath));
+  writeFileSync(
+    path.join(configDir, 'development.yaml'),
+    configYaml(url, names, shards, ports, address, dynamicConfigPath),
+  );
 
   const groups: string[][] = options.processes === 4 ? services.map((s) => [s]) : [[...services]];
   const processes = groups.map((group) =>
-    spawn(tool('TEMPORAL_SERVER_PATH'), ['--root', options.dir, '--config', 'config', '--env', 'development', '--allow-no-auth', 'start', ...group.flatMap((s) => ['--service', s])], {
-      stdio: 'ignore',
-    }),
+    spawn(
+      tool('TEMPORAL_SERVER_PATH'),
+      [
+        '--root',
+        options.dir,
+        '--config',
+        'config',
+        '--env',
+        'development',
+        '--allow-no-auth',
+        'start',
+        ...group.flatMap((s) => ['--service', s]),
+      ],
+      {
+        stdio: 'ignore',
+      },
+    ),
   );
   const stop = async () => {
     await Promise.all(
@@ -204,15 +261,26 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     await stop();
     throw error;
   }
-  options.say?.(`Temporal server ${shards} shards, ${processes.length} process(es), databases ${names.join(', ')}, frontend ${address}`);
+  options.say?.(
+    `Temporal server ${shards} shards, ${processes.length} process(es), databases ${names.join(', ')}, frontend ${address}`,
+  );
   return { address, processes, stop };
 }
 
 /** Drops the databases a cluster of this prefix used (tests). */
 export async function dropClusterDatabases(postgresUrl: string, databasePrefix: string, shards = 4): Promise<void> {
   const url = new URL(postgresUrl);
-  const env = { ...process.env, SQL_PLUGIN: 'postgres12', SQL_HOST: url.hostname, SQL_PORT: url.port || '5432', SQL_USER: decodeURIComponent(url.username || 'postgres'), SQL_PASSWORD: decodeURIComponent(url.password) };
+  const env = {
+    ...process.env,
+    SQL_PLUGIN: 'postgres12',
+    SQL_HOST: url.hostname,
+    SQL_PORT: url.port || '5432',
+    SQL_USER: decodeURIComponent(url.username || 'postgres'),
+    SQL_PASSWORD: decodeURIComponent(url.password),
+  };
   for (const database of [`${databasePrefix}_s${shards}`, `${databasePrefix}_s${shards}_visibility`]) {
-    await run(tool('TEMPORAL_SQL_TOOL_PATH'), ['--db', database, 'drop-database', '--force'], { env }).catch(() => undefined);
+    await run(tool('TEMPORAL_SQL_TOOL_PATH'), ['--db', database, 'drop-database', '--force'], { env }).catch(
+      () => undefined,
+    );
   }
 }

@@ -23,7 +23,10 @@ const { values } = parseArgs({
   },
 });
 
-const requested = values.role.flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
+const requested = values.role
+  .flatMap((r) => r.split(','))
+  .map((r) => r.trim())
+  .filter(Boolean);
 const unknown = requested.filter((r) => !(roles as readonly string[]).includes(r));
 if (unknown.length > 0) {
   process.stderr.write(`unknown role(s): ${unknown.join(', ')}; roles are ${roles.join(', ')}\n`);

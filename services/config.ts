@@ -82,8 +82,18 @@ const schema = z.object({
   RATE_LIMIT_LEASE_PERCENT: z.coerce.number().int().min(1).max(100).default(5),
   QUOTA_ACTIVE_HOLDS_PER_ORGANIZATION: z.coerce.number().int().min(0).max(100_000_000).default(100_000),
   QUOTA_ACTIVE_HOLDS_PER_CUSTOMER: z.coerce.number().int().min(0).max(100_000_000).default(1_000),
-  HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
-  GRPC_MAX_RECEIVE_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  HTTP_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+  GRPC_MAX_RECEIVE_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
   GRPC_MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(10_000).default(100),
   GRPC_KEEPALIVE_TIME_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
   GRPC_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(20_000),
@@ -119,7 +129,12 @@ const schema = z.object({
   // How long a REST or gRPC call waits for a workflow to answer (start, update, query) before it answers
   // 503 / UNAVAILABLE, safe to retry with the same request; and when a confirmed hold still open is reported.
   WORKFLOW_ANSWER_DEADLINE_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
-  CONFIRMED_HOLD_REPORT_AFTER_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(168),
+  CONFIRMED_HOLD_REPORT_AFTER_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(168),
 
   // Bearer JWTs on REST and gRPC (README, Security model). The key set comes from the identity provider's
   // JWKS URL, or from a file (the development issuer `npm start` creates); the REST and gRPC servers refuse
@@ -166,15 +181,24 @@ function refuseSharedDatabaseUsers(config: ParsedConfig, ctx: z.RefinementCtx): 
     ctx.addIssue({ code: 'custom', path: [name], message });
   }
   if (user(derived.DATABASE_OWNER_URL) === user(derived.DATABASE_SYSTEM_URL)) {
-    ctx.addIssue({ code: 'custom', path: ['DATABASE_SYSTEM_URL'], message: 'its user is DATABASE_OWNER_URL\'s too' });
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_SYSTEM_URL'], message: "its user is DATABASE_OWNER_URL's too" });
   }
 }
 
-const metricsPorts = ['GRPC_METRICS_PORT', 'WORKER_METRICS_PORT', 'RELAY_METRICS_PORT', 'CONSUMER_METRICS_PORT', 'WORKER_HEALTH_PORT'] as const;
+const metricsPorts = [
+  'GRPC_METRICS_PORT',
+  'WORKER_METRICS_PORT',
+  'RELAY_METRICS_PORT',
+  'CONSUMER_METRICS_PORT',
+  'WORKER_HEALTH_PORT',
+] as const;
 
 /** `npm start` runs every part on one machine: two parts given one port would leave one of them unscraped (or unprobed). */
 function refuseSharedPorts(config: ParsedConfig, ctx: z.RefinementCtx): void {
-  const taken = new Map<number, string>([[config.HTTP_PORT, 'HTTP_PORT'], [config.GRPC_PORT, 'GRPC_PORT']]);
+  const taken = new Map<number, string>([
+    [config.HTTP_PORT, 'HTTP_PORT'],
+    [config.GRPC_PORT, 'GRPC_PORT'],
+  ]);
   for (const name of metricsPorts) {
     const value = config[name];
     if (value === 0) continue;
@@ -213,15 +237,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * as the Temporal CLI reads. The CLI's default profile file is read only when one of those two is set,
  * so a developer's cloud profile never redirects a local stack.
  */
-export function temporalConnectConfig(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>, env: NodeJS.ProcessEnv = process.env): ClientConnectConfig {
-  const present = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+export function temporalConnectConfig(
+  config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>,
+  env: NodeJS.ProcessEnv = process.env,
+): ClientConnectConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''),
+  );
   try {
     const loaded = loadClientConnectConfig({
       disableFile: !present.TEMPORAL_CONFIG_FILE && !present.TEMPORAL_PROFILE,
       ...(present.TEMPORAL_PROFILE ? { profile: present.TEMPORAL_PROFILE } : {}),
-      overrideEnvVars: { ...present, TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE },
+      overrideEnvVars: {
+        ...present,
+        TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
+        TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
+      },
     });
-    return { namespace: loaded.namespace ?? config.TEMPORAL_NAMESPACE, connectionOptions: { ...loaded.connectionOptions, address: loaded.connectionOptions.address ?? config.TEMPORAL_ADDRESS } };
+    return {
+      namespace: loaded.namespace ?? config.TEMPORAL_NAMESPACE,
+      connectionOptions: {
+        ...loaded.connectionOptions,
+        address: loaded.connectionOptions.address ?? config.TEMPORAL_ADDRESS,
+      },
+    };
   } catch (error) {
     throw new ConfigError(`invalid Temporal connection settings: ${(error as Error).message}`);
   }

@@ -28,7 +28,12 @@ const orm = await openRuntimeOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSess
 );
 const temporal = createTemporalClient(config);
 const catalog = catalogClientFromConfig(config, logger);
-const reservations = createReservationClient({ client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, orm, deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS });
+const reservations = createReservationClient({
+  client: temporal.client,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  orm,
+  deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS,
+});
 const topology = consumerTopologyFrom(config);
 const metrics = createConsumerMetrics(createMetricsRegistry('consumer'));
 if (catalog) registerCatalogBreakerGauge(metrics.registry, catalog);
@@ -46,19 +51,40 @@ const consumer = createEventConsumer({
   },
 });
 const unchecked = topology.sources.filter((s) => !s.publisher).map((s) => s.name);
-if (unchecked.length > 0) logger.info(`no publisher set for the ${unchecked.join(', ')} events: any RabbitMQ user that may write to their exchanges can publish them (README, Events consumed)`);
+if (unchecked.length > 0)
+  logger.info(
+    `no publisher set for the ${unchecked.join(', ')} events: any RabbitMQ user that may write to their exchanges can publish them (README, Events consumed)`,
+  );
 // GET /ready: ready once the topology is declared and the queues are consumed on an open channel.
 const health = createPartHealth(() => {
   const { consuming, inFlight } = consumer.state();
   return consuming
     ? { status: 'ready', queues: topology.sources.map((s) => s.queue), in_flight: inFlight }
-    : { status: 'unready', detail: 'not consuming: RabbitMQ is not reachable or the topology is not declared yet (reconnecting)' };
+    : {
+        status: 'unready',
+        detail: 'not consuming: RabbitMQ is not reachable or the topology is not declared yet (reconnecting)',
+      };
 });
 await consumer.start();
 metrics.watchDeadLetterQueue(() => consumer.deadLetterDepth());
-const metricsServer = config.CONSUMER_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, health, host: config.METRICS_HOST, port: config.CONSUMER_METRICS_PORT, logger });
+const metricsServer =
+  config.CONSUMER_METRICS_PORT === 0
+    ? undefined
+    : await startMetricsServer({
+        registry: metrics.registry,
+        health,
+        host: config.METRICS_HOST,
+        port: config.CONSUMER_METRICS_PORT,
+        logger,
+      });
 // Without a broker the consumer keeps retrying; this line comes once it consumes.
-void consumer.ready().then(() => logger.info(`consuming ${config.ORDER_EVENTS_EXCHANGE}, ${config.CATALOG_EVENTS_EXCHANGE} and ${config.PURCHASING_EVENTS_EXCHANGE} into ${config.CONSUMER_QUEUE_PREFIX}.* queues`));
+void consumer
+  .ready()
+  .then(() =>
+    logger.info(
+      `consuming ${config.ORDER_EVENTS_EXCHANGE}, ${config.CATALOG_EVENTS_EXCHANGE} and ${config.PURCHASING_EVENTS_EXCHANGE} into ${config.CONSUMER_QUEUE_PREFIX}.* queues`,
+    ),
+  );
 
 let stopping = false;
 /**
@@ -70,7 +96,9 @@ async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   health.drain();
-  logger.info(`${signal}: /ready answers 503 draining; consuming stopped, finishing ${consumer.state().inFlight} messages in flight (at most ${config.SHUTDOWN_GRACE_MS} ms)`);
+  logger.info(
+    `${signal}: /ready answers 503 draining; consuming stopped, finishing ${consumer.state().inFlight} messages in flight (at most ${config.SHUTDOWN_GRACE_MS} ms)`,
+  );
   await consumer.stop({ graceMs: config.SHUTDOWN_GRACE_MS });
   logger.info('messages drained: closing connections');
   await metricsServer?.close();

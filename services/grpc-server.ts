@@ -42,7 +42,16 @@ logger.info(`gRPC listening on ${config.GRPC_HOST}:${port} (${serviceName}, refl
 // The metrics port answers GET /health and /ready too, for orchestrators that probe over HTTP; the standard
 // gRPC health service says the same on the gRPC port.
 const health = createPartHealth(() => ({ status: 'ready', service: serviceName }));
-const metricsServer = config.GRPC_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, health, host: config.METRICS_HOST, port: config.GRPC_METRICS_PORT, logger });
+const metricsServer =
+  config.GRPC_METRICS_PORT === 0
+    ? undefined
+    : await startMetricsServer({
+        registry: metrics.registry,
+        health,
+        host: config.METRICS_HOST,
+        port: config.GRPC_METRICS_PORT,
+        logger,
+      });
 
 let stopping = false;
 /**
@@ -55,7 +64,9 @@ async function stop(signal: string): Promise<void> {
   grpcHealth.setStatus('', 'NOT_SERVING');
   grpcHealth.setStatus(serviceName, 'NOT_SERVING');
   health.drain();
-  logger.info(`${signal}: health NOT_SERVING, /ready answers 503 draining; finishing the calls in flight (at most ${config.SHUTDOWN_GRACE_MS} ms)`);
+  logger.info(
+    `${signal}: health NOT_SERVING, /ready answers 503 draining; finishing the calls in flight (at most ${config.SHUTDOWN_GRACE_MS} ms)`,
+  );
   const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   if (!(await finishedWithin(config.SHUTDOWN_GRACE_MS, drained))) {
     logger.warn(`calls still in flight after ${config.SHUTDOWN_GRACE_MS} ms: stopping hard`);

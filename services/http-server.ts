@@ -46,7 +46,11 @@ const app = createHttpApp({
   verifyToken: auth.verify,
   limits: limitsFrom(config),
   catalog,
-  temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS },
+  temporal: {
+    client: temporal.client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS,
+  },
   metrics,
 });
 // Answered while draining too: the orchestrator's probes and the last scrape.
@@ -59,9 +63,17 @@ const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0];
   if (draining && !probes.has(path)) {
     // Shutting down: nothing new starts here (nothing ran, so the same request may be sent again, to another instance).
-    res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1', connection: 'close' }).end(
-      JSON.stringify({ type: 'urn:inventory:problem:ShuttingDown', title: 'Service unavailable', status: 503, detail: 'this instance is shutting down: send the request again', instance: req.url }),
-    );
+    res
+      .writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1', connection: 'close' })
+      .end(
+        JSON.stringify({
+          type: 'urn:inventory:problem:ShuttingDown',
+          title: 'Service unavailable',
+          status: 503,
+          detail: 'this instance is shutting down: send the request again',
+          instance: req.url,
+        }),
+      );
     return;
   }
   inFlight.add(res);
@@ -71,7 +83,9 @@ const server = createServer((req, res) => {
   });
   void app(req, res);
 });
-server.listen(config.HTTP_PORT, config.HTTP_HOST, () => logger.info(`REST listening on http://${config.HTTP_HOST}:${config.HTTP_PORT}`));
+server.listen(config.HTTP_PORT, config.HTTP_HOST, () =>
+  logger.info(`REST listening on http://${config.HTTP_HOST}:${config.HTTP_PORT}`),
+);
 
 let stopping = false;
 /**
@@ -85,9 +99,14 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   draining = true;
   readiness.drain();
-  logger.info(`${signal}: /ready answers 503 draining; finishing ${inFlight.size} requests in flight (at most ${config.SHUTDOWN_GRACE_MS} ms), refusing new ones`);
+  logger.info(
+    `${signal}: /ready answers 503 draining; finishing ${inFlight.size} requests in flight (at most ${config.SHUTDOWN_GRACE_MS} ms), refusing new ones`,
+  );
   const finished = inFlight.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (lastFinished = resolve));
-  if (!(await finishedWithin(config.SHUTDOWN_GRACE_MS, finished))) logger.warn(`${inFlight.size} requests still in flight after ${config.SHUTDOWN_GRACE_MS} ms: closing their connections`);
+  if (!(await finishedWithin(config.SHUTDOWN_GRACE_MS, finished)))
+    logger.warn(
+      `${inFlight.size} requests still in flight after ${config.SHUTDOWN_GRACE_MS} ms: closing their connections`,
+    );
   logger.info('requests drained: closing connections');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();

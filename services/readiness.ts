@@ -13,7 +13,9 @@ import type { CatalogClient, CatalogState } from './catalog/catalog-client.ts';
  */
 export interface Readiness {
   status: 'ready' | 'degraded' | 'unready';
-  checks: Record<'postgresql' | 'rabbitmq' | 'temporal', Check> & { catalog: CatalogState | { status: 'off'; detail: string } };
+  checks: Record<'postgresql' | 'rabbitmq' | 'temporal', Check> & {
+    catalog: CatalogState | { status: 'off'; detail: string };
+  };
   outbox: { pending: number | null };
   /** How this process checks bearer tokens; `verified: false` only under the development switch. */
   authentication?: { verified: boolean; detail: string };
@@ -43,7 +45,11 @@ export interface ReadinessDeps {
  * Answers the report; `close` lets go of the broker connection it watches. `drain` turns readiness false
  * for good at the start of a shutdown (GET /ready then answers 503 `{"status":"draining"}`).
  */
-export type ReadinessProbe = (() => Promise<Readiness>) & { close(): Promise<void>; drain(): void; draining(): boolean };
+export type ReadinessProbe = (() => Promise<Readiness>) & {
+  close(): Promise<void>;
+  drain(): void;
+  draining(): boolean;
+};
 
 export function createReadinessProbe(deps: ReadinessDeps): ReadinessProbe {
   const { orm, systemOrm, amqpUrl, temporal, catalog, authentication, timeoutMs = 1500 } = deps;
@@ -52,16 +58,27 @@ export function createReadinessProbe(deps: ReadinessDeps): ReadinessProbe {
     const [postgresql, rabbitmq, temporalCheck, pending] = await Promise.all([
       timed(timeoutMs, () => orm.em.fork().execute('select 1')),
       broker.check(),
-      timed(timeoutMs, () => temporal.withDeadline(Date.now() + timeoutMs, () => temporal.workflowService.getSystemInfo({}))),
+      timed(timeoutMs, () =>
+        temporal.withDeadline(Date.now() + timeoutMs, () => temporal.workflowService.getSystemInfo({})),
+      ),
       withTimeout(timeoutMs, pendingOutboxCount(systemOrm.em.fork())).catch(() => null),
     ]);
     if (rabbitmq.status === 'down') {
       rabbitmq.detail = `RabbitMQ is not reachable (${rabbitmq.detail}); events are kept in the outbox (${pending ?? 'unknown'} pending) and published when it is back`;
     }
-    const catalogCheck = catalog?.state() ?? { status: 'off' as const, detail: 'CATALOG_GRPC_ADDRESS is not set: variants are not validated' };
+    const catalogCheck = catalog?.state() ?? {
+      status: 'off' as const,
+      detail: 'CATALOG_GRPC_ADDRESS is not set: variants are not validated',
+    };
     const degraded = rabbitmq.status === 'down' || catalogCheck.status === 'down';
-    const status = postgresql.status === 'down' || temporalCheck.status === 'down' ? 'unready' : degraded ? 'degraded' : 'ready';
-    return { status, checks: { postgresql, rabbitmq, temporal: temporalCheck, catalog: catalogCheck }, outbox: { pending }, ...(authentication ? { authentication } : {}) };
+    const status =
+      postgresql.status === 'down' || temporalCheck.status === 'down' ? 'unready' : degraded ? 'degraded' : 'ready';
+    return {
+      status,
+      checks: { postgresql, rabbitmq, temporal: temporalCheck, catalog: catalogCheck },
+      outbox: { pending },
+      ...(authentication ? { authentication } : {}),
+    };
   };
   let draining = false;
   return Object.assign(probe, {
@@ -103,7 +120,13 @@ export function createPartHealth(check: () => PartReport | Promise<PartReport>):
 export function finishedWithin(graceMs: number, work: Promise<unknown>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
-  return Promise.race([work.then(() => true, () => true), late]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    late,
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**

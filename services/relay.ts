@@ -37,12 +37,34 @@ const health = createPartHealth(async () => {
   const { connected, leader, published, lastError } = relay.status();
   const backlog = await withTimeout(() => outboxBacklog(orm.em), 1500);
   const outbox = backlog ? { pending: backlog.pending, oldest_age_seconds: backlog.oldestAgeSeconds } : null;
-  if (!backlog) return { status: 'unready', detail: 'PostgreSQL did not answer within 1500 ms', rabbitmq: connected ? 'up' : 'down', leader };
-  if (!connected) return { status: 'degraded', detail: `RabbitMQ is not reachable${lastError ? ` (${lastError})` : ''}: events wait in the outbox`, rabbitmq: 'down', leader, outbox };
+  if (!backlog)
+    return {
+      status: 'unready',
+      detail: 'PostgreSQL did not answer within 1500 ms',
+      rabbitmq: connected ? 'up' : 'down',
+      leader,
+    };
+  if (!connected)
+    return {
+      status: 'degraded',
+      detail: `RabbitMQ is not reachable${lastError ? ` (${lastError})` : ''}: events wait in the outbox`,
+      rabbitmq: 'down',
+      leader,
+      outbox,
+    };
   return { status: 'ready', rabbitmq: 'up', leader, published, outbox };
 });
 await relay.start();
-const metricsServer = config.RELAY_METRICS_PORT === 0 ? undefined : await startMetricsServer({ registry: metrics.registry, health, host: config.METRICS_HOST, port: config.RELAY_METRICS_PORT, logger });
+const metricsServer =
+  config.RELAY_METRICS_PORT === 0
+    ? undefined
+    : await startMetricsServer({
+        registry: metrics.registry,
+        health,
+        host: config.METRICS_HOST,
+        port: config.RELAY_METRICS_PORT,
+        logger,
+      });
 logger.info(`relay started: outbox → exchange ${config.EVENTS_EXCHANGE}`);
 
 let stopping = false;
@@ -54,7 +76,9 @@ async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   health.drain();
-  logger.info(`${signal}: /ready answers 503 draining; waiting for the confirms of the batch in flight (at most ${config.SHUTDOWN_GRACE_MS} ms)`);
+  logger.info(
+    `${signal}: /ready answers 503 draining; waiting for the confirms of the batch in flight (at most ${config.SHUTDOWN_GRACE_MS} ms)`,
+  );
   await relay.stop({ graceMs: config.SHUTDOWN_GRACE_MS });
   logger.info('relay drained: closing connections');
   await metricsServer?.close();

@@ -6,7 +6,10 @@ import { temporalConnectConfig, type Config } from './config.ts';
  * while Temporal is still coming up, and the first workflow call connects. Address, namespace, TLS and
  * API key come from temporalConnectConfig (Temporal's own environment configuration).
  */
-export function createTemporalClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>): { client: Client; connection: Connection } {
+export function createTemporalClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>): {
+  client: Client;
+  connection: Connection;
+} {
   const { namespace, connectionOptions } = temporalConnectConfig(config);
   const { address, tls, apiKey, metadata } = connectionOptions;
   const connection = Connection.lazy({ address, tls, apiKey, metadata });

@@ -23,9 +23,12 @@ export function findUnacceptable(value: unknown): Unacceptable | undefined {
     }
     if (typeof node !== 'object' || node === null) continue;
     if (depth >= maxNesting) return { field: path || 'value', problem: `nested deeper than ${maxNesting} levels` };
-    const entries: [string, unknown][] = Array.isArray(node) ? node.map((item, i) => [`${path}[${i}]`, item]) : Object.entries(node).map(([key, item]) => [path ? `${path}.${key}` : key, item]);
+    const entries: [string, unknown][] = Array.isArray(node)
+      ? node.map((item, i) => [`${path}[${i}]`, item])
+      : Object.entries(node).map(([key, item]) => [path ? `${path}.${key}` : key, item]);
     for (const [childPath, child] of entries) {
-      if (childPath.includes('\u0000')) return { field: childPath.replaceAll('\u0000', '\\0'), problem: 'NUL characters are not allowed' };
+      if (childPath.includes('\u0000'))
+        return { field: childPath.replaceAll('\u0000', '\\0'), problem: 'NUL characters are not allowed' };
       stack.push({ value: child, path: childPath, depth: depth + 1 });
     }
   }

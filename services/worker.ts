@@ -29,25 +29,42 @@ Runtime.install({
   shutdownSignals: [],
   telemetryOptions: {
     logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} },
-    ...(config.WORKER_METRICS_PORT === 0 ? {} : { metrics: { prometheus: { bindAddress: `${config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST}:${config.WORKER_METRICS_PORT}`, useSecondsForDurations: true } } }),
+    ...(config.WORKER_METRICS_PORT === 0
+      ? {}
+      : {
+          metrics: {
+            prometheus: {
+              bindAddress: `${config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST}:${config.WORKER_METRICS_PORT}`,
+              useSecondsForDurations: true,
+            },
+          },
+        }),
   },
 });
-if (config.WORKER_METRICS_PORT !== 0) logger.info(`Temporal SDK metrics on http://${config.METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics`);
+if (config.WORKER_METRICS_PORT !== 0)
+  logger.info(`Temporal SDK metrics on http://${config.METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics`);
 
 let worker: Worker | undefined;
 // GET /ready: ready while the worker polls its task queue (state RUNNING); 503 while it starts or drains.
 const health = createPartHealth(() => {
   const state = worker?.getState() ?? 'STARTING';
-  return state === 'RUNNING' ? { status: 'ready', state, task_queue: config.TEMPORAL_TASK_QUEUE } : { status: 'unready', state, task_queue: config.TEMPORAL_TASK_QUEUE };
+  return state === 'RUNNING'
+    ? { status: 'ready', state, task_queue: config.TEMPORAL_TASK_QUEUE }
+    : { status: 'unready', state, task_queue: config.TEMPORAL_TASK_QUEUE };
 });
-const healthServer = config.WORKER_HEALTH_PORT === 0 ? undefined : await startMetricsServer({ health, host: config.METRICS_HOST, port: config.WORKER_HEALTH_PORT, logger });
+const healthServer =
+  config.WORKER_HEALTH_PORT === 0
+    ? undefined
+    : await startMetricsServer({ health, host: config.METRICS_HOST, port: config.WORKER_HEALTH_PORT, logger });
 let stopping = false;
 function stop(signal: string): void {
   if (stopping) return;
   stopping = true;
   health.drain();
   if (worker?.getState() === 'RUNNING') {
-    logger.info(`${signal}: /ready answers 503 draining; polling stopped, finishing the tasks in hand (at most ${config.SHUTDOWN_GRACE_MS} ms)`);
+    logger.info(
+      `${signal}: /ready answers 503 draining; polling stopped, finishing the tasks in hand (at most ${config.SHUTDOWN_GRACE_MS} ms)`,
+    );
     worker.shutdown();
   } else {
     // Nothing runs yet: the schedules are set again at the next start.
@@ -87,7 +104,13 @@ await ensureReconciliationSchedule({
   cron: config.RECONCILIATION_CRON,
   logger,
 });
-await ensureRetentionSchedule({ client: scheduler, taskQueue: config.TEMPORAL_TASK_QUEUE, cron: config.RETENTION_CRON, retention: retentionFrom(config), logger });
+await ensureRetentionSchedule({
+  client: scheduler,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  cron: config.RETENTION_CRON,
+  retention: retentionFrom(config),
+  logger,
+});
 logger.info(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
 try {
   await worker.run();
@@ -112,7 +135,9 @@ async function connectWithRetry(): Promise<NativeConnection> {
       return await NativeConnection.connect(temporal.connectionOptions);
     } catch (error) {
       if (Date.now() > deadline) throw error;
-      logger.warn(`Temporal is not reachable yet at ${config.TEMPORAL_ADDRESS}: retrying`, { error: (error as Error).message });
+      logger.warn(`Temporal is not reachable yet at ${config.TEMPORAL_ADDRESS}: retrying`, {
+        error: (error as Error).message,
+      });
       await new Promise((r) => setTimeout(r, delay));
     }
   }

@@ -1,7 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ReservationSnapshot, ReserveRequest } from '../services/inventory/vocabulary.ts';
 
-
 /**
  * What the facade and the reservation workflow share: ids, limits, messages and their payloads.
  * Renaming a message or changing a payload incompatibly breaks running workflows: replay tests catch it.
@@ -68,4 +67,3 @@ export const extendUpdate = defineUpdate<ReservationSnapshot, [ExtendRequest]>('
 export const fulfilUpdate = defineUpdate<ReservationSnapshot, [FulfilRequest]>('fulfil');
 /** The reservation as the workflow sees it now. */
 export const reservationQuery = defineQuery<ReservationSnapshot>('reservation');
-

@@ -1,7 +1,6 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { StockDrift } from '../services/inventory/vocabulary.ts';
 
-
 /**
  * What the facade, the schedule and the reconciliation workflow share. Renaming the query or changing
  * the input incompatibly breaks running workflows: replay tests catch it.

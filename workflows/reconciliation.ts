@@ -10,7 +10,13 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { failureTypes } from '../services/inventory/vocabulary.ts';
-import { reconciliationLimits, reconciliationProgressQuery, type ReconciliationInput, type ReconciliationProgress, type ReconciliationResult } from './reconciliation-definitions.ts';
+import {
+  reconciliationLimits,
+  reconciliationProgressQuery,
+  type ReconciliationInput,
+  type ReconciliationProgress,
+  type ReconciliationResult,
+} from './reconciliation-definitions.ts';
 import { OrganizationId } from './search-attributes.ts';
 import { pageOptions, stepOptions } from './activity-options.ts';
 import { failedForGood } from './step-failures.ts';

@@ -1,7 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { TransferSnapshot } from '../services/inventory/vocabulary.ts';
 
-
 /** What the facade and the transfer workflow share. Renaming a message breaks running workflows. */
 
 export function transferWorkflowId(organizationId: string, transferId: string): string {

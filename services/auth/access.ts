@@ -29,7 +29,12 @@ export const permissions = [
 ] as const;
 export type Permission = (typeof permissions)[number];
 
-const operatorPermissions = ['stock:read', 'stock:adjust', 'transfers:write', 'locations:write'] as const satisfies readonly Permission[];
+const operatorPermissions = [
+  'stock:read',
+  'stock:adjust',
+  'transfers:write',
+  'locations:write',
+] as const satisfies readonly Permission[];
 
 export const permissionsByRole = {
   'order-service': ['availability:read', 'reservations:write'],

@@ -47,7 +47,10 @@ export async function loadOrCreateDevIssuer(dir: string): Promise<DevIssuer & { 
     const kid = randomUUID();
     writeFileSync(keyFile, JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES256' }), { mode: 0o600 });
     chmodSync(keyFile, 0o600);
-    writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] }, null, 2));
+    writeFileSync(
+      jwksFile,
+      JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] }, null, 2),
+    );
   }
   const privateJwk = JSON.parse(readFileSync(keyFile, 'utf8')) as JWK;
   const jwks = JSON.parse(readFileSync(jwksFile, 'utf8')) as JSONWebKeySet;

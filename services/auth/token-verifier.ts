@@ -1,4 +1,13 @@
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { LRUCache } from 'lru-cache';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -19,7 +28,12 @@ export interface ClaimNames {
   name: string;
 }
 
-export const defaultClaimNames: ClaimNames = { organization: 'org_id', roles: 'roles', warehouses: 'warehouses', name: 'name' };
+export const defaultClaimNames: ClaimNames = {
+  organization: 'org_id',
+  roles: 'roles',
+  warehouses: 'warehouses',
+  name: 'name',
+};
 
 /** What the development issuer (dev-issuer.ts) writes into its tokens, and so what a JWKS file defaults to. */
 export const devIssuer = 'inventory-dev-issuer';
@@ -46,7 +60,13 @@ const algorithms = ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const claims = options.claims ?? defaultClaimNames;
-  const getKey: JWTVerifyGetKey = 'url' in options.keys ? createRemoteJWKSet(new URL(options.keys.url), { cooldownDuration: options.keys.cooldownMs ?? 30_000, cacheMaxAge: 600_000 }) : createLocalJWKSet(options.keys.jwks);
+  const getKey: JWTVerifyGetKey =
+    'url' in options.keys
+      ? createRemoteJWKSet(new URL(options.keys.url), {
+          cooldownDuration: options.keys.cooldownMs ?? 30_000,
+          cacheMaxAge: 600_000,
+        })
+      : createLocalJWKSet(options.keys.jwks);
   const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 });
 
   async function payloadOf(token: string): Promise<JWTPayload> {
@@ -71,22 +91,30 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw new AuthenticationError(describe(error));
     }
     const principal = principalFrom(payload, claims);
-    if (payload.exp !== undefined) verified.set(token, { principal, expiresAt: (payload.exp + options.clockToleranceSeconds) * 1000 });
+    if (payload.exp !== undefined)
+      verified.set(token, { principal, expiresAt: (payload.exp + options.clockToleranceSeconds) * 1000 });
     return principal;
   };
 }
 
 function principalFrom(payload: JWTPayload, claims: ClaimNames): Principal {
-  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) throw new AuthenticationError('the token has no usable sub claim');
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200)
+    throw new AuthenticationError('the token has no usable sub claim');
   const organization = guid.safeParse(payload[claims.organization]);
-  if (!organization.success) throw new AuthenticationError(`the token's ${claims.organization} claim must be the organization's UUID`);
+  if (!organization.success)
+    throw new AuthenticationError(`the token's ${claims.organization} claim must be the organization's UUID`);
   const rawRoles = payload[claims.roles];
-  const roles = (Array.isArray(rawRoles) ? rawRoles : typeof rawRoles === 'string' ? rawRoles.split(' ') : []).filter(isRole);
+  const roles = (Array.isArray(rawRoles) ? rawRoles : typeof rawRoles === 'string' ? rawRoles.split(' ') : []).filter(
+    isRole,
+  );
   const rawWarehouses = payload[claims.warehouses];
   let warehouses: Principal['warehouses'] = 'all';
   if (rawWarehouses !== undefined && !(Array.isArray(rawWarehouses) && rawWarehouses.includes('*'))) {
     const ids = z.array(guid).safeParse(rawWarehouses);
-    if (!ids.success) throw new AuthenticationError(`the token's ${claims.warehouses} claim must be a list of warehouse UUIDs, or ["*"]`);
+    if (!ids.success)
+      throw new AuthenticationError(
+        `the token's ${claims.warehouses} claim must be a list of warehouse UUIDs, or ["*"]`,
+      );
     warehouses = new Set(ids.data);
   }
   const name = payload[claims.name];
@@ -104,7 +132,8 @@ function describe(error: unknown): string {
   if (error instanceof errors.JWTClaimValidationFailed) return `the token's ${error.claim} claim is not accepted`;
   if (error instanceof errors.JWKSNoMatchingKey) return 'the token is signed with an unknown key';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'the token signature is not valid';
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return 'the identity provider key set could not be read';
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
+    return 'the identity provider key set could not be read';
   return 'the token is not a valid signed JWT';
 }
 
@@ -118,29 +147,80 @@ export function bearerToken(header: string | undefined): string | undefined {
  * The verifier the configuration describes, with a line for the log saying how tokens are checked.
  * Throws ConfigError when there is no key set: the API never runs silently without authentication.
  */
-export function tokenVerifierFromConfig(config: Config): { verify: TokenVerifier; description: string; signaturesVerified: boolean } {
-  const claims: ClaimNames = { organization: config.AUTH_ORGANIZATION_CLAIM, roles: config.AUTH_ROLES_CLAIM, warehouses: config.AUTH_WAREHOUSES_CLAIM, name: config.AUTH_NAME_CLAIM };
+export function tokenVerifierFromConfig(config: Config): {
+  verify: TokenVerifier;
+  description: string;
+  signaturesVerified: boolean;
+} {
+  const claims: ClaimNames = {
+    organization: config.AUTH_ORGANIZATION_CLAIM,
+    roles: config.AUTH_ROLES_CLAIM,
+    warehouses: config.AUTH_WAREHOUSES_CLAIM,
+    name: config.AUTH_NAME_CLAIM,
+  };
   const clockToleranceSeconds = config.AUTH_CLOCK_TOLERANCE_SECONDS;
   if (!config.AUTH_VERIFY_SIGNATURES) {
-    if (config.NODE_ENV === 'production') throw new ConfigError('AUTH_VERIFY_SIGNATURES=false is for development only and is refused when NODE_ENV=production');
-    const verify = createTokenVerifier({ keys: { jwks: { keys: [] } }, issuer: '', audience: '', clockToleranceSeconds, claims, skipSignature: true });
-    return { verify, signaturesVerified: false, description: 'AUTH_VERIFY_SIGNATURES=false: token signatures, issuer and audience are NOT checked (development only)' };
+    if (config.NODE_ENV === 'production')
+      throw new ConfigError(
+        'AUTH_VERIFY_SIGNATURES=false is for development only and is refused when NODE_ENV=production',
+      );
+    const verify = createTokenVerifier({
+      keys: { jwks: { keys: [] } },
+      issuer: '',
+      audience: '',
+      clockToleranceSeconds,
+      claims,
+      skipSignature: true,
+    });
+    return {
+      verify,
+      signaturesVerified: false,
+      description:
+        'AUTH_VERIFY_SIGNATURES=false: token signatures, issuer and audience are NOT checked (development only)',
+    };
   }
   if (config.AUTH_JWKS_URL) {
-    if (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE) throw new ConfigError('AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE: the identity provider\'s issuer and the audience its tokens name for this service');
-    const verify = createTokenVerifier({ keys: { url: config.AUTH_JWKS_URL }, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, clockToleranceSeconds, claims });
-    return { verify, signaturesVerified: true, description: `bearer tokens from ${config.AUTH_ISSUER}, keys from ${config.AUTH_JWKS_URL}` };
+    if (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE)
+      throw new ConfigError(
+        "AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE: the identity provider's issuer and the audience its tokens name for this service",
+      );
+    const verify = createTokenVerifier({
+      keys: { url: config.AUTH_JWKS_URL },
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+      clockToleranceSeconds,
+      claims,
+    });
+    return {
+      verify,
+      signaturesVerified: true,
+      description: `bearer tokens from ${config.AUTH_ISSUER}, keys from ${config.AUTH_JWKS_URL}`,
+    };
   }
   if (config.AUTH_JWKS_FILE) {
     let jwks: JSONWebKeySet;
     try {
       jwks = JSON.parse(readFileSync(config.AUTH_JWKS_FILE, 'utf8')) as JSONWebKeySet;
     } catch (error) {
-      throw new ConfigError(`AUTH_JWKS_FILE=${config.AUTH_JWKS_FILE}: cannot read a JWKS from it (${(error as Error).message})`);
+      throw new ConfigError(
+        `AUTH_JWKS_FILE=${config.AUTH_JWKS_FILE}: cannot read a JWKS from it (${(error as Error).message})`,
+      );
     }
     const issuer = config.AUTH_ISSUER ?? devIssuer;
-    const verify = createTokenVerifier({ keys: { jwks }, issuer, audience: config.AUTH_AUDIENCE ?? devAudience, clockToleranceSeconds, claims });
-    return { verify, signaturesVerified: true, description: `bearer tokens from ${issuer}, keys from ${config.AUTH_JWKS_FILE}` };
+    const verify = createTokenVerifier({
+      keys: { jwks },
+      issuer,
+      audience: config.AUTH_AUDIENCE ?? devAudience,
+      clockToleranceSeconds,
+      claims,
+    });
+    return {
+      verify,
+      signaturesVerified: true,
+      description: `bearer tokens from ${issuer}, keys from ${config.AUTH_JWKS_FILE}`,
+    };
   }
-  throw new ConfigError('no token key set: set AUTH_JWKS_URL (your identity provider) or AUTH_JWKS_FILE (npm start creates a development one), or AUTH_VERIFY_SIGNATURES=false for development');
+  throw new ConfigError(
+    'no token key set: set AUTH_JWKS_URL (your identity provider) or AUTH_JWKS_FILE (npm start creates a development one), or AUTH_VERIFY_SIGNATURES=false for development',
+  );
 }

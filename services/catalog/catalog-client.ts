@@ -1,5 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
-import { CircuitState, ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleAll, handleWhen, retry, wrap } from 'cockatiel';
+import {
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  circuitBreaker,
+  handleAll,
+  handleWhen,
+  retry,
+  wrap,
+} from 'cockatiel';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger.ts';
 import type { Config } from '../config.ts';
@@ -75,7 +84,10 @@ const breakerStates: Record<CircuitState, CatalogState['breaker']> = {
  */
 export function createCatalogClient(options: CatalogClientOptions): CatalogClient {
   const { logger, deadlineMs = 2000, cacheTtlMs = 5 * 60_000 } = options;
-  const { consecutiveFailures, halfOpenAfterMs } = options.breaker ?? { consecutiveFailures: 5, halfOpenAfterMs: 30_000 };
+  const { consecutiveFailures, halfOpenAfterMs } = options.breaker ?? {
+    consecutiveFailures: 5,
+    halfOpenAfterMs: 30_000,
+  };
   const maxAttempts = options.retry?.maxAttempts ?? 3;
 
   const { CatalogService } = loadCatalogProto().catalog.v1;
@@ -87,9 +99,15 @@ export function createCatalogClient(options: CatalogClientOptions): CatalogClien
     'grpc.max_reconnect_backoff_ms': halfOpenAfterMs,
   });
 
-  const breaker = circuitBreaker(handleAll, { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(consecutiveFailures) });
+  const breaker = circuitBreaker(handleAll, {
+    halfOpenAfter: halfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(consecutiveFailures),
+  });
   // cockatiel's maxAttempts counts the retries after the first attempt.
-  const retries = retry(handleWhen(isRetryable), { maxAttempts: maxAttempts - 1, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }) });
+  const retries = retry(handleWhen(isRetryable), {
+    maxAttempts: maxAttempts - 1,
+    backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }),
+  });
   // Retry outside the breaker: once it opens, the next attempt fails at once with BrokenCircuitError, which is not retried.
   const policy = wrap(retries, breaker);
   const closing = new AbortController();
@@ -99,7 +117,9 @@ export function createCatalogClient(options: CatalogClientOptions): CatalogClien
   let warnedOutage = false;
   breaker.onBreak(() => {
     openedAt = new Date();
-    logger.error(`catalog circuit breaker opened after ${consecutiveFailures} consecutive failed attempts (${lastFailure?.error}); trying again in ${halfOpenAfterMs} ms`);
+    logger.error(
+      `catalog circuit breaker opened after ${consecutiveFailures} consecutive failed attempts (${lastFailure?.error}); trying again in ${halfOpenAfterMs} ms`,
+    );
   });
   breaker.onHalfOpen(() => logger.info('catalog circuit breaker half-open: one trial call goes through'));
   breaker.onReset(() => {
@@ -109,12 +129,16 @@ export function createCatalogClient(options: CatalogClientOptions): CatalogClien
 
   function callOnce({ organizationId, variantId }: Lookup): Promise<ValidateVariantResponse__Output> {
     return new Promise((resolve, reject) => {
-      client.ValidateVariant({ organization_id: organizationId, variant_id: variantId }, { deadline: Date.now() + deadlineMs }, (error, response) => {
-        if (error || !response) {
-          lastFailure = { at: new Date().toISOString(), error: error?.message ?? 'empty response' };
-          reject(error ?? new Error('empty response'));
-        } else resolve(response);
-      });
+      client.ValidateVariant(
+        { organization_id: organizationId, variant_id: variantId },
+        { deadline: Date.now() + deadlineMs },
+        (error, response) => {
+          if (error || !response) {
+            lastFailure = { at: new Date().toISOString(), error: error?.message ?? 'empty response' };
+            reject(error ?? new Error('empty response'));
+          } else resolve(response);
+        },
+      );
     });
   }
 
@@ -129,7 +153,13 @@ export function createCatalogClient(options: CatalogClientOptions): CatalogClien
       warnedOutage = false;
       return {
         fetchedAt: performance.now(),
-        answer: { exists: response.exists, isActive: response.is_active, tracksInventory: response.tracks_inventory, sku: response.sku || undefined, productName: response.product_name || undefined },
+        answer: {
+          exists: response.exists,
+          isActive: response.is_active,
+          tracksInventory: response.tracks_inventory,
+          sku: response.sku || undefined,
+          productName: response.product_name || undefined,
+        },
       };
     },
   });
@@ -138,21 +168,30 @@ export function createCatalogClient(options: CatalogClientOptions): CatalogClien
     async validateVariant(organizationId, variantId) {
       const started = performance.now();
       const status: LRUCache.Status<string, Entry, Lookup> = {};
-      const entry = await cache.fetch(`${organizationId}/${variantId}`, { context: { organizationId, variantId }, status });
+      const entry = await cache.fetch(`${organizationId}/${variantId}`, {
+        context: { organizationId, variantId },
+        status,
+      });
       if (entry && status.fetch === 'hit') return { ...entry.answer, source: 'cache' };
       // Not a hit, so a call was needed: an answer older than this lookup means that call failed.
       if (entry && entry.fetchedAt >= started) return { ...entry.answer, source: 'catalog' };
       if (!warnedOutage) {
         warnedOutage = true;
-        logger.warn(`the catalog cannot answer (${lastFailure?.error ?? 'unknown error'}): serving cached answers past their TTL and letting variants never asked through unchecked until it is back`);
+        logger.warn(
+          `the catalog cannot answer (${lastFailure?.error ?? 'unknown error'}): serving cached answers past their TTL and letting variants never asked through unchecked until it is back`,
+        );
       }
       return entry ? { ...entry.answer, source: 'stale' } : degraded;
     },
 
     state() {
       const breakerState = breakerStates[breaker.state];
-      if (breakerState === 'closed') return { status: 'up', breaker: breakerState, ...(lastFailure && { last_failure: lastFailure }) };
-      const next = breakerState === 'half_open' ? 'a trial call is in flight' : `the first lookup ${halfOpenAfterMs} ms after it opened tries the catalog again`;
+      if (breakerState === 'closed')
+        return { status: 'up', breaker: breakerState, ...(lastFailure && { last_failure: lastFailure }) };
+      const next =
+        breakerState === 'half_open'
+          ? 'a trial call is in flight'
+          : `the first lookup ${halfOpenAfterMs} ms after it opened tries the catalog again`;
       return {
         status: 'down',
         breaker: breakerState,
@@ -175,11 +214,20 @@ function isRetryable(error: unknown): boolean {
 
 /** The client the configuration asks for, or none (validation off, said once at start) without CATALOG_GRPC_ADDRESS. */
 export function catalogClientFromConfig(
-  config: Pick<Config, 'CATALOG_GRPC_ADDRESS' | 'CATALOG_DEADLINE_MS' | 'CATALOG_CACHE_TTL_SECONDS' | 'CATALOG_BREAKER_FAILURES' | 'CATALOG_BREAKER_RESET_MS'>,
+  config: Pick<
+    Config,
+    | 'CATALOG_GRPC_ADDRESS'
+    | 'CATALOG_DEADLINE_MS'
+    | 'CATALOG_CACHE_TTL_SECONDS'
+    | 'CATALOG_BREAKER_FAILURES'
+    | 'CATALOG_BREAKER_RESET_MS'
+  >,
   logger: Logger,
 ): CatalogClient | undefined {
   if (!config.CATALOG_GRPC_ADDRESS) {
-    logger.info('CATALOG_GRPC_ADDRESS is not set: variants are not validated against the catalog before stock is created for them');
+    logger.info(
+      'CATALOG_GRPC_ADDRESS is not set: variants are not validated against the catalog before stock is created for them',
+    );
     return undefined;
   }
   logger.info(`validating new variants against the catalog at ${config.CATALOG_GRPC_ADDRESS}`);

@@ -14,4 +14,19 @@ import { RateLimitCounter } from '../limits/rate-limit.entity.ts';
 import { CustomerHold } from '../limits/customer-hold.entity.ts';
 
 /** Every entity the ORM maps; the migrations in ./migrations create their tables. */
-export const entities = [Warehouse, Location, Stock, StockMovement, Reservation, Transfer, OutboxEvent, InboxEvent, ConsumerAttempt, IdempotencyKey, Reconciliation, StockDrift, RateLimitCounter, CustomerHold];
+export const entities = [
+  Warehouse,
+  Location,
+  Stock,
+  StockMovement,
+  Reservation,
+  Transfer,
+  OutboxEvent,
+  InboxEvent,
+  ConsumerAttempt,
+  IdempotencyKey,
+  Reconciliation,
+  StockDrift,
+  RateLimitCounter,
+  CustomerHold,
+];

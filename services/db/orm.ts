@@ -24,7 +24,11 @@ function withOrganizationIsolation(meta: EntityMetadata): void {
  * the pool starts with `session`'s statement_timeout and idle_in_transaction_session_timeout (sent as
  * startup parameters, so they are the session's defaults and survive a RESET ALL); 0 sends none.
  */
-export function ormOptions(databaseUrl: string, poolMax = 10, session: DbSessionLimits = defaultDbSessionLimits): Options {
+export function ormOptions(
+  databaseUrl: string,
+  poolMax = 10,
+  session: DbSessionLimits = defaultDbSessionLimits,
+): Options {
   return {
     clientUrl: databaseUrl,
     entities,
@@ -32,7 +36,9 @@ export function ormOptions(databaseUrl: string, poolMax = 10, session: DbSession
     pool: { max: poolMax },
     driverOptions: {
       ...(session.statementTimeoutMs > 0 ? { statement_timeout: session.statementTimeoutMs } : {}),
-      ...(session.idleInTransactionTimeoutMs > 0 ? { idle_in_transaction_session_timeout: session.idleInTransactionTimeoutMs } : {}),
+      ...(session.idleInTransactionTimeoutMs > 0
+        ? { idle_in_transaction_session_timeout: session.idleInTransactionTimeoutMs }
+        : {}),
     },
     migrations: {
       tableName: 'schema_migration',

@@ -35,14 +35,16 @@ export function authenticationInterceptor(verify: TokenVerifier, servicePath: st
           onReceiveMetadata: (metadata, passOn) => {
             if (!method.path.startsWith(`/${servicePath}/`)) return passOn(metadata);
             const token = bearerToken(String(metadata.get('authorization')[0] ?? ''));
-            const refuse = (message: string) => call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: message, metadata: new grpc.Metadata() });
+            const refuse = (message: string) =>
+              call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: message, metadata: new grpc.Metadata() });
             if (!token) return refuse('send authorization: Bearer <token> metadata');
             verify(token).then(
               (principal) => {
                 principals.set(metadata, principal);
                 passOn(metadata);
               },
-              (error: unknown) => refuse(error instanceof AuthenticationError ? error.message : 'the token could not be verified'),
+              (error: unknown) =>
+                refuse(error instanceof AuthenticationError ? error.message : 'the token could not be verified'),
             );
           },
         }),
@@ -54,12 +56,19 @@ export function authenticationInterceptor(verify: TokenVerifier, servicePath: st
  * organization_id (when sent) the token's own, every warehouse it names in the token's scope. Returns
  * the request with organization_id set to the token's, lower case.
  */
-export function authorizeCall<Req extends object>(rpc: Rpc, metadata: grpc.Metadata, request: Req): { principal: Principal; request: Req } {
+export function authorizeCall<Req extends object>(
+  rpc: Rpc,
+  metadata: grpc.Metadata,
+  request: Req,
+): { principal: Principal; request: Req } {
   const principal = principals.get(metadata);
   // No principal means the interceptor was not installed: fail closed.
   if (!principal) throw new AuthenticationError('the call was not authenticated');
   const permission = rpcPermissions[rpc];
-  if (!can(principal, permission)) throw new PermissionDeniedError(`${rpc} needs the ${permission} permission, which none of the token's roles (${principal.roles.join(', ') || 'none'}) grants`);
+  if (!can(principal, permission))
+    throw new PermissionDeniedError(
+      `${rpc} needs the ${permission} permission, which none of the token's roles (${principal.roles.join(', ') || 'none'}) grants`,
+    );
   const sent = (request as { organization_id?: unknown }).organization_id;
   if (typeof sent === 'string' && sent !== '' && sent.trim().toLowerCase() !== principal.organizationId) {
     throw new PermissionDeniedError('organization_id differs from the organization of the token');

@@ -39,5 +39,7 @@ export function loadInventoryProto(definition = loadPackageDefinition()): Invent
 
 /** The catalog's client constructor (services/catalog/catalog-client.ts); loaded on its own, apart from what we serve. */
 export function loadCatalogProto(): CatalogProto {
-  return grpc.loadPackageDefinition(protoLoader.loadSync(calledProtoFiles, protoLoaderOptions)) as unknown as CatalogProto;
+  return grpc.loadPackageDefinition(
+    protoLoader.loadSync(calledProtoFiles, protoLoaderOptions),
+  ) as unknown as CatalogProto;
 }

@@ -11,11 +11,21 @@ import { assertHoldQuota, recordCustomerHold } from '../limits/quotas.ts';
 import type { QuotaSettings } from '../limits/settings.ts';
 import type { ReservationSnapshot } from '../inventory/vocabulary.ts';
 
-type ReservationMethods = 'ReserveStock' | 'ConfirmReservation' | 'ReleaseReservation' | 'ExtendReservation' | 'FulfilReservation' | 'GetReservation';
+type ReservationMethods =
+  | 'ReserveStock'
+  | 'ConfirmReservation'
+  | 'ReleaseReservation'
+  | 'ExtendReservation'
+  | 'FulfilReservation'
+  | 'GetReservation';
 
 const { minTtlSeconds, maxTtlSeconds, defaultTtlSeconds } = reservationLimits;
 const ttlRange = `from ${minTtlSeconds} s to ${maxTtlSeconds} s (7 days)`;
-const orderId = z.string().trim().min(1, { message: 'order_id is required' }).max(200, { message: 'order_id is at most 200 characters' });
+const orderId = z
+  .string()
+  .trim()
+  .min(1, { message: 'order_id is required' })
+  .max(200, { message: 'order_id is at most 200 characters' });
 
 const reserveRequest = z
   .object({
@@ -25,7 +35,11 @@ const reserveRequest = z
       .array(
         z.object({
           variant_id: uuid('variant_id'),
-          quantity: z.number().int().min(1, { message: 'quantity must be at least 1' }).max(1_000_000, { message: 'quantity is at most 1000000 a line' }),
+          quantity: z
+            .number()
+            .int()
+            .min(1, { message: 'quantity must be at least 1' })
+            .max(1_000_000, { message: 'quantity is at most 1000000 a line' }),
           warehouse_id: optionalUuid('warehouse_id'),
         }),
       )
@@ -41,26 +55,54 @@ const reserveRequest = z
       .transform((v) => v || undefined),
   })
   .transform((r) => ({ ...r, ttl: r.ttl_seconds || r.ttl_minutes * 60 || defaultTtlSeconds }))
-  .refine((r) => r.ttl >= minTtlSeconds && r.ttl <= maxTtlSeconds, { message: `the hold's TTL must be ${ttlRange}`, path: ['ttl_seconds'] });
+  .refine((r) => r.ttl >= minTtlSeconds && r.ttl <= maxTtlSeconds, {
+    message: `the hold's TTL must be ${ttlRange}`,
+    path: ['ttl_seconds'],
+  });
 
 /** A reservation is named by reservation_id or order_id. */
 const reference = z
-  .object({ organization_id: uuid('organization_id'), reservation_id: optionalUuid('reservation_id'), order_id: z.string().trim().max(200) })
-  .refine((r) => r.reservation_id || r.order_id, { message: 'name the reservation by reservation_id or order_id', path: ['reservation_id'] })
-  .transform((r): ReservationRef => ({ organizationId: r.organization_id, reservationId: r.reservation_id, orderId: r.order_id || undefined }));
+  .object({
+    organization_id: uuid('organization_id'),
+    reservation_id: optionalUuid('reservation_id'),
+    order_id: z.string().trim().max(200),
+  })
+  .refine((r) => r.reservation_id || r.order_id, {
+    message: 'name the reservation by reservation_id or order_id',
+    path: ['reservation_id'],
+  })
+  .transform(
+    (r): ReservationRef => ({
+      organizationId: r.organization_id,
+      reservationId: r.reservation_id,
+      orderId: r.order_id || undefined,
+    }),
+  );
 
-const releaseRequest = z.object({ reason: z.string().max(500).transform((v) => v.trim() || 'released by the order service') });
+const releaseRequest = z.object({
+  reason: z
+    .string()
+    .max(500)
+    .transform((v) => v.trim() || 'released by the order service'),
+});
 const extendRequest = z.object({
-  ttl_seconds: z.number().int().min(minTtlSeconds, { message: `ttl_seconds must be ${ttlRange}` }).max(maxTtlSeconds, { message: `ttl_seconds must be ${ttlRange}` }),
+  ttl_seconds: z
+    .number()
+    .int()
+    .min(minTtlSeconds, { message: `ttl_seconds must be ${ttlRange}` })
+    .max(maxTtlSeconds, { message: `ttl_seconds must be ${ttlRange}` }),
 });
 
 /**
  * The order service's reservation RPCs: each one drives the order's ReservationWorkflow. ReserveStock
  * first checks the caps on open holds (`quotas`).
  */
-export function createReservationHandlers(
-  { orm, logger, temporal, quotas }: GrpcDeps & { quotas: QuotaSettings },
-): Pick<InventoryServiceHandlers, ReservationMethods> {
+export function createReservationHandlers({
+  orm,
+  logger,
+  temporal,
+  quotas,
+}: GrpcDeps & { quotas: QuotaSettings }): Pick<InventoryServiceHandlers, ReservationMethods> {
   const reservations = temporal ? createReservationClient({ ...temporal, orm }) : undefined;
   const client = () => {
     if (!reservations) throw new Error('the gRPC server was built without a Temporal client');
@@ -70,12 +112,21 @@ export function createReservationHandlers(
   return {
     ReserveStock: unary(logger, 'ReserveStock', async (raw, principal) => {
       const r = reserveRequest.parse(linesFirst(raw));
-      const items = r.items.map((i) => ({ variant_id: i.variant_id, quantity: i.quantity, ...(i.warehouse_id ? { warehouse_id: i.warehouse_id } : {}) }));
+      const items = r.items.map((i) => ({
+        variant_id: i.variant_id,
+        quantity: i.quantity,
+        ...(i.warehouse_id ? { warehouse_id: i.warehouse_id } : {}),
+      }));
       const hold = { organizationId: r.organization_id, orderId: r.order_id, customerId: r.customer_id };
       const em = orm.em.fork();
       await assertHoldQuota(em, quotas, hold);
       if (hold.customerId) await recordCustomerHold(em, { ...hold, customerId: hold.customerId });
-      const reservation = await client().reserve(r.organization_id, r.order_id, { items, preferredWarehouseId: r.preferred_warehouse_id, ttlSeconds: r.ttl, actor: actorOf(principal) });
+      const reservation = await client().reserve(r.organization_id, r.order_id, {
+        items,
+        preferredWarehouseId: r.preferred_warehouse_id,
+        ttlSeconds: r.ttl,
+        actor: actorOf(principal),
+      });
       return {
         success: true,
         reservation_id: reservation.reservationId,
@@ -102,7 +153,12 @@ export function createReservationHandlers(
       const ref = reference.parse(raw);
       const { ttl_seconds } = extendRequest.parse(raw);
       const reservation = await client().extend(ref, ttl_seconds);
-      return { success: true, reservation_id: reservation.reservationId, status: reservation.status, expires_at: reservation.expiresAt ?? '' };
+      return {
+        success: true,
+        reservation_id: reservation.reservationId,
+        status: reservation.status,
+        expires_at: reservation.expiresAt ?? '',
+      };
     }),
 
     FulfilReservation: unary(logger, 'FulfilReservation', async (raw, principal) => {
@@ -110,12 +166,18 @@ export function createReservationHandlers(
       return { success: true, reservation_id: reservation.reservationId, status: reservation.status };
     }),
 
-    GetReservation: unary(logger, 'GetReservation', async (raw) => reservationMessage(await client().get(reference.parse(raw)))),
+    GetReservation: unary(logger, 'GetReservation', async (raw) =>
+      reservationMessage(await client().get(reference.parse(raw))),
+    ),
   };
 }
 
 function reservationMessage(r: ReservationSnapshot): Reservation {
-  const lines = r.items.map((i) => ({ variant_id: i.variant_id, quantity: i.quantity, warehouse_id: i.warehouse_id ?? '' }));
+  const lines = r.items.map((i) => ({
+    variant_id: i.variant_id,
+    quantity: i.quantity,
+    warehouse_id: i.warehouse_id ?? '',
+  }));
   return {
     reservation_id: r.reservationId,
     organization_id: r.organizationId,

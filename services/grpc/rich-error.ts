@@ -25,15 +25,34 @@ export function shortagesStatusDetails(code: number, message: string, shortages:
       })),
     }),
   ).finish();
-  const status = Status.create({ code, message, details: [{ type_url: 'type.googleapis.com/google.rpc.PreconditionFailure', value: failure }] });
+  const status = Status.create({
+    code,
+    message,
+    details: [{ type_url: 'type.googleapis.com/google.rpc.PreconditionFailure', value: failure }],
+  });
   return Buffer.from(Status.encode(status).finish());
 }
 
 /** Decodes what shortagesStatusDetails wrote (clients and tests). */
-export function decodeStatusDetails(bytes: Buffer): { code: number; message: string; violations: { type: string; subject: string; description: string }[] } {
-  const status = Status.toObject(Status.decode(bytes), { defaults: true }) as { code: number; message: string; details: { type_url: string; value: Uint8Array }[] };
+export function decodeStatusDetails(bytes: Buffer): {
+  code: number;
+  message: string;
+  violations: { type: string; subject: string; description: string }[];
+} {
+  const status = Status.toObject(Status.decode(bytes), { defaults: true }) as {
+    code: number;
+    message: string;
+    details: { type_url: string; value: Uint8Array }[];
+  };
   const violations = status.details
     .filter((d) => d.type_url.endsWith('google.rpc.PreconditionFailure'))
-    .flatMap((d) => (PreconditionFailure.toObject(PreconditionFailure.decode(d.value), { defaults: true }) as { violations: { type: string; subject: string; description: string }[] }).violations);
+    .flatMap(
+      (d) =>
+        (
+          PreconditionFailure.toObject(PreconditionFailure.decode(d.value), { defaults: true }) as {
+            violations: { type: string; subject: string; description: string }[];
+          }
+        ).violations,
+    );
   return { code: status.code, message: status.message, violations };
 }

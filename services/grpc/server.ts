@@ -38,13 +38,23 @@ export function createGrpcServer(deps: GrpcDeps): { server: grpc.Server; health:
   const limits = deps.limits ?? defaultLimits();
   const definition = loadPackageDefinition();
   const proto = loadInventoryProto(definition);
-  const server = new grpc.Server({ ...serverOptions(limits.grpc), interceptors: [
-    // First in the list is innermost: it sees every status on its way out, the authentication interceptor's refusals included.
-    ...(deps.metrics ? [metricsInterceptor(deps.metrics, serviceName)] : []),
-    authenticationInterceptor(deps.verifyToken, serviceName),
-  ] });
+  const server = new grpc.Server({
+    ...serverOptions(limits.grpc),
+    interceptors: [
+      // First in the list is innermost: it sees every status on its way out, the authentication interceptor's refusals included.
+      ...(deps.metrics ? [metricsInterceptor(deps.metrics, serviceName)] : []),
+      authenticationInterceptor(deps.verifyToken, serviceName),
+    ],
+  });
   const handlers = { ...createStockHandlers(deps), ...createReservationHandlers({ ...deps, quotas: limits.quotas }) };
-  server.addService(proto.inventory.v1.InventoryService.service, rateLimitedHandlers(handlers, createRateLimiter({ orm: deps.orm, logger: deps.logger, settings: limits.rate }), deps.logger));
+  server.addService(
+    proto.inventory.v1.InventoryService.service,
+    rateLimitedHandlers(
+      handlers,
+      createRateLimiter({ orm: deps.orm, logger: deps.logger, settings: limits.rate }),
+      deps.logger,
+    ),
+  );
   new ReflectionService(definition).addToServer(server);
   const health = new HealthImplementation({ '': 'SERVING', [serviceName]: 'SERVING' });
   health.addToServer(server);
@@ -63,13 +73,20 @@ function serverOptions(settings: GrpcServerSettings): grpc.ServerOptions {
     'grpc.max_concurrent_streams': settings.maxConcurrentStreams,
     'grpc.keepalive_time_ms': settings.keepaliveTimeMs,
     'grpc.keepalive_timeout_ms': settings.keepaliveTimeoutMs,
-    ...(settings.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': settings.maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': settings.maxConnectionAgeGraceMs } : {}),
+    ...(settings.maxConnectionAgeMs > 0
+      ? {
+          'grpc.max_connection_age_ms': settings.maxConnectionAgeMs,
+          'grpc.max_connection_age_grace_ms': settings.maxConnectionAgeGraceMs,
+        }
+      : {}),
   };
 }
 
 /** Binds the server; resolves with the port actually bound (useful with port 0). */
 export function bindGrpcServer(server: grpc.Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
   });
 }

@@ -67,7 +67,8 @@ export function toServiceError(error: unknown, logger: Logger, method: string): 
   if (error instanceof UnacceptableInputError) return { code: grpc.status.INVALID_ARGUMENT, details: error.message };
   if (error instanceof AuthenticationError) return { code: grpc.status.UNAUTHENTICATED, details: error.message };
   if (error instanceof PermissionDeniedError) return { code: grpc.status.PERMISSION_DENIED, details: error.message };
-  if (isStatementTimeout(error)) return { code: grpc.status.UNAVAILABLE, details: 'the database did not answer in time; try again' };
+  if (isStatementTimeout(error))
+    return { code: grpc.status.UNAVAILABLE, details: 'the database did not answer in time; try again' };
   const type = error instanceof InventoryError ? error.type : undefined;
   const code = type ? statusForFailureType(type) : undefined;
   if (code !== undefined && error instanceof Error) {
@@ -78,14 +79,22 @@ export function toServiceError(error: unknown, logger: Logger, method: string): 
     }
     return { code, details: error.message, metadata };
   }
-  logger.error('unexpected error in a gRPC call', { method, error: error instanceof Error ? error.stack : String(error) });
+  logger.error('unexpected error in a gRPC call', {
+    method,
+    error: error instanceof Error ? error.stack : String(error),
+  });
   return { code: grpc.status.INTERNAL, details: 'internal error' };
 }
 
 class UnacceptableInputError extends Error {}
 
 function formatPath(path: PropertyKey[]): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || 'request';
+  return (
+    path.reduce<string>(
+      (text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)),
+      '',
+    ) || 'request'
+  );
 }
 
 /**
@@ -93,7 +102,11 @@ function formatPath(path: PropertyKey[]): string {
  * (authentication.ts), then the handler with the request bound to the token's organization, then the
  * error mapping above.
  */
-export function unary<Req extends object, Res>(logger: Logger, method: Rpc, handler: (request: Req, principal: Principal) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+export function unary<Req extends object, Res>(
+  logger: Logger,
+  method: Rpc,
+  handler: (request: Req, principal: Principal) => Promise<Res>,
+): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
       .then(() => {

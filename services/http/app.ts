@@ -78,7 +78,9 @@ export function createHttpApp(deps: HttpDeps): Express {
   // the service knows and admits, so an anonymous client cannot make it parse megabytes.
   const api = express.Router();
   api.use(authenticate(deps.verifyToken, deps.orm));
-  api.use(rateLimitRequests(createRateLimiter({ orm: deps.orm, logger: deps.logger, settings: limits.rate }), deps.logger));
+  api.use(
+    rateLimitRequests(createRateLimiter({ orm: deps.orm, logger: deps.logger, settings: limits.rate }), deps.logger),
+  );
   api.use(requireJsonBody);
   api.use(express.json({ limit: limits.httpBodyLimitBytes }));
   api.use(refuseUnacceptableInput);

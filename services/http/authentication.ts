@@ -30,7 +30,11 @@ export function authenticate(verify: TokenVerifier, orm: Orm): RequestHandler {
     }
     const header = req.get('x-organization-id');
     if (header !== undefined && header.trim().toLowerCase() !== principal.organizationId) {
-      return next(new PermissionDeniedError('X-Organization-Id differs from the organization of the token; the token alone decides it, drop the header'));
+      return next(
+        new PermissionDeniedError(
+          'X-Organization-Id differs from the organization of the token; the token alone decides it, drop the header',
+        ),
+      );
     }
     res.locals.principal = principal;
     res.locals.scope = scopeTo(orm.em, principal.organizationId, warehouseFilter(principal));
@@ -58,9 +62,15 @@ export function authorize(operations: readonly Operation[]): RequestHandler {
     const principal = res.locals.principal;
     if (match.op.permission === 'public') return next();
     if (!can(principal, match.op.permission)) {
-      return next(new PermissionDeniedError(`this operation needs the ${match.op.permission} permission, which none of the token's roles (${principal.roles.join(', ') || 'none'}) grants`));
+      return next(
+        new PermissionDeniedError(
+          `this operation needs the ${match.op.permission} permission, which none of the token's roles (${principal.roles.join(', ') || 'none'}) grants`,
+        ),
+      );
     }
-    const outside = namedWarehouses(req, match.regex.exec(path)?.groups ?? {}).find((id) => !inWarehouseScope(principal, id));
+    const outside = namedWarehouses(req, match.regex.exec(path)?.groups ?? {}).find(
+      (id) => !inWarehouseScope(principal, id),
+    );
     if (outside) return next(new PermissionDeniedError(`warehouse ${outside} is outside the token's warehouse scope`));
     next();
   };

@@ -34,7 +34,12 @@ function jsonSchema(schema: z.ZodType): JsonSchema {
 function parameters(schema: z.ZodType | undefined, where: 'path' | 'query') {
   if (!schema) return [];
   const { properties = {}, required = [] } = jsonSchema(schema);
-  return Object.entries(properties).map(([name, property]) => ({ name, in: where, required: where === 'path' || required.includes(name), schema: property }));
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === 'path' || required.includes(name),
+    schema: property,
+  }));
 }
 
 const problem = {
@@ -47,7 +52,10 @@ const problem = {
     detail: { type: 'string' },
     instance: { type: 'string' },
     request_id: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
   },
 };
 
@@ -57,19 +65,37 @@ export function openApiDocument(operations: Operation[]) {
     const isApi = op.path.startsWith('/api/');
     const headers =
       isApi && op.method !== 'get'
-        ? [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 }, description: 'replays the first response to the same request' }]
+        ? [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', maxLength: 200 },
+              description: 'replays the first response to the same request',
+            },
+          ]
         : [];
     paths[op.path] ??= {};
     paths[op.path][op.method] = {
       summary: op.summary,
       tags: [op.tag],
-      ...(op.permission === 'public' ? { security: [] } : { 'x-permission': op.permission, description: `Needs the \`${op.permission}\` permission.` }),
+      ...(op.permission === 'public'
+        ? { security: [] }
+        : { 'x-permission': op.permission, description: `Needs the \`${op.permission}\` permission.` }),
       operationId: `${op.method}${op.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters: [...parameters(op.params, 'path'), ...parameters(op.query, 'query'), ...headers],
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
+      ...(op.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } }
+        : {}),
       responses: {
-        [String(op.success)]: { description: op.success === 204 ? 'done' : 'success', ...(op.success === 204 ? {} : { content: { 'application/json': { schema: { type: 'object' } } } }) },
-        default: { description: 'a problem (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+        [String(op.success)]: {
+          description: op.success === 204 ? 'done' : 'success',
+          ...(op.success === 204 ? {} : { content: { 'application/json': { schema: { type: 'object' } } } }),
+        },
+        default: {
+          description: 'a problem (RFC 9457)',
+          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+        },
       },
     };
   }
@@ -83,7 +109,10 @@ export function openApiDocument(operations: Operation[]) {
     },
     security: [{ bearer: [] }],
     paths,
-    components: { schemas: { Problem: problem }, securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    components: {
+      schemas: { Problem: problem },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
   };
 }
 

@@ -89,7 +89,8 @@ export class HttpProblem extends Error {
   }
 }
 
-export const notFoundRoute: RequestHandler = (req, _res, next) => next(new HttpProblem(404, 'RouteNotFound', `no route for ${req.method} ${req.path}`));
+export const notFoundRoute: RequestHandler = (req, _res, next) =>
+  next(new HttpProblem(404, 'RouteNotFound', `no route for ${req.method} ${req.path}`));
 
 /** The one error handler: every error leaves as problem+json; unexpected ones are logged and not echoed. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
@@ -104,36 +105,85 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         status: 400,
         detail: 'the request is not valid: see errors',
         errors: error.issues.flatMap((i) =>
-          i.code === 'unrecognized_keys' ? i.keys.map((key) => ({ field: [...i.path, key].join('.'), message: 'unknown field' })) : [{ field: i.path.join('.'), message: i.message }],
+          i.code === 'unrecognized_keys'
+            ? i.keys.map((key) => ({ field: [...i.path, key].join('.'), message: 'unknown field' }))
+            : [{ field: i.path.join('.'), message: i.message }],
         ),
         ...base,
       };
     } else if (error instanceof AuthenticationError) {
       // RFC 6750: the challenge says which scheme to use and why this token was refused.
-      res.set('WWW-Authenticate', error.missing ? 'Bearer realm="inventory"' : `Bearer realm="inventory", error="invalid_token", error_description="${error.message.replace(/["\\]/g, '')}"`);
+      res.set(
+        'WWW-Authenticate',
+        error.missing
+          ? 'Bearer realm="inventory"'
+          : `Bearer realm="inventory", error="invalid_token", error_description="${error.message.replace(/["\\]/g, '')}"`,
+      );
       problem = { type: urn('Unauthenticated'), title: titles[401], status: 401, detail: error.message, ...base };
     } else if (error instanceof PermissionDeniedError) {
       problem = { type: urn('PermissionDenied'), title: titles[403], status: 403, detail: error.message, ...base };
     } else if (error instanceof HttpProblem) {
-      problem = { ...error.extensions, type: urn(error.problemType), title: titles[error.status] ?? 'Error', status: error.status, detail: error.message, ...base };
+      problem = {
+        ...error.extensions,
+        type: urn(error.problemType),
+        title: titles[error.status] ?? 'Error',
+        status: error.status,
+        detail: error.message,
+        ...base,
+      };
     } else if (error instanceof InventoryError && statusByFailureType[error.type] !== null) {
       const status: number = statusByFailureType[error.type] ?? 500;
-      if (status === 503) res.set('Retry-After', String((error.details?.retry_after_seconds as number | undefined) ?? 5));
+      if (status === 503)
+        res.set('Retry-After', String((error.details?.retry_after_seconds as number | undefined) ?? 5));
       // Details become extension members; they never replace the standard ones (a transfer's `status`, say).
-      problem = { ...(error.details ?? {}), type: urn(error.type), title: titles[status] ?? 'Error', status, detail: error.message, ...base };
+      problem = {
+        ...(error.details ?? {}),
+        type: urn(error.type),
+        title: titles[status] ?? 'Error',
+        status,
+        detail: error.message,
+        ...base,
+      };
     } else if (isStatementTimeout(error)) {
       res.set('Retry-After', '1');
-      problem = { type: urn('DatabaseTimeout'), title: titles[503], status: 503, detail: 'the database did not answer in time; try again', ...base };
+      problem = {
+        type: urn('DatabaseTimeout'),
+        title: titles[503],
+        status: 503,
+        detail: 'the database did not answer in time; try again',
+        ...base,
+      };
     } else if (isBodyParserError(error)) {
-      problem = { type: urn('MalformedBody'), title: titles[400], status: 400, detail: 'the request body is not valid JSON', ...base };
+      problem = {
+        type: urn('MalformedBody'),
+        title: titles[400],
+        status: 400,
+        detail: 'the request body is not valid JSON',
+        ...base,
+      };
     } else if (isClientError(error)) {
       // What express and body-parser refuse before a route runs: a body too large, an unknown charset or
       // Content-Encoding, a path whose percent-escapes do not decode. Their messages name no internals.
       const type = error.name.replace(/Error$/, '') || 'BadRequest';
-      problem = { type: urn(type), title: titles[error.status] ?? 'Client error', status: error.status, detail: error.message, ...base };
+      problem = {
+        type: urn(type),
+        title: titles[error.status] ?? 'Client error',
+        status: error.status,
+        detail: error.message,
+        ...base,
+      };
     } else {
-      (res.locals.logger ?? logger).error('unexpected error in an HTTP request', { error: error instanceof Error ? error.stack : String(error), path: req.originalUrl });
-      problem = { type: urn('InternalError'), title: titles[500], status: 500, detail: 'internal error; quote the request id when reporting it', ...base };
+      (res.locals.logger ?? logger).error('unexpected error in an HTTP request', {
+        error: error instanceof Error ? error.stack : String(error),
+        path: req.originalUrl,
+      });
+      problem = {
+        type: urn('InternalError'),
+        title: titles[500],
+        status: 500,
+        detail: 'internal error; quote the request id when reporting it',
+        ...base,
+      };
     }
     res.status(problem.status).type('application/problem+json').json(problem);
   };

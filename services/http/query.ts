@@ -10,7 +10,9 @@ export const booleanFlag = z.enum(['true', 'false']).transform((v) => v === 'tru
 export const timestamp = z.iso
   .datetime({ offset: true, message: 'must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z' })
   .transform((v) => new Date(v))
-  .refine((d) => !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, { message: 'must be between years 0001 and 9999' });
+  .refine((d) => !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, {
+    message: 'must be between years 0001 and 9999',
+  });
 
 /** The list envelope every collection answers with. */
 export function listResponse<T>(data: T[], nextCursor: string | null) {

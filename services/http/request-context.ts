@@ -23,7 +23,9 @@ export function requestId(logger: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      res.locals.logger.info(`${req.method} ${req.originalUrl} ${res.statusCode}`, { durationMs: Math.round(ms * 10) / 10 });
+      res.locals.logger.info(`${req.method} ${req.originalUrl} ${res.statusCode}`, {
+        durationMs: Math.round(ms * 10) / 10,
+      });
     });
     next();
   };

@@ -24,7 +24,11 @@ export interface ScopedTransaction {
   readonly organizationId: string;
 }
 
-export function scopeTo(em: EntityManager, organizationId: string, warehouseIds?: readonly string[]): OrganizationScope {
+export function scopeTo(
+  em: EntityManager,
+  organizationId: string,
+  warehouseIds?: readonly string[],
+): OrganizationScope {
   const forked = em.fork();
   return {
     organizationId,
@@ -46,8 +50,14 @@ export async function bindOrganization(em: EntityManager, organizationId: string
  * The condition that keeps a list inside the scope's warehouses, for a query's `where` (a row passes
  * when any of the columns names one of them), or undefined when the scope sees every warehouse.
  */
-export function warehouseCondition(scope: Pick<OrganizationScope, 'warehouseIds'>, ...columns: string[]): { sql: string; params: unknown[] } | undefined {
+export function warehouseCondition(
+  scope: Pick<OrganizationScope, 'warehouseIds'>,
+  ...columns: string[]
+): { sql: string; params: unknown[] } | undefined {
   if (!scope.warehouseIds) return undefined;
   if (scope.warehouseIds.length === 0) return { sql: 'false', params: [] };
-  return { sql: `(${columns.map((c) => `${c} in (?)`).join(' or ')})`, params: columns.map(() => [...scope.warehouseIds!]) };
+  return {
+    sql: `(${columns.map((c) => `${c} in (?)`).join(' or ')})`,
+    params: columns.map(() => [...scope.warehouseIds!]),
+  };
 }

@@ -30,11 +30,18 @@ const partPatterns: Record<CursorPart, RegExp> = {
 export function decodeCursor(cursor: string, shape: readonly CursorPart[]): string[] {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === shape.length && key.every((v, i) => typeof v === 'string' && partPatterns[shape[i]!].test(v) && validPart(shape[i]!, v))) return key as string[];
+    if (
+      Array.isArray(key) &&
+      key.length === shape.length &&
+      key.every((v, i) => typeof v === 'string' && partPatterns[shape[i]!].test(v) && validPart(shape[i]!, v))
+    )
+      return key as string[];
   } catch {
     // fall through to the error below: a cursor that does not parse is as bad as one of the wrong shape
   }
-  throw new InvalidArgumentError('the page cursor is not one this service issued; start again without it', { field: 'cursor' });
+  throw new InvalidArgumentError('the page cursor is not one this service issued; start again without it', {
+    field: 'cursor',
+  });
 }
 
 function validPart(part: CursorPart, value: string): boolean {
@@ -44,7 +51,12 @@ function validPart(part: CursorPart, value: string): boolean {
 }
 
 /** Given `limit + 1` rows, returns at most `limit` and the cursor of the last one when more follow. */
-export function toPage<R, T>(rows: R[], limit: number, sortKey: (row: R) => (string | number)[], map: (row: R) => T): Page<T> {
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  sortKey: (row: R) => (string | number)[],
+  map: (row: R) => T,
+): Page<T> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items: items.map(map), nextCursor: rows.length > limit && last ? encodeCursor(sortKey(last)) : null };

@@ -11,7 +11,11 @@ import { refusalMessage } from './http.ts';
  * never runs. The caller is the one its handler would see (authorizeCall, which only reads); a call
  * that is not authorized goes straight to its handler, which refuses it.
  */
-export function rateLimitedHandlers<H extends Partial<InventoryServiceHandlers>>(handlers: H, limiter: RateLimiter, logger: Logger): H {
+export function rateLimitedHandlers<H extends Partial<InventoryServiceHandlers>>(
+  handlers: H,
+  limiter: RateLimiter,
+  logger: Logger,
+): H {
   const wrapped: Record<string, grpc.handleUnaryCall<object, unknown>> = {};
   for (const [rpc, handler] of Object.entries(handlers) as [Rpc, grpc.handleUnaryCall<object, unknown>][]) {
     wrapped[rpc] = (call, callback) => {
@@ -31,7 +35,10 @@ export function rateLimitedHandlers<H extends Partial<InventoryServiceHandlers>>
         },
         (error: unknown) => {
           // The limiter answers even when PostgreSQL does not; anything else must not block the API.
-          logger.error('the rate limiter failed; the call was let through', { method: rpc, error: error instanceof Error ? error.stack : String(error) });
+          logger.error('the rate limiter failed; the call was let through', {
+            method: rpc,
+            error: error instanceof Error ? error.stack : String(error),
+          });
           handler(call, callback);
         },
       );

@@ -14,11 +14,19 @@ export function rateLimitRequests(limiter: RateLimiter, logger: Logger): Request
       (refusal) => {
         if (!refusal) return next();
         res.set('Retry-After', String(refusal.retryAfterSeconds));
-        next(new HttpProblem(429, 'RateLimited', refusalMessage(refusal), { limit: refusal.limit, retry_after_seconds: refusal.retryAfterSeconds }));
+        next(
+          new HttpProblem(429, 'RateLimited', refusalMessage(refusal), {
+            limit: refusal.limit,
+            retry_after_seconds: refusal.retryAfterSeconds,
+          }),
+        );
       },
       (error: unknown) => {
         // The limiter answers even when PostgreSQL does not; anything else must not block the API.
-        logger.error('the rate limiter failed; the request was let through', { path: req.originalUrl, error: error instanceof Error ? error.stack : String(error) });
+        logger.error('the rate limiter failed; the request was let through', {
+          path: req.originalUrl,
+          error: error instanceof Error ? error.stack : String(error),
+        });
         next();
       },
     );

@@ -34,15 +34,33 @@ const storeTimeoutMs = 1000;
  * so a call costs a database round trip only once per lease. Subject first: a noisy client is stopped
  * before it uses up its organization's allowance.
  */
-export function createRateLimiter({ orm, logger, settings }: { orm: Orm; logger: Logger; settings: RateLimitSettings }): RateLimiter {
+export function createRateLimiter({
+  orm,
+  logger,
+  settings,
+}: {
+  orm: Orm;
+  logger: Logger;
+  settings: RateLimitSettings;
+}): RateLimiter {
   // The ORM's own pg pool, asked for at the first call: no extra connections, and the sessions' statement_timeout applies.
-  const connection = orm.em.getConnection() as unknown as { getNativeClient(): Promise<{ query(q: object): Promise<unknown> }> };
+  const connection = orm.em.getConnection() as unknown as {
+    getNativeClient(): Promise<{ query(q: object): Promise<unknown> }>;
+  };
   let pool: ReturnType<typeof connection.getNativeClient> | undefined;
   const storeClient = { query: async (q: object) => (await (pool ??= connection.getNativeClient())).query(q) };
   const allowance = (name: 'organization' | 'subject', keyPrefix: string) => {
     const points = settings[`${name}PerWindow`];
     if (points <= 0) return undefined;
-    const store = new RateLimiterPostgres({ storeClient, storeType: 'pool', tableName: 'rate_limit', tableCreated: true, keyPrefix, points, duration: settings.windowSeconds });
+    const store = new RateLimiterPostgres({
+      storeClient,
+      storeType: 'pool',
+      tableName: 'rate_limit',
+      tableCreated: true,
+      keyPrefix,
+      points,
+      duration: settings.windowSeconds,
+    });
     const local = new RateLimiterMemory({ keyPrefix, points, duration: settings.windowSeconds });
     const lease = Math.max(1, Math.floor((points * settings.leasePercent) / 100));
     return new SharedAllowance(name, store, local, points, lease, logger);
@@ -116,7 +134,14 @@ class SharedAllowance {
   private readonly lease: number;
   private readonly logger: Logger;
 
-  constructor(name: string, store: RateLimiterPostgres, local: RateLimiterMemory, points: number, lease: number, logger: Logger) {
+  constructor(
+    name: string,
+    store: RateLimiterPostgres,
+    local: RateLimiterMemory,
+    points: number,
+    lease: number,
+    logger: Logger,
+  ) {
     this.name = name;
     this.store = store;
     this.local = local;
@@ -130,7 +155,8 @@ class SharedAllowance {
     for (;;) {
       const state = this.stateOf(key);
       const now = Date.now();
-      if (state.until <= now && !state.pending) Object.assign(state, { tokens: 0, exhausted: false, remaining: this.points });
+      if (state.until <= now && !state.pending)
+        Object.assign(state, { tokens: 0, exhausted: false, remaining: this.points });
       if (state.tokens > 0) {
         state.tokens -= 1;
         return 0;
@@ -167,7 +193,10 @@ class SharedAllowance {
   private async consume(key: string, points: number): Promise<RateLimiterRes> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`PostgreSQL did not answer within ${storeTimeoutMs} ms`)), storeTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`PostgreSQL did not answer within ${storeTimeoutMs} ms`)),
+        storeTimeoutMs,
+      );
     });
     try {
       return await Promise.race([this.store.consume(key, points), timeout]);
@@ -188,7 +217,10 @@ class SharedAllowance {
   private warn(error: unknown): void {
     if (Date.now() - this.lastWarning < 60_000) return;
     this.lastWarning = Date.now();
-    this.logger.warn(`rate limit (${this.name}): the shared counter in PostgreSQL failed; this process limits alone until it answers`, { error: (error as Error).message });
+    this.logger.warn(
+      `rate limit (${this.name}): the shared counter in PostgreSQL failed; this process limits alone until it answers`,
+      { error: (error as Error).message },
+    );
   }
 
   private forgetEndedWindows(): void {

@@ -76,7 +76,10 @@ export function limitsFrom(config: Pick<Config, LimitVariables>): Limits {
       windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
       leasePercent: config.RATE_LIMIT_LEASE_PERCENT,
     },
-    quotas: { activeHoldsPerOrganization: config.QUOTA_ACTIVE_HOLDS_PER_ORGANIZATION, activeHoldsPerCustomer: config.QUOTA_ACTIVE_HOLDS_PER_CUSTOMER },
+    quotas: {
+      activeHoldsPerOrganization: config.QUOTA_ACTIVE_HOLDS_PER_ORGANIZATION,
+      activeHoldsPerCustomer: config.QUOTA_ACTIVE_HOLDS_PER_CUSTOMER,
+    },
     httpBodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
     grpc: {
       maxReceiveMessageBytes: config.GRPC_MAX_RECEIVE_MESSAGE_BYTES,
@@ -89,12 +92,23 @@ export function limitsFrom(config: Pick<Config, LimitVariables>): Limits {
   };
 }
 
-export function dbSessionLimitsFrom(config: Pick<Config, 'DB_STATEMENT_TIMEOUT_MS' | 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS'>): DbSessionLimits {
-  return { statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS, idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS };
+export function dbSessionLimitsFrom(
+  config: Pick<Config, 'DB_STATEMENT_TIMEOUT_MS' | 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS'>,
+): DbSessionLimits {
+  return {
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  };
 }
 
-export function retentionFrom(config: Pick<Config, 'RETENTION_IDEMPOTENCY_HOURS' | 'RETENTION_INBOX_DAYS' | 'RETENTION_OUTBOX_DAYS'>): RetentionSettings {
-  return { idempotencyHours: config.RETENTION_IDEMPOTENCY_HOURS, inboxDays: config.RETENTION_INBOX_DAYS, outboxDays: config.RETENTION_OUTBOX_DAYS };
+export function retentionFrom(
+  config: Pick<Config, 'RETENTION_IDEMPOTENCY_HOURS' | 'RETENTION_INBOX_DAYS' | 'RETENTION_OUTBOX_DAYS'>,
+): RetentionSettings {
+  return {
+    idempotencyHours: config.RETENTION_IDEMPOTENCY_HOURS,
+    inboxDays: config.RETENTION_INBOX_DAYS,
+    outboxDays: config.RETENTION_OUTBOX_DAYS,
+  };
 }
 
 // The documented defaults (an empty environment): what a facade built without explicit limits applies.

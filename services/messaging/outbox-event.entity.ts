@@ -19,7 +19,13 @@ export const OutboxEvent = defineEntity({
     createdAt: p.datetime().defaultRaw('clock_timestamp()'),
     publishedAt: p.datetime().nullable(),
   },
-  indexes: [{ name: 'outbox_event_unpublished_index', expression: 'create index "outbox_event_unpublished_index" on "outbox_event" ("sequence") where "published_at" is null' }],
+  indexes: [
+    {
+      name: 'outbox_event_unpublished_index',
+      expression:
+        'create index "outbox_event_unpublished_index" on "outbox_event" ("sequence") where "published_at" is null',
+    },
+  ],
 });
 
 export type OutboxEvent = InferEntity<typeof OutboxEvent>;

@@ -81,7 +81,9 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
     let outage = false;
     connection.on('connect', () => {
       state.connected = true;
-      logger.info(outage ? 'RabbitMQ is back: publishing the events that waited in the outbox' : 'connected to RabbitMQ');
+      logger.info(
+        outage ? 'RabbitMQ is back: publishing the events that waited in the outbox' : 'connected to RabbitMQ',
+      );
       outage = false;
     });
     const down = (error: Error) => {
@@ -89,7 +91,8 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       state.lastError = error.message;
       channel = undefined;
       // Once per outage, not once per retry: the relay keeps retrying quietly with backoff.
-      if (!outage) logger.warn(`RabbitMQ is unreachable (${error.message}): events wait in the outbox until it is back`);
+      if (!outage)
+        logger.warn(`RabbitMQ is unreachable (${error.message}): events wait in the outbox until it is back`);
       outage = true;
     };
     connection.on('disconnect', down);
@@ -123,7 +126,9 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       await client.connect();
       lockClient = client;
     }
-    const { rows } = await lockClient.query<{ locked: boolean }>('select pg_try_advisory_lock($1::bigint) as locked', [leaderLockKey]);
+    const { rows } = await lockClient.query<{ locked: boolean }>('select pg_try_advisory_lock($1::bigint) as locked', [
+      leaderLockKey,
+    ]);
     state.leader = rows[0].locked;
     if (state.leader) logger.info('this relay is now the publisher');
     return state.leader;
@@ -142,7 +147,10 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
     const confirming = deps.metrics?.confirmSeconds.startTimer();
     await publishing.waitForConfirms();
     confirming?.();
-    await markPublished(em, rows.map((r) => r.id));
+    await markPublished(
+      em,
+      rows.map((r) => r.id),
+    );
     state.published += rows.length;
     deps.metrics?.published.inc(rows.length);
     return rows.length;
@@ -186,7 +194,10 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       // The loop ends after the batch in hand: given a grace period, let its confirms and mark land first.
       if (options.graceMs && loop) {
         const confirmed = await finishedWithin(options.graceMs, loop);
-        if (!confirmed) logger.warn(`a batch was still unconfirmed after ${options.graceMs} ms: it stays in the outbox and is published again`);
+        if (!confirmed)
+          logger.warn(
+            `a batch was still unconfirmed after ${options.graceMs} ms: it stays in the outbox and is published again`,
+          );
       }
       // Closing the connection releases a loop still waiting for the broker; an unconfirmed batch stays unmarked.
       await connection?.close().catch(() => undefined);

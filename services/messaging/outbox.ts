@@ -57,7 +57,9 @@ export async function markPublished(em: EntityManager, ids: string[]): Promise<v
 
 /** How many events wait to be published (all organizations). `em`: the system role's. */
 export async function pendingOutboxCount(em: EntityManager): Promise<number> {
-  const [row] = await em.execute<{ pending: number }[]>('select count(*)::int as pending from outbox_event where published_at is null');
+  const [row] = await em.execute<{ pending: number }[]>(
+    'select count(*)::int as pending from outbox_event where published_at is null',
+  );
   return row.pending;
 }
 

@@ -30,7 +30,12 @@ export function createConsumerMetrics(registry: Registry): ConsumerMetrics {
   });
   return {
     registry,
-    messages: new Counter({ name: 'inventory_consumer_messages_total', help: 'Consumed deliveries by source and how they were settled', labelNames: ['source', 'outcome'], registers: [registry] }),
+    messages: new Counter({
+      name: 'inventory_consumer_messages_total',
+      help: 'Consumed deliveries by source and how they were settled',
+      labelNames: ['source', 'outcome'],
+      registers: [registry],
+    }),
     watchDeadLetterQueue(read) {
       depth = read;
     },

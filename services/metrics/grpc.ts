@@ -16,8 +16,19 @@ export function createGrpcMetrics(registry: Registry): GrpcMetrics {
   const labelNames = ['method', 'code'] as const;
   return {
     registry,
-    duration: new Histogram({ name: 'inventory_grpc_request_duration_seconds', help: 'InventoryService calls by method and status code', labelNames, buckets: latencyBuckets, registers: [registry] }),
-    requests: new Counter({ name: 'inventory_grpc_requests_total', help: 'InventoryService calls answered, by method and status code', labelNames, registers: [registry] }),
+    duration: new Histogram({
+      name: 'inventory_grpc_request_duration_seconds',
+      help: 'InventoryService calls by method and status code',
+      labelNames,
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: 'inventory_grpc_requests_total',
+      help: 'InventoryService calls answered, by method and status code',
+      labelNames,
+      registers: [registry],
+    }),
     reservations: new Counter({
       name: 'inventory_reservations_total',
       help: 'ReserveStock answers: held, short (not enough stock), conflict (same order, other items), invalid (refused input), other',

@@ -17,8 +17,19 @@ export function createHttpMetrics(registry: Registry): HttpMetrics {
   const labelNames = ['method', 'route', 'status'] as const;
   return {
     registry,
-    duration: new Histogram({ name: 'inventory_http_request_duration_seconds', help: 'REST requests by method, OpenAPI route template and status', labelNames, buckets: latencyBuckets, registers: [registry] }),
-    requests: new Counter({ name: 'inventory_http_requests_total', help: 'REST requests answered, by method, OpenAPI route template and status', labelNames, registers: [registry] }),
+    duration: new Histogram({
+      name: 'inventory_http_request_duration_seconds',
+      help: 'REST requests by method, OpenAPI route template and status',
+      labelNames,
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: 'inventory_http_requests_total',
+      help: 'REST requests answered, by method, OpenAPI route template and status',
+      labelNames,
+      registers: [registry],
+    }),
   };
 }
 
@@ -44,7 +55,11 @@ export function recordHttpMetrics(metrics: HttpMetrics, operations: readonly Ope
     const started = process.hrtime.bigint();
     const path = req.path;
     res.once('finish', () => {
-      const labels = { method: req.method, route: routeOf(req.method.toLowerCase(), path), status: String(res.statusCode) };
+      const labels = {
+        method: req.method,
+        route: routeOf(req.method.toLowerCase(), path),
+        status: String(res.statusCode),
+      };
       metrics.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       metrics.requests.inc(labels);
     });

@@ -35,7 +35,13 @@ export interface MetricsServer {
  * A port already taken is logged and the process runs on without it: publishing and consuming matter more
  * than being scraped.
  */
-export async function startMetricsServer(options: { registry?: Registry; health?: PartHealth; host: string; port: number; logger: Logger }): Promise<MetricsServer | undefined> {
+export async function startMetricsServer(options: {
+  registry?: Registry;
+  health?: PartHealth;
+  host: string;
+  port: number;
+  logger: Logger;
+}): Promise<MetricsServer | undefined> {
   const { registry, health, logger } = options;
   const served = [...(registry ? ['/metrics'] : []), ...(health ? ['/health', '/ready'] : [])];
   const server: Server = createServer((req, res) => {
@@ -50,8 +56,16 @@ export async function startMetricsServer(options: { registry?: Registry; health?
     }
     if (path === '/ready' && health) {
       health.report().then(
-        (report) => res.writeHead(report.status === 'unready' || report.status === 'draining' ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(report)),
-        (error: unknown) => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'unready', detail: String(error) })),
+        (report) =>
+          res
+            .writeHead(report.status === 'unready' || report.status === 'draining' ? 503 : 200, {
+              'content-type': 'application/json',
+            })
+            .end(JSON.stringify(report)),
+        (error: unknown) =>
+          res
+            .writeHead(503, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ status: 'unready', detail: String(error) })),
       );
       return;
     }

@@ -43,7 +43,11 @@ export function createRelayMetrics(registry: Registry, backlog: () => Promise<Ou
   });
   return {
     registry,
-    published: new Counter({ name: 'inventory_outbox_published_total', help: 'Outbox events published and confirmed by the broker by this relay', registers: [registry] }),
+    published: new Counter({
+      name: 'inventory_outbox_published_total',
+      help: 'Outbox events published and confirmed by the broker by this relay',
+      registers: [registry],
+    }),
     confirmSeconds: new Histogram({
       name: 'inventory_outbox_publish_confirm_seconds',
       help: 'Time from publishing a batch to the broker confirming all of it',

@@ -1,4 +1,11 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction, type Workflow } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+  type Workflow,
+} from '@temporalio/client';
 import type { Logger } from '../logger.ts';
 
 export interface KeptSchedule<W extends Workflow> {
@@ -19,7 +26,15 @@ export interface KeptSchedule<W extends Workflow> {
  * up to date when present (an operator's pause in the Temporal UI is kept), deleted when `off`. Run by
  * every worker at start; safe to race. Overlap SKIP: a run still going when the next is due is not doubled.
  */
-export async function keepSchedule<W extends Workflow>({ client, scheduleId, cron, action, note, describe, logger }: KeptSchedule<W>): Promise<void> {
+export async function keepSchedule<W extends Workflow>({
+  client,
+  scheduleId,
+  cron,
+  action,
+  note,
+  describe,
+  logger,
+}: KeptSchedule<W>): Promise<void> {
   const handle = client.schedule.getHandle(scheduleId);
   if (cron === 'off') {
     await handle.delete().catch((error: unknown) => {
@@ -30,7 +45,13 @@ export async function keepSchedule<W extends Workflow>({ client, scheduleId, cro
   }
   const spec = { cronExpressions: [cron] };
   try {
-    await client.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' }, state: { note } });
+    await client.schedule.create({
+      scheduleId,
+      spec,
+      action,
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+      state: { note },
+    });
     logger.info(`${scheduleId} schedule created: "${cron}" (UTC); ${describe.on}`);
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;

@@ -18,14 +18,28 @@ export interface ReconciliationScheduleOptions {
  * is kept), deleted when the configuration says `off`. Run by every worker at start; safe to race.
  * Overlap SKIP: a run still going when the next is due is not doubled.
  */
-export async function ensureReconciliationSchedule({ client, taskQueue, cron, logger }: ReconciliationScheduleOptions): Promise<void> {
+export async function ensureReconciliationSchedule({
+  client,
+  taskQueue,
+  cron,
+  logger,
+}: ReconciliationScheduleOptions): Promise<void> {
   await keepSchedule({
     client,
     scheduleId: reconciliationScheduleId,
     cron,
-    action: { type: 'startWorkflow', workflowType: reconciliationWorkflow, args: [{ trigger: 'schedule' }], taskQueue, workflowId: 'reconciliation-scheduled' },
+    action: {
+      type: 'startWorkflow',
+      workflowType: reconciliationWorkflow,
+      args: [{ trigger: 'schedule' }],
+      taskQueue,
+      workflowId: 'reconciliation-scheduled',
+    },
     note: 'Rebuilds every stock row from the ledger and the open holds; reports drift, repairs nothing (see README: Reconciliation).',
-    describe: { on: 'reconciles every organization, reporting only', off: 'reconciliations run only on request (RECONCILIATION_CRON=off)' },
+    describe: {
+      on: 'reconciles every organization, reporting only',
+      off: 'reconciliations run only on request (RECONCILIATION_CRON=off)',
+    },
     logger,
   });
 }

@@ -5,11 +5,23 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
 import { findReservation, type ReservationRecord } from '../inventory/reservations/reservations.ts';
-import { InvalidReservationStateError, ReservationConflictError, ReservationNotFoundError } from '../inventory/errors.ts';
+import {
+  InvalidReservationStateError,
+  ReservationConflictError,
+  ReservationNotFoundError,
+} from '../inventory/errors.ts';
 import { canonicalId } from '../inventory/canonical-id.ts';
 import { requestFingerprint } from '../inventory/reservations/request-fingerprint.ts';
 import { reservationWorkflow } from '../../workflows/reservation.ts';
-import { confirmUpdate, extendUpdate, fulfilUpdate, releaseUpdate, reservationQuery, reservationWorkflowId, reserveUpdate } from '../../workflows/definitions.ts';
+import {
+  confirmUpdate,
+  extendUpdate,
+  fulfilUpdate,
+  releaseUpdate,
+  reservationQuery,
+  reservationWorkflowId,
+  reserveUpdate,
+} from '../../workflows/definitions.ts';
 import type { ReservationSnapshot, ReserveRequest } from '../inventory/vocabulary.ts';
 
 /** A reservation named by its id or by its order. */
@@ -38,25 +50,45 @@ export type ReservationClient = ReturnType<typeof createReservationClient>;
  * Every call waits at most `deadlineMs` for the workflow, then throws WorkflowUnavailableError: all of
  * them are idempotent by (organization, order), so the caller may send the same request again.
  */
-export function createReservationClient({ client, taskQueue, orm, deadlineMs = defaultWorkflowDeadlineMs, confirmedOverdueSeconds }: ReservationClientDeps) {
+export function createReservationClient({
+  client,
+  taskQueue,
+  orm,
+  deadlineMs = defaultWorkflowDeadlineMs,
+  confirmedOverdueSeconds,
+}: ReservationClientDeps) {
   const inTime = <T>(what: string, call: () => Promise<T>) => withinDeadline(client, deadlineMs, what, call);
   async function workflowIdOf(ref: ReservationRef): Promise<{ workflowId: string; record: ReservationRecord | null }> {
     const scope = scopeTo(orm.em, ref.organizationId);
-    const record = await findReservation(scope, ref.reservationId ? { reservationId: ref.reservationId } : { orderId: ref.orderId });
+    const record = await findReservation(
+      scope,
+      ref.reservationId ? { reservationId: ref.reservationId } : { orderId: ref.orderId },
+    );
     if (record) return { workflowId: reservationWorkflowId(canonicalId(ref.organizationId), record.orderId), record };
     if (ref.orderId) return { workflowId: reservationWorkflowId(canonicalId(ref.organizationId), ref.orderId), record };
-    throw new ReservationNotFoundError(`reservation ${ref.reservationId} does not exist`, { reservation_id: ref.reservationId });
+    throw new ReservationNotFoundError(`reservation ${ref.reservationId} does not exist`, {
+      reservation_id: ref.reservationId,
+    });
   }
 
   /** Runs an update; when the workflow has closed, `closedAnswer` decides from the stored row. */
-  async function update(ref: ReservationRef, send: (workflowId: string) => Promise<ReservationSnapshot>, closedAnswer: (record: ReservationRecord) => ReservationSnapshot): Promise<ReservationSnapshot> {
+  async function update(
+    ref: ReservationRef,
+    send: (workflowId: string) => Promise<ReservationSnapshot>,
+    closedAnswer: (record: ReservationRecord) => ReservationSnapshot,
+  ): Promise<ReservationSnapshot> {
     const { workflowId } = await workflowIdOf(ref);
     try {
-      return await inTime(`the reservation of ${ref.orderId ? `order ${ref.orderId}` : ref.reservationId}`, () => send(workflowId));
+      return await inTime(`the reservation of ${ref.orderId ? `order ${ref.orderId}` : ref.reservationId}`, () =>
+        send(workflowId),
+      );
     } catch (error) {
       if (!isClosedOrMissing(error)) throw toDomainError(error);
       const { record } = await workflowIdOf(ref);
-      if (!record) throw new ReservationNotFoundError(`no reservation for ${ref.reservationId ? `id ${ref.reservationId}` : `order ${ref.orderId}`}`);
+      if (!record)
+        throw new ReservationNotFoundError(
+          `no reservation for ${ref.reservationId ? `id ${ref.reservationId}` : `order ${ref.orderId}`}`,
+        );
       return closedAnswer(record);
     }
   }
@@ -73,19 +105,33 @@ export function createReservationClient({ client, taskQueue, orm, deadlineMs = d
       const startWorkflowOperation = new WithStartWorkflowOperation(reservationWorkflow, {
         workflowId,
         taskQueue,
-        args: [{ ...request, organizationId: canonicalId(organizationId), orderId, reservationId: randomUUID(), ...(confirmedOverdueSeconds ? { confirmedOverdueSeconds } : {}) }],
+        args: [
+          {
+            ...request,
+            organizationId: canonicalId(organizationId),
+            orderId,
+            reservationId: randomUUID(),
+            ...(confirmedOverdueSeconds ? { confirmedOverdueSeconds } : {}),
+          },
+        ],
         workflowIdConflictPolicy: 'USE_EXISTING',
         // A refused hold (failed run) may be retried by the order; any other outcome answers for the order for good.
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       });
       try {
-        return await inTime(`the hold for order ${orderId}`, () => client.workflow.executeUpdateWithStart(reserveUpdate, { args: [request], startWorkflowOperation }));
+        return await inTime(`the hold for order ${orderId}`, () =>
+          client.workflow.executeUpdateWithStart(reserveUpdate, { args: [request], startWorkflowOperation }),
+        );
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw toDomainError(error);
         // The order's workflow has closed: the stored reservation answers, if it is the same request.
         const record = await findReservation(scopeTo(orm.em, organizationId), { orderId });
-        if (record && record.fingerprint === (await requestFingerprint(request))) return snapshotOf(organizationId, record);
-        throw new ReservationConflictError(`order ${orderId} already had reservation ${record?.reservationId ?? ''} with other items`, { reservation_id: record?.reservationId });
+        if (record && record.fingerprint === (await requestFingerprint(request)))
+          return snapshotOf(organizationId, record);
+        throw new ReservationConflictError(
+          `order ${orderId} already had reservation ${record?.reservationId ?? ''} with other items`,
+          { reservation_id: record?.reservationId },
+        );
       }
     },
 
@@ -94,7 +140,8 @@ export function createReservationClient({ client, taskQueue, orm, deadlineMs = d
         ref,
         (id) => client.workflow.getHandle(id).executeUpdate(confirmUpdate),
         (record) => {
-          if (record.status === 'confirmed' || record.status === 'fulfilled') return snapshotOf(ref.organizationId, record);
+          if (record.status === 'confirmed' || record.status === 'fulfilled')
+            return snapshotOf(ref.organizationId, record);
           throw invalidState(record, 'confirm');
         },
       );
@@ -103,9 +150,13 @@ export function createReservationClient({ client, taskQueue, orm, deadlineMs = d
     async release(ref: ReservationRef, reason: string, actor?: string): Promise<ReservationSnapshot> {
       return await update(
         ref,
-        (id) => client.workflow.getHandle(id).executeUpdate(releaseUpdate, { args: [{ reason, ...(actor ? { actor } : {}) }] }),
+        (id) =>
+          client.workflow
+            .getHandle(id)
+            .executeUpdate(releaseUpdate, { args: [{ reason, ...(actor ? { actor } : {}) }] }),
         (record) => {
-          if (record.status === 'released' || record.status === 'expired') return snapshotOf(ref.organizationId, record);
+          if (record.status === 'released' || record.status === 'expired')
+            return snapshotOf(ref.organizationId, record);
           throw invalidState(record, 'release');
         },
       );
@@ -137,7 +188,9 @@ export function createReservationClient({ client, taskQueue, orm, deadlineMs = d
       const { workflowId, record } = await workflowIdOf(ref);
       if (record && !['active', 'confirmed'].includes(record.status)) return snapshotOf(ref.organizationId, record);
       try {
-        return await inTime(`the reservation of order ${ref.orderId ?? record?.orderId}`, () => client.workflow.getHandle(workflowId).query(reservationQuery));
+        return await inTime(`the reservation of order ${ref.orderId ?? record?.orderId}`, () =>
+          client.workflow.getHandle(workflowId).query(reservationQuery),
+        );
       } catch (error) {
         if (record) return snapshotOf(ref.organizationId, record);
         if (isClosedOrMissing(error)) throw new ReservationNotFoundError(`no reservation for order ${ref.orderId}`);
@@ -163,5 +216,7 @@ function snapshotOf(organizationId: string, r: ReservationRecord): ReservationSn
 }
 
 function invalidState(record: ReservationRecord, action: string): InvalidReservationStateError {
-  return new InvalidReservationStateError(`reservation ${record.reservationId} is ${record.status}: cannot ${action}`, { status: record.status });
+  return new InvalidReservationStateError(`reservation ${record.reservationId} is ${record.status}: cannot ${action}`, {
+    status: record.status,
+  });
 }

@@ -19,13 +19,29 @@ export interface RetentionScheduleOptions {
  * to date when present, an operator's pause kept, deleted when `off`. Run by every worker at start;
  * safe to race. Overlap SKIP: a run still going when the next is due is not doubled.
  */
-export async function ensureRetentionSchedule({ client, taskQueue, cron, retention, logger }: RetentionScheduleOptions): Promise<void> {
-  const input: RetentionInput = { idempotencyHours: retention.idempotencyHours, inboxDays: retention.inboxDays, outboxDays: retention.outboxDays };
+export async function ensureRetentionSchedule({
+  client,
+  taskQueue,
+  cron,
+  retention,
+  logger,
+}: RetentionScheduleOptions): Promise<void> {
+  const input: RetentionInput = {
+    idempotencyHours: retention.idempotencyHours,
+    inboxDays: retention.inboxDays,
+    outboxDays: retention.outboxDays,
+  };
   await keepSchedule({
     client,
     scheduleId: retentionScheduleId,
     cron,
-    action: { type: 'startWorkflow', workflowType: retentionWorkflow, args: [input], taskQueue, workflowId: 'retention-scheduled' },
+    action: {
+      type: 'startWorkflow',
+      workflowType: retentionWorkflow,
+      args: [input],
+      taskQueue,
+      workflowId: 'retention-scheduled',
+    },
     note: 'Prunes old idempotency keys, inbox rows and published outbox rows in bounded batches (see README: Limits).',
     describe: {
       on: `keeps idempotency keys ${retention.idempotencyHours} h, inbox ${retention.inboxDays} d, published outbox ${retention.outboxDays} d`,

@@ -3,16 +3,30 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { defaultWorkflowDeadlineMs, isClosedOrMissing, toDomainError, withinDeadline } from './workflow-failures.ts';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
-import { findTransfer, validateNewTransfer, type NewTransfer, type TransferRecord } from '../inventory/transfers/transfers.ts';
+import {
+  findTransfer,
+  validateNewTransfer,
+  type NewTransfer,
+  type TransferRecord,
+} from '../inventory/transfers/transfers.ts';
 import { nameBasedUuid } from '../inventory/name-based-uuid.ts';
 import { InvalidTransferStateError, TransferNotFoundError } from '../inventory/errors.ts';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { canonicalId } from '../inventory/canonical-id.ts';
 import { transferWorkflow } from '../../workflows/transfer.ts';
-import { cancelTransferUpdate, createTransferUpdate, receiveTransferUpdate, shipTransferUpdate, transferQuery, transferWorkflowId, type ReceiveRequest } from '../../workflows/transfer-definitions.ts';
+import {
+  cancelTransferUpdate,
+  createTransferUpdate,
+  receiveTransferUpdate,
+  shipTransferUpdate,
+  transferQuery,
+  transferWorkflowId,
+  type ReceiveRequest,
+} from '../../workflows/transfer-definitions.ts';
 import type { TransferSnapshot } from '../inventory/vocabulary.ts';
 
-const workflowIdOf = (organizationId: string, transferId: string) => transferWorkflowId(canonicalId(organizationId), canonicalId(transferId));
+const workflowIdOf = (organizationId: string, transferId: string) =>
+  transferWorkflowId(canonicalId(organizationId), canonicalId(transferId));
 
 export type TransferClient = ReturnType<typeof createTransferClient>;
 
@@ -31,11 +45,21 @@ export interface TransferClientDeps {
  * into the step's ledger rows and transitions. Every call waits at most `deadlineMs` for the workflow,
  * then throws WorkflowUnavailableError; sending the same request again is safe (see each method).
  */
-export function createTransferClient({ client, taskQueue, orm, deadlineMs = defaultWorkflowDeadlineMs }: TransferClientDeps) {
+export function createTransferClient({
+  client,
+  taskQueue,
+  orm,
+  deadlineMs = defaultWorkflowDeadlineMs,
+}: TransferClientDeps) {
   const inTime = <T>(what: string, call: () => Promise<T>) => withinDeadline(client, deadlineMs, what, call);
 
   /** Ship, receive and cancel: a repeat of one that took effect late is refused by the workflow's validators (409), never applied twice. */
-  async function act(organizationId: string, transferId: string, send: (workflowId: string) => Promise<TransferSnapshot>, action: string): Promise<TransferSnapshot> {
+  async function act(
+    organizationId: string,
+    transferId: string,
+    send: (workflowId: string) => Promise<TransferSnapshot>,
+    action: string,
+  ): Promise<TransferSnapshot> {
     const record = await findTransfer(scopeTo(orm.em, organizationId), transferId);
     if (!record) throw new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId });
     try {
@@ -43,7 +67,9 @@ export function createTransferClient({ client, taskQueue, orm, deadlineMs = defa
     } catch (error) {
       if (isClosedOrMissing(error)) {
         const closed = (await findTransfer(scopeTo(orm.em, organizationId), transferId))!;
-        throw new InvalidTransferStateError(`transfer ${transferId} is ${closed.status}: cannot ${action}`, { status: closed.status });
+        throw new InvalidTransferStateError(`transfer ${transferId} is ${closed.status}: cannot ${action}`, {
+          status: closed.status,
+        });
       }
       throw toDomainError(error);
     }
@@ -56,9 +82,16 @@ export function createTransferClient({ client, taskQueue, orm, deadlineMs = defa
      * the same create sent again after WorkflowUnavailableError joins the transfer the first one started,
      * instead of starting a second. Without a key every call is a new transfer.
      */
-    async create(organizationId: string, request: Omit<NewTransfer, 'transferId'>, actor: string, options: { idempotencyKey?: string } = {}): Promise<TransferSnapshot> {
+    async create(
+      organizationId: string,
+      request: Omit<NewTransfer, 'transferId'>,
+      actor: string,
+      options: { idempotencyKey?: string } = {},
+    ): Promise<TransferSnapshot> {
       await validateNewTransfer(scopeTo(orm.em, organizationId), request);
-      const transferId = options.idempotencyKey ? transferIdFor(canonicalId(organizationId), options.idempotencyKey, request) : randomUUID();
+      const transferId = options.idempotencyKey
+        ? transferIdFor(canonicalId(organizationId), options.idempotencyKey, request)
+        : randomUUID();
       try {
         return await inTime(`the creation of transfer ${transferId}`, () =>
           client.workflow.executeUpdateWithStart(createTransferUpdate, {
@@ -81,19 +114,37 @@ export function createTransferClient({ client, taskQueue, orm, deadlineMs = defa
       }
     },
     ship: (organizationId: string, transferId: string, actor: string) =>
-      act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(shipTransferUpdate, { args: [{ actor }] }), 'ship'),
+      act(
+        organizationId,
+        transferId,
+        (id) => client.workflow.getHandle(id).executeUpdate(shipTransferUpdate, { args: [{ actor }] }),
+        'ship',
+      ),
     receive: (organizationId: string, transferId: string, request: Omit<ReceiveRequest, 'actor'>, actor: string) =>
-      act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(receiveTransferUpdate, { args: [{ ...request, actor }] }), 'receive'),
+      act(
+        organizationId,
+        transferId,
+        (id) => client.workflow.getHandle(id).executeUpdate(receiveTransferUpdate, { args: [{ ...request, actor }] }),
+        'receive',
+      ),
     cancel: (organizationId: string, transferId: string, reason: string, actor: string) =>
-      act(organizationId, transferId, (id) => client.workflow.getHandle(id).executeUpdate(cancelTransferUpdate, { args: [{ reason, actor }] }), 'cancel'),
+      act(
+        organizationId,
+        transferId,
+        (id) => client.workflow.getHandle(id).executeUpdate(cancelTransferUpdate, { args: [{ reason, actor }] }),
+        'cancel',
+      ),
 
     /** From the workflow while the transfer is open, from the database once closed. */
     async get(organizationId: string, transferId: string): Promise<TransferSnapshot> {
       const record = await findTransfer(scopeTo(orm.em, organizationId), transferId);
-      if (!record) throw new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId });
+      if (!record)
+        throw new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId });
       if (record.status === 'reserved' || record.status === 'in_transit') {
         try {
-          return await inTime(`transfer ${transferId}`, () => client.workflow.getHandle(workflowIdOf(organizationId, transferId)).query(transferQuery));
+          return await inTime(`transfer ${transferId}`, () =>
+            client.workflow.getHandle(workflowIdOf(organizationId, transferId)).query(transferQuery),
+          );
         } catch {
           // The workflow closed between the two reads: the row is current.
         }
@@ -104,7 +155,11 @@ export function createTransferClient({ client, taskQueue, orm, deadlineMs = defa
 }
 
 /** A transfer id derived from the organization, the Idempotency-Key and the request: the same three, the same transfer. */
-function transferIdFor(organizationId: string, idempotencyKey: string, request: Omit<NewTransfer, 'transferId'>): string {
+function transferIdFor(
+  organizationId: string,
+  idempotencyKey: string,
+  request: Omit<NewTransfer, 'transferId'>,
+): string {
   return nameBasedUuid(JSON.stringify(['transfer', organizationId, idempotencyKey, request]));
 }
 

@@ -1,7 +1,18 @@
-import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import {
+  isGrpcDeadlineError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import * as errors from '../inventory/errors.ts';
-import { InsufficientStockError, InventoryError, WorkflowUnavailableError, type Shortage } from '../inventory/errors.ts';
+import {
+  InsufficientStockError,
+  InventoryError,
+  WorkflowUnavailableError,
+  type Shortage,
+} from '../inventory/errors.ts';
 import { failureTypes, isFailureType } from '../inventory/vocabulary.ts';
 
 /**
@@ -16,14 +27,22 @@ export const defaultWorkflowDeadlineMs = 10_000;
  * asked may still happen later (the workflow got the request and answers once a worker runs): every
  * workflow action the facades send is idempotent or refused once done, so asking again is safe.
  */
-export async function withinDeadline<T>(client: Client, deadlineMs: number, what: string, call: () => Promise<T>): Promise<T> {
+export async function withinDeadline<T>(
+  client: Client,
+  deadlineMs: number,
+  what: string,
+  call: () => Promise<T>,
+): Promise<T> {
   try {
     return await client.withDeadline(Date.now() + deadlineMs, call);
   } catch (error) {
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error)) {
-      throw new WorkflowUnavailableError(`${what} was not answered within ${deadlineMs / 1000} s (the service is busy or its workers are down); it may still take effect: send the same request again`, {
-        retry_after_seconds: Math.max(1, Math.round(deadlineMs / 2000)),
-      });
+      throw new WorkflowUnavailableError(
+        `${what} was not answered within ${deadlineMs / 1000} s (the service is busy or its workers are down); it may still take effect: send the same request again`,
+        {
+          retry_after_seconds: Math.max(1, Math.round(deadlineMs / 2000)),
+        },
+      );
     }
     throw error;
   }
@@ -38,10 +57,14 @@ export function toDomainError(error: unknown): unknown {
   while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
   if (!(cause instanceof ApplicationFailure) || !isFailureType(cause.type)) return error;
   const details = (cause.details?.[0] as Record<string, unknown>) ?? {};
-  if (cause.type === failureTypes.InsufficientStockError) return new InsufficientStockError((details.shortages as Shortage[]) ?? []);
+  if (cause.type === failureTypes.InsufficientStockError)
+    return new InsufficientStockError((details.shortages as Shortage[]) ?? []);
   const ErrorClass = (errors as Record<string, unknown>)[cause.type];
   if (typeof ErrorClass === 'function' && ErrorClass.prototype instanceof InventoryError) {
-    return new (ErrorClass as new (message: string, details?: Record<string, unknown>) => InventoryError)(cause.message, details);
+    return new (ErrorClass as new (message: string, details?: Record<string, unknown>) => InventoryError)(
+      cause.message,
+      details,
+    );
   }
   return error;
 }

@@ -40,7 +40,10 @@ describe('the catalog check in front of receipts and purchase orders (a fake cat
     afterEach(() => http.close());
 
     async function receipt(organizationId: string, warehouseId: string, variantId: string) {
-      return await http.send('POST', '/api/v1/adjustments', { organizationId, body: { variant_id: variantId, warehouse_id: warehouseId, reason_code: 'receipt', quantity: 5 } });
+      return await http.send('POST', '/api/v1/adjustments', {
+        organizationId,
+        body: { variant_id: variantId, warehouse_id: warehouseId, reason_code: 'receipt', quantity: 5 },
+      });
     }
 
     it('refuses a receipt of a variant the catalog does not know, or that is inactive or untracked (422), and creates nothing', async () => {
@@ -75,14 +78,19 @@ describe('the catalog check in front of receipts and purchase orders (a fake cat
 
       await catalog.stop();
       // Each lookup tries three times; the fourth failed attempt opens the breaker.
-      for (let i = 0; i < 2; i += 1) assert.equal((await receipt(scope.organizationId, warehouse.id, randomUUID())).status, 201);
+      for (let i = 0; i < 2; i += 1)
+        assert.equal((await receipt(scope.organizationId, warehouse.id, randomUUID())).status, 201);
       const degraded = await http.get('/ready');
       assert.equal(degraded.status, 200);
       assert.equal(degraded.body.status, 'degraded');
       assert.equal(degraded.body.checks.catalog.status, 'down');
       assert.equal(degraded.body.checks.catalog.breaker, 'open');
       const unchecked = randomUUID();
-      assert.equal((await receipt(scope.organizationId, warehouse.id, unchecked)).status, 201, 'graceful degradation: let through');
+      assert.equal(
+        (await receipt(scope.organizationId, warehouse.id, unchecked)).status,
+        201,
+        'graceful degradation: let through',
+      );
       assert.equal(present(await stockRow(scope, unchecked, warehouse.id), 'the stock row').available, 5);
     });
   });
@@ -100,12 +108,22 @@ describe('the catalog check in front of receipts and purchase orders (a fake cat
         event: 'purchase_order.created',
         event_id: eventId,
         organization_id: scope.organizationId,
-        data: { purchase_order_id: 'PO-1', warehouse_id: warehouse.id, items: [{ variant_id: known, quantity: 3 }, { variant_id: unknown, quantity: 2 }] },
+        data: {
+          purchase_order_id: 'PO-1',
+          warehouse_id: warehouse.id,
+          items: [
+            { variant_id: known, quantity: 3 },
+            { variant_id: unknown, quantity: 2 },
+          ],
+        },
       },
       { source: 'purchasing', eventId, name: 'purchase_order.created' },
     );
     assert.equal(outcome, 'refused');
-    const [inbox] = await scope.em.execute<{ outcome: string }[]>('select outcome from inbox_event where event_id = ?', [eventId]);
+    const [inbox] = await scope.em.execute<{ outcome: string }[]>(
+      'select outcome from inbox_event where event_id = ?',
+      [eventId],
+    );
     assert.equal(inbox?.outcome, 'refused');
     assert.equal(await stockRow(scope, known, warehouse.id), undefined, 'no line of a refused order is applied');
   });

@@ -10,10 +10,28 @@ import { openOrm } from '../../services/db/orm.ts';
 import { urlForRole } from '../../services/db/roles.ts';
 import { createActivities } from '../../activities/index.ts';
 
-const { FAULT_TEMPORAL_ADDRESS: address, FAULT_TASK_QUEUE: taskQueue, FAULT_DATABASE_URL: databaseUrl, FAULT_WORKFLOW_BUNDLE: codePath } = process.env;
-if (!address || !taskQueue || !databaseUrl || !codePath) throw new Error('child-worker needs FAULT_TEMPORAL_ADDRESS, FAULT_TASK_QUEUE, FAULT_DATABASE_URL and FAULT_WORKFLOW_BUNDLE');
+const {
+  FAULT_TEMPORAL_ADDRESS: address,
+  FAULT_TASK_QUEUE: taskQueue,
+  FAULT_DATABASE_URL: databaseUrl,
+  FAULT_WORKFLOW_BUNDLE: codePath,
+} = process.env;
+if (!address || !taskQueue || !databaseUrl || !codePath)
+  throw new Error(
+    'child-worker needs FAULT_TEMPORAL_ADDRESS, FAULT_TASK_QUEUE, FAULT_DATABASE_URL and FAULT_WORKFLOW_BUNDLE',
+  );
 
-Runtime.install({ telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } }, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (message, meta) => console.error(message, meta ?? '') } });
+Runtime.install({
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  logger: {
+    log() {},
+    trace() {},
+    debug() {},
+    info() {},
+    warn() {},
+    error: (message, meta) => console.error(message, meta ?? ''),
+  },
+});
 const orm = await openOrm(databaseUrl, 10);
 // The system role on the same server (local trust authentication): the cross-organization activities.
 const systemOrm = await openOrm(urlForRole(databaseUrl, 'system'), 2);

@@ -25,7 +25,10 @@ async function unsettled(client: Client, workflowIds: string[]): Promise<string[
   for (const workflowId of workflowIds) {
     try {
       const { status, raw } = await client.workflow.getHandle(workflowId).describe();
-      if (status.name === 'RUNNING' && raw.pendingActivities?.length) found.push(`${workflowId}: ${raw.pendingActivities.map((a) => `${a.activityType?.name} attempt ${a.attempt}`).join(', ')}`);
+      if (status.name === 'RUNNING' && raw.pendingActivities?.length)
+        found.push(
+          `${workflowId}: ${raw.pendingActivities.map((a) => `${a.activityType?.name} attempt ${a.attempt}`).join(', ')}`,
+        );
     } catch (error) {
       // A ReserveStock refused before its workflow started leaves none: nothing to settle.
       if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
@@ -35,9 +38,16 @@ async function unsettled(client: Client, workflowIds: string[]): Promise<string[
 }
 
 const movements = async (organizationId: string, type: string, variantId: string) =>
-  (await testStack().orm.em.fork().execute<{ n: number }[]>('select count(*)::int as n from stock_movement where organization_id = ? and type = ? and variant_id = ?', [organizationId, type, variantId]))[0]?.n;
+  (
+    await testStack()
+      .orm.em.fork()
+      .execute<{ n: number }[]>(
+        'select count(*)::int as n from stock_movement where organization_id = ? and type = ? and variant_id = ?',
+        [organizationId, type, variantId],
+      )
+  )[0]?.n;
 
-describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the worker and the database)', function () {
+describe("faults: the worker's PostgreSQL link fails (a TCP proxy between the worker and the database)", function () {
   this.timeout(120_000);
   let proxy: TcpProxy | undefined;
   let orm: Orm | undefined;
@@ -77,12 +87,26 @@ describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the w
     const expiringVariant = randomUUID();
     await receiveStock(scope, expiringVariant, warehouseId, 6);
 
-    const versionBefore = present(present(await stockRow(scope, burstVariant, warehouseId), 'the stock row').version, 'its version');
-    const expiring = Array.from({ length: 6 }, (_, i) => ({ organization_id: organizationId, order_id: `expiring-${i}`, items: [{ variant_id: expiringVariant, quantity: 1 }], ttl_seconds: 2 }));
+    const versionBefore = present(
+      present(await stockRow(scope, burstVariant, warehouseId), 'the stock row').version,
+      'its version',
+    );
+    const expiring = Array.from({ length: 6 }, (_, i) => ({
+      organization_id: organizationId,
+      order_id: `expiring-${i}`,
+      items: [{ variant_id: expiringVariant, quantity: 1 }],
+      ttl_seconds: 2,
+    }));
     await Promise.all(expiring.map((request) => api.call<ReserveStockResponse__Output>('ReserveStock', request)));
-    const burst = Array.from({ length: 30 }, (_, i) => ({ organization_id: organizationId, order_id: `burst-${i}`, items: [{ variant_id: burstVariant, quantity: 1 }] }));
+    const burst = Array.from({ length: 30 }, (_, i) => ({
+      organization_id: organizationId,
+      order_id: `burst-${i}`,
+      items: [{ variant_id: burstVariant, quantity: 1 }],
+    }));
     let answered = 0;
-    const calls = burst.map((request) => api.call<ReserveStockResponse__Output>('ReserveStock', request).finally(() => answered++));
+    const calls = burst.map((request) =>
+      api.call<ReserveStockResponse__Output>('ReserveStock', request).finally(() => answered++),
+    );
 
     // The cut lands inside the burst (at its first answer) and before the 2-second holds expire.
     await Promise.race(calls.map((call) => call.catch(() => undefined)));
@@ -91,7 +115,10 @@ describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the w
     const inFlightAtCut = burst.length - answered;
     // Deliberately keep the database unreachable for 3 s: past the holds' expiry, through several activity retries.
     await sleep(3000);
-    const { reserved: reservedWhileDown } = present(await stockRow(scope, expiringVariant, warehouseId), 'the stock row');
+    const { reserved: reservedWhileDown } = present(
+      await stockRow(scope, expiringVariant, warehouseId),
+      'the stock row',
+    );
     proxy.refuse(false);
     const faultEnded = Date.now();
     assert.ok(inFlightAtCut > 0, 'orders were still in flight at the cut');
@@ -101,30 +128,72 @@ describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the w
     for (const answer of firstAnswers) {
       if (answer.status === 'rejected') {
         const code = (answer.reason as grpc.ServiceError).code;
-        assert.ok(retryable.has(code) || code === grpc.status.FAILED_PRECONDITION, `a definite refusal or "try again", not ${grpc.status[code]}: ${(answer.reason as Error).message}`);
+        assert.ok(
+          retryable.has(code) || code === grpc.status.FAILED_PRECONDITION,
+          `a definite refusal or "try again", not ${grpc.status[code]}: ${(answer.reason as Error).message}`,
+        );
       }
     }
     const outcomes = await Promise.all(burst.map((request) => reserveUntilDefinite(api, request)));
     for (const [i, outcome] of outcomes.entries()) {
       const first = present(firstAnswers[i], `order ${i}'s first answer`);
-      if ('refused' in outcome) assert.equal(outcome.refused.code, grpc.status.FAILED_PRECONDITION, outcome.refused.message);
-      if (first.status === 'fulfilled') assert.equal('held' in outcome && outcome.held.reservation_id, first.value.reservation_id, `order ${i} keeps its reservation`);
+      if ('refused' in outcome)
+        assert.equal(outcome.refused.code, grpc.status.FAILED_PRECONDITION, outcome.refused.message);
+      if (first.status === 'fulfilled')
+        assert.equal(
+          'held' in outcome && outcome.held.reservation_id,
+          first.value.reservation_id,
+          `order ${i} keeps its reservation`,
+        );
     }
     const held = outcomes.filter((o) => 'held' in o).length;
-    assert.equal(held, 20, `held ${held}, refused ${outcomes.length - held}; ${inFlightAtCut} were in flight at the cut`);
+    assert.equal(
+      held,
+      20,
+      `held ${held}, refused ${outcomes.length - held}; ${inFlightAtCut} were in flight at the cut`,
+    );
     assert.equal(await movements(organizationId, 'reserve', burstVariant), 20, 'one reserve movement per held order');
 
-    await waitFor(() => stockRow(scope, expiringVariant, warehouseId), (row) => row?.reserved === 0, 'every 2-second hold to expire', 30_000);
+    await waitFor(
+      () => stockRow(scope, expiringVariant, warehouseId),
+      (row) => row?.reserved === 0,
+      'every 2-second hold to expire',
+      30_000,
+    );
     const workflowIds = [...expiring, ...burst].map((r) => reservationWorkflowId(organizationId, r.order_id));
-    await waitFor(() => unsettled(client, workflowIds), (left) => left.length === 0, 'every workflow to close or wait with no activity pending', 30_000);
+    await waitFor(
+      () => unsettled(client, workflowIds),
+      (left) => left.length === 0,
+      'every workflow to close or wait with no activity pending',
+      30_000,
+    );
     const settledMs = Date.now() - faultEnded;
     assert.ok(settledMs < 30_000, `settled ${settledMs} ms after the fault ended`);
-    console.log(`      database cut: ${inFlightAtCut} orders in flight at the cut; every workflow settled ${settledMs} ms after the database came back`);
-    assert.equal(await movements(organizationId, 'release', expiringVariant), 6, 'exactly one release per expired hold');
-    const [{ n: expired } = { n: 0 }] = await scope.em.fork().execute<{ n: number }[]>("select count(*)::int as n from reservation where organization_id = ? and status = 'expired'", [organizationId]);
+    console.log(
+      `      database cut: ${inFlightAtCut} orders in flight at the cut; every workflow settled ${settledMs} ms after the database came back`,
+    );
+    assert.equal(
+      await movements(organizationId, 'release', expiringVariant),
+      6,
+      'exactly one release per expired hold',
+    );
+    const [{ n: expired } = { n: 0 }] = await scope.em
+      .fork()
+      .execute<{ n: number }[]>(
+        "select count(*)::int as n from reservation where organization_id = ? and status = 'expired'",
+        [organizationId],
+      );
     assert.equal(expired, 6);
     // One version per committed change: 20 holds, no change written twice.
-    assert.deepEqual(await stockRow(scope, burstVariant, warehouseId), { total: 20, available: 0, reserved: 20, damaged: 0, in_transit: 0, incoming: 0, version: versionBefore + 20 });
+    assert.deepEqual(await stockRow(scope, burstVariant, warehouseId), {
+      total: 20,
+      available: 0,
+      reserved: 20,
+      damaged: 0,
+      in_transit: 0,
+      incoming: 0,
+      version: versionBefore + 20,
+    });
     await assertInvariants({ em: scope.em, organizationId, client });
   });
 
@@ -132,7 +201,12 @@ describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the w
     const { client } = testStack().temporal;
     const { proxy, api } = await proxiedWorker();
     const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
-    const orders = Array.from({ length: 4 }, (_, i) => ({ organization_id: organizationId, order_id: `slow-${i}`, items: [{ variant_id: variantId, quantity: 2 }], ttl_seconds: 20 }));
+    const orders = Array.from({ length: 4 }, (_, i) => ({
+      organization_id: organizationId,
+      order_id: `slow-${i}`,
+      items: [{ variant_id: variantId, quantity: 2 }],
+      ttl_seconds: 20,
+    }));
 
     proxy.latency(6000);
     const outcomes = Promise.all(orders.map((request) => reserveUntilDefinite(api, request, 90_000)));
@@ -141,18 +215,28 @@ describe('faults: the worker\'s PostgreSQL link fails (a TCP proxy between the w
     proxy.latency(0);
 
     const answers = await outcomes;
-    assert.deepEqual(answers.map((a) => ('held' in a ? 'held' : a.refused.message)), orders.map(() => 'held'));
+    assert.deepEqual(
+      answers.map((a) => ('held' in a ? 'held' : a.refused.message)),
+      orders.map(() => 'held'),
+    );
     // A retried activity's started event carries its attempt and the failure of the one before (a timeout here).
     const retriedAfterTimeout: string[] = [];
     for (const order of orders) {
-      const history = await client.workflow.getHandle(reservationWorkflowId(organizationId, order.order_id)).fetchHistory();
+      const history = await client.workflow
+        .getHandle(reservationWorkflowId(organizationId, order.order_id))
+        .fetchHistory();
       for (const event of history.events ?? []) {
         const started = event.activityTaskStartedEventAttributes;
-        if (started && (started.attempt ?? 1) > 1 && started.lastFailure?.timeoutFailureInfo) retriedAfterTimeout.push(`${order.order_id} attempt ${started.attempt}`);
+        if (started && (started.attempt ?? 1) > 1 && started.lastFailure?.timeoutFailureInfo)
+          retriedAfterTimeout.push(`${order.order_id} attempt ${started.attempt}`);
       }
     }
     assert.ok(retriedAfterTimeout.length > 0, 'some attempt timed out and was retried');
-    assert.equal(await movements(organizationId, 'reserve', variantId), 4, 'one reserve movement per order, however many attempts ran');
+    assert.equal(
+      await movements(organizationId, 'reserve', variantId),
+      4,
+      'one reserve movement per order, however many attempts ran',
+    );
     const row = present(await stockRow(scope, variantId, warehouseId), 'the stock row');
     assert.deepEqual({ available: row.available, reserved: row.reserved }, { available: 2, reserved: 8 });
     await assertInvariants({ em: scope.em, organizationId, client });

@@ -10,7 +10,19 @@ describe('faults: the invariants checker', () => {
     const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
     const workflow = { workflowId: 'checker-test', runId: 'checker-test' };
     const hold = (orderId: string, expiresAt?: Date) =>
-      holdStock(scope, { reservationId: randomUUID(), orderId, items: [{ variant_id: variantId, quantity: 1 }], fingerprint: orderId, ttlSeconds: 60, expiresAt }, workflow, new Date());
+      holdStock(
+        scope,
+        {
+          reservationId: randomUUID(),
+          orderId,
+          items: [{ variant_id: variantId, quantity: 1 }],
+          fingerprint: orderId,
+          ttlSeconds: 60,
+          expiresAt,
+        },
+        workflow,
+        new Date(),
+      );
 
     await hold('kept');
     const released = await hold('released');
@@ -18,16 +30,31 @@ describe('faults: the invariants checker', () => {
     assert.deepEqual(await violations({ em: scope.em, organizationId }), []);
 
     await hold('late', new Date(Date.now() - 1000));
-    await scope.transaction((tx) => applyOperation(tx, {
-      operationKey: `second-release-${randomUUID()}`,
-      actor: 'test',
-      reference: { type: 'reservation', id: released.reservationId },
-      changes: [{ variantId, warehouseId, type: 'release', deltas: { available: 1, reserved: -1 } }],
-    }));
-    await scope.em.execute('update stock set available = available - 1, damaged = damaged + 1 where organization_id = ?', [organizationId]);
+    await scope.transaction((tx) =>
+      applyOperation(tx, {
+        operationKey: `second-release-${randomUUID()}`,
+        actor: 'test',
+        reference: { type: 'reservation', id: released.reservationId },
+        changes: [{ variantId, warehouseId, type: 'release', deltas: { available: 1, reserved: -1 } }],
+      }),
+    );
+    await scope.em.execute(
+      'update stock set available = available - 1, damaged = damaged + 1 where organization_id = ?',
+      [organizationId],
+    );
 
     const found = await violations({ em: scope.em, organizationId });
-    const expected = [/order late.*committed after its expiry/, /order released.*released 2 times/, /available is \d+, its ledger sums to/, /damaged is 1, its ledger sums to 0/, /reserved is \d+, open holds add up to/];
-    for (const pattern of expected) assert.ok(found.some((v) => pattern.test(v)), `${pattern} among:\n${found.join('\n')}`);
+    const expected = [
+      /order late.*committed after its expiry/,
+      /order released.*released 2 times/,
+      /available is \d+, its ledger sums to/,
+      /damaged is 1, its ledger sums to 0/,
+      /reserved is \d+, open holds add up to/,
+    ];
+    for (const pattern of expected)
+      assert.ok(
+        found.some((v) => pattern.test(v)),
+        `${pattern} among:\n${found.join('\n')}`,
+      );
   });
 });

@@ -60,11 +60,14 @@ export async function violations({ em, organizationId, client }: InvariantScope)
     const at = `stock ${row.variant_id}@${row.warehouse_id}`;
     for (const q of quantities) {
       if (Number(row[q]) < 0) found.push(`${at}: ${q} is ${row[q]}`);
-      if (row[q] !== row[`ledger_${q}`]) found.push(`${at}: ${q} is ${row[q]}, its ledger sums to ${row[`ledger_${q}`]}`);
+      if (row[q] !== row[`ledger_${q}`])
+        found.push(`${at}: ${q} is ${row[q]}, its ledger sums to ${row[`ledger_${q}`]}`);
     }
     const parts = Number(row.available) + Number(row.reserved) + Number(row.damaged) + Number(row.in_transit);
-    if (row.total !== parts) found.push(`${at}: total ${row.total} is not available + reserved + damaged + in_transit (${parts})`);
-    if (row.reserved !== row.holds_reserved) found.push(`${at}: reserved is ${row.reserved}, open holds add up to ${row.holds_reserved}`);
+    if (row.total !== parts)
+      found.push(`${at}: total ${row.total} is not available + reserved + damaged + in_transit (${parts})`);
+    if (row.reserved !== row.holds_reserved)
+      found.push(`${at}: reserved is ${row.reserved}, open holds add up to ${row.holds_reserved}`);
   }
   const [orphans = { n: 0 }] = await db.execute<{ n: number }[]>(
     `select count(*)::int as n from stock_movement m where m.organization_id = ?
@@ -73,7 +76,20 @@ export async function violations({ em, organizationId, client }: InvariantScope)
   );
   if (orphans.n > 0) found.push(`${orphans.n} movements name no stock row`);
 
-  const reservations = await db.execute<{ id: string; order_id: string; status: string; expires_at: Date | null; lines: number; reserves: number; releases: number; late_reserves: number; early_releases: number; max_per_line: number }[]>(
+  const reservations = await db.execute<
+    {
+      id: string;
+      order_id: string;
+      status: string;
+      expires_at: Date | null;
+      lines: number;
+      reserves: number;
+      releases: number;
+      late_reserves: number;
+      early_releases: number;
+      max_per_line: number;
+    }[]
+  >(
     `select v.id, v.order_id, v.status, v.expires_at, jsonb_array_length(v.allocations)::int as lines,
             count(*) filter (where m.type = 'reserve')::int as reserves,
             count(*) filter (where m.type = 'release')::int as releases,
@@ -91,10 +107,13 @@ export async function violations({ em, organizationId, client }: InvariantScope)
   for (const r of reservations) {
     const at = `reservation ${r.id} (order ${r.order_id}, ${r.status})`;
     if (r.max_per_line > 1) found.push(`${at}: a line was released ${r.max_per_line} times`);
-    if (r.late_reserves > 0) found.push(`${at}: its hold committed after its expiry ${new Date(r.expires_at!).toISOString()}`);
+    if (r.late_reserves > 0)
+      found.push(`${at}: its hold committed after its expiry ${new Date(r.expires_at!).toISOString()}`);
     if (r.early_releases > 0) found.push(`${at}: released as expired before its expiry`);
-    if (r.status !== 'failed' && r.reserves !== r.lines) found.push(`${at}: ${r.reserves} reserve movements for ${r.lines} allocations`);
-    const releasesOwed = r.status === 'expired' || r.status === 'released' ? r.lines : r.status === 'failed' ? r.reserves : 0;
+    if (r.status !== 'failed' && r.reserves !== r.lines)
+      found.push(`${at}: ${r.reserves} reserve movements for ${r.lines} allocations`);
+    const releasesOwed =
+      r.status === 'expired' || r.status === 'released' ? r.lines : r.status === 'failed' ? r.reserves : 0;
     if (r.releases !== releasesOwed) found.push(`${at}: ${r.releases} release movements, ${releasesOwed} expected`);
     if (r.status === 'active' && r.expires_at && new Date(r.expires_at).getTime() < Date.now() - 60_000) {
       found.push(`${at}: still active a minute past its expiry`);
@@ -104,7 +123,10 @@ export async function violations({ em, organizationId, client }: InvariantScope)
   if (client) {
     for (const r of reservations) {
       const workflowStatus = await statusInWorkflow(client, reservationWorkflowId(organizationId, r.order_id));
-      if (workflowStatus !== r.status) found.push(`reservation ${r.id} (order ${r.order_id}): the table says ${r.status}, the workflow ${workflowStatus}`);
+      if (workflowStatus !== r.status)
+        found.push(
+          `reservation ${r.id} (order ${r.order_id}): the table says ${r.status}, the workflow ${workflowStatus}`,
+        );
     }
   }
   return found;

@@ -10,9 +10,17 @@ import { startTcpProxy, type TcpProxy, type TcpProxyOptions } from '../helpers/t
 import { sleep } from '../helpers/wait.ts';
 
 /** A proxy in front of the server `url` names, and `url` rewritten to go through it. */
-export async function proxyInFront(url: string, defaultPort: number, options: TcpProxyOptions = {}): Promise<{ proxy: TcpProxy; url: string }> {
+export async function proxyInFront(
+  url: string,
+  defaultPort: number,
+  options: TcpProxyOptions = {},
+): Promise<{ proxy: TcpProxy; url: string }> {
   const target = new URL(url);
-  const proxy = await startTcpProxy(target.hostname === 'localhost' ? '127.0.0.1' : target.hostname, Number(target.port || defaultPort), options);
+  const proxy = await startTcpProxy(
+    target.hostname === 'localhost' ? '127.0.0.1' : target.hostname,
+    Number(target.port || defaultPort),
+    options,
+  );
   const proxied = new URL(url);
   proxied.hostname = '127.0.0.1';
   proxied.port = String(proxy.port);

@@ -56,7 +56,12 @@ function track(child: ChildProcess): ChildProcessHandle & { exited: Promise<void
 }
 
 /** Starts child-worker.ts and resolves once it polls `taskQueue`. */
-export async function spawnChildWorker(options: { address: string; taskQueue: string; databaseUrl: string; bundlePath: string }): Promise<ChildProcessHandle> {
+export async function spawnChildWorker(options: {
+  address: string;
+  taskQueue: string;
+  databaseUrl: string;
+  bundlePath: string;
+}): Promise<ChildProcessHandle> {
   const child = spawn(process.execPath, [childWorkerPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -104,13 +109,19 @@ export async function startDevServer(options: { dbFile: string; port: number }):
   const child = spawn(
     cli,
     [
-      'server', 'start-dev',
-      '--db-filename', options.dbFile,
-      '--ip', '127.0.0.1',
-      '--port', String(options.port),
+      'server',
+      'start-dev',
+      '--db-filename',
+      options.dbFile,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(options.port),
       '--headless',
-      '--namespace', 'default',
-      '--log-level', 'error',
+      '--namespace',
+      'default',
+      '--log-level',
+      'error',
       ...searchAttributeFlags(),
       ...dynamicConfigFlags(),
     ],
@@ -119,7 +130,8 @@ export async function startDevServer(options: { dbFile: string; port: number }):
   const handle = track(child);
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the dev server exited at start:\n${handle.output()}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the dev server exited at start:\n${handle.output()}`);
     try {
       const connection = await Connection.connect({ address: `127.0.0.1:${options.port}`, connectTimeout: 1000 });
       try {

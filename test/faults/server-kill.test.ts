@@ -44,13 +44,23 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
     connection = await Connection.connect({ address });
     const client = new Client({ connection });
     nativeConnection = await NativeConnection.connect({ address });
-    const created = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(stack) });
+    const created = await Worker.create({
+      connection: nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: createActivities(stack),
+    });
     worker = { worker: created, running: created.run() };
     const reservations = createReservationClient({ client, taskQueue, orm: stack.orm });
 
     const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
     const held = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => reservations.reserve(organizationId, `server-kill-${i}`, { items: [{ variant_id: variantId, quantity: 1 }], ttlSeconds: i < 3 ? 3 : 8 })),
+      Array.from({ length: 6 }, (_, i) =>
+        reservations.reserve(organizationId, `server-kill-${i}`, {
+          items: [{ variant_id: variantId, quantity: 1 }],
+          ttlSeconds: i < 3 ? 3 : 8,
+        }),
+      ),
     );
     const firstExpiry = Math.min(...held.map((h) => Date.parse(h.expiresAt!)));
     assert.equal((await stockRow(scope, variantId, warehouseId))?.reserved, 6);
@@ -58,17 +68,39 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
     await server.kill();
     // Deliberately keep the server down until the 3-second holds are past their expiry: their timers fire on recovery.
     await sleep(Math.max(firstExpiry - Date.now(), 0) + 1000);
-    assert.equal((await stockRow(scope, variantId, warehouseId))?.reserved, 6, 'nothing expires while the server is down');
+    assert.equal(
+      (await stockRow(scope, variantId, warehouseId))?.reserved,
+      6,
+      'nothing expires while the server is down',
+    );
 
     server = await startDevServer({ dbFile, port });
-    await waitFor(() => stockRow(scope, variantId, warehouseId), (row) => row?.reserved === 0, 'every hold to expire after the restart', 45_000);
     await waitFor(
-      async () => (await scope.em.fork().execute<{ n: number }[]>("select count(*)::int as n from reservation where organization_id = ? and status = 'expired'", [organizationId]))[0]?.n,
+      () => stockRow(scope, variantId, warehouseId),
+      (row) => row?.reserved === 0,
+      'every hold to expire after the restart',
+      45_000,
+    );
+    await waitFor(
+      async () =>
+        (
+          await scope.em
+            .fork()
+            .execute<{ n: number }[]>(
+              "select count(*)::int as n from reservation where organization_id = ? and status = 'expired'",
+              [organizationId],
+            )
+        )[0]?.n,
       (n) => n === 6,
       'six expired reservations',
     );
     assert.equal(worker.worker.getState(), 'RUNNING', 'the worker rode out the outage');
-    const [{ n } = { n: 0 }] = await scope.em.fork().execute<{ n: number }[]>("select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'", [organizationId]);
+    const [{ n } = { n: 0 }] = await scope.em
+      .fork()
+      .execute<{ n: number }[]>(
+        "select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'",
+        [organizationId],
+      );
     assert.equal(n, 6, 'exactly one release per hold');
     await assertInvariants({ em: scope.em, organizationId, client });
   });

@@ -117,7 +117,12 @@ describe('gRPC stock reads on the demo data', () => {
     });
 
     it('returns the quantities (under their v1.1 and deprecated v1.0 names) and thresholds of each row', async () => {
-      const page = await grpcApi.call<WarehouseStockResponse__Output>('GetWarehouseStock', { organization_id: org, warehouse_id: main.id, page_size: 1, page_token: '' });
+      const page = await grpcApi.call<WarehouseStockResponse__Output>('GetWarehouseStock', {
+        organization_id: org,
+        warehouse_id: main.id,
+        page_size: 1,
+        page_token: '',
+      });
       const [row] = page.items;
       assert.equal(row.variant_id, redS.id);
       assert.equal(row.available, 120);

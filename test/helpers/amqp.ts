@@ -6,7 +6,14 @@ export interface ReceivedEvent {
   messageId: string;
   routingKey: string;
   properties: ConsumeMessage['properties'];
-  body: { event: string; version: string; timestamp: string; organization_id: string; event_id: string; data: Record<string, any> };
+  body: {
+    event: string;
+    version: string;
+    timestamp: string;
+    organization_id: string;
+    event_id: string;
+    data: Record<string, any>;
+  };
 }
 
 export interface EventQueue {
@@ -25,15 +32,19 @@ export async function bindEventQueue(pattern = 'inventory.#', exchange = testSta
   const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
   await channel.bindQueue(queue, exchange, pattern);
   const received: ReceivedEvent[] = [];
-  await channel.consume(queue, (message) => {
-    if (!message) return;
-    received.push({
-      messageId: String(message.properties.messageId),
-      routingKey: message.fields.routingKey,
-      properties: message.properties,
-      body: JSON.parse(message.content.toString('utf8')),
-    });
-  }, { noAck: true });
+  await channel.consume(
+    queue,
+    (message) => {
+      if (!message) return;
+      received.push({
+        messageId: String(message.properties.messageId),
+        routingKey: message.fields.routingKey,
+        properties: message.properties,
+        body: JSON.parse(message.content.toString('utf8')),
+      });
+    },
+    { noAck: true },
+  );
   return {
     received,
     async waitFor(predicate, timeoutMs = 20_000, what = 'the expected events') {
@@ -54,7 +65,12 @@ export async function takeMessages(queue: string, count: number, timeoutMs = 15_
   try {
     const channel = await connection.createChannel();
     const drain = async () => {
-      for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true })) taken.push(message);
+      for (
+        let message = await channel.get(queue, { noAck: true });
+        message;
+        message = await channel.get(queue, { noAck: true })
+      )
+        taken.push(message);
       return taken.length;
     };
     await waitFor(drain, (n) => n >= count, `${count} message(s) in ${queue}`, timeoutMs);

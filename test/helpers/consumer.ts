@@ -4,12 +4,21 @@ import { createEventConsumer } from '../../services/messaging/event-consumer.ts'
 import { createOrderEventHandlers } from '../../services/messaging/order-events.ts';
 import { createCatalogEventHandlers } from '../../services/messaging/catalog-events.ts';
 import { createPurchasingEventHandlers } from '../../services/messaging/purchasing-events.ts';
-import { catalogEventNames, orderEventNames, purchasingEventNames, type ConsumerTopology } from '../../services/messaging/topology.ts';
+import {
+  catalogEventNames,
+  orderEventNames,
+  purchasingEventNames,
+  type ConsumerTopology,
+} from '../../services/messaging/topology.ts';
 import { reservationClientFor } from './temporal.ts';
 import { testStack } from './stack.ts';
 
 export type SourceName = 'order' | 'catalog' | 'purchasing';
-export const eventsBySource: Record<SourceName, readonly string[]> = { order: orderEventNames, catalog: catalogEventNames, purchasing: purchasingEventNames };
+export const eventsBySource: Record<SourceName, readonly string[]> = {
+  order: orderEventNames,
+  catalog: catalogEventNames,
+  purchasing: purchasingEventNames,
+};
 
 export interface PrivateConsumer {
   exchanges: Record<SourceName, string>;
@@ -25,12 +34,25 @@ export interface PrivateConsumer {
  * connects to `amqpUrl` (the stack's broker by default: a proxy in front of it, say); the test's own
  * `broker` connection always goes straight to the stack's broker.
  */
-export async function startPrivateConsumer(label: string, taskQueue: string, options: { amqpUrl?: string } = {}): Promise<PrivateConsumer> {
+export async function startPrivateConsumer(
+  label: string,
+  taskQueue: string,
+  options: { amqpUrl?: string } = {},
+): Promise<PrivateConsumer> {
   const stack = testStack();
   const run = `${label}.${randomUUID().slice(0, 8)}`;
-  const exchanges: Record<SourceName, string> = { order: `order.events.${run}`, catalog: `catalog.events.${run}`, purchasing: `purchasing.events.${run}` };
+  const exchanges: Record<SourceName, string> = {
+    order: `order.events.${run}`,
+    catalog: `catalog.events.${run}`,
+    purchasing: `purchasing.events.${run}`,
+  };
   const topology: ConsumerTopology = {
-    sources: (Object.keys(exchanges) as SourceName[]).map((name) => ({ name, exchange: exchanges[name], queue: `inventory.${run}.${name}-events`, events: eventsBySource[name] as never })),
+    sources: (Object.keys(exchanges) as SourceName[]).map((name) => ({
+      name,
+      exchange: exchanges[name],
+      queue: `inventory.${run}.${name}-events`,
+      events: eventsBySource[name] as never,
+    })),
     deadLetterQueue: `inventory.${run}.dead-letter`,
   };
   const consumer = createEventConsumer({
@@ -40,7 +62,11 @@ export async function startPrivateConsumer(label: string, taskQueue: string, opt
     maxAttempts: 2,
     topology,
     handlers: {
-      order: createOrderEventHandlers({ orm: stack.orm, reservations: reservationClientFor(taskQueue), logger: stack.logger }),
+      order: createOrderEventHandlers({
+        orm: stack.orm,
+        reservations: reservationClientFor(taskQueue),
+        logger: stack.logger,
+      }),
       catalog: createCatalogEventHandlers({ orm: stack.orm }),
       purchasing: createPurchasingEventHandlers({ orm: stack.orm }),
     },

@@ -38,7 +38,11 @@ export async function startFakeCatalog(): Promise<FakeCatalog> {
       };
       server = new grpc.Server();
       server.addService(CatalogService.service, handlers);
-      port = await new Promise<number>((resolve, reject) => server!.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+      port = await new Promise<number>((resolve, reject) =>
+        server!.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+          error ? reject(error) : resolve(bound),
+        ),
+      );
       fake.address = `127.0.0.1:${port}`;
     },
     async stop() {

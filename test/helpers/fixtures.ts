@@ -4,7 +4,10 @@ import { applyOperation } from '../../services/inventory/stock/ledger.ts';
 import { newOrganization, type TestOrganizationScope } from './stack.ts';
 
 /** Creates an active warehouse in the scope's organization. */
-export async function createWarehouse(scope: TestOrganizationScope, overrides: Partial<{ code: string; name: string; region: string; active: boolean }> = {}): Promise<Warehouse> {
+export async function createWarehouse(
+  scope: TestOrganizationScope,
+  overrides: Partial<{ code: string; name: string; region: string; active: boolean }> = {},
+): Promise<Warehouse> {
   const code = overrides.code ?? `WH-${randomUUID().slice(0, 8)}`;
   const warehouse = scope.em.create(Warehouse, {
     organizationId: scope.organizationId,
@@ -18,13 +21,20 @@ export async function createWarehouse(scope: TestOrganizationScope, overrides: P
 }
 
 /** Puts `quantity` units of a variant on hand in a warehouse through the ledger (a receipt). */
-export async function receiveStock(scope: TestOrganizationScope, variantId: string, warehouseId: string, quantity: number): Promise<void> {
-  await scope.transaction((tx) => applyOperation(tx, {
-    operationKey: `test-receipt-${randomUUID()}`,
-    actor: 'test',
-    reference: { type: 'test', id: 'fixture' },
-    changes: [{ variantId, warehouseId, type: 'receipt', deltas: { available: quantity }, createIfMissing: true }],
-  }));
+export async function receiveStock(
+  scope: TestOrganizationScope,
+  variantId: string,
+  warehouseId: string,
+  quantity: number,
+): Promise<void> {
+  await scope.transaction((tx) =>
+    applyOperation(tx, {
+      operationKey: `test-receipt-${randomUUID()}`,
+      actor: 'test',
+      reference: { type: 'test', id: 'fixture' },
+      changes: [{ variantId, warehouseId, type: 'receipt', deltas: { available: quantity }, createIfMissing: true }],
+    }),
+  );
 }
 
 /** The stock row's quantities, straight from the table. */

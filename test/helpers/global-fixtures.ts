@@ -28,8 +28,14 @@ let cluster: (TemporalCluster & { prefix: string; dir: string; serverUrl: string
 let stack: TestStack | undefined;
 
 export async function mochaGlobalSetup(): Promise<void> {
-  const logger = createLogger({ LOG_LEVEL: (process.env.TEST_LOG_LEVEL as 'warn') ?? 'error', LOG_FORMAT: 'json' }, 'test');
-  Runtime.install({ logger: temporalLoggerFrom(logger), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } } });
+  const logger = createLogger(
+    { LOG_LEVEL: (process.env.TEST_LOG_LEVEL as 'warn') ?? 'error', LOG_FORMAT: 'json' },
+    'test',
+  );
+  Runtime.install({
+    logger: temporalLoggerFrom(logger),
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+  });
 
   // A superuser's server URL: it creates the scratch database and the roles, and observes (bypassing
   // row-level security).
@@ -54,15 +60,32 @@ export async function mochaGlobalSetup(): Promise<void> {
   const observerOrm = await openOrm(database.url, 10);
 
   const temporalCli = process.env.TEMPORAL_CLI_PATH;
-  if (!temporalCli) throw new Error('TEMPORAL_CLI_PATH is not set: run the tests with `npm test`, which builds or finds the Temporal CLI');
+  if (!temporalCli)
+    throw new Error(
+      'TEMPORAL_CLI_PATH is not set: run the tests with `npm test`, which builds or finds the Temporal CLI',
+    );
   // TEMPORAL_MODE=cluster runs the suite on a real Temporal server with PostgreSQL persistence
   // (scripts/temporal-cluster.ts), with databases of its own; otherwise on a dev server of its own.
   let temporal: TestWorkflowEnvironment;
   if (process.env.TEMPORAL_MODE === 'cluster') {
     const prefix = `temporal_test_${process.pid}_${randomBytes(3).toString('hex')}`;
     const dir = mkdtempSync(path.join(tmpdir(), 'temporal-cluster-'));
-    cluster = { ...(await startTemporalCluster({ postgresUrl: serverUrl, dir, frontendPort: 0, databasePrefix: prefix, shards: Number(process.env.TEMPORAL_HISTORY_SHARDS ?? 4) })), prefix, dir, serverUrl };
-    temporal = await TestWorkflowEnvironment.createFromExistingServer({ address: cluster.address, namespace: 'default' });
+    cluster = {
+      ...(await startTemporalCluster({
+        postgresUrl: serverUrl,
+        dir,
+        frontendPort: 0,
+        databasePrefix: prefix,
+        shards: Number(process.env.TEMPORAL_HISTORY_SHARDS ?? 4),
+      })),
+      prefix,
+      dir,
+      serverUrl,
+    };
+    temporal = await TestWorkflowEnvironment.createFromExistingServer({
+      address: cluster.address,
+      namespace: 'default',
+    });
   } else {
     temporal = await TestWorkflowEnvironment.createLocal({
       server: {
@@ -77,7 +100,12 @@ export async function mochaGlobalSetup(): Promise<void> {
   const issuer = await createDevIssuer();
   stack = {
     issuer,
-    verifyToken: createTokenVerifier({ keys: { jwks: issuer.jwks }, issuer: devIssuer, audience: devAudience, clockToleranceSeconds: 30 }),
+    verifyToken: createTokenVerifier({
+      keys: { jwks: issuer.jwks },
+      issuer: devIssuer,
+      audience: devAudience,
+      clockToleranceSeconds: 30,
+    }),
     databaseUrl: urls.runtime,
     systemDatabaseUrl: urls.system,
     ownerDatabaseUrl: urls.owner,

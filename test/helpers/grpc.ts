@@ -23,20 +23,36 @@ export interface GrpcHarness {
  * The real gRPC server on a free port, backed by the test stack (or `orm`), and a real client.
  * `limits` (rate limits, quotas, server options) default to the service's documented defaults.
  */
-export async function startGrpc(options: { taskQueue?: string; limits?: Limits; orm?: Orm; metrics?: GrpcMetrics } = {}): Promise<GrpcHarness> {
+export async function startGrpc(
+  options: { taskQueue?: string; limits?: Limits; orm?: Orm; metrics?: GrpcMetrics } = {},
+): Promise<GrpcHarness> {
   const stack = testStack();
-  const { server } = createGrpcServer({ orm: options.orm ?? stack.orm, logger: stack.logger, verifyToken: stack.verifyToken, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' }, limits: options.limits, metrics: options.metrics });
+  const { server } = createGrpcServer({
+    orm: options.orm ?? stack.orm,
+    logger: stack.logger,
+    verifyToken: stack.verifyToken,
+    temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' },
+    limits: options.limits,
+    metrics: options.metrics,
+  });
   const port = await bindGrpcServer(server, '127.0.0.1', 0);
   const address = `127.0.0.1:${port}`;
   const proto = loadInventoryProto();
-  const client = new proto.inventory.v1.InventoryService(address, grpc.credentials.createInsecure()) as InventoryServiceClient;
+  const client = new proto.inventory.v1.InventoryService(
+    address,
+    grpc.credentials.createInsecure(),
+  ) as InventoryServiceClient;
   return {
     client,
     address,
     call: async <Res>(method: keyof InventoryServiceClient, request: object, metadata?: grpc.Metadata) => {
       const sent = metadata ?? (await bearerFor(request));
       return new Promise<Res>((resolve, reject) => {
-        const fn = client[method] as unknown as (req: object, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
+        const fn = client[method] as unknown as (
+          req: object,
+          md: grpc.Metadata,
+          cb: (err: grpc.ServiceError | null, res: Res) => void,
+        ) => void;
         fn.call(client, request, sent, (err, res) => (err ? reject(err) : resolve(res)));
       });
     },
@@ -53,7 +69,8 @@ export async function expectStatus(promise: Promise<unknown>, code: grpc.status)
     await promise;
   } catch (error) {
     const e = error as grpc.ServiceError;
-    if (e.code !== code) throw new Error(`expected status ${grpc.status[code]}, got ${grpc.status[e.code]}: ${e.details}`);
+    if (e.code !== code)
+      throw new Error(`expected status ${grpc.status[code]}, got ${grpc.status[e.code]}: ${e.details}`);
     return e;
   }
   throw new Error(`expected status ${grpc.status[code]}, but the call succeeded`);
@@ -62,7 +79,8 @@ export async function expectStatus(promise: Promise<unknown>, code: grpc.status)
 /** Metadata carrying a token for the request's organization_id (a random organization when it has none or a malformed one). */
 export async function bearerFor(request: object, token?: string): Promise<grpc.Metadata> {
   const organizationId = (request as { organization_id?: unknown }).organization_id;
-  const valid = typeof organizationId === 'string' && /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(organizationId);
+  const valid =
+    typeof organizationId === 'string' && /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(organizationId);
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${token ?? (await tokenFor(valid ? organizationId : randomUUID()))}`);
   return metadata;

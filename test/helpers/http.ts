@@ -17,7 +17,11 @@ export interface HttpHarness {
    * A write with a JSON body; `headers` may carry Idempotency-Key, or an Authorization of the test's own
    * (which then replaces the organization's default token).
    */
-  send(method: string, path: string, options: { organizationId?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; contentType: string; headers: Headers; body: any }>;
+  send(
+    method: string,
+    path: string,
+    options: { organizationId?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; contentType: string; headers: Headers; body: any }>;
   close(): Promise<void>;
 }
 
@@ -26,11 +30,34 @@ export interface HttpHarness {
  * limits). `limits` (rate limits, body size) default to the service's documented defaults, generous
  * enough for every other suite. With `metrics` the app records requests and serves GET /metrics.
  */
-export async function startHttp(options: { amqpUrl?: string; taskQueue?: string; catalog?: CatalogClient; limits?: Limits; orm?: Orm; metrics?: HttpMetrics } = {}): Promise<HttpHarness> {
+export async function startHttp(
+  options: {
+    amqpUrl?: string;
+    taskQueue?: string;
+    catalog?: CatalogClient;
+    limits?: Limits;
+    orm?: Orm;
+    metrics?: HttpMetrics;
+  } = {},
+): Promise<HttpHarness> {
   const stack = testStack();
-  const readiness = createReadinessProbe({ orm: options.orm ?? stack.orm, systemOrm: stack.systemOrm,
-    amqpUrl: options.amqpUrl ?? stack.amqpUrl, temporal: stack.temporal.connection, catalog: options.catalog });
-  const app = createHttpApp({ orm: options.orm ?? stack.orm, logger: stack.logger, readiness, verifyToken: stack.verifyToken, catalog: options.catalog, temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' }, limits: options.limits, metrics: options.metrics });
+  const readiness = createReadinessProbe({
+    orm: options.orm ?? stack.orm,
+    systemOrm: stack.systemOrm,
+    amqpUrl: options.amqpUrl ?? stack.amqpUrl,
+    temporal: stack.temporal.connection,
+    catalog: options.catalog,
+  });
+  const app = createHttpApp({
+    orm: options.orm ?? stack.orm,
+    logger: stack.logger,
+    readiness,
+    verifyToken: stack.verifyToken,
+    catalog: options.catalog,
+    temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' },
+    limits: options.limits,
+    metrics: options.metrics,
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -38,17 +65,32 @@ export async function startHttp(options: { amqpUrl?: string; taskQueue?: string;
   return {
     url,
     async get(path, organizationId) {
-      const response = await fetch(url + path, { headers: organizationId ? { Authorization: `Bearer ${await tokenFor(organizationId)}` } : {} });
-      return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.json() };
+      const response = await fetch(url + path, {
+        headers: organizationId ? { Authorization: `Bearer ${await tokenFor(organizationId)}` } : {},
+      });
+      return {
+        status: response.status,
+        contentType: response.headers.get('content-type') ?? '',
+        body: await response.json(),
+      };
     },
     async send(method, path, { organizationId, body, headers = {} }) {
       const response = await fetch(url + path, {
         method,
-        headers: { 'Content-Type': 'application/json', ...(organizationId ? { Authorization: `Bearer ${await tokenFor(organizationId)}` } : {}), ...headers },
+        headers: {
+          'Content-Type': 'application/json',
+          ...(organizationId ? { Authorization: `Bearer ${await tokenFor(organizationId)}` } : {}),
+          ...headers,
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await response.text();
-      return { status: response.status, contentType: response.headers.get('content-type') ?? '', headers: response.headers, body: text ? JSON.parse(text) : null };
+      return {
+        status: response.status,
+        contentType: response.headers.get('content-type') ?? '',
+        headers: response.headers,
+        body: text ? JSON.parse(text) : null,
+      };
     },
     close: async () => {
       await new Promise<void>((resolve) => {

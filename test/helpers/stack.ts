@@ -73,5 +73,10 @@ export function organizationScope(organizationId: string): TestOrganizationScope
  * for tests about something other than authorization.
  */
 export function tokenFor(organizationId: string, request: Partial<TokenRequest> = {}): Promise<string> {
-  return testStack().issuer.mint({ subject: 'test-user', roles: ['admin', 'order-service'], ...request, organizationId });
+  return testStack().issuer.mint({
+    subject: 'test-user',
+    roles: ['admin', 'order-service'],
+    ...request,
+    organizationId,
+  });
 }

@@ -26,7 +26,11 @@ export interface TcpProxyOptions {
   latencyMs?: number;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number, options: TcpProxyOptions = {}): Promise<TcpProxy> {
+export async function startTcpProxy(
+  targetHost: string,
+  targetPort: number,
+  options: TcpProxyOptions = {},
+): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let refusing = false;
   let accepted = 0;
@@ -81,7 +85,6 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
       new Promise<void>((resolve) => {
         cutAll();
         server.close(() => resolve());
-
       }),
   };
 }

@@ -11,7 +11,10 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The service's workflows bundled once for the whole run (bundling takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath,
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+  });
   return bundle;
 }
 
@@ -22,7 +25,9 @@ export interface RunningWorker {
 }
 
 /** A real worker with the real activities (or some replaced) on its own task queue; `bundle` replaces the service's own. */
-export async function startWorker(options: { taskQueue?: string; activities?: Partial<Activities>; bundle?: WorkflowBundleWithSourceMap } = {}): Promise<RunningWorker> {
+export async function startWorker(
+  options: { taskQueue?: string; activities?: Partial<Activities>; bundle?: WorkflowBundleWithSourceMap } = {},
+): Promise<RunningWorker> {
   const stack = testStack();
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const worker = await Worker.create({

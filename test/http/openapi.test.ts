@@ -19,7 +19,8 @@ describe('the OpenAPI document', () => {
     assert.equal(schema.additionalProperties, false, 'unknown fields are refused, and the document says so');
     assert.ok(create.parameters.some((p: any) => p.name === 'Idempotency-Key'));
     const listStock = doc.paths['/api/v1/stock'].get.parameters.map((p: any) => p.name);
-    for (const name of ['variant_id', 'warehouse_id', 'low', 'limit', 'cursor']) assert.ok(listStock.includes(name), name);
+    for (const name of ['variant_id', 'warehouse_id', 'low', 'limit', 'cursor'])
+      assert.ok(listStock.includes(name), name);
     assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     assert.equal(doc.paths['/api/v1/stock'].get['x-permission'], 'stock:read');
     assert.deepEqual(doc.paths['/ready'].get.security, [], 'health and readiness need no token');
@@ -33,8 +34,15 @@ describe('the OpenAPI document', () => {
       for (const method of Object.keys(methods)) {
         const concrete = path.replace(/\{[^}]+\}/g, randomUUID());
         // A body every write refuses (unknown member), so probing a route starts no work.
-        const response = method === 'get' ? await http.get(concrete, org) : await http.send(method.toUpperCase(), concrete, { organizationId: org, body: { probe: true } });
-        assert.notEqual(response.body?.type, 'urn:inventory:problem:RouteNotFound', `${method.toUpperCase()} ${path} is documented but not served`);
+        const response =
+          method === 'get'
+            ? await http.get(concrete, org)
+            : await http.send(method.toUpperCase(), concrete, { organizationId: org, body: { probe: true } });
+        assert.notEqual(
+          response.body?.type,
+          'urn:inventory:problem:RouteNotFound',
+          `${method.toUpperCase()} ${path} is documented but not served`,
+        );
       }
     }
   });

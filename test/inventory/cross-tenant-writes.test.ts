@@ -19,12 +19,23 @@ import { newOrganization, testStack, type TestOrganizationScope } from '../helpe
 async function footprint(scope: TestOrganizationScope, organizationIds: string[], warehouseId: string) {
   const em = scope.em;
   return {
-    stock: await em.execute('select * from stock where organization_id in (?) or warehouse_id = ? order by id', [organizationIds, warehouseId]),
-    movements: await em.execute('select id from stock_movement where organization_id in (?) or warehouse_id = ? order by id', [organizationIds, warehouseId]),
+    stock: await em.execute('select * from stock where organization_id in (?) or warehouse_id = ? order by id', [
+      organizationIds,
+      warehouseId,
+    ]),
+    movements: await em.execute(
+      'select id from stock_movement where organization_id in (?) or warehouse_id = ? order by id',
+      [organizationIds, warehouseId],
+    ),
     // published_at is the relay's business: only which events exist matters here.
-    outbox: await em.execute('select id, name from outbox_event where organization_id in (?) order by id', [organizationIds]),
+    outbox: await em.execute('select id, name from outbox_event where organization_id in (?) order by id', [
+      organizationIds,
+    ]),
     transfers: await em.execute('select id from transfer where organization_id in (?) order by id', [organizationIds]),
-    locations: await em.execute('select * from location where organization_id in (?) or warehouse_id = ? order by id', [organizationIds, warehouseId]),
+    locations: await em.execute('select * from location where organization_id in (?) or warehouse_id = ? order by id', [
+      organizationIds,
+      warehouseId,
+    ]),
   };
 }
 
@@ -42,7 +53,10 @@ async function twoOrganizations() {
 }
 
 const foreignKeyViolation = (constraint: string) => (error: unknown) => {
-  assert.ok(error instanceof ForeignKeyConstraintViolationException, `expected a foreign key violation, got ${String(error)}`);
+  assert.ok(
+    error instanceof ForeignKeyConstraintViolationException,
+    `expected a foreign key violation, got ${String(error)}`,
+  );
   assert.match(error.message, new RegExp(constraint));
   return true;
 };
@@ -54,7 +68,10 @@ describe('writes across organizations', function () {
   it("refuses B's receipt into A's warehouse with the same 404 as a warehouse that exists nowhere, changing nothing", async () => {
     const { a, b } = await twoOrganizations();
     const receipt = (warehouseId: string) =>
-      rest.http.send('POST', '/api/v1/adjustments', { organizationId: b.organizationId, body: { variant_id: a.variantId, warehouse_id: warehouseId, reason_code: 'receipt', quantity: 7 } });
+      rest.http.send('POST', '/api/v1/adjustments', {
+        organizationId: b.organizationId,
+        body: { variant_id: a.variantId, warehouse_id: warehouseId, reason_code: 'receipt', quantity: 7 },
+      });
     const before = await footprint(a.scope, [a.organizationId, b.organizationId], a.warehouseId);
 
     const foreign = await receipt(a.warehouseId);
@@ -65,7 +82,11 @@ describe('writes across organizations', function () {
     assert.equal(foreign.body.type, 'urn:inventory:problem:WarehouseNotFoundError');
     assert.equal(unknown.status, 404, JSON.stringify(unknown.body));
     assert.equal(foreign.contentType, unknown.contentType);
-    assert.deepEqual(shapeOf(foreign.body, a.warehouseId), shapeOf(unknown.body, nowhere), 'no oracle: a foreign warehouse reads exactly like a missing one');
+    assert.deepEqual(
+      shapeOf(foreign.body, a.warehouseId),
+      shapeOf(unknown.body, nowhere),
+      'no oracle: a foreign warehouse reads exactly like a missing one',
+    );
     assert.deepEqual(await footprint(a.scope, [a.organizationId, b.organizationId], a.warehouseId), before);
   });
 
@@ -77,7 +98,10 @@ describe('writes across organizations', function () {
 
     for (const reason_code of reasonCodes) {
       const amount = reason_code === 'cycle_count' ? { counted_quantity: 3 } : { quantity: 1 };
-      const inA = await rest.http.send('POST', '/api/v1/adjustments', { organizationId: b.organizationId, body: { variant_id: a.variantId, warehouse_id: a.warehouseId, reason_code, ...amount } });
+      const inA = await rest.http.send('POST', '/api/v1/adjustments', {
+        organizationId: b.organizationId,
+        body: { variant_id: a.variantId, warehouse_id: a.warehouseId, reason_code, ...amount },
+      });
       assert.equal(inA.status, 404, `${reason_code}: ${JSON.stringify(inA.body)}`);
       assert.equal(inA.body.type, 'urn:inventory:problem:WarehouseNotFoundError', reason_code);
       const aBinInB = await rest.http.send('POST', '/api/v1/adjustments', {
@@ -87,10 +111,16 @@ describe('writes across organizations', function () {
       assert.equal(aBinInB.status, 404, `${reason_code} with A's bin: ${JSON.stringify(aBinInB.body)}`);
       assert.equal(aBinInB.body.type, 'urn:inventory:problem:LocationNotFoundError', reason_code);
     }
-    const thresholds = await rest.http.send('PATCH', `/api/v1/stock/${a.variantId}/${a.warehouseId}/thresholds`, { organizationId: b.organizationId, body: { min_stock: 1 } });
+    const thresholds = await rest.http.send('PATCH', `/api/v1/stock/${a.variantId}/${a.warehouseId}/thresholds`, {
+      organizationId: b.organizationId,
+      body: { min_stock: 1 },
+    });
     assert.equal(thresholds.status, 404);
     assert.equal(thresholds.body.type, 'urn:inventory:problem:WarehouseNotFoundError');
-    const location = await rest.http.send('POST', '/api/v1/locations', { organizationId: b.organizationId, body: { warehouse_id: a.warehouseId, code: 'B-01', name: 'not yours' } });
+    const location = await rest.http.send('POST', '/api/v1/locations', {
+      organizationId: b.organizationId,
+      body: { warehouse_id: a.warehouseId, code: 'B-01', name: 'not yours' },
+    });
     assert.equal(location.status, 404);
     assert.equal(location.body.type, 'urn:inventory:problem:WarehouseNotFoundError');
 
@@ -102,10 +132,17 @@ describe('writes across organizations', function () {
     await receiveStock(b, a.variantId, bWarehouseId, 10);
     const before = await footprint(a.scope, [a.organizationId, b.organizationId], a.warehouseId);
 
-    for (const [origin, destination] of [[a.warehouseId, bWarehouseId], [bWarehouseId, a.warehouseId]]) {
+    for (const [origin, destination] of [
+      [a.warehouseId, bWarehouseId],
+      [bWarehouseId, a.warehouseId],
+    ]) {
       const created = await rest.http.send('POST', '/api/v1/transfers', {
         organizationId: b.organizationId,
-        body: { origin_warehouse_id: origin, destination_warehouse_id: destination, items: [{ variant_id: a.variantId, quantity: 2 }] },
+        body: {
+          origin_warehouse_id: origin,
+          destination_warehouse_id: destination,
+          items: [{ variant_id: a.variantId, quantity: 2 }],
+        },
       });
       assert.equal(created.status, 404, JSON.stringify(created.body));
       assert.equal(created.body.type, 'urn:inventory:problem:WarehouseNotFoundError');
@@ -122,12 +159,19 @@ describe('writes across organizations', function () {
     await receiveStock(scope, variantId, origin.id, 10);
     const created = await rest.http.send('POST', '/api/v1/transfers', {
       organizationId: scope.organizationId,
-      body: { origin_warehouse_id: origin.id, destination_warehouse_id: destination.id, items: [{ variant_id: variantId, quantity: 4 }] },
+      body: {
+        origin_warehouse_id: origin.id,
+        destination_warehouse_id: destination.id,
+        items: [{ variant_id: variantId, quantity: 4 }],
+      },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const id = created.body.transfer_id;
     await rest.http.send('POST', `/api/v1/transfers/${id}/ship`, { organizationId: scope.organizationId });
-    const cancelled = await rest.http.send('POST', `/api/v1/transfers/${id}/cancel`, { organizationId: scope.organizationId, body: { reason: 'wrong truck' } });
+    const cancelled = await rest.http.send('POST', `/api/v1/transfers/${id}/cancel`, {
+      organizationId: scope.organizationId,
+      body: { reason: 'wrong truck' },
+    });
     assert.equal(cancelled.body.status, 'cancelled');
 
     const actors = new Set<string>(cancelled.body.transitions.map((t: { actor?: string }) => t.actor));
@@ -136,8 +180,14 @@ describe('writes across organizations', function () {
       [scope.organizationId, id],
     );
     for (const m of movements) actors.add(m.actor);
-    assert.deepEqual(cancelled.body.transitions.map((t: { status: string }) => t.status), ['reserved', 'in_transit', 'cancelled']);
-    assert.ok(movements.some((m) => m.operation_key.includes('/undo-ship')), 'the cancel undid the shipment');
+    assert.deepEqual(
+      cancelled.body.transitions.map((t: { status: string }) => t.status),
+      ['reserved', 'in_transit', 'cancelled'],
+    );
+    assert.ok(
+      movements.some((m) => m.operation_key.includes('/undo-ship')),
+      'the cancel undid the shipment',
+    );
     assert.equal(actors.size, 1, `one operator did every step: ${[...actors].join(', ')}`);
     assert.notEqual([...actors][0], 'transfer-workflow');
     assert.ok([...actors][0], 'the actor is named');
@@ -161,17 +211,34 @@ describe('writes across organizations', function () {
       if (!planted) return this.skip();
       try {
         const named = await expectStatus(
-          api.call('ReserveStock', { organization_id: b.organizationId, order_id: `named-${randomUUID()}`, items: [{ variant_id: a.variantId, quantity: 1, warehouse_id: a.warehouseId }] }),
+          api.call('ReserveStock', {
+            organization_id: b.organizationId,
+            order_id: `named-${randomUUID()}`,
+            items: [{ variant_id: a.variantId, quantity: 1, warehouse_id: a.warehouseId }],
+          }),
           grpc.status.NOT_FOUND,
         );
         assert.match(named.details, /warehouse .* does not exist/);
 
-        const reserved = await api.call<ReserveStockResponse__Output>('ReserveStock', { organization_id: b.organizationId, order_id: `any-${randomUUID()}`, items: [{ variant_id: a.variantId, quantity: 3 }] });
-        assert.deepEqual(reserved.allocations.map((x) => ({ warehouse_id: x.warehouse_id, quantity: x.quantity })), [{ warehouse_id: bWarehouseId, quantity: 3 }]);
-        const [row] = await b.em.execute<{ available: number; reserved: number }[]>('select available, reserved from stock where id = ?', [planted]);
+        const reserved = await api.call<ReserveStockResponse__Output>('ReserveStock', {
+          organization_id: b.organizationId,
+          order_id: `any-${randomUUID()}`,
+          items: [{ variant_id: a.variantId, quantity: 3 }],
+        });
+        assert.deepEqual(
+          reserved.allocations.map((x) => ({ warehouse_id: x.warehouse_id, quantity: x.quantity })),
+          [{ warehouse_id: bWarehouseId, quantity: 3 }],
+        );
+        const [row] = await b.em.execute<{ available: number; reserved: number }[]>(
+          'select available, reserved from stock where id = ?',
+          [planted],
+        );
         assert.deepEqual(row, { available: 100, reserved: 0 }, 'the planted row was not touched');
       } finally {
-        await b.em.execute('delete from stock where id = ? and not exists (select 1 from stock_movement where stock_id = ?)', [planted, planted]);
+        await b.em.execute(
+          'delete from stock where id = ? and not exists (select 1 from stock_movement where stock_id = ?)',
+          [planted, planted],
+        );
       }
     });
   });
@@ -180,11 +247,20 @@ describe('writes across organizations', function () {
     it("refuses a stock row, location or transfer of B that names A's warehouse", async () => {
       const { a, b, bWarehouseId } = await twoOrganizations();
       await assert.rejects(
-        b.em.execute('insert into stock (organization_id, variant_id, warehouse_id) values (?, ?, ?)', [b.organizationId, randomUUID(), a.warehouseId]),
+        b.em.execute('insert into stock (organization_id, variant_id, warehouse_id) values (?, ?, ?)', [
+          b.organizationId,
+          randomUUID(),
+          a.warehouseId,
+        ]),
         foreignKeyViolation('stock_warehouse_foreign'),
       );
       await assert.rejects(
-        b.em.execute('insert into location (organization_id, warehouse_id, code, name) values (?, ?, ?, ?)', [b.organizationId, a.warehouseId, 'X-1', 'x']),
+        b.em.execute('insert into location (organization_id, warehouse_id, code, name) values (?, ?, ?, ?)', [
+          b.organizationId,
+          a.warehouseId,
+          'X-1',
+          'x',
+        ]),
         foreignKeyViolation('location_warehouse_foreign'),
       );
       const transfer = (origin: string, destination: string) =>
@@ -193,15 +269,27 @@ describe('writes across organizations', function () {
            values (?, ?, ?, ?, 'reserved', '[]', '[]', 'test')`,
           [randomUUID(), b.organizationId, origin, destination],
         );
-      await assert.rejects(transfer(a.warehouseId, bWarehouseId), foreignKeyViolation('transfer_origin_warehouse_foreign'));
-      await assert.rejects(transfer(bWarehouseId, a.warehouseId), foreignKeyViolation('transfer_destination_warehouse_foreign'));
+      await assert.rejects(
+        transfer(a.warehouseId, bWarehouseId),
+        foreignKeyViolation('transfer_origin_warehouse_foreign'),
+      );
+      await assert.rejects(
+        transfer(bWarehouseId, a.warehouseId),
+        foreignKeyViolation('transfer_destination_warehouse_foreign'),
+      );
     });
 
     it("refuses a stock movement of B naming A's warehouse, stock row or bin, or a bin of another warehouse", async () => {
       const { a, b, bWarehouseId } = await twoOrganizations();
       await receiveStock(b, a.variantId, bWarehouseId, 5);
-      const [aStock] = await a.scope.em.execute<{ id: string }[]>('select id from stock where organization_id = ? and warehouse_id = ?', [a.organizationId, a.warehouseId]);
-      const [bStock] = await b.em.execute<{ id: string }[]>('select id from stock where organization_id = ? and warehouse_id = ?', [b.organizationId, bWarehouseId]);
+      const [aStock] = await a.scope.em.execute<{ id: string }[]>(
+        'select id from stock where organization_id = ? and warehouse_id = ?',
+        [a.organizationId, a.warehouseId],
+      );
+      const [bStock] = await b.em.execute<{ id: string }[]>(
+        'select id from stock where organization_id = ? and warehouse_id = ?',
+        [b.organizationId, bWarehouseId],
+      );
       const aBin = await createLocation(a.scope, { warehouseId: a.warehouseId, code: 'A-01', name: 'A bin' });
       const otherBWarehouse = await createWarehouse(b);
       const bBinElsewhere = await createLocation(b, { warehouseId: otherBWarehouse.id, code: 'B-01', name: 'B bin' });
@@ -212,13 +300,32 @@ describe('writes across organizations', function () {
              total_after, available_after, reserved_after, damaged_after, in_transit_after, incoming_after,
              actor, operation_key, location_id)
            values (?, ?, ?, ?, 'found', 1, 1, 0, 0, 0, 0, 6, 6, 0, 0, 0, 0, 'test', ?, ?)`,
-          [b.organizationId, fields.stockId, a.variantId, fields.warehouseId, `cross-${randomUUID()}`, fields.locationId ?? null],
+          [
+            b.organizationId,
+            fields.stockId,
+            a.variantId,
+            fields.warehouseId,
+            `cross-${randomUUID()}`,
+            fields.locationId ?? null,
+          ],
         );
 
-      await assert.rejects(movement({ stockId: bStock.id, warehouseId: a.warehouseId }), foreignKeyViolation('stock_movement_warehouse_foreign'));
-      await assert.rejects(movement({ stockId: aStock.id, warehouseId: bWarehouseId }), foreignKeyViolation('stock_movement_stock_foreign'));
-      await assert.rejects(movement({ stockId: bStock.id, warehouseId: bWarehouseId, locationId: aBin.id }), foreignKeyViolation('stock_movement_location_foreign'));
-      await assert.rejects(movement({ stockId: bStock.id, warehouseId: bWarehouseId, locationId: bBinElsewhere.id }), foreignKeyViolation('stock_movement_location_foreign'));
+      await assert.rejects(
+        movement({ stockId: bStock.id, warehouseId: a.warehouseId }),
+        foreignKeyViolation('stock_movement_warehouse_foreign'),
+      );
+      await assert.rejects(
+        movement({ stockId: aStock.id, warehouseId: bWarehouseId }),
+        foreignKeyViolation('stock_movement_stock_foreign'),
+      );
+      await assert.rejects(
+        movement({ stockId: bStock.id, warehouseId: bWarehouseId, locationId: aBin.id }),
+        foreignKeyViolation('stock_movement_location_foreign'),
+      );
+      await assert.rejects(
+        movement({ stockId: bStock.id, warehouseId: bWarehouseId, locationId: bBinElsewhere.id }),
+        foreignKeyViolation('stock_movement_location_foreign'),
+      );
     });
   });
 });
@@ -228,7 +335,12 @@ describe('writes across organizations', function () {
  * (session_replication_role = replica, which needs a superuser, as the test stack's default is).
  * Returns its id, or undefined (after saying why) on a server that does not allow it.
  */
-async function plantForeignStockRow(b: TestOrganizationScope, variantId: string, warehouseId: string, available: number): Promise<string | undefined> {
+async function plantForeignStockRow(
+  b: TestOrganizationScope,
+  variantId: string,
+  warehouseId: string,
+  available: number,
+): Promise<string | undefined> {
   const em = testStack().orm.em.fork();
   try {
     return await em.transactional(async (tx) => {

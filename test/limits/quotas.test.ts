@@ -27,7 +27,12 @@ describe('quotas on open holds', function () {
     const api = await withQuotas({ activeHoldsPerOrganization: 2, activeHoldsPerCustomer: 0 });
     const s = await stockedOrganization(10);
     const reserve = (orderId: string) =>
-      api.call<ReserveStockResponse__Output>('ReserveStock', { organization_id: s.organizationId, order_id: orderId, items: [{ variant_id: s.variantId, quantity: 1 }], ttl_seconds: 300 });
+      api.call<ReserveStockResponse__Output>('ReserveStock', {
+        organization_id: s.organizationId,
+        order_id: orderId,
+        items: [{ variant_id: s.variantId, quantity: 1 }],
+        ttl_seconds: 300,
+      });
     await reserve('order-1');
     await reserve('order-2');
     const before = await stockRow(s.scope, s.variantId, s.warehouseId);
@@ -36,7 +41,11 @@ describe('quotas on open holds', function () {
     assert.deepEqual(await stockRow(s.scope, s.variantId, s.warehouseId), before, 'nothing held');
     assert.equal((await reserve('order-1')).status, 'active', 'the same request for an open hold is not refused');
 
-    await api.call('ReleaseReservation', { organization_id: s.organizationId, order_id: 'order-2', reason: 'cancelled' });
+    await api.call('ReleaseReservation', {
+      organization_id: s.organizationId,
+      order_id: 'order-2',
+      reason: 'cancelled',
+    });
     assert.equal((await reserve('order-3')).status, 'active', 'a closed hold makes room');
   });
 
@@ -68,7 +77,12 @@ describe('quotas on open holds', function () {
     const api = await withQuotas(defaultLimits().quotas);
     const s = await stockedOrganization(1);
     const refused = await expectStatus(
-      api.call('ReserveStock', { organization_id: s.organizationId, order_id: 'order-x', items: [{ variant_id: s.variantId, quantity: 1 }], customer_id: 'c'.repeat(201) }),
+      api.call('ReserveStock', {
+        organization_id: s.organizationId,
+        order_id: 'order-x',
+        items: [{ variant_id: s.variantId, quantity: 1 }],
+        customer_id: 'c'.repeat(201),
+      }),
       grpc.status.INVALID_ARGUMENT,
     );
     assert.match(refused.details, /customer_id: customer_id is at most 200 characters/);

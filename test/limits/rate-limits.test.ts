@@ -28,8 +28,11 @@ describe('rate limits', function () {
     opened.push(harness);
     return harness;
   };
-  const asSubject = async (organizationId: string, subject: string) => ({ Authorization: `Bearer ${await tokenFor(organizationId, { subject })}` });
-  const list = (harness: HttpHarness, headers: Record<string, string>) => harness.send('GET', '/api/v1/warehouses', { headers });
+  const asSubject = async (organizationId: string, subject: string) => ({
+    Authorization: `Bearer ${await tokenFor(organizationId, { subject })}`,
+  });
+  const list = (harness: HttpHarness, headers: Record<string, string>) =>
+    harness.send('GET', '/api/v1/warehouses', { headers });
 
   it('past its allowance a client gets 429 problem+json with Retry-After, and another client of the organization is still served', async () => {
     const api = await http({ subjectPerWindow: 3, organizationPerWindow: 1000 });
@@ -42,7 +45,10 @@ describe('rate limits', function () {
     assert.equal(refused.body.type, 'urn:inventory:problem:RateLimited');
     assert.equal(refused.body.limit, 'subject');
     const retryAfter = Number(refused.headers.get('retry-after'));
-    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After: ${refused.headers.get('retry-after')}`);
+    assert.ok(
+      Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60,
+      `Retry-After: ${refused.headers.get('retry-after')}`,
+    );
     assert.equal(refused.body.retry_after_seconds, retryAfter);
     assert.equal((await list(api, await asSubject(organizationId, 'bruno'))).status, 200, 'the limit is per client');
   });
@@ -50,7 +56,8 @@ describe('rate limits', function () {
   it('past the organization allowance every client of that organization gets 429, and other organizations are served', async () => {
     const api = await http({ subjectPerWindow: 1000, organizationPerWindow: 4 });
     const organizationId = randomUUID();
-    for (const subject of ['ana', 'bruno', 'carla', 'dario']) assert.equal((await list(api, await asSubject(organizationId, subject))).status, 200);
+    for (const subject of ['ana', 'bruno', 'carla', 'dario'])
+      assert.equal((await list(api, await asSubject(organizationId, subject))).status, 200);
     const refused = await list(api, await asSubject(organizationId, 'elena'));
     assert.equal(refused.status, 429);
     assert.equal(refused.body.limit, 'organization');
@@ -66,7 +73,11 @@ describe('rate limits', function () {
     for (let i = 0; i < 4; i += 1) {
       statuses.push((await list(first, ana)).status, (await list(second, ana)).status);
     }
-    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429, 429], 'six calls in all, whichever server served them');
+    assert.deepEqual(
+      statuses,
+      [200, 200, 200, 200, 200, 200, 429, 429],
+      'six calls in all, whichever server served them',
+    );
   });
 
   it('with leases larger than one call, the two servers together still admit no more than the allowance', async () => {
@@ -90,12 +101,24 @@ describe('rate limits', function () {
     const metadata = await bearerFor(request, token);
     await api.call('CheckAvailability', request, metadata);
     await api.call('CheckAvailability', request, metadata);
-    assert.equal((await rest.send('GET', '/api/v1/warehouses', { headers: { Authorization: `Bearer ${token}` } })).status, 200);
-    const refused = await expectStatus(api.call('CheckAvailability', request, metadata), grpc.status.RESOURCE_EXHAUSTED);
+    assert.equal(
+      (await rest.send('GET', '/api/v1/warehouses', { headers: { Authorization: `Bearer ${token}` } })).status,
+      200,
+    );
+    const refused = await expectStatus(
+      api.call('CheckAvailability', request, metadata),
+      grpc.status.RESOURCE_EXHAUSTED,
+    );
     const retryAfter = Number(refused.metadata.get('retry-after')[0]);
-    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `retry-after: ${refused.metadata.get('retry-after')[0]}`);
+    assert.ok(
+      Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60,
+      `retry-after: ${refused.metadata.get('retry-after')[0]}`,
+    );
     assert.match(refused.details, /too many requests/);
-    assert.equal((await rest.send('GET', '/api/v1/warehouses', { headers: { Authorization: `Bearer ${token}` } })).status, 429);
+    assert.equal(
+      (await rest.send('GET', '/api/v1/warehouses', { headers: { Authorization: `Bearer ${token}` } })).status,
+      429,
+    );
   });
 
   it('a limit of 0 is off', async () => {

@@ -24,11 +24,15 @@ describe('statement timeout', function () {
   });
 
   it("a session from the service's pool has the configured statement and idle-in-transaction timeouts; the suite's pool has the 15 s default", async () => {
-    const [short] = await orm.em.fork().execute<{ statement_timeout: string; idle_in_transaction_session_timeout: string }[]>(
-      `select current_setting('statement_timeout') as statement_timeout, current_setting('idle_in_transaction_session_timeout') as idle_in_transaction_session_timeout`,
-    );
+    const [short] = await orm.em
+      .fork()
+      .execute<{ statement_timeout: string; idle_in_transaction_session_timeout: string }[]>(
+        `select current_setting('statement_timeout') as statement_timeout, current_setting('idle_in_transaction_session_timeout') as idle_in_transaction_session_timeout`,
+      );
     assert.deepEqual(short, { statement_timeout: '300ms', idle_in_transaction_session_timeout: '1s' });
-    const [documented] = await testStack().orm.em.fork().execute<{ timeout: string }[]>(`select current_setting('statement_timeout') as timeout`);
+    const [documented] = await testStack()
+      .orm.em.fork()
+      .execute<{ timeout: string }[]>(`select current_setting('statement_timeout') as timeout`);
     assert.equal(documented?.timeout, '15s', 'the default, DB_STATEMENT_TIMEOUT_MS=15000');
   });
 
@@ -43,11 +47,18 @@ describe('statement timeout', function () {
       const rest = await http.get('/api/v1/warehouses', organizationId);
       assert.equal(rest.status, 503, JSON.stringify(rest.body));
       assert.equal(rest.contentType, 'application/problem+json; charset=utf-8');
-      await expectStatus(api.call('GetWarehouseStock', { organization_id: organizationId, warehouse_id: randomUUID(), page_size: 1 }), grpc.status.UNAVAILABLE);
+      await expectStatus(
+        api.call('GetWarehouseStock', { organization_id: organizationId, warehouse_id: randomUUID(), page_size: 1 }),
+        grpc.status.UNAVAILABLE,
+      );
     } finally {
       await holder.query('rollback');
       await holder.end();
     }
-    assert.equal((await http.get('/api/v1/warehouses', randomUUID())).status, 200, 'once the lock is gone the same call answers');
+    assert.equal(
+      (await http.get('/api/v1/warehouses', randomUUID())).status,
+      200,
+      'once the lock is gone the same call answers',
+    );
   });
 });

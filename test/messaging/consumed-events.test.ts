@@ -8,7 +8,12 @@ import { createOrderEventHandlers } from '../../services/messaging/order-events.
 import { createCatalogEventHandlers } from '../../services/messaging/catalog-events.ts';
 import { createPurchasingEventHandlers } from '../../services/messaging/purchasing-events.ts';
 import { consumerTopologyFrom } from '../../services/messaging/consumer-topology.ts';
-import { catalogEventNames, orderEventNames, purchasingEventNames, type ConsumerTopology } from '../../services/messaging/topology.ts';
+import {
+  catalogEventNames,
+  orderEventNames,
+  purchasingEventNames,
+  type ConsumerTopology,
+} from '../../services/messaging/topology.ts';
 import { startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { reservationClientFor, startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
@@ -22,12 +27,31 @@ type Exchanges = Record<SourceName, string>;
 describe('events consumed from the order, catalog and purchasing services', function () {
   this.timeout(60_000);
   const run = randomUUID().slice(0, 8);
-  const exchanges = { order: `order.events.test.${run}`, catalog: `catalog.events.test.${run}`, purchasing: `purchasing.events.test.${run}` };
+  const exchanges = {
+    order: `order.events.test.${run}`,
+    catalog: `catalog.events.test.${run}`,
+    purchasing: `purchasing.events.test.${run}`,
+  };
   const topology = {
     sources: [
-      { name: 'order', exchange: exchanges.order, queue: `inventory.test.${run}.order-events`, events: orderEventNames },
-      { name: 'catalog', exchange: exchanges.catalog, queue: `inventory.test.${run}.catalog-events`, events: catalogEventNames },
-      { name: 'purchasing', exchange: exchanges.purchasing, queue: `inventory.test.${run}.purchasing-events`, events: purchasingEventNames },
+      {
+        name: 'order',
+        exchange: exchanges.order,
+        queue: `inventory.test.${run}.order-events`,
+        events: orderEventNames,
+      },
+      {
+        name: 'catalog',
+        exchange: exchanges.catalog,
+        queue: `inventory.test.${run}.catalog-events`,
+        events: catalogEventNames,
+      },
+      {
+        name: 'purchasing',
+        exchange: exchanges.purchasing,
+        queue: `inventory.test.${run}.purchasing-events`,
+        events: purchasingEventNames,
+      },
     ],
     deadLetterQueue: `inventory.test.${run}.dead-letter`,
   };
@@ -42,11 +66,22 @@ describe('events consumed from the order, catalog and purchasing services', func
     worker = await startWorker();
     api = await startGrpc({ taskQueue: worker.taskQueue });
     handlers = {
-      order: createOrderEventHandlers({ orm: stack.orm, reservations: reservationClientFor(worker.taskQueue), logger: stack.logger }),
+      order: createOrderEventHandlers({
+        orm: stack.orm,
+        reservations: reservationClientFor(worker.taskQueue),
+        logger: stack.logger,
+      }),
       catalog: createCatalogEventHandlers({ orm: stack.orm }),
       purchasing: createPurchasingEventHandlers({ orm: stack.orm }),
     };
-    consumer = createEventConsumer({ orm: stack.orm, amqpUrl: stack.amqpUrl, logger: stack.logger, maxAttempts: 2, topology, handlers });
+    consumer = createEventConsumer({
+      orm: stack.orm,
+      amqpUrl: stack.amqpUrl,
+      logger: stack.logger,
+      maxAttempts: 2,
+      topology,
+      handlers,
+    });
     await consumer.start();
     await consumer.ready();
     broker = await amqp.connect(stack.amqpUrl);
@@ -77,9 +112,17 @@ describe('events consumed from the order, catalog and purchasing services', func
   ): Promise<string> {
     const channel = await broker.createConfirmChannel();
     const to = options.to ?? exchanges;
-    const exchange = options.exchange ?? (event.startsWith('catalog.') ? to.catalog : event.startsWith('purchase_order.') ? to.purchasing : to.order);
-    const body = Buffer.from(JSON.stringify({ event, event_id: eventId, organization_id: organizationId, version: '1.0', data }));
-    channel.publish(exchange, options.routingKey ?? event, body, { persistent: true, messageId: eventId, ...options.properties });
+    const exchange =
+      options.exchange ??
+      (event.startsWith('catalog.') ? to.catalog : event.startsWith('purchase_order.') ? to.purchasing : to.order);
+    const body = Buffer.from(
+      JSON.stringify({ event, event_id: eventId, organization_id: organizationId, version: '1.0', data }),
+    );
+    channel.publish(exchange, options.routingKey ?? event, body, {
+      persistent: true,
+      messageId: eventId,
+      ...options.properties,
+    });
     await channel.waitForConfirms();
     await channel.close();
     return eventId;
@@ -91,10 +134,21 @@ describe('events consumed from the order, catalog and purchasing services', func
    */
   async function ownConsumer(
     label: string,
-    options: { sources?: SourceName[]; publishers?: Partial<Record<SourceName, string>>; handlers?: Partial<Record<SourceName, Record<string, EventHandler>>>; maxAttempts?: number; amqpUrl?: string; prefetch?: number } = {},
+    options: {
+      sources?: SourceName[];
+      publishers?: Partial<Record<SourceName, string>>;
+      handlers?: Partial<Record<SourceName, Record<string, EventHandler>>>;
+      maxAttempts?: number;
+      amqpUrl?: string;
+      prefetch?: number;
+    } = {},
   ) {
     const stack = testStack();
-    const own: Exchanges = { order: `${exchanges.order}.${label}`, catalog: `${exchanges.catalog}.${label}`, purchasing: `${exchanges.purchasing}.${label}` };
+    const own: Exchanges = {
+      order: `${exchanges.order}.${label}`,
+      catalog: `${exchanges.catalog}.${label}`,
+      purchasing: `${exchanges.purchasing}.${label}`,
+    };
     const configured = consumerTopologyFrom(
       loadConfig({
         ORDER_EVENTS_EXCHANGE: own.order,
@@ -107,7 +161,10 @@ describe('events consumed from the order, catalog and purchasing services', func
       }),
     );
     const sources = options.sources ?? ['order', 'catalog', 'purchasing'];
-    const ownTopology: ConsumerTopology = { ...configured, sources: configured.sources.filter((src) => sources.includes(src.name as SourceName)) };
+    const ownTopology: ConsumerTopology = {
+      ...configured,
+      sources: configured.sources.filter((src) => sources.includes(src.name as SourceName)),
+    };
     const started = createEventConsumer({
       orm: stack.orm,
       amqpUrl: options.amqpUrl ?? stack.amqpUrl,
@@ -143,68 +200,132 @@ describe('events consumed from the order, catalog and purchasing services', func
   }
 
   const inboxOutcome = async (eventId: string, key: { source?: SourceName; organizationId?: string } = {}) => {
-    const rows = await testStack().orm.em.fork().execute<{ outcome: string }[]>(
-      'select outcome from inbox_event where event_id = ? and source = coalesce(?, source) and organization_id = coalesce(?::uuid, organization_id)',
-      [eventId, key.source ?? null, key.organizationId ?? null],
-    );
+    const rows = await testStack()
+      .orm.em.fork()
+      .execute<{ outcome: string }[]>(
+        'select outcome from inbox_event where event_id = ? and source = coalesce(?, source) and organization_id = coalesce(?::uuid, organization_id)',
+        [eventId, key.source ?? null, key.organizationId ?? null],
+      );
     assert.ok(rows.length <= 1, `one inbox row for ${eventId} at most, found ${rows.length}`);
     return rows[0]?.outcome;
   };
   const reservationStatus = async (organizationId: string, orderId: string) => {
-    const [row] = await testStack().orm.em.fork().execute<{ status: string }[]>('select status from reservation where organization_id = ? and order_id = ?', [organizationId, orderId]);
+    const [row] = await testStack()
+      .orm.em.fork()
+      .execute<{ status: string }[]>('select status from reservation where organization_id = ? and order_id = ?', [
+        organizationId,
+        orderId,
+      ]);
     return row?.status;
   };
 
   it('order.confirmed, then order.shipped, drive the reservation workflow: confirmed, then fulfilled', async () => {
     const s = await stockedOrganization(10);
     const orderId = `order-${randomUUID()}`;
-    await api.call<ReserveStockResponse__Output>('ReserveStock', { organization_id: s.organizationId, order_id: orderId, items: [{ variant_id: s.variantId, quantity: 3 }] });
+    await api.call<ReserveStockResponse__Output>('ReserveStock', {
+      organization_id: s.organizationId,
+      order_id: orderId,
+      items: [{ variant_id: s.variantId, quantity: 3 }],
+    });
 
     const confirmed = await publish('order.confirmed', s.organizationId, { order_id: orderId });
-    await waitFor(() => inboxOutcome(confirmed), (o) => o === 'confirmed', 'the confirmation');
+    await waitFor(
+      () => inboxOutcome(confirmed),
+      (o) => o === 'confirmed',
+      'the confirmation',
+    );
     assert.equal(await reservationStatus(s.organizationId, orderId), 'confirmed');
 
     const shipped = await publish('order.shipped', s.organizationId, { order_id: orderId });
-    await waitFor(() => inboxOutcome(shipped), (o) => o === 'fulfilled', 'the fulfilment');
+    await waitFor(
+      () => inboxOutcome(shipped),
+      (o) => o === 'fulfilled',
+      'the fulfilment',
+    );
     assert.equal(await reservationStatus(s.organizationId, orderId), 'fulfilled');
-    assert.deepEqual(await stockRow(s.scope, s.variantId, s.warehouseId), { total: 7, available: 7, reserved: 0, damaged: 0, in_transit: 0, incoming: 0, version: 4 });
+    assert.deepEqual(await stockRow(s.scope, s.variantId, s.warehouseId), {
+      total: 7,
+      available: 7,
+      reserved: 0,
+      damaged: 0,
+      in_transit: 0,
+      incoming: 0,
+      version: 4,
+    });
   });
 
   it('order.cancelled releases the hold; a duplicate delivery changes nothing', async () => {
     const s = await stockedOrganization(10);
     const orderId = `order-${randomUUID()}`;
-    await api.call('ReserveStock', { organization_id: s.organizationId, order_id: orderId, items: [{ variant_id: s.variantId, quantity: 4 }] });
+    await api.call('ReserveStock', {
+      organization_id: s.organizationId,
+      order_id: orderId,
+      items: [{ variant_id: s.variantId, quantity: 4 }],
+    });
 
-    const eventId = await publish('order.cancelled', s.organizationId, { order_id: orderId, reason: 'customer cancelled' });
+    const eventId = await publish('order.cancelled', s.organizationId, {
+      order_id: orderId,
+      reason: 'customer cancelled',
+    });
     await publish('order.cancelled', s.organizationId, { order_id: orderId, reason: 'customer cancelled' }, eventId);
-    await waitFor(() => inboxOutcome(eventId), (o) => o === 'released', 'the release');
+    await waitFor(
+      () => inboxOutcome(eventId),
+      (o) => o === 'released',
+      'the release',
+    );
     await new Promise((r) => setTimeout(r, 500));
 
     assert.equal(await reservationStatus(s.organizationId, orderId), 'released');
     assert.equal((await stockRow(s.scope, s.variantId, s.warehouseId)).available, 10);
-    const [{ n }] = await s.scope.em.execute<{ n: number }[]>("select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'", [s.organizationId]);
+    const [{ n }] = await s.scope.em.execute<{ n: number }[]>(
+      "select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'",
+      [s.organizationId],
+    );
     assert.equal(n, 1);
   });
 
   it('order.returned puts the units back (damaged ones as damaged) exactly once, referencing the order', async () => {
     const s = await stockedOrganization(10);
     const eventId = randomUUID();
-    const data = { order_id: 'order-r1', items: [{ variant_id: s.variantId, warehouse_id: s.warehouseId, quantity: 2 }, { variant_id: s.variantId, warehouse_id: s.warehouseId, quantity: 1, damaged: true }] };
+    const data = {
+      order_id: 'order-r1',
+      items: [
+        { variant_id: s.variantId, warehouse_id: s.warehouseId, quantity: 2 },
+        { variant_id: s.variantId, warehouse_id: s.warehouseId, quantity: 1, damaged: true },
+      ],
+    };
     await publish('order.returned', s.organizationId, data, eventId);
     await publish('order.returned', s.organizationId, data, eventId);
-    await waitFor(() => inboxOutcome(eventId), (o) => o === 'returned', 'the return');
+    await waitFor(
+      () => inboxOutcome(eventId),
+      (o) => o === 'returned',
+      'the return',
+    );
     await new Promise((r) => setTimeout(r, 500));
 
     const row = await stockRow(s.scope, s.variantId, s.warehouseId);
-    assert.deepEqual({ available: row.available, damaged: row.damaged, total: row.total }, { available: 12, damaged: 1, total: 13 });
-    const returns = await s.scope.em.execute<{ reference_id: string }[]>("select reference_id from stock_movement where organization_id = ? and type = 'return'", [s.organizationId]);
-    assert.deepEqual(returns.map((r) => r.reference_id), ['order-r1', 'order-r1']);
+    assert.deepEqual(
+      { available: row.available, damaged: row.damaged, total: row.total },
+      { available: 12, damaged: 1, total: 13 },
+    );
+    const returns = await s.scope.em.execute<{ reference_id: string }[]>(
+      "select reference_id from stock_movement where organization_id = ? and type = 'return'",
+      [s.organizationId],
+    );
+    assert.deepEqual(
+      returns.map((r) => r.reference_id),
+      ['order-r1', 'order-r1'],
+    );
   });
 
   it('an event for an order with no reservation is recorded and acknowledged, not retried', async () => {
     const s = await stockedOrganization(1);
     const eventId = await publish('order.confirmed', s.organizationId, { order_id: 'never-reserved' });
-    await waitFor(() => inboxOutcome(eventId), (o) => o === 'no_reservation', 'the recorded no-op');
+    await waitFor(
+      () => inboxOutcome(eventId),
+      (o) => o === 'no_reservation',
+      'the recorded no-op',
+    );
   });
 
   it('sends a malformed message to the dead-letter queue at once, and the queue keeps flowing', async () => {
@@ -212,11 +333,21 @@ describe('events consumed from the order, catalog and purchasing services', func
     await publishRaw('order.confirmed', '{not json');
     await publish('order.shipped', s.organizationId, { no_order_id: true });
     const orderId = `order-${randomUUID()}`;
-    await api.call('ReserveStock', { organization_id: s.organizationId, order_id: orderId, items: [{ variant_id: s.variantId, quantity: 1 }] });
+    await api.call('ReserveStock', {
+      organization_id: s.organizationId,
+      order_id: orderId,
+      items: [{ variant_id: s.variantId, quantity: 1 }],
+    });
     const after = await publish('order.confirmed', s.organizationId, { order_id: orderId });
-    await waitFor(() => inboxOutcome(after), (o) => o === 'confirmed', 'the event behind the poison ones');
+    await waitFor(
+      () => inboxOutcome(after),
+      (o) => o === 'confirmed',
+      'the event behind the poison ones',
+    );
 
-    const dead = (await takeMessages(topology.deadLetterQueue, 2)).map((message) => ({ error: String(message.properties.headers?.['x-inventory-error']) }));
+    const dead = (await takeMessages(topology.deadLetterQueue, 2)).map((message) => ({
+      error: String(message.properties.headers?.['x-inventory-error']),
+    }));
     assert.equal(dead.length, 2);
     assert.match(dead[0].error, /not valid JSON/);
     assert.match(dead[1].error, /schema mismatch: data.order_id/);
@@ -228,38 +359,94 @@ describe('events consumed from the order, catalog and purchasing services', func
     await createWarehouse(s.scope);
     await createWarehouse(s.scope, { active: false });
     const variantId = randomUUID();
-    const eventId = await publish('catalog.variant.created', s.organizationId, { variant_id: variantId, sku: 'NEW-1', track_inventory: true, default_min_stock: 20, default_max_stock: 200 });
-    await waitFor(() => inboxOutcome(eventId), (o) => o === 'initialized', 'the initialization');
+    const eventId = await publish('catalog.variant.created', s.organizationId, {
+      variant_id: variantId,
+      sku: 'NEW-1',
+      track_inventory: true,
+      default_min_stock: 20,
+      default_max_stock: 200,
+    });
+    await waitFor(
+      () => inboxOutcome(eventId),
+      (o) => o === 'initialized',
+      'the initialization',
+    );
 
-    const rows = await s.scope.em.execute<{ min_stock: number; max_stock: number; total: number }[]>('select min_stock, max_stock, total from stock where organization_id = ? and variant_id = ?', [s.organizationId, variantId]);
-    assert.deepEqual(rows, [{ min_stock: 20, max_stock: 200, total: 0 }, { min_stock: 20, max_stock: 200, total: 0 }], 'one row per active warehouse');
-    const [initialized] = await s.scope.em.execute<{ payload: { warehouses: unknown[]; status: string } }[]>("select payload from outbox_event where organization_id = ? and name = 'inventory.stock.initialized'", [s.organizationId]);
+    const rows = await s.scope.em.execute<{ min_stock: number; max_stock: number; total: number }[]>(
+      'select min_stock, max_stock, total from stock where organization_id = ? and variant_id = ?',
+      [s.organizationId, variantId],
+    );
+    assert.deepEqual(
+      rows,
+      [
+        { min_stock: 20, max_stock: 200, total: 0 },
+        { min_stock: 20, max_stock: 200, total: 0 },
+      ],
+      'one row per active warehouse',
+    );
+    const [initialized] = await s.scope.em.execute<{ payload: { warehouses: unknown[]; status: string } }[]>(
+      "select payload from outbox_event where organization_id = ? and name = 'inventory.stock.initialized'",
+      [s.organizationId],
+    );
     assert.equal(initialized.payload.warehouses.length, 2);
     assert.equal(initialized.payload.status, 'success');
 
     const untracked = randomUUID();
-    const skipped = await publish('catalog.variant.created', s.organizationId, { variant_id: untracked, track_inventory: false });
-    await waitFor(() => inboxOutcome(skipped), (o) => o === 'not_tracked', 'the skip');
-    assert.deepEqual(await s.scope.em.execute('select 1 from stock where organization_id = ? and variant_id = ?', [s.organizationId, untracked]), []);
+    const skipped = await publish('catalog.variant.created', s.organizationId, {
+      variant_id: untracked,
+      track_inventory: false,
+    });
+    await waitFor(
+      () => inboxOutcome(skipped),
+      (o) => o === 'not_tracked',
+      'the skip',
+    );
+    assert.deepEqual(
+      await s.scope.em.execute('select 1 from stock where organization_id = ? and variant_id = ?', [
+        s.organizationId,
+        untracked,
+      ]),
+      [],
+    );
   });
 
   it('purchase_order.created makes units incoming; the receipt that names the purchase order turns them into stock', async () => {
     const s = await stockedOrganization(5);
-    const eventId = await publish('purchase_order.created', s.organizationId, { purchase_order_id: 'PO-77', warehouse_id: s.warehouseId, items: [{ variant_id: s.variantId, quantity: 30 }] });
-    await waitFor(() => inboxOutcome(eventId), (o) => o === 'incoming', 'the incoming units');
+    const eventId = await publish('purchase_order.created', s.organizationId, {
+      purchase_order_id: 'PO-77',
+      warehouse_id: s.warehouseId,
+      items: [{ variant_id: s.variantId, quantity: 30 }],
+    });
+    await waitFor(
+      () => inboxOutcome(eventId),
+      (o) => o === 'incoming',
+      'the incoming units',
+    );
     assert.equal((await stockRow(s.scope, s.variantId, s.warehouseId)).incoming, 30);
 
     const { startHttp } = await import('../helpers/http.ts');
     const http = await startHttp();
     try {
-      const receipt = await http.send('POST', '/api/v1/adjustments', { organizationId: s.organizationId, body: { variant_id: s.variantId, warehouse_id: s.warehouseId, reason_code: 'receipt', quantity: 30, purchase_order_id: 'PO-77' } });
+      const receipt = await http.send('POST', '/api/v1/adjustments', {
+        organizationId: s.organizationId,
+        body: {
+          variant_id: s.variantId,
+          warehouse_id: s.warehouseId,
+          reason_code: 'receipt',
+          quantity: 30,
+          purchase_order_id: 'PO-77',
+        },
+      });
       assert.equal(receipt.status, 201);
       assert.equal(receipt.body.purchase_order_id, 'PO-77');
     } finally {
       await http.close();
     }
     const row = await stockRow(s.scope, s.variantId, s.warehouseId);
-    assert.deepEqual({ available: row.available, incoming: row.incoming, total: row.total }, { available: 35, incoming: 0, total: 35 });
+    assert.deepEqual(
+      { available: row.available, incoming: row.incoming, total: row.total },
+      { available: 35, incoming: 0, total: 35 },
+    );
   });
 
   it('loses nothing and applies nothing twice when its broker connection drops mid-stream', async () => {
@@ -270,19 +457,44 @@ describe('events consumed from the order, catalog and purchasing services', func
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
     // A second consumer, through the proxy, on its own exchanges and queues: this test's events reach only it.
-    const proxied = await ownConsumer('proxied', { sources: ['purchasing'], amqpUrl: url.toString(), maxAttempts: 5, prefetch: 5 });
+    const proxied = await ownConsumer('proxied', {
+      sources: ['purchasing'],
+      amqpUrl: url.toString(),
+      maxAttempts: 5,
+      prefetch: 5,
+    });
     try {
       const s = await stockedOrganization(1);
       const ids: string[] = [];
-      for (let i = 0; i < 60; i++) ids.push(await publish('purchase_order.created', s.organizationId, { purchase_order_id: `PO-${i}`, warehouse_id: s.warehouseId, items: [{ variant_id: s.variantId, quantity: 1 }] }, undefined, { to: proxied.exchanges }));
+      for (let i = 0; i < 60; i++)
+        ids.push(
+          await publish(
+            'purchase_order.created',
+            s.organizationId,
+            {
+              purchase_order_id: `PO-${i}`,
+              warehouse_id: s.warehouseId,
+              items: [{ variant_id: s.variantId, quantity: 1 }],
+            },
+            undefined,
+            { to: proxied.exchanges },
+          ),
+        );
       const applied = async () => {
-        const [row] = await s.scope.em.execute<{ n: number }[]>('select count(*)::int as n from inbox_event where event_id in (?)', [ids]);
+        const [row] = await s.scope.em.execute<{ n: number }[]>(
+          'select count(*)::int as n from inbox_event where event_id in (?)',
+          [ids],
+        );
         return row.n;
       };
       await waitFor(applied, (n) => n >= 10, 'the stream to be under way');
       proxy.cutAll();
       await waitFor(applied, (n) => n === 60, 'every event after the reconnect', 30_000);
-      assert.equal((await stockRow(s.scope, s.variantId, s.warehouseId)).incoming, 60, 'each purchase order applied exactly once');
+      assert.equal(
+        (await stockRow(s.scope, s.variantId, s.warehouseId)).incoming,
+        60,
+        'each purchase order applied exactly once',
+      );
     } finally {
       await proxied.close();
       await proxy.close();
@@ -292,18 +504,44 @@ describe('events consumed from the order, catalog and purchasing services', func
   it('catalog.variant.deleted archives rows that hold nothing, and refuses with the detail while stock remains', async () => {
     const s = await stockedOrganization(7);
     const blocked = await publish('catalog.variant.deleted', s.organizationId, { variant_id: s.variantId });
-    await waitFor(() => inboxOutcome(blocked), (o) => o === 'blocked', 'the refusal');
-    const [refusal] = await s.scope.em.execute<{ payload: any }[]>("select payload from outbox_event where organization_id = ? and name = 'inventory.stock.validation_failed'", [s.organizationId]);
-    assert.deepEqual(refusal.payload.details, { total_stock: 7, warehouses_affected: [{ warehouse_id: s.warehouseId, quantity: 7, incoming: 0 }] });
+    await waitFor(
+      () => inboxOutcome(blocked),
+      (o) => o === 'blocked',
+      'the refusal',
+    );
+    const [refusal] = await s.scope.em.execute<{ payload: any }[]>(
+      "select payload from outbox_event where organization_id = ? and name = 'inventory.stock.validation_failed'",
+      [s.organizationId],
+    );
+    assert.deepEqual(refusal.payload.details, {
+      total_stock: 7,
+      warehouses_affected: [{ warehouse_id: s.warehouseId, quantity: 7, incoming: 0 }],
+    });
 
     const { applyOperation } = await import('../../services/inventory/stock/ledger.ts');
-    const loss = { operationKey: randomUUID(), actor: 'test', changes: [{ variantId: s.variantId, warehouseId: s.warehouseId, type: 'loss' as const, deltas: { available: -7 } }] };
+    const loss = {
+      operationKey: randomUUID(),
+      actor: 'test',
+      changes: [
+        { variantId: s.variantId, warehouseId: s.warehouseId, type: 'loss' as const, deltas: { available: -7 } },
+      ],
+    };
     await s.scope.transaction((tx) => applyOperation(tx, loss));
     const archived = await publish('catalog.variant.deleted', s.organizationId, { variant_id: s.variantId });
-    await waitFor(() => inboxOutcome(archived), (o) => o === 'archived', 'the archiving');
-    const [row] = await s.scope.em.execute<{ archived: boolean }[]>('select archived_at is not null as archived from stock where organization_id = ? and variant_id = ?', [s.organizationId, s.variantId]);
+    await waitFor(
+      () => inboxOutcome(archived),
+      (o) => o === 'archived',
+      'the archiving',
+    );
+    const [row] = await s.scope.em.execute<{ archived: boolean }[]>(
+      'select archived_at is not null as archived from stock where organization_id = ? and variant_id = ?',
+      [s.organizationId, s.variantId],
+    );
     assert.equal(row.archived, true);
-    const [{ n }] = await s.scope.em.execute<{ n: number }[]>("select count(*)::int as n from outbox_event where organization_id = ? and name = 'inventory.stock.archived'", [s.organizationId]);
+    const [{ n }] = await s.scope.em.execute<{ n: number }[]>(
+      "select count(*)::int as n from outbox_event where organization_id = ? and name = 'inventory.stock.archived'",
+      [s.organizationId],
+    );
     assert.equal(n, 1);
   });
 
@@ -325,12 +563,18 @@ describe('events consumed from the order, catalog and purchasing services', func
     });
     return { ...failing, calls };
   }
-  const purchaseOrder = () => ({ purchase_order_id: 'PO-X', warehouse_id: randomUUID(), items: [{ variant_id: randomUUID(), quantity: 1 }] });
+  const purchaseOrder = () => ({
+    purchase_order_id: 'PO-X',
+    warehouse_id: randomUUID(),
+    items: [{ variant_id: randomUUID(), quantity: 1 }],
+  });
   const attemptRow = async (organizationId: string, eventId: string) => {
-    const [row] = await testStack().orm.em.fork().execute<{ attempts: number; last_error: string }[]>(
-      "select attempts, last_error from consumer_attempt where source = 'purchasing' and organization_id = ? and event_id = ?",
-      [organizationId, eventId],
-    );
+    const [row] = await testStack()
+      .orm.em.fork()
+      .execute<{ attempts: number; last_error: string }[]>(
+        "select attempts, last_error from consumer_attempt where source = 'purchasing' and organization_id = ? and event_id = ?",
+        [organizationId, eventId],
+      );
     return row;
   };
 
@@ -338,7 +582,9 @@ describe('events consumed from the order, catalog and purchasing services', func
     const failing = await failingConsumer('failing', 3);
     try {
       const organizationId = randomUUID();
-      const eventId = await publish('purchase_order.created', organizationId, purchaseOrder(), undefined, { to: failing.exchanges });
+      const eventId = await publish('purchase_order.created', organizationId, purchaseOrder(), undefined, {
+        to: failing.exchanges,
+      });
       const [dead] = await takeMessages(failing.topology.deadLetterQueue, 1);
       assert.equal(failing.calls.n, 3);
       assert.equal(dead.properties.headers?.['x-inventory-attempts'], 3);
@@ -346,7 +592,11 @@ describe('events consumed from the order, catalog and purchasing services', func
       assert.equal(JSON.parse(dead.content.toString()).event_id, eventId);
       assert.equal(await inboxOutcome(eventId), undefined, 'a failed event is not recorded as consumed');
       // The count is kept in PostgreSQL, and starts afresh once dead-lettered: a replay gets its retries again.
-      const attempt = await waitFor(() => attemptRow(organizationId, eventId), (row) => row?.attempts === 0, 'the reset count');
+      const attempt = await waitFor(
+        () => attemptRow(organizationId, eventId),
+        (row) => row?.attempts === 0,
+        'the reset count',
+      );
       assert.match(attempt.last_error, /unreachable/);
     } finally {
       await failing.close();
@@ -375,7 +625,11 @@ describe('events consumed from the order, catalog and purchasing services', func
     try {
       const s = await stockedOrganization(10);
       const orderId = `order-${randomUUID()}`;
-      await api.call('ReserveStock', { organization_id: s.organizationId, order_id: orderId, items: [{ variant_id: s.variantId, quantity: 2 }] });
+      await api.call('ReserveStock', {
+        organization_id: s.organizationId,
+        order_id: orderId,
+        items: [{ variant_id: s.variantId, quantity: 2 }],
+      });
       const data = { order_id: orderId };
       const [orderSource, catalogSource] = own.topology.sources;
       // Someone who may configure the broker binds the catalog queue to an order event: the catalog's handlers still do not know it.
@@ -384,16 +638,42 @@ describe('events consumed from the order, catalog and purchasing services', func
       await channel.close();
 
       const sent = {
-        throughCatalog: await publish('order.confirmed', s.organizationId, data, undefined, { exchange: own.exchanges.catalog, routingKey: 'catalog.variant.created' }),
-        otherRoutingKey: await publish('order.confirmed', s.organizationId, data, undefined, { to: own.exchanges, routingKey: 'order.shipped' }),
-        catalogSource: await publish('order.confirmed', s.organizationId, data, undefined, { exchange: own.exchanges.catalog }),
-        intoQueue: await publish('order.confirmed', s.organizationId, data, undefined, { exchange: '', routingKey: orderSource.queue }),
-        forgedRetry: await publish('order.confirmed', s.organizationId, data, undefined, { exchange: '', routingKey: orderSource.queue, properties: { headers: { 'x-inventory-routing-key': 'order.confirmed' } } }),
+        throughCatalog: await publish('order.confirmed', s.organizationId, data, undefined, {
+          exchange: own.exchanges.catalog,
+          routingKey: 'catalog.variant.created',
+        }),
+        otherRoutingKey: await publish('order.confirmed', s.organizationId, data, undefined, {
+          to: own.exchanges,
+          routingKey: 'order.shipped',
+        }),
+        catalogSource: await publish('order.confirmed', s.organizationId, data, undefined, {
+          exchange: own.exchanges.catalog,
+        }),
+        intoQueue: await publish('order.confirmed', s.organizationId, data, undefined, {
+          exchange: '',
+          routingKey: orderSource.queue,
+        }),
+        forgedRetry: await publish('order.confirmed', s.organizationId, data, undefined, {
+          exchange: '',
+          routingKey: orderSource.queue,
+          properties: { headers: { 'x-inventory-routing-key': 'order.confirmed' } },
+        }),
       };
       const dead = await takeMessages(own.topology.deadLetterQueue, 5);
-      const reasons = Object.fromEntries(dead.map((m) => [JSON.parse(m.content.toString()).event_id, String(m.properties.headers?.['x-inventory-error'])]));
-      assert.match(reasons[sent.throughCatalog], /routing key catalog\.variant\.created is not the body's event \(order\.confirmed\)/);
-      assert.match(reasons[sent.otherRoutingKey], /routing key order\.shipped is not the body's event \(order\.confirmed\)/);
+      const reasons = Object.fromEntries(
+        dead.map((m) => [
+          JSON.parse(m.content.toString()).event_id,
+          String(m.properties.headers?.['x-inventory-error']),
+        ]),
+      );
+      assert.match(
+        reasons[sent.throughCatalog],
+        /routing key catalog\.variant\.created is not the body's event \(order\.confirmed\)/,
+      );
+      assert.match(
+        reasons[sent.otherRoutingKey],
+        /routing key order\.shipped is not the body's event \(order\.confirmed\)/,
+      );
       assert.match(reasons[sent.catalogSource], /not an event the catalog source publishes \(order\.confirmed\)/);
       assert.match(reasons[sent.intoQueue], /came through the default exchange/);
       assert.match(reasons[sent.forgedRetry], /a retry copy this consumer did not make/);
@@ -402,7 +682,11 @@ describe('events consumed from the order, catalog and purchasing services', func
 
       // The same event, as its source sends it, is applied.
       const proper = await publish('order.confirmed', s.organizationId, data, undefined, { to: own.exchanges });
-      await waitFor(() => inboxOutcome(proper), (o) => o === 'confirmed', 'the confirmation');
+      await waitFor(
+        () => inboxOutcome(proper),
+        (o) => o === 'confirmed',
+        'the confirmation',
+      );
       assert.equal(await reservationStatus(s.organizationId, orderId), 'confirmed');
     } finally {
       await own.close();
@@ -413,14 +697,28 @@ describe('events consumed from the order, catalog and purchasing services', func
     const user = amqpUser();
     const s = await stockedOrganization(10);
     const orderId = `order-${randomUUID()}`;
-    await api.call('ReserveStock', { organization_id: s.organizationId, order_id: orderId, items: [{ variant_id: s.variantId, quantity: 2 }] });
+    await api.call('ReserveStock', {
+      organization_id: s.organizationId,
+      order_id: orderId,
+      items: [{ variant_id: s.variantId, quantity: 2 }],
+    });
 
     const strict = await ownConsumer('publisher-other', { publishers: { order: `order-service-${run}` } });
     try {
-      const named = await publish('order.confirmed', s.organizationId, { order_id: orderId }, undefined, { to: strict.exchanges, properties: { userId: user } });
-      const unnamed = await publish('order.confirmed', s.organizationId, { order_id: orderId }, undefined, { to: strict.exchanges });
+      const named = await publish('order.confirmed', s.organizationId, { order_id: orderId }, undefined, {
+        to: strict.exchanges,
+        properties: { userId: user },
+      });
+      const unnamed = await publish('order.confirmed', s.organizationId, { order_id: orderId }, undefined, {
+        to: strict.exchanges,
+      });
       const dead = await takeMessages(strict.topology.deadLetterQueue, 2);
-      const reasons = Object.fromEntries(dead.map((m) => [JSON.parse(m.content.toString()).event_id, String(m.properties.headers?.['x-inventory-error'])]));
+      const reasons = Object.fromEntries(
+        dead.map((m) => [
+          JSON.parse(m.content.toString()).event_id,
+          String(m.properties.headers?.['x-inventory-error']),
+        ]),
+      );
       assert.match(reasons[named], new RegExp(`published by user ${user}, not by order-service-${run}`));
       assert.match(reasons[unnamed], /no user_id/);
       assert.equal(await reservationStatus(s.organizationId, orderId), 'active');
@@ -436,8 +734,15 @@ describe('events consumed from the order, catalog and purchasing services', func
 
     const matching = await ownConsumer('publisher-same', { publishers: { order: user } });
     try {
-      const applied = await publish('order.confirmed', s.organizationId, { order_id: orderId }, undefined, { to: matching.exchanges, properties: { userId: user } });
-      await waitFor(() => inboxOutcome(applied), (o) => o === 'confirmed', 'the confirmation');
+      const applied = await publish('order.confirmed', s.organizationId, { order_id: orderId }, undefined, {
+        to: matching.exchanges,
+        properties: { userId: user },
+      });
+      await waitFor(
+        () => inboxOutcome(applied),
+        (o) => o === 'confirmed',
+        'the confirmation',
+      );
       assert.equal(await reservationStatus(s.organizationId, orderId), 'confirmed');
     } finally {
       await matching.close();
@@ -448,12 +753,34 @@ describe('events consumed from the order, catalog and purchasing services', func
     const [a, b] = [await stockedOrganization(1), await stockedOrganization(1)];
     const eventId = randomUUID();
     const newVariant = randomUUID();
-    await publish('purchase_order.created', a.organizationId, { purchase_order_id: 'PO-A', warehouse_id: a.warehouseId, items: [{ variant_id: a.variantId, quantity: 5 }] }, eventId);
+    await publish(
+      'purchase_order.created',
+      a.organizationId,
+      { purchase_order_id: 'PO-A', warehouse_id: a.warehouseId, items: [{ variant_id: a.variantId, quantity: 5 }] },
+      eventId,
+    );
     await publish('catalog.variant.created', a.organizationId, { variant_id: newVariant }, eventId);
-    await publish('purchase_order.created', b.organizationId, { purchase_order_id: 'PO-B', warehouse_id: b.warehouseId, items: [{ variant_id: b.variantId, quantity: 7 }] }, eventId);
-    await waitFor(() => inboxOutcome(eventId, { source: 'purchasing', organizationId: a.organizationId }), (o) => o === 'incoming', "A's purchase order");
-    await waitFor(() => inboxOutcome(eventId, { source: 'catalog', organizationId: a.organizationId }), (o) => o === 'initialized', "A's new variant");
-    await waitFor(() => inboxOutcome(eventId, { source: 'purchasing', organizationId: b.organizationId }), (o) => o === 'incoming', "B's purchase order");
+    await publish(
+      'purchase_order.created',
+      b.organizationId,
+      { purchase_order_id: 'PO-B', warehouse_id: b.warehouseId, items: [{ variant_id: b.variantId, quantity: 7 }] },
+      eventId,
+    );
+    await waitFor(
+      () => inboxOutcome(eventId, { source: 'purchasing', organizationId: a.organizationId }),
+      (o) => o === 'incoming',
+      "A's purchase order",
+    );
+    await waitFor(
+      () => inboxOutcome(eventId, { source: 'catalog', organizationId: a.organizationId }),
+      (o) => o === 'initialized',
+      "A's new variant",
+    );
+    await waitFor(
+      () => inboxOutcome(eventId, { source: 'purchasing', organizationId: b.organizationId }),
+      (o) => o === 'incoming',
+      "B's purchase order",
+    );
     assert.equal((await stockRow(a.scope, a.variantId, a.warehouseId)).incoming, 5);
     assert.equal((await stockRow(b.scope, b.variantId, b.warehouseId)).incoming, 7);
     assert.ok(await stockRow(a.scope, newVariant, a.warehouseId), 'the new variant has its stock row');
@@ -465,15 +792,32 @@ describe('events consumed from the order, catalog and purchasing services', func
     const warehouses = [a.warehouseId, b.warehouseId];
     const db = testStack().orm.em.fork();
     const snapshot = async () => ({
-      stock: await db.execute('select * from stock where organization_id in (?) or warehouse_id in (?) order by id', [organizations, warehouses]),
-      ledger: await db.execute('select * from stock_movement where organization_id in (?) or warehouse_id in (?) order by id', [organizations, warehouses]),
-      outbox: await db.execute('select id, name, payload from outbox_event where organization_id in (?) order by sequence', [organizations]),
+      stock: await db.execute('select * from stock where organization_id in (?) or warehouse_id in (?) order by id', [
+        organizations,
+        warehouses,
+      ]),
+      ledger: await db.execute(
+        'select * from stock_movement where organization_id in (?) or warehouse_id in (?) order by id',
+        [organizations, warehouses],
+      ),
+      outbox: await db.execute(
+        'select id, name, payload from outbox_event where organization_id in (?) order by sequence',
+        [organizations],
+      ),
     });
     const before = await snapshot();
 
     const refused = [
-      await publish('purchase_order.created', a.organizationId, { purchase_order_id: 'PO-FOREIGN', warehouse_id: b.warehouseId, items: [{ variant_id: a.variantId, quantity: 5 }] }),
-      await publish('purchase_order.created', a.organizationId, { purchase_order_id: 'PO-NOWHERE', warehouse_id: randomUUID(), items: [{ variant_id: a.variantId, quantity: 5 }] }),
+      await publish('purchase_order.created', a.organizationId, {
+        purchase_order_id: 'PO-FOREIGN',
+        warehouse_id: b.warehouseId,
+        items: [{ variant_id: a.variantId, quantity: 5 }],
+      }),
+      await publish('purchase_order.created', a.organizationId, {
+        purchase_order_id: 'PO-NOWHERE',
+        warehouse_id: randomUUID(),
+        items: [{ variant_id: a.variantId, quantity: 5 }],
+      }),
       await publish('order.returned', a.organizationId, {
         order_id: 'order-foreign',
         items: [
@@ -481,18 +825,34 @@ describe('events consumed from the order, catalog and purchasing services', func
           { variant_id: b.variantId, warehouse_id: b.warehouseId, quantity: 3 },
         ],
       }),
-      await publish('order.returned', a.organizationId, { order_id: 'order-nowhere', items: [{ variant_id: a.variantId, warehouse_id: randomUUID(), quantity: 3 }] }),
+      await publish('order.returned', a.organizationId, {
+        order_id: 'order-nowhere',
+        items: [{ variant_id: a.variantId, warehouse_id: randomUUID(), quantity: 3 }],
+      }),
     ];
-    for (const eventId of refused) await waitFor(() => inboxOutcome(eventId, { organizationId: a.organizationId }), (o) => o === 'refused', `the refusal of ${eventId}`);
+    for (const eventId of refused)
+      await waitFor(
+        () => inboxOutcome(eventId, { organizationId: a.organizationId }),
+        (o) => o === 'refused',
+        `the refusal of ${eventId}`,
+      );
     assert.deepEqual(await snapshot(), before, 'no stock row, movement or event was written');
   });
 
   it('reads ids in any case: an order.confirmed with an upper-case organization id confirms the reservation', async () => {
     const s = await stockedOrganization(10);
     const orderId = `order-${randomUUID()}`;
-    await api.call('ReserveStock', { organization_id: s.organizationId, order_id: orderId, items: [{ variant_id: s.variantId, quantity: 1 }] });
+    await api.call('ReserveStock', {
+      organization_id: s.organizationId,
+      order_id: orderId,
+      items: [{ variant_id: s.variantId, quantity: 1 }],
+    });
     const eventId = await publish('order.confirmed', s.organizationId.toUpperCase(), { order_id: orderId });
-    const outcome = await waitFor(() => inboxOutcome(eventId), (o) => o !== undefined, 'the event to be consumed');
+    const outcome = await waitFor(
+      () => inboxOutcome(eventId),
+      (o) => o !== undefined,
+      'the event to be consumed',
+    );
     assert.equal(outcome, 'confirmed');
     assert.equal(await reservationStatus(s.organizationId, orderId), 'confirmed');
   });

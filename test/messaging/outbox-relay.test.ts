@@ -27,7 +27,8 @@ async function produceEvents(rows: number, perRow: number): Promise<TestOrganiza
   await Promise.all(
     Array.from({ length: rows }, async () => {
       const variantId = randomUUID();
-      for (let i = 0; i < perRow; i++) await receiveStock(organizationScope(scope.organizationId), variantId, warehouse.id, 1);
+      for (let i = 0; i < perRow; i++)
+        await receiveStock(organizationScope(scope.organizationId), variantId, warehouse.id, 1);
     }),
   );
   return scope;
@@ -36,7 +37,13 @@ async function produceEvents(rows: number, perRow: number): Promise<TestOrganiza
 /** The organization's stock.updated events (one per change, versioned), first delivery of each. */
 function firstArrivals(received: ReceivedEvent[], organizationId: string): ReceivedEvent[] {
   const seen = new Set<string>();
-  return received.filter((e) => e.body.organization_id === organizationId && e.routingKey === 'inventory.stock.updated' && !seen.has(e.messageId) && seen.add(e.messageId));
+  return received.filter(
+    (e) =>
+      e.body.organization_id === organizationId &&
+      e.routingKey === 'inventory.stock.updated' &&
+      !seen.has(e.messageId) &&
+      seen.add(e.messageId),
+  );
 }
 
 /** Within each stock row, the versions must arrive strictly increasing and without gaps. */
@@ -46,13 +53,17 @@ function assertOrderedPerStockRow(events: ReceivedEvent[]): void {
     const stockId = e.body.data.stock_id as string;
     const version = e.body.data.version as number;
     const previous = lastVersion.get(stockId);
-    if (previous !== undefined) assert.equal(version, previous + 1, `stock row ${stockId}: version ${version} arrived after ${previous}`);
+    if (previous !== undefined)
+      assert.equal(version, previous + 1, `stock row ${stockId}: version ${version} arrived after ${previous}`);
     lastVersion.set(stockId, version);
   }
 }
 
 async function unpublishedCount(scope: TestOrganizationScope): Promise<number> {
-  const [row] = await scope.em.execute<{ n: number }[]>('select count(*)::int as n from outbox_event where organization_id = ? and published_at is null', [scope.organizationId]);
+  const [row] = await scope.em.execute<{ n: number }[]>(
+    'select count(*)::int as n from outbox_event where organization_id = ? and published_at is null',
+    [scope.organizationId],
+  );
   return row.n;
 }
 
@@ -88,7 +99,10 @@ describe('the outbox relay', function () {
 
     await queue.waitFor((r) => firstArrivals(r, scope.organizationId).length === 20);
     const events = firstArrivals(queue.received, scope.organizationId);
-    assert.deepEqual(events.map((e) => e.body.data.version), Array.from({ length: 20 }, (_, i) => i + 2));
+    assert.deepEqual(
+      events.map((e) => e.body.data.version),
+      Array.from({ length: 20 }, (_, i) => i + 2),
+    );
     const [first] = events;
     assert.equal(first.routingKey, 'inventory.stock.updated');
     assert.equal(first.body.event, 'inventory.stock.updated');
@@ -102,16 +116,24 @@ describe('the outbox relay', function () {
     await waitUntil(async () => (await unpublishedCount(scope)) === 0, 'every row to be marked published');
   });
 
-  it('loses nothing and keeps each stock row\'s order when the broker connection drops mid-stream', async () => {
+  it("loses nothing and keeps each stock row's order when the broker connection drops mid-stream", async () => {
     proxy = await startTcpProxy('127.0.0.1', brokerPort());
     const scope = await produceEvents(5, 100);
     const relay = relayTo(proxiedUrl(proxy.port), 10);
     relays.push(relay);
     await relay.start();
 
-    await queue.waitFor((r) => firstArrivals(r, scope.organizationId).length >= 60, 30_000, 'the stream to be under way');
+    await queue.waitFor(
+      (r) => firstArrivals(r, scope.organizationId).length >= 60,
+      30_000,
+      'the stream to be under way',
+    );
     proxy.cutAll();
-    await queue.waitFor((r) => firstArrivals(r, scope.organizationId).length === 500, 60_000, 'all 500 events after the reconnect');
+    await queue.waitFor(
+      (r) => firstArrivals(r, scope.organizationId).length === 500,
+      60_000,
+      'all 500 events after the reconnect',
+    );
 
     const events = firstArrivals(queue.received, scope.organizationId);
     assert.equal(new Set(events.map((e) => e.messageId)).size, 500);
@@ -133,7 +155,11 @@ describe('the outbox relay', function () {
     assert.ok((await unpublishedCount(scope)) >= 10, 'every event still in the outbox');
 
     proxy.refuse(false);
-    await queue.waitFor((r) => firstArrivals(r, scope.organizationId).length === 10, 30_000, 'the held events once the broker is back');
+    await queue.waitFor(
+      (r) => firstArrivals(r, scope.organizationId).length === 10,
+      30_000,
+      'the held events once the broker is back',
+    );
     assert.equal(relay.status().connected, true);
     assertOrderedPerStockRow(firstArrivals(queue.received, scope.organizationId));
   });
@@ -148,7 +174,9 @@ describe('the outbox relay', function () {
 
     await queue.waitFor((r) => firstArrivals(r, scope.organizationId).length === 90);
     assert.equal([first, second].filter((r) => r.status().leader).length, 1);
-    const mine = queue.received.filter((e) => e.body.organization_id === scope.organizationId && e.routingKey === 'inventory.stock.updated');
+    const mine = queue.received.filter(
+      (e) => e.body.organization_id === scope.organizationId && e.routingKey === 'inventory.stock.updated',
+    );
     assert.equal(mine.length, 90, 'no event published twice by two relays');
     assertOrderedPerStockRow(mine);
   });

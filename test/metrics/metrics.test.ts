@@ -33,7 +33,8 @@ function parse(text: string): Sample[] {
     if (!match) continue;
     const labels: Record<string, string> = {};
     const [, name = '', labelText = '', value = ''] = match;
-    for (const [, key = '', text = ''] of labelText.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = text.replace(/\\(.)/g, '$1');
+    for (const [, key = '', text = ''] of labelText.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+      labels[key] = text.replace(/\\(.)/g, '$1');
     samples.push({ name, labels, value: Number(value) });
   }
   return samples;
@@ -66,7 +67,8 @@ describe('Prometheus metrics', function () {
 
     it('serves GET /metrics without a token, with the process metrics and each request under its OpenAPI route template', async () => {
       const { organizationId, variantId } = await stockedOrganization(5);
-      for (let i = 0; i < 2; i++) assert.equal((await http.get(`/api/v1/stock/${variantId}`, organizationId)).status, 200);
+      for (let i = 0; i < 2; i++)
+        assert.equal((await http.get(`/api/v1/stock/${variantId}`, organizationId)).status, 200);
       assert.equal((await http.get(`/api/v1/stock/${variantId}`)).status, 401);
       assert.equal((await http.get(`/api/v1/no-such-thing/${variantId}`, organizationId)).status, 404);
 
@@ -74,15 +76,38 @@ describe('Prometheus metrics', function () {
       const route = '/api/v1/stock/{variant_id}';
       assert.equal(sampleValue(samples, 'inventory_http_requests_total', { method: 'GET', route, status: '200' }), 2);
       assert.equal(sampleValue(samples, 'inventory_http_requests_total', { method: 'GET', route, status: '401' }), 1);
-      assert.equal(sampleValue(samples, 'inventory_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }), 1);
-      assert.equal(sampleValue(samples, 'inventory_http_request_duration_seconds_count', { method: 'GET', route, status: '200' }), 2);
-      assert.equal(sampleValue(samples, 'inventory_http_request_duration_seconds_bucket', { method: 'GET', route, status: '200', le: '+Inf' }), 2);
-      assert.ok(samples.every((s) => !Object.values(s.labels).some((v) => v.includes(variantId))), 'no series carries a raw URL');
-      assert.ok(samples.some((s) => s.name === 'process_cpu_user_seconds_total' && s.labels.process === 'http'), 'the default Node process metrics');
+      assert.equal(
+        sampleValue(samples, 'inventory_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }),
+        1,
+      );
+      assert.equal(
+        sampleValue(samples, 'inventory_http_request_duration_seconds_count', { method: 'GET', route, status: '200' }),
+        2,
+      );
+      assert.equal(
+        sampleValue(samples, 'inventory_http_request_duration_seconds_bucket', {
+          method: 'GET',
+          route,
+          status: '200',
+          le: '+Inf',
+        }),
+        2,
+      );
+      assert.ok(
+        samples.every((s) => !Object.values(s.labels).some((v) => v.includes(variantId))),
+        'no series carries a raw URL',
+      );
+      assert.ok(
+        samples.some((s) => s.name === 'process_cpu_user_seconds_total' && s.labels.process === 'http'),
+        'the default Node process metrics',
+      );
 
       // The scrape itself is counted under its own route, and the counter moves by exactly one per request.
       const again = await scrape(http.url);
-      assert.equal(sampleValue(again, 'inventory_http_requests_total', { method: 'GET', route: '/metrics', status: '200' }), 1);
+      assert.equal(
+        sampleValue(again, 'inventory_http_requests_total', { method: 'GET', route: '/metrics', status: '200' }),
+        1,
+      );
       assert.equal(sampleValue(again, 'inventory_http_requests_total', { method: 'GET', route, status: '200' }), 2);
     });
   });
@@ -96,7 +121,12 @@ describe('Prometheus metrics', function () {
       worker = await startWorker();
       const metrics = createGrpcMetrics(createMetricsRegistry('grpc', { defaultMetrics: false }));
       api = await startGrpc({ taskQueue: worker.taskQueue, metrics });
-      metricsServer = await startMetricsServer({ registry: metrics.registry, host: '127.0.0.1', port: 0, logger: testStack().logger });
+      metricsServer = await startMetricsServer({
+        registry: metrics.registry,
+        host: '127.0.0.1',
+        port: 0,
+        logger: testStack().logger,
+      });
       assert.ok(metricsServer);
       url = `http://127.0.0.1:${metricsServer.port}`;
     });
@@ -109,24 +139,51 @@ describe('Prometheus metrics', function () {
     it('counts each call by method and status code, and ReserveStock by outcome: held, conflict, short, invalid', async () => {
       const { organizationId, variantId } = await stockedOrganization(10);
       const orderId = `order-${randomUUID()}`;
-      const reserve = (order: string, quantity: number) => api.call('ReserveStock', { organization_id: organizationId, order_id: order, items: [{ variant_id: variantId, quantity }], ttl_seconds: 60 });
+      const reserve = (order: string, quantity: number) =>
+        api.call('ReserveStock', {
+          organization_id: organizationId,
+          order_id: order,
+          items: [{ variant_id: variantId, quantity }],
+          ttl_seconds: 60,
+        });
 
       await reserve(orderId, 3);
       await expectStatus(reserve(orderId, 4), grpc.status.ALREADY_EXISTS);
       await expectStatus(reserve(`order-${randomUUID()}`, 1000), grpc.status.FAILED_PRECONDITION);
       await expectStatus(reserve(`order-${randomUUID()}`, 0), grpc.status.INVALID_ARGUMENT);
-      await expectStatus(api.call('GetReservation', { order_id: orderId }, new grpc.Metadata()), grpc.status.UNAUTHENTICATED);
+      await expectStatus(
+        api.call('GetReservation', { order_id: orderId }, new grpc.Metadata()),
+        grpc.status.UNAUTHENTICATED,
+      );
 
       const samples = await scrape(url);
-      for (const outcome of ['held', 'conflict', 'short', 'invalid']) assert.equal(sampleValue(samples, 'inventory_reservations_total', { outcome }), 1, outcome);
+      for (const outcome of ['held', 'conflict', 'short', 'invalid'])
+        assert.equal(sampleValue(samples, 'inventory_reservations_total', { outcome }), 1, outcome);
       assert.equal(sampleValue(samples, 'inventory_reservations_total', { outcome: 'other' }), 0);
       assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'OK' }), 1);
-      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'ALREADY_EXISTS' }), 1);
-      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'FAILED_PRECONDITION' }), 1);
-      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'INVALID_ARGUMENT' }), 1);
-      assert.equal(sampleValue(samples, 'inventory_grpc_requests_total', { method: 'GetReservation', code: 'UNAUTHENTICATED' }), 1);
-      assert.equal(sampleValue(samples, 'inventory_grpc_request_duration_seconds_count', { method: 'ReserveStock', code: 'OK' }), 1);
-      assert.ok(sampleValue(samples, 'inventory_grpc_request_duration_seconds_sum', { method: 'ReserveStock', code: 'OK' }) > 0);
+      assert.equal(
+        sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'ALREADY_EXISTS' }),
+        1,
+      );
+      assert.equal(
+        sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'FAILED_PRECONDITION' }),
+        1,
+      );
+      assert.equal(
+        sampleValue(samples, 'inventory_grpc_requests_total', { method: 'ReserveStock', code: 'INVALID_ARGUMENT' }),
+        1,
+      );
+      assert.equal(
+        sampleValue(samples, 'inventory_grpc_requests_total', { method: 'GetReservation', code: 'UNAUTHENTICATED' }),
+        1,
+      );
+      assert.equal(
+        sampleValue(samples, 'inventory_grpc_request_duration_seconds_count', { method: 'ReserveStock', code: 'OK' }),
+        1,
+      );
+      assert.ok(
+        sampleValue(samples, 'inventory_grpc_request_duration_seconds_sum', { method: 'ReserveStock', code: 'OK' }) > 0,
+      );
     });
   });
 
@@ -142,7 +199,12 @@ describe('Prometheus metrics', function () {
       const stack = testStack();
       const backlog = () => outboxBacklog(stack.systemOrm.em);
       const metrics = createRelayMetrics(createMetricsRegistry('relay', { defaultMetrics: false }), backlog);
-      metricsServer = await startMetricsServer({ registry: metrics.registry, host: '127.0.0.1', port: 0, logger: stack.logger });
+      metricsServer = await startMetricsServer({
+        registry: metrics.registry,
+        host: '127.0.0.1',
+        port: 0,
+        logger: stack.logger,
+      });
       assert.ok(metricsServer);
       const url = `http://127.0.0.1:${metricsServer.port}`;
       const scope = newOrganization();
@@ -157,16 +219,24 @@ describe('Prometheus metrics', function () {
       // The relay runs as the system role, as in production.
 
       relay = createOutboxRelay({
-
         orm: stack.systemOrm,
 
         databaseUrl: stack.systemDatabaseUrl,
 
-        amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50, metrics,
-
+        amqpUrl: stack.amqpUrl,
+        exchange: stack.exchange,
+        logger: stack.logger,
+        batchSize: 200,
+        pollIntervalMs: 50,
+        metrics,
       });
       await relay.start();
-      const drained = await waitFor(() => scrape(url), (s) => sampleValue(s, 'inventory_outbox_pending') === 0, 'the outbox to be drained', 60_000);
+      const drained = await waitFor(
+        () => scrape(url),
+        (s) => sampleValue(s, 'inventory_outbox_pending') === 0,
+        'the outbox to be drained',
+        60_000,
+      );
       assert.equal(sampleValue(drained, 'inventory_outbox_oldest_pending_age_seconds'), 0);
       const published = sampleValue(drained, 'inventory_outbox_published_total');
       assert.ok(published >= 5, `published ${published}`);
@@ -179,7 +249,9 @@ describe('Prometheus metrics', function () {
     const run = `metrics.${randomUUID().slice(0, 8)}`;
     const exchange = `catalog.events.${run}`;
     const topology: ConsumerTopology = {
-      sources: [{ name: 'catalog', exchange, queue: `inventory.${run}.catalog-events`, events: catalogEventNames as never }],
+      sources: [
+        { name: 'catalog', exchange, queue: `inventory.${run}.catalog-events`, events: catalogEventNames as never },
+      ],
       deadLetterQueue: `inventory.${run}.dead-letter`,
     };
     let consumer: ReturnType<typeof createEventConsumer> | undefined;
@@ -209,40 +281,82 @@ describe('Prometheus metrics', function () {
         topology,
         metrics,
         // variant.deleted fails every time here, to see a retry and then a give-up.
-        handlers: { catalog: { ...handlers, 'catalog.variant.deleted': () => Promise.reject(new Error('failing on purpose')) } },
+        handlers: {
+          catalog: { ...handlers, 'catalog.variant.deleted': () => Promise.reject(new Error('failing on purpose')) },
+        },
       });
       await consumer.start();
       await consumer.ready();
       const live = consumer;
       metrics.watchDeadLetterQueue(() => live.deadLetterDepth());
-      metricsServer = await startMetricsServer({ registry: metrics.registry, host: '127.0.0.1', port: 0, logger: stack.logger });
+      metricsServer = await startMetricsServer({
+        registry: metrics.registry,
+        host: '127.0.0.1',
+        port: 0,
+        logger: stack.logger,
+      });
       assert.ok(metricsServer);
       const url = `http://127.0.0.1:${metricsServer.port}`;
       broker = await amqp.connect(stack.amqpUrl);
       const channel = await broker.createConfirmChannel();
       const publish = async (event: string, eventId: string, body?: string) => {
-        const content = body ?? JSON.stringify({ event, event_id: eventId, organization_id: newOrganization().organizationId, version: '1.0', data: { variant_id: randomUUID(), track_inventory: false } });
+        const content =
+          body ??
+          JSON.stringify({
+            event,
+            event_id: eventId,
+            organization_id: newOrganization().organizationId,
+            version: '1.0',
+            data: { variant_id: randomUUID(), track_inventory: false },
+          });
         channel.publish(exchange, event, Buffer.from(content), { persistent: true, messageId: eventId });
         await channel.waitForConfirms();
       };
-      const count = (s: Sample[], outcome: string) => sampleValue(s, 'inventory_consumer_messages_total', { source: 'catalog', outcome });
+      const count = (s: Sample[], outcome: string) =>
+        sampleValue(s, 'inventory_consumer_messages_total', { source: 'catalog', outcome });
 
       const organizationId = newOrganization().organizationId;
-      const created = JSON.stringify({ event: 'catalog.variant.created', event_id: randomUUID(), organization_id: organizationId, version: '1.0', data: { variant_id: randomUUID(), track_inventory: false } });
+      const created = JSON.stringify({
+        event: 'catalog.variant.created',
+        event_id: randomUUID(),
+        organization_id: organizationId,
+        version: '1.0',
+        data: { variant_id: randomUUID(), track_inventory: false },
+      });
       await publish('catalog.variant.created', 'first', created);
-      await waitFor(() => scrape(url), (s) => count(s, 'applied') === 1, 'the event to be applied');
+      await waitFor(
+        () => scrape(url),
+        (s) => count(s, 'applied') === 1,
+        'the event to be applied',
+      );
       await publish('catalog.variant.created', 'again', created);
-      await waitFor(() => scrape(url), (s) => count(s, 'duplicate') === 1, 'the redelivery to be found in the inbox');
+      await waitFor(
+        () => scrape(url),
+        (s) => count(s, 'duplicate') === 1,
+        'the redelivery to be found in the inbox',
+      );
       await publish('catalog.variant.created', randomUUID(), '{not json');
-      await waitFor(() => scrape(url), (s) => count(s, 'refused') === 1, 'the malformed message to be refused');
+      await waitFor(
+        () => scrape(url),
+        (s) => count(s, 'refused') === 1,
+        'the malformed message to be refused',
+      );
       await publish('catalog.variant.deleted', randomUUID());
-      const settled = await waitFor(() => scrape(url), (s) => count(s, 'dead_lettered') === 1, 'the failing event to be dead-lettered');
+      const settled = await waitFor(
+        () => scrape(url),
+        (s) => count(s, 'dead_lettered') === 1,
+        'the failing event to be dead-lettered',
+      );
 
       assert.equal(count(settled, 'applied'), 1);
       assert.equal(count(settled, 'duplicate'), 1);
       assert.equal(count(settled, 'refused'), 1);
       assert.equal(count(settled, 'retried'), 1);
-      await waitFor(() => scrape(url), (s) => sampleValue(s, 'inventory_consumer_dead_letter_messages') === 2, 'the dead-letter queue to hold both messages');
+      await waitFor(
+        () => scrape(url),
+        (s) => sampleValue(s, 'inventory_consumer_dead_letter_messages') === 2,
+        'the dead-letter queue to hold both messages',
+      );
     });
   });
 });

@@ -13,7 +13,9 @@ describe('the demo data', () => {
 
     assert.equal(again.created, false);
     const scope = organizationScope(demo.organizationId);
-    const [{ warehouses, regions } = { warehouses: 0, regions: 0 }] = await scope.em.execute<{ warehouses: number; regions: number }[]>(
+    const [{ warehouses, regions } = { warehouses: 0, regions: 0 }] = await scope.em.execute<
+      { warehouses: number; regions: number }[]
+    >(
       'select count(*)::int as warehouses, count(distinct region)::int as regions from warehouse where organization_id = ?',
       [demo.organizationId],
     );
@@ -26,6 +28,10 @@ describe('the demo data', () => {
     assert.ok(low >= 3, `expected several low rows, got ${low}`);
     const redSmall = present(demo.variants[0], 'a demo variant');
     assert.equal((await stockRow(scope, redSmall.id, demo.warehouses.main.id))?.available, 120);
-    assert.equal((await ledgerSums(scope, redSmall.id, demo.warehouses.main.id))?.available, 120, 'seeded through the ledger, once');
+    assert.equal(
+      (await ledgerSums(scope, redSmall.id, demo.warehouses.main.id))?.available,
+      120,
+      'seeded through the ledger, once',
+    );
   });
 });

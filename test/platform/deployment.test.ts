@@ -28,7 +28,17 @@ const secrets = {
 };
 
 interface ComposeModel {
-  services: Record<string, { image?: string; ports?: { published?: string; host_ip?: string }[]; environment?: Record<string, string | null>; profiles?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: unknown }>;
+  services: Record<
+    string,
+    {
+      image?: string;
+      ports?: { published?: string; host_ip?: string }[];
+      environment?: Record<string, string | null>;
+      profiles?: string[];
+      depends_on?: Record<string, { condition: string }>;
+      healthcheck?: unknown;
+    }
+  >;
 }
 
 /**
@@ -39,17 +49,26 @@ interface ComposeModel {
  */
 async function loadCompose(env: Record<string, string>): Promise<ComposeModel> {
   const loader = process.env.COMPOSE_CHECK_PATH;
-  if (!loader) throw new Error('COMPOSE_CHECK_PATH is not set: run the tests with `npm test`, which builds the compose-spec loader');
-  const interpolated = readFileSync(composeFile, 'utf8').replace(/\$\{(\w+)(?::([?-])([^}]*))?\}/g, (_m, name: string, kind?: string, rest?: string) => {
-    const value = env[name];
-    if (value) return value;
-    if (kind === '?') throw new Error(`required variable ${name} is missing a value: ${rest}`);
-    return kind === '-' ? (rest ?? '') : '';
-  });
+  if (!loader)
+    throw new Error(
+      'COMPOSE_CHECK_PATH is not set: run the tests with `npm test`, which builds the compose-spec loader',
+    );
+  const interpolated = readFileSync(composeFile, 'utf8').replace(
+    /\$\{(\w+)(?::([?-])([^}]*))?\}/g,
+    (_m, name: string, kind?: string, rest?: string) => {
+      const value = env[name];
+      if (value) return value;
+      if (kind === '?') throw new Error(`required variable ${name} is missing a value: ${rest}`);
+      return kind === '-' ? (rest ?? '') : '';
+    },
+  );
   const dir = mkdtempSync(path.join(tmpdir(), 'compose-'));
   try {
     writeFileSync(path.join(dir, 'compose.yaml'), interpolated);
-    const { stdout } = await promisify(execFile)(loader, ['-format', 'json', 'compose.yaml'], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
+    const { stdout } = await promisify(execFile)(loader, ['-format', 'json', 'compose.yaml'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+    });
     return JSON.parse(stdout) as ComposeModel;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -64,21 +83,50 @@ async function loadCompose(env: Record<string, string>): Promise<ComposeModel> {
 describe('deployment', () => {
   it('the compose file is valid, publishes only the REST and gRPC ports, and runs every part from one image', async () => {
     const model = await loadCompose(secrets);
-    const published = Object.entries(model.services).flatMap(([name, s]) => (s.ports ?? []).filter(() => !(s.profiles ?? []).length).map((p) => `${name}:${p.published}`));
+    const published = Object.entries(model.services).flatMap(([name, s]) =>
+      (s.ports ?? []).filter(() => !(s.profiles ?? []).length).map((p) => `${name}:${p.published}`),
+    );
     assert.deepEqual(published.sort(), ['grpc:50053', 'http:8003']);
-    assert.deepEqual(model.services['temporal-ui']?.ports?.map((p) => p.host_ip), ['127.0.0.1'], 'the UI, when asked for, listens on loopback only');
+    assert.deepEqual(
+      model.services['temporal-ui']?.ports?.map((p) => p.host_ip),
+      ['127.0.0.1'],
+      'the UI, when asked for, listens on loopback only',
+    );
     const parts = ['worker', 'grpc', 'http', 'relay', 'consumer', 'migrate'];
     assert.deepEqual(new Set(parts.map((p) => model.services[p]?.image)).size, 1, 'one image tag for every part');
     for (const part of parts.filter((p) => p !== 'migrate')) {
       const s = model.services[part]!;
       assert.equal(s.environment?.SEED_DEMO_DATA, 'false', `${part}: demo data off`);
-      assert.equal(s.environment?.AUTH_JWKS_URL, secrets.AUTH_JWKS_URL, `${part}: the identity provider from docker/.env`);
-      assert.equal(s.depends_on?.migrate?.condition, 'service_completed_successfully', `${part} waits for the migrations`);
-      assert.equal(s.depends_on?.['temporal-setup']?.condition, 'service_completed_successfully', `${part} waits for Temporal's namespace and search attributes`);
+      assert.equal(
+        s.environment?.AUTH_JWKS_URL,
+        secrets.AUTH_JWKS_URL,
+        `${part}: the identity provider from docker/.env`,
+      );
+      assert.equal(
+        s.depends_on?.migrate?.condition,
+        'service_completed_successfully',
+        `${part} waits for the migrations`,
+      );
+      assert.equal(
+        s.depends_on?.['temporal-setup']?.condition,
+        'service_completed_successfully',
+        `${part} waits for Temporal's namespace and search attributes`,
+      );
     }
-    for (const part of ['http', 'grpc', 'worker', 'relay', 'consumer', 'postgres', 'rabbitmq']) assert.ok(model.services[part]?.healthcheck, `${part} has a health check`);
-    for (const [part, port] of [['http', 8003], ['grpc', 9464], ['worker', 9468], ['relay', 9466], ['consumer', 9467]] as const) {
-      assert.match(JSON.stringify(model.services[part]?.healthcheck), new RegExp(`127\\.0\\.0\\.1:${port}/ready`), `${part}'s health check asks its /ready`);
+    for (const part of ['http', 'grpc', 'worker', 'relay', 'consumer', 'postgres', 'rabbitmq'])
+      assert.ok(model.services[part]?.healthcheck, `${part} has a health check`);
+    for (const [part, port] of [
+      ['http', 8003],
+      ['grpc', 9464],
+      ['worker', 9468],
+      ['relay', 9466],
+      ['consumer', 9467],
+    ] as const) {
+      assert.match(
+        JSON.stringify(model.services[part]?.healthcheck),
+        new RegExp(`127\\.0\\.0\\.1:${port}/ready`),
+        `${part}'s health check asks its /ready`,
+      );
     }
     assert.equal(model.services.temporal?.environment?.DB, 'postgres12', 'Temporal persists to PostgreSQL');
   });
@@ -92,15 +140,19 @@ describe('deployment', () => {
       assert.equal(environment.DATABASE_OWNER_URL, undefined, `${part} has no owner's URL`);
       assert.equal(environment.DATABASE_ADMIN_URL, undefined, `${part} has no superuser's URL`);
       const system = ['worker', 'http', 'relay'].includes(part) ? 'inventory_system' : undefined;
-      assert.equal(user(environment.DATABASE_SYSTEM_URL), system, `${part}: the system role only where it works across organizations`);
+      assert.equal(
+        user(environment.DATABASE_SYSTEM_URL),
+        system,
+        `${part}: the system role only where it works across organizations`,
+      );
     }
     const migrate = model.services.migrate?.environment ?? {};
-    assert.deepEqual([migrate.DATABASE_ADMIN_URL, migrate.DATABASE_OWNER_URL, migrate.DATABASE_URL, migrate.DATABASE_SYSTEM_URL].map(user), [
-      'postgres',
-      'inventory_owner',
-      'inventory_runtime',
-      'inventory_system',
-    ]);
+    assert.deepEqual(
+      [migrate.DATABASE_ADMIN_URL, migrate.DATABASE_OWNER_URL, migrate.DATABASE_URL, migrate.DATABASE_SYSTEM_URL].map(
+        user,
+      ),
+      ['postgres', 'inventory_owner', 'inventory_runtime', 'inventory_system'],
+    );
   });
 
   it('refuses to load without the secrets and the identity provider', async () => {
@@ -112,7 +164,9 @@ describe('deployment', () => {
 
   it('registers exactly the search attributes the workflows set', () => {
     const compose = readFileSync(composeFile, 'utf8');
-    const registered = [...compose.matchAll(/--name (\w+) --type (\w+)/g)].map((m) => `${m[1]}=${m[2]!.toUpperCase()}`).sort();
+    const registered = [...compose.matchAll(/--name (\w+) --type (\w+)/g)]
+      .map((m) => `${m[1]}=${m[2]!.toUpperCase()}`)
+      .sort();
     const declared = searchAttributes.map((a) => `${a.name}=${a.type.replace('_', '')}`).sort();
     assert.deepEqual(registered, declared);
   });
@@ -125,10 +179,18 @@ describe('deployment', () => {
       await bundleWorkflows(codePath, { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} });
       const stack = testStack();
       const taskQueue = `bundle-${randomUUID()}`;
-      const worker = await Worker.create({ connection: stack.temporal.nativeConnection, taskQueue, workflowBundle: { codePath }, activities: createActivities(stack) });
+      const worker = await Worker.create({
+        connection: stack.temporal.nativeConnection,
+        taskQueue,
+        workflowBundle: { codePath },
+        activities: createActivities(stack),
+      });
       await worker.runUntil(async () => {
         const { organizationId, variantId } = await stockedOrganization(5);
-        const held = await reservationClientFor(taskQueue).reserve(organizationId, `order-${randomUUID()}`, { items: [{ variant_id: variantId, quantity: 2 }], ttlSeconds: 60 });
+        const held = await reservationClientFor(taskQueue).reserve(organizationId, `order-${randomUUID()}`, {
+          items: [{ variant_id: variantId, quantity: 2 }],
+          ttlSeconds: 60,
+        });
         assert.equal(held.status, 'active');
       });
     } finally {

@@ -28,12 +28,20 @@ interface Running {
 }
 
 function run(part: Part, env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { process: child, exited, alive: () => child.exitCode === null && child.signalCode === null, output: () => output };
+  return {
+    process: child,
+    exited,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    output: () => output,
+  };
 }
 
 /** A free TCP port on 127.0.0.1 (free when asked: the part binds it soon after). */
@@ -51,7 +59,10 @@ async function get(url: string): Promise<Answer> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
     const text = await response.text();
-    return { status: response.status, body: response.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as { status?: string }) : {} };
+    return {
+      status: response.status,
+      body: response.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as { status?: string }) : {},
+    };
   } catch {
     return 'refused';
   }
@@ -61,10 +72,19 @@ async function get(url: string): Promise<Answer> {
  * Sends the signal and probes /ready until it stops answering 200: the first other answer (a 503 comes from the
  * process itself, so before it exits), its exit code and how long it took to exit.
  */
-async function terminate(part: Running, readyUrl: string, signal: NodeJS.Signals): Promise<{ first: Answer; code: number | null; ms: number }> {
+async function terminate(
+  part: Running,
+  readyUrl: string,
+  signal: NodeJS.Signals,
+): Promise<{ first: Answer; code: number | null; ms: number }> {
   const started = Date.now();
   part.process.kill(signal);
-  const first = await waitFor(() => get(readyUrl), (a) => a === 'refused' || a.status !== 200, 'readiness to turn false', graceMs);
+  const first = await waitFor(
+    () => get(readyUrl),
+    (a) => a === 'refused' || a.status !== 200,
+    'readiness to turn false',
+    graceMs,
+  );
   const code = await part.exited;
   return { first, code, ms: Date.now() - started };
 }
@@ -74,7 +94,11 @@ async function terminate(part: Running, readyUrl: string, signal: NodeJS.Signals
  * holder's transaction: pg_stat_activity is a snapshot per transaction.
  */
 async function sessionsWaitingForALock(): Promise<number> {
-  const [row] = await testStack().orm.em.fork().execute<{ n: number }[]>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+  const [row] = await testStack()
+    .orm.em.fork()
+    .execute<{ n: number }[]>(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    );
   return row!.n;
 }
 
@@ -105,7 +129,16 @@ describe('process lifecycle: every part answers /health and /ready and drains on
     CONSUMER_QUEUE_PREFIX: `inventory.lifecycle.${id}`,
   };
   let dir: string;
-  let ports: Record<'HTTP_PORT' | 'GRPC_PORT' | 'GRPC_METRICS_PORT' | 'WORKER_METRICS_PORT' | 'RELAY_METRICS_PORT' | 'CONSUMER_METRICS_PORT' | 'WORKER_HEALTH_PORT', number>;
+  let ports: Record<
+    | 'HTTP_PORT'
+    | 'GRPC_PORT'
+    | 'GRPC_METRICS_PORT'
+    | 'WORKER_METRICS_PORT'
+    | 'RELAY_METRICS_PORT'
+    | 'CONSUMER_METRICS_PORT'
+    | 'WORKER_HEALTH_PORT',
+    number
+  >;
   const readyUrl: Record<Part, () => string> = {
     'http-server': () => `http://127.0.0.1:${ports.HTTP_PORT}/ready`,
     'grpc-server': () => `http://127.0.0.1:${ports.GRPC_METRICS_PORT}/ready`,
@@ -121,7 +154,15 @@ describe('process lifecycle: every part answers /health and /ready and drains on
     await writeFile(jwksFile, JSON.stringify(stack.issuer.jwks));
     const bundlePath = path.join(dir, 'workflow-bundle.js');
     await writeFile(bundlePath, (await workflowBundle()).code);
-    const portNames = ['HTTP_PORT', 'GRPC_PORT', 'GRPC_METRICS_PORT', 'WORKER_METRICS_PORT', 'RELAY_METRICS_PORT', 'CONSUMER_METRICS_PORT', 'WORKER_HEALTH_PORT'] as const;
+    const portNames = [
+      'HTTP_PORT',
+      'GRPC_PORT',
+      'GRPC_METRICS_PORT',
+      'WORKER_METRICS_PORT',
+      'RELAY_METRICS_PORT',
+      'CONSUMER_METRICS_PORT',
+      'WORKER_HEALTH_PORT',
+    ] as const;
     const found = new Set<number>();
     while (found.size < portNames.length) found.add(await freePort());
     ports = Object.fromEntries(portNames.map((name, i) => [name, [...found][i]])) as typeof ports;
@@ -155,7 +196,9 @@ describe('process lifecycle: every part answers /health and /ready and drains on
           (answer) => answer === 'exited' || (answer !== 'refused' && answer.status === 200),
           `${part}'s /ready`,
           40_000,
-        ).then((answer) => assert.notEqual(answer, 'exited', `${part} exited at start:\n${running.get(part)!.output().slice(-3000)}`)),
+        ).then((answer) =>
+          assert.notEqual(answer, 'exited', `${part} exited at start:\n${running.get(part)!.output().slice(-3000)}`),
+        ),
       ),
     );
   });
@@ -166,8 +209,15 @@ describe('process lifecycle: every part answers /health and /ready and drains on
     const connection = await amqp.connect(testStack().amqpUrl);
     try {
       const channel = await connection.createChannel();
-      for (const queue of ['order-events', 'catalog-events', 'purchasing-events', 'dead-letter']) await channel.deleteQueue(`${names.CONSUMER_QUEUE_PREFIX}.${queue}`);
-      for (const exchange of [names.EVENTS_EXCHANGE, names.ORDER_EVENTS_EXCHANGE, names.CATALOG_EVENTS_EXCHANGE, names.PURCHASING_EVENTS_EXCHANGE]) await channel.deleteExchange(exchange);
+      for (const queue of ['order-events', 'catalog-events', 'purchasing-events', 'dead-letter'])
+        await channel.deleteQueue(`${names.CONSUMER_QUEUE_PREFIX}.${queue}`);
+      for (const exchange of [
+        names.EVENTS_EXCHANGE,
+        names.ORDER_EVENTS_EXCHANGE,
+        names.CATALOG_EVENTS_EXCHANGE,
+        names.PURCHASING_EVENTS_EXCHANGE,
+      ])
+        await channel.deleteExchange(exchange);
     } finally {
       await connection.close();
     }
@@ -178,17 +228,33 @@ describe('process lifecycle: every part answers /health and /ready and drains on
     const healthUrl = (part: Part) => readyUrl[part]().replace(/\/ready$/, '/health');
     for (const part of parts) {
       const health = await get(healthUrl(part));
-      assert.ok(health !== 'refused' && health.status === 200 && health.body.status === 'ok', `${part} /health: ${JSON.stringify(health)}`);
+      assert.ok(
+        health !== 'refused' && health.status === 200 && health.body.status === 'ok',
+        `${part} /health: ${JSON.stringify(health)}`,
+      );
     }
-    const ready = Object.fromEntries(await Promise.all(parts.map(async (part) => [part, await get(readyUrl[part]())] as const)));
+    const ready = Object.fromEntries(
+      await Promise.all(parts.map(async (part) => [part, await get(readyUrl[part]())] as const)),
+    );
     assert.deepEqual(
-      Object.fromEntries(Object.entries(ready).map(([part, a]) => [part, a === 'refused' ? a : `${a.status} ${a.body.status}`])),
-      { 'http-server': '200 ready', 'grpc-server': '200 ready', worker: '200 ready', relay: '200 ready', consumer: '200 ready' },
+      Object.fromEntries(
+        Object.entries(ready).map(([part, a]) => [part, a === 'refused' ? a : `${a.status} ${a.body.status}`]),
+      ),
+      {
+        'http-server': '200 ready',
+        'grpc-server': '200 ready',
+        worker: '200 ready',
+        relay: '200 ready',
+        consumer: '200 ready',
+      },
     );
     const worker = ready.worker as { body: Record<string, unknown> };
     assert.equal(worker.body.state, 'RUNNING');
     const consumer = ready.consumer as { body: Record<string, unknown> };
-    assert.deepEqual(consumer.body.queues, ['order-events', 'catalog-events', 'purchasing-events'].map((q) => `${names.CONSUMER_QUEUE_PREFIX}.${q}`));
+    assert.deepEqual(
+      consumer.body.queues,
+      ['order-events', 'catalog-events', 'purchasing-events'].map((q) => `${names.CONSUMER_QUEUE_PREFIX}.${q}`),
+    );
     const relay = ready.relay as { body: { rabbitmq?: string; outbox?: { pending: number } } };
     assert.equal(relay.body.rabbitmq, 'up');
     assert.equal(typeof relay.body.outbox?.pending, 'number');
@@ -202,20 +268,37 @@ describe('process lifecycle: every part answers /health and /ready and drains on
     await holder.connect();
     try {
       await holder.query('begin');
-      await holder.query('select 1 from stock where organization_id = $1 and variant_id = $2 and warehouse_id = $3 for update', [organizationId, variantId, warehouseId]);
+      await holder.query(
+        'select 1 from stock where organization_id = $1 and variant_id = $2 and warehouse_id = $3 for update',
+        [organizationId, variantId, warehouseId],
+      );
       const inFlight = fetch(`http://127.0.0.1:${ports.HTTP_PORT}/api/v1/adjustments`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await tokenFor(organizationId)}` },
         body: JSON.stringify({ variant_id: variantId, warehouse_id: warehouseId, reason_code: 'found', quantity: 2 }),
       });
       inFlight.catch(() => undefined);
-      await waitFor(() => sessionsWaitingForALock(), (n) => n > 0, 'the adjustment waiting for the stock row');
+      await waitFor(
+        () => sessionsWaitingForALock(),
+        (n) => n > 0,
+        'the adjustment waiting for the stock row',
+      );
 
       const started = Date.now();
       http.process.kill('SIGTERM');
-      const first = await waitFor(() => get(readyUrl['http-server']()), (a) => a === 'refused' || a.status !== 200, 'REST /ready to stop answering 200');
-      assert.deepEqual(first, { status: 503, body: { status: 'draining' } }, 'unready while the request is still in flight');
-      const refused = await fetch(`http://127.0.0.1:${ports.HTTP_PORT}/api/v1/stock/${variantId}`, { headers: { Authorization: `Bearer ${await tokenFor(organizationId)}` } });
+      const first = await waitFor(
+        () => get(readyUrl['http-server']()),
+        (a) => a === 'refused' || a.status !== 200,
+        'REST /ready to stop answering 200',
+      );
+      assert.deepEqual(
+        first,
+        { status: 503, body: { status: 'draining' } },
+        'unready while the request is still in flight',
+      );
+      const refused = await fetch(`http://127.0.0.1:${ports.HTTP_PORT}/api/v1/stock/${variantId}`, {
+        headers: { Authorization: `Bearer ${await tokenFor(organizationId)}` },
+      });
       assert.equal(refused.status, 503, 'a new request is refused while draining');
       assert.equal(refused.headers.get('retry-after'), '1');
       assert.equal(((await refused.json()) as { type: string }).type, 'urn:inventory:problem:ShuttingDown');
@@ -243,28 +326,66 @@ describe('process lifecycle: every part answers /health and /ready and drains on
     try {
       // The test holds the stock row, so the purchase order's effect stays in flight until the test lets go.
       await holder.query('begin');
-      await holder.query('select 1 from stock where organization_id = $1 and variant_id = $2 and warehouse_id = $3 for update', [organizationId, variantId, warehouseId]);
+      await holder.query(
+        'select 1 from stock where organization_id = $1 and variant_id = $2 and warehouse_id = $3 for update',
+        [organizationId, variantId, warehouseId],
+      );
       const channel = await broker.createConfirmChannel();
-      const event = { event: 'purchase_order.created', version: 1, timestamp: new Date().toISOString(), organization_id: organizationId, event_id: eventId, data: { purchase_order_id: `po-${eventId}`, warehouse_id: warehouseId, items: [{ variant_id: variantId, quantity: 3 }] } };
-      channel.publish(names.PURCHASING_EVENTS_EXCHANGE, event.event, Buffer.from(JSON.stringify(event)), { persistent: true, messageId: eventId });
+      const event = {
+        event: 'purchase_order.created',
+        version: 1,
+        timestamp: new Date().toISOString(),
+        organization_id: organizationId,
+        event_id: eventId,
+        data: {
+          purchase_order_id: `po-${eventId}`,
+          warehouse_id: warehouseId,
+          items: [{ variant_id: variantId, quantity: 3 }],
+        },
+      };
+      channel.publish(names.PURCHASING_EVENTS_EXCHANGE, event.event, Buffer.from(JSON.stringify(event)), {
+        persistent: true,
+        messageId: eventId,
+      });
       await channel.waitForConfirms();
-      await waitFor(() => sessionsWaitingForALock(), (n) => n > 0, 'the purchase order waiting for the stock row');
+      await waitFor(
+        () => sessionsWaitingForALock(),
+        (n) => n > 0,
+        'the purchase order waiting for the stock row',
+      );
 
       const started = Date.now();
       consumer.process.kill('SIGTERM');
-      const first = await waitFor(() => get(readyUrl.consumer()), (a) => a === 'refused' || a.status !== 200, 'the consumer /ready to stop answering 200');
+      const first = await waitFor(
+        () => get(readyUrl.consumer()),
+        (a) => a === 'refused' || a.status !== 200,
+        'the consumer /ready to stop answering 200',
+      );
       assert.deepEqual(first, { status: 503, body: { status: 'draining' } }, 'unready while the message is in hand');
       assert.ok(consumer.alive());
 
       await holder.query('commit');
       assert.equal(await consumer.exited, 0, consumer.output().slice(-3000));
       assert.ok(Date.now() - started < graceMs, `exited within the grace period (${Date.now() - started} ms)`);
-      const { rows } = await holder.query<{ outcome: string }>('select outcome from inbox_event where event_id = $1', [eventId]);
+      const { rows } = await holder.query<{ outcome: string }>('select outcome from inbox_event where event_id = $1', [
+        eventId,
+      ]);
       assert.deepEqual(rows, [{ outcome: 'incoming' }], 'the message in hand was applied');
       const check = await broker.createChannel();
       // A quorum queue settles an acknowledgement through its log: its count follows shortly.
-      await waitFor(async () => (await check.checkQueue(`${names.CONSUMER_QUEUE_PREFIX}.purchasing-events`)).messageCount, (n) => n === 0, 'the message acknowledged, nothing to redeliver', 5000);
-      assertLoggedInOrder(consumer, /SIGTERM: .*\/ready answers 503 draining; consuming stopped, finishing 1 messages/, /purchase_order.created .*: incoming/, /drained: closing connections/, /consumer stopped/);
+      await waitFor(
+        async () => (await check.checkQueue(`${names.CONSUMER_QUEUE_PREFIX}.purchasing-events`)).messageCount,
+        (n) => n === 0,
+        'the message acknowledged, nothing to redeliver',
+        5000,
+      );
+      assertLoggedInOrder(
+        consumer,
+        /SIGTERM: .*\/ready answers 503 draining; consuming stopped, finishing 1 messages/,
+        /purchase_order.created .*: incoming/,
+        /drained: closing connections/,
+        /consumer stopped/,
+      );
     } finally {
       await holder.query('rollback').catch(() => undefined);
       await holder.end();
@@ -281,26 +402,58 @@ describe('process lifecycle: every part answers /health and /ready and drains on
     try {
       // The test holds the stock row, so the hold's activity stays in flight until the test lets go.
       await holder.query('begin');
-      await holder.query('select 1 from stock where organization_id = $1 and variant_id = $2 and warehouse_id = $3 for update', [organizationId, variantId, warehouseId]);
+      await holder.query(
+        'select 1 from stock where organization_id = $1 and variant_id = $2 and warehouse_id = $3 for update',
+        [organizationId, variantId, warehouseId],
+      );
       // Its answer never comes (the workflow's next task waits for a worker on this queue once this one
       // stopped): the call gives up after its deadline, awaited below so that nothing outlives the test.
       const stack = testStack();
-      const reservations = createReservationClient({ client: stack.temporal.client, taskQueue: `lifecycle-${id}`, orm: stack.orm, deadlineMs: 3000 });
-      answered = reservations.reserve(organizationId, `order-${randomUUID()}`, { items: [{ variant_id: variantId, quantity: 2 }], ttlSeconds: 300 }).then(() => undefined, () => undefined);
-      await waitFor(() => sessionsWaitingForALock(), (n) => n > 0, 'the hold waiting for the stock row');
+      const reservations = createReservationClient({
+        client: stack.temporal.client,
+        taskQueue: `lifecycle-${id}`,
+        orm: stack.orm,
+        deadlineMs: 3000,
+      });
+      answered = reservations
+        .reserve(organizationId, `order-${randomUUID()}`, {
+          items: [{ variant_id: variantId, quantity: 2 }],
+          ttlSeconds: 300,
+        })
+        .then(
+          () => undefined,
+          () => undefined,
+        );
+      await waitFor(
+        () => sessionsWaitingForALock(),
+        (n) => n > 0,
+        'the hold waiting for the stock row',
+      );
 
       const started = Date.now();
       worker.process.kill('SIGTERM');
-      const first = await waitFor(() => get(readyUrl.worker()), (a) => a === 'refused' || a.status !== 200, 'the worker /ready to stop answering 200');
+      const first = await waitFor(
+        () => get(readyUrl.worker()),
+        (a) => a === 'refused' || a.status !== 200,
+        'the worker /ready to stop answering 200',
+      );
       assert.deepEqual(first, { status: 503, body: { status: 'draining' } }, 'unready while the activity is in hand');
       assert.ok(worker.alive());
 
       await holder.query('commit');
       assert.equal(await worker.exited, 0, worker.output().slice(-3000));
       assert.ok(Date.now() - started < graceMs, `exited within the grace period (${Date.now() - started} ms)`);
-      const { rows } = await holder.query<{ reserved: number }>('select reserved from stock where organization_id = $1 and variant_id = $2 and warehouse_id = $3', [organizationId, variantId, warehouseId]);
+      const { rows } = await holder.query<{ reserved: number }>(
+        'select reserved from stock where organization_id = $1 and variant_id = $2 and warehouse_id = $3',
+        [organizationId, variantId, warehouseId],
+      );
       assert.deepEqual(rows, [{ reserved: 2 }], 'the activity in hand committed the hold');
-      assertLoggedInOrder(worker, /SIGTERM: \/ready answers 503 draining; polling stopped/, /tasks drained: closing connections/, /worker stopped/);
+      assertLoggedInOrder(
+        worker,
+        /SIGTERM: \/ready answers 503 draining; polling stopped/,
+        /tasks drained: closing connections/,
+        /worker stopped/,
+      );
     } finally {
       await holder.query('rollback').catch(() => undefined);
       await holder.end();
@@ -309,15 +462,26 @@ describe('process lifecycle: every part answers /health and /ready and drains on
   });
 
   // SIGINT (Ctrl-C on a part run alone) drains as SIGTERM does.
-  for (const [part, signal] of [['grpc-server', 'SIGTERM'], ['relay', 'SIGINT']] as const) {
+  for (const [part, signal] of [
+    ['grpc-server', 'SIGTERM'],
+    ['relay', 'SIGINT'],
+  ] as const) {
     it(`the ${part}, on ${signal}, stops being ready before it exits, drains and exits 0 within the grace period`, async () => {
       const child = running.get(part)!;
       const { first, code, ms } = await terminate(child, readyUrl[part](), signal);
       // Draining answers 503; once the drain is over the port closes with the process.
-      assert.ok(first === 'refused' || (first.status === 503 && first.body.status === 'draining'), `503 draining or the port closed, not ${JSON.stringify(first)}`);
+      assert.ok(
+        first === 'refused' || (first.status === 503 && first.body.status === 'draining'),
+        `503 draining or the port closed, not ${JSON.stringify(first)}`,
+      );
       assert.equal(code, 0, child.output().slice(-3000));
       assert.ok(ms < graceMs, `exited within the grace period (${ms} ms)`);
-      assertLoggedInOrder(child, new RegExp(`${signal}: .*/ready answers 503 draining`), /drained: closing connections/, /stopped/);
+      assertLoggedInOrder(
+        child,
+        new RegExp(`${signal}: .*/ready answers 503 draining`),
+        /drained: closing connections/,
+        /stopped/,
+      );
     });
   }
 });

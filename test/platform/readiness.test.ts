@@ -22,7 +22,11 @@ describe('readiness', () => {
       for (let i = 0; i < 5; i += 1) assert.equal((await probe()).checks.rabbitmq.status, 'up');
       assert.equal(proxy.accepted(), 1, 'five probes, one connection');
       proxy.cutAll();
-      await waitFor(probe, (r) => r.checks.rabbitmq.status === 'down' && r.status === 'degraded', 'the lost connection reported');
+      await waitFor(
+        probe,
+        (r) => r.checks.rabbitmq.status === 'down' && r.status === 'degraded',
+        'the lost connection reported',
+      );
       await waitFor(probe, (r) => r.checks.rabbitmq.status === 'up' && r.status === 'ready', 'the connection reopened');
       assert.equal(proxy.accepted(), 2);
     } finally {

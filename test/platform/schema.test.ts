@@ -10,7 +10,11 @@ describe('committed artefacts', () => {
   it('the migrations build exactly the schema the entities describe', async () => {
     // Read by the observer: the runtime role's catalog views hide what it does not own (check constraints).
     const sql = await testStack().observerOrm.schema.getUpdateSchemaSQL({ wrap: false });
-    assert.equal(sql.trim(), '', `the entities differ from the migrated database: write a migration (npm run migration:create -- <name>):\n${sql}`);
+    assert.equal(
+      sql.trim(),
+      '',
+      `the entities differ from the migrated database: write a migration (npm run migration:create -- <name>):\n${sql}`,
+    );
   });
 
   it('the generated gRPC types match the .proto files', () => {
@@ -18,10 +22,18 @@ describe('committed artefacts', () => {
     const fresh = mkdtempSync(path.join(tmpdir(), 'proto-gen-'));
     try {
       generateProtoTypes(fresh);
-      const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+      const files = (dir: string): string[] =>
+        readdirSync(dir, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile())
+          .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+          .sort();
       assert.deepEqual(files(fresh), files(committed), 'run `npm run proto:gen` and commit the result');
       for (const file of files(fresh)) {
-        assert.equal(readFileSync(path.join(fresh, file), 'utf8'), readFileSync(path.join(committed, file), 'utf8'), `${file} is stale: run \`npm run proto:gen\``);
+        assert.equal(
+          readFileSync(path.join(fresh, file), 'utf8'),
+          readFileSync(path.join(committed, file), 'utf8'),
+          `${file} is stale: run \`npm run proto:gen\``,
+        );
       }
     } finally {
       rmSync(fresh, { recursive: true, force: true });

@@ -15,18 +15,23 @@ import { saveHistory } from '../helpers/histories.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /** Drift as a bad deploy or a hand-written UPDATE would leave it: the row changes, the ledger does not. */
-async function injectDrift(scope: TestOrganizationScope, variantId: string, warehouseId: string, units: number): Promise<void> {
-  await scope.em.execute('update stock set available = available + ?, total = total + ? where organization_id = ? and variant_id = ? and warehouse_id = ?', [
-    units,
-    units,
-    scope.organizationId,
-    variantId,
-    warehouseId,
-  ]);
+async function injectDrift(
+  scope: TestOrganizationScope,
+  variantId: string,
+  warehouseId: string,
+  units: number,
+): Promise<void> {
+  await scope.em.execute(
+    'update stock set available = available + ?, total = total + ? where organization_id = ? and variant_id = ? and warehouse_id = ?',
+    [units, units, scope.organizationId, variantId, warehouseId],
+  );
 }
 
 async function outboxEvents(scope: TestOrganizationScope, name: string) {
-  return await scope.em.execute<{ payload: any }[]>('select payload from outbox_event where organization_id = ? and name = ? order by sequence', [scope.organizationId, name]);
+  return await scope.em.execute<{ payload: any }[]>(
+    'select payload from outbox_event where organization_id = ? and name = ? order by sequence',
+    [scope.organizationId, name],
+  );
 }
 
 describe('reconciliation', function () {
@@ -34,12 +39,22 @@ describe('reconciliation', function () {
   const rest = restWithWorker();
 
   async function reconcile(organizationId: string, body: object) {
-    const started = await rest.http.send('POST', '/api/v1/reconciliations', { organizationId, body, headers: { Authorization: `Bearer ${await tokenFor(organizationId, { subject: 'ana', name: 'Ana Ruiz', roles: ['admin'] })}` } });
+    const started = await rest.http.send('POST', '/api/v1/reconciliations', {
+      organizationId,
+      body,
+      headers: {
+        Authorization: `Bearer ${await tokenFor(organizationId, { subject: 'ana', name: 'Ana Ruiz', roles: ['admin'] })}`,
+      },
+    });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     assert.equal(started.headers.get('location'), `/api/v1/reconciliations/${started.body.reconciliation_id}`);
     assert.equal(started.body.status, 'running');
     assert.equal(started.body.requested_by, 'ana (Ana Ruiz)', 'the token subject and display name');
-    const finished = await waitFor(() => rest.http.get(`/api/v1/reconciliations/${started.body.reconciliation_id}`, organizationId), (r) => r.body.status !== 'running', 'the reconciliation to finish');
+    const finished = await waitFor(
+      () => rest.http.get(`/api/v1/reconciliations/${started.body.reconciliation_id}`, organizationId),
+      (r) => r.body.status !== 'running',
+      'the reconciliation to finish',
+    );
     return finished.body;
   }
 
@@ -97,7 +112,11 @@ describe('reconciliation', function () {
     assert.equal(run.drifted, 1);
     assert.equal(run.repaired, 1);
     const { version, ...repaired } = await stockRow(s.scope, s.variantId, s.warehouseId);
-    assert.deepEqual(repaired, await ledgerSums(s.scope, s.variantId, s.warehouseId), 'the row equals its ledger again');
+    assert.deepEqual(
+      repaired,
+      await ledgerSums(s.scope, s.variantId, s.warehouseId),
+      'the row equals its ledger again',
+    );
     assert.equal(version, drifted.version + 1);
     const [event] = await outboxEvents(s.scope, 'inventory.stock.drift_repaired');
     assert.equal(event.payload.before.available, 6);
@@ -113,27 +132,44 @@ describe('reconciliation', function () {
     const again = await reconcile(s.organizationId, { settle_seconds: 0 });
     assert.equal(again.drifted, 0);
     const list = await rest.http.get('/api/v1/reconciliations', s.organizationId);
-    assert.deepEqual(list.body.data.map((r: any) => r.reconciliation_id), [again.reconciliation_id, run.reconciliation_id], 'newest first');
+    assert.deepEqual(
+      list.body.data.map((r: any) => r.reconciliation_id),
+      [again.reconciliation_id, run.reconciliation_id],
+      'newest first',
+    );
     await saveHistory('reconciliation-repair', run.workflow_id);
   });
 
   it('does not report a drift that is gone by the second look (a saga between two steps)', async () => {
     const s = await stockedOrganization(10);
     await injectDrift(s.scope, s.variantId, s.warehouseId, 2);
-    const started = await rest.http.send('POST', '/api/v1/reconciliations', { organizationId: s.organizationId, body: { settle_seconds: 2 } });
+    const started = await rest.http.send('POST', '/api/v1/reconciliations', {
+      organizationId: s.organizationId,
+      body: { settle_seconds: 2 },
+    });
     const handle = testStack().temporal.client.workflow.getHandle(started.body.workflow_id);
-    await waitFor(() => handle.query(reconciliationProgressQuery), (p) => p.phase === 'settling', 'the first pass to find the row');
+    await waitFor(
+      () => handle.query(reconciliationProgressQuery),
+      (p) => p.phase === 'settling',
+      'the first pass to find the row',
+    );
     await injectDrift(s.scope, s.variantId, s.warehouseId, -2); // the second step lands
     const result = await handle.result();
     assert.equal(result.rowsChecked, 1);
     assert.equal(result.drifted, 0);
     assert.deepEqual(await outboxEvents(s.scope, 'inventory.stock.drift_detected'), []);
-    assert.equal((await rest.http.get(`/api/v1/reconciliations/${started.body.reconciliation_id}`, s.organizationId)).body.drifted, 0);
+    assert.equal(
+      (await rest.http.get(`/api/v1/reconciliations/${started.body.reconciliation_id}`, s.organizationId)).body.drifted,
+      0,
+    );
   });
 
   it('reports reserved units that no open reservation or transfer holds, and leaves them for a person', async () => {
     const s = await stockedOrganization(10);
-    await s.scope.em.execute('update stock set available = available - 2, reserved = reserved + 2 where organization_id = ?', [s.organizationId]);
+    await s.scope.em.execute(
+      'update stock set available = available - 2, reserved = reserved + 2 where organization_id = ?',
+      [s.organizationId],
+    );
     const run = await reconcile(s.organizationId, { repair: true, settle_seconds: 0 });
     const { body } = await rest.http.get(`/api/v1/reconciliations/${run.reconciliation_id}/drifts`, s.organizationId);
     const sources = body.data[0].differences.map((d: any) => `${d.quantity}:${d.source}`);
@@ -144,7 +180,10 @@ describe('reconciliation', function () {
 
   it('refuses a bad request with a problem and starts nothing', async () => {
     const org = randomUUID();
-    const bad = await rest.http.send('POST', '/api/v1/reconciliations', { organizationId: org, body: { repair: 'yes', settle_seconds: -1 } });
+    const bad = await rest.http.send('POST', '/api/v1/reconciliations', {
+      organizationId: org,
+      body: { repair: 'yes', settle_seconds: -1 },
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.contentType, 'application/problem+json; charset=utf-8');
     assert.deepEqual((await rest.http.get('/api/v1/reconciliations', org)).body.data, []);
@@ -155,22 +194,36 @@ describe('reconciliation', function () {
     const failing = await startWorker({
       activities: {
         async scanStockForDrift() {
-          throw ApplicationFailure.create({ type: 'InvalidArgumentError', message: 'injected: the scan cannot run', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'InvalidArgumentError',
+            message: 'injected: the scan cannot run',
+            nonRetryable: true,
+          });
         },
       },
     });
     const failingHttp = await startHttp({ taskQueue: failing.taskQueue });
     try {
       const s = await stockedOrganization(1);
-      const started = await failingHttp.send('POST', '/api/v1/reconciliations', { organizationId: s.organizationId, body: {} });
-      const finished = await waitFor(() => failingHttp.get(`/api/v1/reconciliations/${started.body.reconciliation_id}`, s.organizationId), (r) => r.body.status !== 'running', 'the run to fail');
+      const started = await failingHttp.send('POST', '/api/v1/reconciliations', {
+        organizationId: s.organizationId,
+        body: {},
+      });
+      const finished = await waitFor(
+        () => failingHttp.get(`/api/v1/reconciliations/${started.body.reconciliation_id}`, s.organizationId),
+        (r) => r.body.status !== 'running',
+        'the run to fail',
+      );
       assert.equal(finished.body.status, 'failed');
       assert.match(finished.body.failure, /InvalidArgumentError: injected: the scan cannot run/);
-      await assert.rejects(testStack().temporal.client.workflow.getHandle(started.body.workflow_id).result(), (error: any) => {
-        assert.equal(error.cause?.type, 'ReconciliationFailedError');
-        assert.match(error.cause.message, new RegExp(s.organizationId));
-        return true;
-      });
+      await assert.rejects(
+        testStack().temporal.client.workflow.getHandle(started.body.workflow_id).result(),
+        (error: any) => {
+          assert.equal(error.cause?.type, 'ReconciliationFailedError');
+          assert.match(error.cause.message, new RegExp(s.organizationId));
+          return true;
+        },
+      );
       await saveHistory('reconciliation-failed', started.body.workflow_id);
     } finally {
       await failingHttp.close();
@@ -194,7 +247,10 @@ describe('reconciliation', function () {
     });
     after(async () => {
       await scheduledWorker?.stop();
-      await testStack().temporal.client.schedule.getHandle(reconciliationScheduleId).delete().catch(() => undefined);
+      await testStack()
+        .temporal.client.schedule.getHandle(reconciliationScheduleId)
+        .delete()
+        .catch(() => undefined);
       await orm?.close(true);
       await dropDatabase?.();
     });
@@ -220,12 +276,23 @@ describe('reconciliation', function () {
       assert.equal(described.action.type, 'startWorkflow');
 
       await handle.trigger();
-      const workflowId = await waitFor(async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId, Boolean, 'the schedule to start a run');
+      const workflowId = await waitFor(
+        async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId,
+        Boolean,
+        'the schedule to start a run',
+      );
       const result = await client.workflow.getHandle(workflowId!).result();
       assert.equal(result.organizationsChecked, 2);
       assert.equal(result.drifted, 1);
-      assert.deepEqual(result.reports.map((r: any) => r.organizationId), [drifting.organizationId], 'a nightly result keeps only the organizations with drift');
-      const [run] = await drifting.em.execute<{ trigger: string; status: string }[]>('select trigger, status from reconciliation where organization_id = ?', [drifting.organizationId]);
+      assert.deepEqual(
+        result.reports.map((r: any) => r.organizationId),
+        [drifting.organizationId],
+        'a nightly result keeps only the organizations with drift',
+      );
+      const [run] = await drifting.em.execute<{ trigger: string; status: string }[]>(
+        'select trigger, status from reconciliation where organization_id = ?',
+        [drifting.organizationId],
+      );
       assert.deepEqual(run, { trigger: 'schedule', status: 'completed' });
       await saveHistory('reconciliation-scheduled', workflowId!);
 

@@ -41,7 +41,9 @@ const expectedPaths = [
 
 describe('recorded workflow histories', () => {
   it('cover every reservation, transfer, reconciliation and retention path', async () => {
-    const recorded = (await readdir(historiesDir)).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+    const recorded = (await readdir(historiesDir))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''));
     for (const path of expectedPaths) assert.ok(recorded.includes(path), `no recorded history for ${path}`);
   });
 
@@ -49,7 +51,10 @@ describe('recorded workflow histories', () => {
     const files = (await readdir(historiesDir)).filter((f) => f.endsWith('.json'));
     async function* histories() {
       for (const file of files) {
-        yield { workflowId: file, history: historyFromJSON(JSON.parse(await readFile(new URL(file, historiesDir), 'utf8'))) };
+        yield {
+          workflowId: file,
+          history: historyFromJSON(JSON.parse(await readFile(new URL(file, historiesDir), 'utf8'))),
+        };
       }
     }
     const failures: string[] = [];

@@ -5,7 +5,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import { InvalidDataError, RetriesExhaustedError, WorkflowUnavailableError } from '../../services/inventory/errors.ts';
 import { createOutboxRelay, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
-import { createReservationClient, type ReservationClientDeps } from '../../services/workflow-clients/reservation-client.ts';
+import {
+  createReservationClient,
+  type ReservationClientDeps,
+} from '../../services/workflow-clients/reservation-client.ts';
 import { stepRetry } from '../../workflows/activity-options.ts';
 import { reservationWorkflowId } from '../../workflows/definitions.ts';
 import { ConfirmedOverdue, ExpiresAt } from '../../workflows/search-attributes.ts';
@@ -25,26 +28,37 @@ const clientOn = (taskQueue: string, deps: Partial<ReservationClientDeps> = {}) 
 };
 
 async function outbox(scope: TestOrganizationScope, name: string): Promise<Record<string, any>[]> {
-  const rows = await scope.em.execute<{ payload: Record<string, any> }[]>('select payload from outbox_event where organization_id = ? and name = ? order by sequence', [scope.organizationId, name]);
+  const rows = await scope.em.execute<{ payload: Record<string, any> }[]>(
+    'select payload from outbox_event where organization_id = ? and name = ? order by sequence',
+    [scope.organizationId, name],
+  );
   return rows.map((r) => r.payload);
 }
 
 async function reservationRow(scope: TestOrganizationScope, reservationOrOrder: { orderId: string }) {
-  const [row] = await scope.em.execute<{ id: string; status: string; failure: { type: string } | null; expires_at: string | Date | null }[]>(
-    'select id, status, failure, expires_at from reservation where organization_id = ? and order_id = ?',
-    [scope.organizationId, reservationOrOrder.orderId],
-  );
+  const [row] = await scope.em.execute<
+    { id: string; status: string; failure: { type: string } | null; expires_at: string | Date | null }[]
+  >('select id, status, failure, expires_at from reservation where organization_id = ? and order_id = ?', [
+    scope.organizationId,
+    reservationOrOrder.orderId,
+  ]);
   return row && { ...row, expires_at: row.expires_at === null ? null : new Date(row.expires_at) };
 }
 
 /** When the hold's ledger row was written (clock_timestamp() inside its transaction, on the database's clock). */
 async function reserveCommittedAt(scope: TestOrganizationScope): Promise<Date> {
-  const [{ at }] = await scope.em.execute<{ at: string | Date }[]>("select created_at as at from stock_movement where organization_id = ? and type = 'reserve'", [scope.organizationId]);
+  const [{ at }] = await scope.em.execute<{ at: string | Date }[]>(
+    "select created_at as at from stock_movement where organization_id = ? and type = 'reserve'",
+    [scope.organizationId],
+  );
   return new Date(at);
 }
 
 async function movementCounts(scope: TestOrganizationScope): Promise<Record<string, number>> {
-  const rows = await scope.em.execute<{ type: string; n: number }[]>("select type, count(*)::int as n from stock_movement where organization_id = ? and type in ('reserve', 'release') group by type", [scope.organizationId]);
+  const rows = await scope.em.execute<{ type: string; n: number }[]>(
+    "select type, count(*)::int as n from stock_movement where organization_id = ? and type in ('reserve', 'release') group by type",
+    [scope.organizationId],
+  );
   return Object.fromEntries(rows.map((r) => [r.type, r.n]));
 }
 
@@ -74,7 +88,11 @@ describe('reservations: no poison work', function () {
     relay = createOutboxRelay({
       orm: stack.systemOrm,
       databaseUrl: stack.systemDatabaseUrl,
-      amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50,
+      amqpUrl: stack.amqpUrl,
+      exchange: stack.exchange,
+      logger: stack.logger,
+      batchSize: 200,
+      pollIntervalMs: 50,
     });
     await relay.start();
   });
@@ -103,20 +121,46 @@ describe('reservations: no poison work', function () {
         const started = Date.now();
 
         // Straight to the client, past the edges (which refuse a NUL before it gets this far).
-        await assert.rejects(clientOn(worker.taskQueue).reserve(organizationId, orderId, { items: [{ variant_id: variantId, quantity: 3 }], ttlSeconds: 60 }), (error: unknown) => {
-          assert.ok(error instanceof InvalidDataError, String(error));
-          assert.match(error.message, /NUL character/);
-          return true;
-        });
+        await assert.rejects(
+          clientOn(worker.taskQueue).reserve(organizationId, orderId, {
+            items: [{ variant_id: variantId, quantity: 3 }],
+            ttlSeconds: 60,
+          }),
+          (error: unknown) => {
+            assert.ok(error instanceof InvalidDataError, String(error));
+            assert.match(error.message, /NUL character/);
+            return true;
+          },
+        );
 
         assert.equal(attempts, 1, 'no retry of a value no retry can cure');
         assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
         assert.equal(await workflowFailureType(reservationWorkflowId(organizationId, orderId)), 'InvalidDataError');
         const [failed] = await outbox(scope, 'inventory.reservation.failed');
         assert.equal(failed.reason, 'InvalidDataError');
-        assert.equal(failed.order_id, orderId.replace('\u0000', '\uFFFD'), 'announced, the character PostgreSQL cannot store replaced');
-        await events.waitFor((r) => r.some((e) => e.body.event === 'inventory.reservation.failed' && e.body.data.reservation_id === failed.reservation_id), 15_000, 'inventory.reservation.failed');
-        assert.deepEqual(await stockRow(scope, variantId, warehouseId), { total: 10, available: 10, reserved: 0, damaged: 0, in_transit: 0, incoming: 0, version: 2 });
+        assert.equal(
+          failed.order_id,
+          orderId.replace('\u0000', '\uFFFD'),
+          'announced, the character PostgreSQL cannot store replaced',
+        );
+        await events.waitFor(
+          (r) =>
+            r.some(
+              (e) =>
+                e.body.event === 'inventory.reservation.failed' && e.body.data.reservation_id === failed.reservation_id,
+            ),
+          15_000,
+          'inventory.reservation.failed',
+        );
+        assert.deepEqual(await stockRow(scope, variantId, warehouseId), {
+          total: 10,
+          available: 10,
+          reserved: 0,
+          damaged: 0,
+          in_transit: 0,
+          incoming: 0,
+          version: 2,
+        });
         await saveHistory('reserve-invalid-data', reservationWorkflowId(organizationId, orderId));
       } finally {
         await worker.stop();
@@ -138,19 +182,35 @@ describe('reservations: no poison work', function () {
         const orderId = `exhausted-${randomUUID()}`;
         const request = { items: [{ variant_id: variantId, quantity: 4 }], ttlSeconds: 60 };
 
-        await assert.rejects(clientOn(worker.taskQueue, { deadlineMs: 30_000 }).reserve(organizationId, orderId, request), (error: unknown) => {
-          assert.ok(error instanceof RetriesExhaustedError, String(error));
-          assert.match(error.message, /holdReservationStock kept failing/);
-          assert.doesNotMatch(error.message, /unreachable/, 'the cause stays internal');
-          return true;
-        });
+        await assert.rejects(
+          clientOn(worker.taskQueue, { deadlineMs: 30_000 }).reserve(organizationId, orderId, request),
+          (error: unknown) => {
+            assert.ok(error instanceof RetriesExhaustedError, String(error));
+            assert.match(error.message, /holdReservationStock kept failing/);
+            assert.doesNotMatch(error.message, /unreachable/, 'the cause stays internal');
+            return true;
+          },
+        );
 
         assert.equal(attempts, stepRetry.maximumAttempts);
-        assert.equal(await workflowFailureType(reservationWorkflowId(organizationId, orderId)), 'RetriesExhaustedError');
+        assert.equal(
+          await workflowFailureType(reservationWorkflowId(organizationId, orderId)),
+          'RetriesExhaustedError',
+        );
         const row = await reservationRow(scope, { orderId });
         assert.equal(row.status, 'failed');
         assert.equal(row.failure?.type, 'RetriesExhaustedError');
-        await events.waitFor((r) => r.some((e) => e.body.event === 'inventory.reservation.failed' && e.body.data.order_id === orderId && e.body.data.reason === 'RetriesExhaustedError'), 15_000, 'inventory.reservation.failed');
+        await events.waitFor(
+          (r) =>
+            r.some(
+              (e) =>
+                e.body.event === 'inventory.reservation.failed' &&
+                e.body.data.order_id === orderId &&
+                e.body.data.reason === 'RetriesExhaustedError',
+            ),
+          15_000,
+          'inventory.reservation.failed',
+        );
         assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 0);
         await saveHistory('reserve-retries-exhausted', reservationWorkflowId(organizationId, orderId));
 
@@ -175,7 +235,9 @@ describe('reservations: no poison work', function () {
           async holdReservationStock(input: HoldInput) {
             attempts += 1;
             if (attempts === 1) await real.holdReservationStock(input);
-            throw new Error(attempts === 1 ? 'connection lost after commit (on purpose)' : 'the database is unreachable (on purpose)');
+            throw new Error(
+              attempts === 1 ? 'connection lost after commit (on purpose)' : 'the database is unreachable (on purpose)',
+            );
           },
         },
       });
@@ -183,17 +245,45 @@ describe('reservations: no poison work', function () {
         const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
         const orderId = `lost-${randomUUID()}`;
 
-        await assert.rejects(clientOn(worker.taskQueue, { deadlineMs: 30_000 }).reserve(organizationId, orderId, { items: [{ variant_id: variantId, quantity: 6 }], ttlSeconds: 60 }), RetriesExhaustedError);
+        await assert.rejects(
+          clientOn(worker.taskQueue, { deadlineMs: 30_000 }).reserve(organizationId, orderId, {
+            items: [{ variant_id: variantId, quantity: 6 }],
+            ttlSeconds: 60,
+          }),
+          RetriesExhaustedError,
+        );
 
         // The caller hears first; giving back the committed attempt's units is a compensation that follows.
-        await waitFor(() => reservationRow(scope, { orderId }), (row) => row?.status === 'failed', 'the reservation to be recorded as failed');
-        assert.deepEqual(await stockRow(scope, variantId, warehouseId), { total: 10, available: 10, reserved: 0, damaged: 0, in_transit: 0, incoming: 0, version: 4 });
+        await waitFor(
+          () => reservationRow(scope, { orderId }),
+          (row) => row?.status === 'failed',
+          'the reservation to be recorded as failed',
+        );
+        assert.deepEqual(await stockRow(scope, variantId, warehouseId), {
+          total: 10,
+          available: 10,
+          reserved: 0,
+          damaged: 0,
+          in_transit: 0,
+          incoming: 0,
+          version: 4,
+        });
         assert.deepEqual(await movementCounts(scope), { reserve: 1, release: 1 });
-        assert.deepEqual(await ledgerSums(scope, variantId, warehouseId), { total: 10, available: 10, reserved: 0, damaged: 0, in_transit: 0, incoming: 0 });
+        assert.deepEqual(await ledgerSums(scope, variantId, warehouseId), {
+          total: 10,
+          available: 10,
+          reserved: 0,
+          damaged: 0,
+          in_transit: 0,
+          incoming: 0,
+        });
         const [released] = await outbox(scope, 'inventory.stock.released');
         assert.equal(released.reason, 'hold failed');
         assert.equal((await outbox(scope, 'inventory.reservation.failed')).length, 1);
-        assert.equal(await workflowFailureType(reservationWorkflowId(organizationId, orderId)), 'RetriesExhaustedError');
+        assert.equal(
+          await workflowFailureType(reservationWorkflowId(organizationId, orderId)),
+          'RetriesExhaustedError',
+        );
       } finally {
         await worker.stop();
       }
@@ -208,7 +298,9 @@ describe('reservations: no poison work', function () {
         async confirmReservation(ref) {
           attempts += 1;
           if (attempts === 1) await real.confirmReservation(ref);
-          throw new Error(attempts === 1 ? 'connection lost after commit (on purpose)' : 'the database is unreachable (on purpose)');
+          throw new Error(
+            attempts === 1 ? 'connection lost after commit (on purpose)' : 'the database is unreachable (on purpose)',
+          );
         },
       },
     });
@@ -223,7 +315,12 @@ describe('reservations: no poison work', function () {
 
       // The workflow still believed the hold active; its expiry reads the row, and catches up instead of releasing.
       const handle = testStack().temporal.client.workflow.getHandle(reservationWorkflowId(organizationId, orderId));
-      await waitFor(() => client.get({ organizationId, orderId }), (r) => r.status === 'confirmed', 'the workflow to catch up with the confirmed row', 20_000);
+      await waitFor(
+        () => client.get({ organizationId, orderId }),
+        (r) => r.status === 'confirmed',
+        'the workflow to catch up with the confirmed row',
+        20_000,
+      );
       assert.equal((await handle.describe()).status.name, 'RUNNING');
       assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 3, 'a confirmed hold is never expired');
       assert.deepEqual(await movementCounts(scope), { reserve: 1 });
@@ -251,17 +348,35 @@ describe('reservations: no poison work', function () {
         const orderId = `ttl-${randomUUID()}`;
         const client = clientOn(worker.taskQueue);
 
-        const reserved = await client.reserve(organizationId, orderId, { items: [{ variant_id: variantId, quantity: 2 }], ttlSeconds: 2 });
+        const reserved = await client.reserve(organizationId, orderId, {
+          items: [{ variant_id: variantId, quantity: 2 }],
+          ttlSeconds: 2,
+        });
 
         assert.equal(attempts, 2);
         const committedAt = await reserveCommittedAt(scope);
         const row = await reservationRow(scope, { orderId });
-        assert.equal(reserved.expiresAt, row.expires_at!.toISOString(), 'the workflow keeps the expiry the hold committed');
-        assert.ok(row.expires_at!.getTime() - 2000 >= committedAt.getTime(), `expires_at ${row.expires_at!.toISOString()} is at least the TTL after the hold's writes (${committedAt.toISOString()})`);
+        assert.equal(
+          reserved.expiresAt,
+          row.expires_at!.toISOString(),
+          'the workflow keeps the expiry the hold committed',
+        );
+        assert.ok(
+          row.expires_at!.getTime() - 2000 >= committedAt.getTime(),
+          `expires_at ${row.expires_at!.toISOString()} is at least the TTL after the hold's writes (${committedAt.toISOString()})`,
+        );
         const handle = testStack().temporal.client.workflow.getHandle(reservationWorkflowId(organizationId, orderId));
-        assert.equal((await handle.describe()).typedSearchAttributes.get(ExpiresAt)?.toISOString(), reserved.expiresAt, 'the durable timer and ExpiresAt use that expiry');
+        assert.equal(
+          (await handle.describe()).typedSearchAttributes.get(ExpiresAt)?.toISOString(),
+          reserved.expiresAt,
+          'the durable timer and ExpiresAt use that expiry',
+        );
 
-        await waitFor(() => reservationRow(scope, { orderId }), (r) => r.status === 'expired', 'the hold to expire');
+        await waitFor(
+          () => reservationRow(scope, { orderId }),
+          (r) => r.status === 'expired',
+          'the hold to expire',
+        );
         assert.equal((await stockRow(scope, variantId, warehouseId)).available, 10);
         await saveHistory('reserve-ttl-from-commit', reservationWorkflowId(organizationId, orderId));
       } finally {
@@ -284,7 +399,10 @@ describe('reservations: no poison work', function () {
       try {
         const { scope, organizationId, variantId } = await stockedOrganization(10);
         const orderId = `ttl-lost-${randomUUID()}`;
-        const reserved = await clientOn(worker.taskQueue).reserve(organizationId, orderId, { items: [{ variant_id: variantId, quantity: 2 }], ttlSeconds: 60 });
+        const reserved = await clientOn(worker.taskQueue).reserve(organizationId, orderId, {
+          items: [{ variant_id: variantId, quantity: 2 }],
+          ttlSeconds: 60,
+        });
 
         assert.equal(attempts, 2);
         const committedAt = await reserveCommittedAt(scope);
@@ -306,11 +424,23 @@ describe('reservations: no poison work', function () {
       const orderId = `overdue-${randomUUID()}`;
       const client = clientOn(worker.taskQueue, { confirmedOverdueSeconds: 2 });
       const handle = testStack().temporal.client.workflow.getHandle(reservationWorkflowId(organizationId, orderId));
-      await client.reserve(organizationId, orderId, { items: [{ variant_id: variantId, quantity: 3 }], ttlSeconds: 60 });
+      await client.reserve(organizationId, orderId, {
+        items: [{ variant_id: variantId, quantity: 3 }],
+        ttlSeconds: 60,
+      });
       await client.confirm({ organizationId, orderId });
 
-      await events.waitFor((r) => r.some((e) => e.body.event === 'inventory.reservation.confirmed_overdue' && e.body.data.order_id === orderId), 15_000, 'inventory.reservation.confirmed_overdue');
-      await waitFor(() => handle.describe(), (d) => d.typedSearchAttributes.get(ConfirmedOverdue) === true, 'ConfirmedOverdue = true');
+      await events.waitFor(
+        (r) =>
+          r.some((e) => e.body.event === 'inventory.reservation.confirmed_overdue' && e.body.data.order_id === orderId),
+        15_000,
+        'inventory.reservation.confirmed_overdue',
+      );
+      await waitFor(
+        () => handle.describe(),
+        (d) => d.typedSearchAttributes.get(ConfirmedOverdue) === true,
+        'ConfirmedOverdue = true',
+      );
       const [report] = await outbox(scope, 'inventory.reservation.confirmed_overdue');
       assert.equal(report.overdue_after_seconds, 2);
       assert.ok(Date.parse(report.reported_at) - Date.parse(report.confirmed_at) >= 2000);
@@ -321,7 +451,11 @@ describe('reservations: no poison work', function () {
 
       const fulfilled = await client.fulfil({ organizationId, orderId });
       assert.equal(fulfilled.status, 'fulfilled');
-      await waitFor(() => handle.describe(), (d) => d.typedSearchAttributes.get(ConfirmedOverdue) === false, 'ConfirmedOverdue = false once fulfilled');
+      await waitFor(
+        () => handle.describe(),
+        (d) => d.typedSearchAttributes.get(ConfirmedOverdue) === false,
+        'ConfirmedOverdue = false once fulfilled',
+      );
       assert.equal((await outbox(scope, 'inventory.reservation.confirmed_overdue')).length, 1, 'reported once');
       await saveHistory('reserve-confirm-overdue-fulfil', reservationWorkflowId(organizationId, orderId));
     } finally {

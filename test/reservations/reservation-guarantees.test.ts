@@ -34,7 +34,11 @@ describe('reservation guarantees', function () {
 
       const outcomes = await Promise.allSettled(
         Array.from({ length: 50 }, (_, i) =>
-          api.call<ReserveStockResponse__Output>('ReserveStock', { organization_id: organizationId, order_id: `race-${i}`, items: [{ variant_id: variantId, quantity: 1 }] }),
+          api.call<ReserveStockResponse__Output>('ReserveStock', {
+            organization_id: organizationId,
+            order_id: `race-${i}`,
+            items: [{ variant_id: variantId, quantity: 1 }],
+          }),
         ),
       );
 
@@ -42,11 +46,22 @@ describe('reservation guarantees', function () {
       const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
       assert.equal(held.length, 20);
       assert.equal(refused.length, 30);
-      for (const r of refused) assert.equal((r.reason as grpc.ServiceError).code, grpc.status.FAILED_PRECONDITION, (r.reason as Error).message);
+      for (const r of refused)
+        assert.equal(
+          (r.reason as grpc.ServiceError).code,
+          grpc.status.FAILED_PRECONDITION,
+          (r.reason as Error).message,
+        );
       const row = await stockRow(scope, variantId, warehouseId);
-      assert.deepEqual({ available: row.available, reserved: row.reserved, total: row.total }, { available: 0, reserved: 20, total: 20 });
+      assert.deepEqual(
+        { available: row.available, reserved: row.reserved, total: row.total },
+        { available: 0, reserved: 20, total: 20 },
+      );
       const sums = await ledgerSums(scope, variantId, warehouseId);
-      assert.deepEqual({ available: sums.available, reserved: sums.reserved, total: sums.total }, { available: 0, reserved: 20, total: 20 });
+      assert.deepEqual(
+        { available: sums.available, reserved: sums.reserved, total: sums.total },
+        { available: 0, reserved: 20, total: 20 },
+      );
     });
 
     it('two orders whose lines overlap in opposite order both finish, without deadlock or oversell', async () => {
@@ -61,7 +76,16 @@ describe('reservation guarantees', function () {
           api.call('ReserveStock', {
             organization_id: scope.organizationId,
             order_id: `cross-${i}`,
-            items: i % 2 === 0 ? [{ variant_id: a, quantity: 2 }, { variant_id: b, quantity: 1 }] : [{ variant_id: b, quantity: 2 }, { variant_id: a, quantity: 1 }],
+            items:
+              i % 2 === 0
+                ? [
+                    { variant_id: a, quantity: 2 },
+                    { variant_id: b, quantity: 1 },
+                  ]
+                : [
+                    { variant_id: b, quantity: 2 },
+                    { variant_id: a, quantity: 1 },
+                  ],
           }),
         ),
       );
@@ -88,12 +112,19 @@ describe('reservation guarantees', function () {
     const flakyApi = await startGrpc({ taskQueue: flaky.taskQueue });
     try {
       const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
-      const reserved = await flakyApi.call<ReserveStockResponse__Output>('ReserveStock', { organization_id: organizationId, order_id: `flaky-${randomUUID()}`, items: [{ variant_id: variantId, quantity: 4 }] });
+      const reserved = await flakyApi.call<ReserveStockResponse__Output>('ReserveStock', {
+        organization_id: organizationId,
+        order_id: `flaky-${randomUUID()}`,
+        items: [{ variant_id: variantId, quantity: 4 }],
+      });
 
       assert.equal(failures, 2, 'the activity ran twice');
       assert.equal(reserved.status, 'active');
       assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 4);
-      const [{ n }] = await scope.em.execute<{ n: number }[]>("select count(*)::int as n from stock_movement where organization_id = ? and type = 'reserve'", [organizationId]);
+      const [{ n }] = await scope.em.execute<{ n: number }[]>(
+        "select count(*)::int as n from stock_movement where organization_id = ? and type = 'reserve'",
+        [organizationId],
+      );
       assert.equal(n, 1);
     } finally {
       await flakyApi.close();
@@ -111,7 +142,11 @@ describe('reservation guarantees', function () {
       relay = createOutboxRelay({
         orm: stack.systemOrm,
         databaseUrl: stack.systemDatabaseUrl,
-        amqpUrl: stack.amqpUrl, exchange: stack.exchange, logger: stack.logger, batchSize: 200, pollIntervalMs: 50,
+        amqpUrl: stack.amqpUrl,
+        exchange: stack.exchange,
+        logger: stack.logger,
+        batchSize: 200,
+        pollIntervalMs: 50,
       });
       await relay.start();
     });
@@ -123,13 +158,38 @@ describe('reservation guarantees', function () {
     it('a 2-second hold expires by itself: units back in available, status expired, inventory.reservation.expired published', async () => {
       const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
       const orderId = `ttl-${randomUUID()}`;
-      const reserved = await api.call<ReserveStockResponse__Output>('ReserveStock', { organization_id: organizationId, order_id: orderId, items: [{ variant_id: variantId, quantity: 6 }], ttl_seconds: 2 });
+      const reserved = await api.call<ReserveStockResponse__Output>('ReserveStock', {
+        organization_id: organizationId,
+        order_id: orderId,
+        items: [{ variant_id: variantId, quantity: 6 }],
+        ttl_seconds: 2,
+      });
       assert.equal((await stockRow(scope, variantId, warehouseId)).available, 4);
 
-      await events.waitFor((r) => r.some((e) => e.body.event === 'inventory.reservation.expired' && e.body.data.reservation_id === reserved.reservation_id), 15_000, 'inventory.reservation.expired');
+      await events.waitFor(
+        (r) =>
+          r.some(
+            (e) =>
+              e.body.event === 'inventory.reservation.expired' &&
+              e.body.data.reservation_id === reserved.reservation_id,
+          ),
+        15_000,
+        'inventory.reservation.expired',
+      );
 
-      assert.deepEqual(await stockRow(scope, variantId, warehouseId), { total: 10, available: 10, reserved: 0, damaged: 0, in_transit: 0, incoming: 0, version: 4 });
-      const view = await api.call<Reservation__Output>('GetReservation', { organization_id: organizationId, reservation_id: reserved.reservation_id });
+      assert.deepEqual(await stockRow(scope, variantId, warehouseId), {
+        total: 10,
+        available: 10,
+        reserved: 0,
+        damaged: 0,
+        in_transit: 0,
+        incoming: 0,
+        version: 4,
+      });
+      const view = await api.call<Reservation__Output>('GetReservation', {
+        organization_id: organizationId,
+        reservation_id: reserved.reservation_id,
+      });
       assert.equal(view.status, 'expired');
       assert.equal(view.release_reason, 'expired');
       await saveHistory('reserve-expire', reservationWorkflowId(organizationId, orderId));
@@ -138,31 +198,67 @@ describe('reservation guarantees', function () {
     it('confirming before expiry cancels the expiry', async () => {
       const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
       const orderId = `confirm-${randomUUID()}`;
-      await api.call('ReserveStock', { organization_id: organizationId, order_id: orderId, items: [{ variant_id: variantId, quantity: 3 }], ttl_seconds: 2 });
+      await api.call('ReserveStock', {
+        organization_id: organizationId,
+        order_id: orderId,
+        items: [{ variant_id: variantId, quantity: 3 }],
+        ttl_seconds: 2,
+      });
       await api.call('ConfirmReservation', { organization_id: organizationId, order_id: orderId });
 
       await sleep(3500);
 
       assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 3);
-      const view = await api.call<Reservation__Output>('GetReservation', { organization_id: organizationId, order_id: orderId });
+      const view = await api.call<Reservation__Output>('GetReservation', {
+        organization_id: organizationId,
+        order_id: orderId,
+      });
       assert.equal(view.status, 'confirmed');
-      await events.waitFor((r) => r.some((e) => e.body.event === 'inventory.reservation.confirmed' && e.body.data.order_id === orderId), 5000, 'inventory.reservation.confirmed');
-      assert.ok(!events.received.some((e) => e.body.event === 'inventory.reservation.expired' && e.body.data.order_id === orderId));
+      await events.waitFor(
+        (r) => r.some((e) => e.body.event === 'inventory.reservation.confirmed' && e.body.data.order_id === orderId),
+        5000,
+        'inventory.reservation.confirmed',
+      );
+      assert.ok(
+        !events.received.some(
+          (e) => e.body.event === 'inventory.reservation.expired' && e.body.data.order_id === orderId,
+        ),
+      );
     });
 
     it('extending moves the expiry; extending past the maximum lifetime is refused', async () => {
       const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
       const orderId = `extend-${randomUUID()}`;
-      const reserved = await api.call<ReserveStockResponse__Output>('ReserveStock', { organization_id: organizationId, order_id: orderId, items: [{ variant_id: variantId, quantity: 2 }], ttl_seconds: 2 });
+      const reserved = await api.call<ReserveStockResponse__Output>('ReserveStock', {
+        organization_id: organizationId,
+        order_id: orderId,
+        items: [{ variant_id: variantId, quantity: 2 }],
+        ttl_seconds: 2,
+      });
 
-      const extended = await api.call<{ expires_at: string; status: string }>('ExtendReservation', { organization_id: organizationId, order_id: orderId, ttl_seconds: 4 });
+      const extended = await api.call<{ expires_at: string; status: string }>('ExtendReservation', {
+        organization_id: organizationId,
+        order_id: orderId,
+        ttl_seconds: 4,
+      });
       assert.ok(Date.parse(extended.expires_at) > Date.parse(reserved.expires_at) + 1000);
-      const error = await expectStatus(api.call('ExtendReservation', { organization_id: organizationId, order_id: orderId, ttl_seconds: 7 * 24 * 3600 }), grpc.status.FAILED_PRECONDITION);
+      const error = await expectStatus(
+        api.call('ExtendReservation', {
+          organization_id: organizationId,
+          order_id: orderId,
+          ttl_seconds: 7 * 24 * 3600,
+        }),
+        grpc.status.FAILED_PRECONDITION,
+      );
       assert.match(error.details, /lives at most/);
 
       await sleep(2800);
       assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 2, 'still held after the original TTL');
-      await waitFor(() => stockRow(scope, variantId, warehouseId), (row) => row.reserved === 0, 'the extended hold to expire');
+      await waitFor(
+        () => stockRow(scope, variantId, warehouseId),
+        (row) => row.reserved === 0,
+        'the extended hold to expire',
+      );
       await saveHistory('reserve-extend-expire', reservationWorkflowId(organizationId, orderId));
     });
   });
@@ -172,7 +268,12 @@ describe('reservation guarantees', function () {
     const durableApi = await startGrpc({ taskQueue: first.taskQueue });
     try {
       const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
-      await durableApi.call('ReserveStock', { organization_id: organizationId, order_id: `durable-${randomUUID()}`, items: [{ variant_id: variantId, quantity: 5 }], ttl_seconds: 2 });
+      await durableApi.call('ReserveStock', {
+        organization_id: organizationId,
+        order_id: `durable-${randomUUID()}`,
+        items: [{ variant_id: variantId, quantity: 5 }],
+        ttl_seconds: 2,
+      });
       await first.stop();
 
       await sleep(3000);
@@ -180,9 +281,16 @@ describe('reservation guarantees', function () {
 
       const second = await startWorker({ taskQueue: first.taskQueue });
       try {
-        await waitFor(() => stockRow(scope, variantId, warehouseId), (row) => row.reserved === 0, 'the release by the new worker');
+        await waitFor(
+          () => stockRow(scope, variantId, warehouseId),
+          (row) => row.reserved === 0,
+          'the release by the new worker',
+        );
         await sleep(1000);
-        const [{ n }] = await scope.em.execute<{ n: number }[]>("select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'", [organizationId]);
+        const [{ n }] = await scope.em.execute<{ n: number }[]>(
+          "select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'",
+          [organizationId],
+        );
         assert.equal(n, 1);
         assert.equal((await stockRow(scope, variantId, warehouseId)).available, 10);
       } finally {
@@ -196,16 +304,36 @@ describe('reservation guarantees', function () {
   describe('bad input changes nothing', () => {
     it('ReserveStock: unknown variant or warehouse, bad quantities, no items, missing ids, TTL out of bounds', async () => {
       const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
-      const base = { organization_id: organizationId, order_id: `bad-${randomUUID()}`, items: [{ variant_id: variantId, quantity: 1 }] };
+      const base = {
+        organization_id: organizationId,
+        order_id: `bad-${randomUUID()}`,
+        items: [{ variant_id: variantId, quantity: 1 }],
+      };
       const cases: [object, grpc.status, RegExp][] = [
         [{ ...base, items: [{ variant_id: randomUUID(), quantity: 1 }] }, grpc.status.NOT_FOUND, /no stock of variant/],
-        [{ ...base, items: [{ variant_id: variantId, quantity: 1, warehouse_id: randomUUID() }] }, grpc.status.NOT_FOUND, /warehouse .* does not exist/],
+        [
+          { ...base, items: [{ variant_id: variantId, quantity: 1, warehouse_id: randomUUID() }] },
+          grpc.status.NOT_FOUND,
+          /warehouse .* does not exist/,
+        ],
         [{ ...base, preferred_warehouse_id: randomUUID() }, grpc.status.NOT_FOUND, /warehouse .* does not exist/],
-        [{ ...base, items: [{ variant_id: variantId, quantity: 0 }] }, grpc.status.INVALID_ARGUMENT, /quantity must be at least 1/],
-        [{ ...base, items: [{ variant_id: variantId, quantity: -3 }] }, grpc.status.INVALID_ARGUMENT, /quantity must be at least 1/],
+        [
+          { ...base, items: [{ variant_id: variantId, quantity: 0 }] },
+          grpc.status.INVALID_ARGUMENT,
+          /quantity must be at least 1/,
+        ],
+        [
+          { ...base, items: [{ variant_id: variantId, quantity: -3 }] },
+          grpc.status.INVALID_ARGUMENT,
+          /quantity must be at least 1/,
+        ],
         [{ ...base, items: [] }, grpc.status.INVALID_ARGUMENT, /at least one line/],
         [{ ...base, order_id: '' }, grpc.status.INVALID_ARGUMENT, /order_id is required/],
-        [{ ...base, items: [{ variant_id: '', quantity: 1 }] }, grpc.status.INVALID_ARGUMENT, /variant_id must be a UUID/],
+        [
+          { ...base, items: [{ variant_id: '', quantity: 1 }] },
+          grpc.status.INVALID_ARGUMENT,
+          /variant_id must be a UUID/,
+        ],
         [{ ...base, ttl_seconds: 8 * 24 * 3600 }, grpc.status.INVALID_ARGUMENT, /TTL must be from 1 s/],
         [{ ...base, ttl_minutes: -1 }, grpc.status.INVALID_ARGUMENT, /ttl_minutes cannot be negative/],
       ];
@@ -214,18 +342,36 @@ describe('reservation guarantees', function () {
         assert.match(error.details, message);
       }
       assert.equal((await stockRow(scope, variantId, warehouseId)).available, 10);
-      const [{ n }] = await scope.em.execute<{ n: number }[]>('select count(*)::int as n from reservation where organization_id = ? and status <> ?', [organizationId, 'failed']);
+      const [{ n }] = await scope.em.execute<{ n: number }[]>(
+        'select count(*)::int as n from reservation where organization_id = ? and status <> ?',
+        [organizationId, 'failed'],
+      );
       assert.equal(n, 0);
     });
 
     it('the other RPCs: missing reference, unknown reservation, bad TTL', async () => {
       const organization_id = randomUUID();
-      for (const method of ['ConfirmReservation', 'ReleaseReservation', 'FulfilReservation', 'GetReservation', 'ExtendReservation'] as const) {
+      for (const method of [
+        'ConfirmReservation',
+        'ReleaseReservation',
+        'FulfilReservation',
+        'GetReservation',
+        'ExtendReservation',
+      ] as const) {
         await expectStatus(api.call(method, { organization_id, ttl_seconds: 60 }), grpc.status.INVALID_ARGUMENT);
-        await expectStatus(api.call(method, { organization_id, reservation_id: randomUUID(), ttl_seconds: 60 }), grpc.status.NOT_FOUND);
-        await expectStatus(api.call(method, { organization_id, order_id: `nobody-${randomUUID()}`, ttl_seconds: 60 }), grpc.status.NOT_FOUND);
+        await expectStatus(
+          api.call(method, { organization_id, reservation_id: randomUUID(), ttl_seconds: 60 }),
+          grpc.status.NOT_FOUND,
+        );
+        await expectStatus(
+          api.call(method, { organization_id, order_id: `nobody-${randomUUID()}`, ttl_seconds: 60 }),
+          grpc.status.NOT_FOUND,
+        );
       }
-      await expectStatus(api.call('ExtendReservation', { organization_id, order_id: 'x', ttl_seconds: -5 }), grpc.status.INVALID_ARGUMENT);
+      await expectStatus(
+        api.call('ExtendReservation', { organization_id, order_id: 'x', ttl_seconds: -5 }),
+        grpc.status.INVALID_ARGUMENT,
+      );
     });
   });
 });

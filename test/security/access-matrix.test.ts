@@ -4,7 +4,15 @@ import * as grpc from '@grpc/grpc-js';
 import { restWithWorker } from '../helpers/http.ts';
 import { bearerFor, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { tokenFor } from '../helpers/stack.ts';
-import { fillPath, restExamples, rpcExamples, stateOf, targetOrganization, type RestExample, type Target } from '../helpers/surface.ts';
+import {
+  fillPath,
+  restExamples,
+  rpcExamples,
+  stateOf,
+  targetOrganization,
+  type RestExample,
+  type Target,
+} from '../helpers/surface.ts';
 import { createDevIssuer } from '../../services/auth/dev-issuer.ts';
 import { permissionsByRole, roles, type Permission } from '../../services/auth/access.ts';
 import { rpcPermissions } from '../../services/grpc/authentication.ts';
@@ -55,12 +63,48 @@ describe('access matrix: every operation and RPC refuses the wrong caller and ch
     const org = target.organizationId;
     const list: { who: string; token?: string; http: number; grpc: grpc.status; sameOrganization: boolean }[] = [
       { who: 'no token', http: 401, grpc: grpc.status.UNAUTHENTICATED, sameOrganization: true },
-      { who: 'an expired token', token: await tokenFor(org, { issuedAt: Math.floor(Date.now() / 1000) - 7200, ttlSeconds: 600 }), http: 401, grpc: grpc.status.UNAUTHENTICATED, sameOrganization: true },
-      { who: 'a token of another issuer', token: await foreignIssuer.mint({ subject: 'mallory', organizationId: org, roles: [...roles] }), http: 401, grpc: grpc.status.UNAUTHENTICATED, sameOrganization: true },
-      { who: 'a token for another audience', token: await tokenFor(org, { audience: 'some-other-service' }), http: 401, grpc: grpc.status.UNAUTHENTICATED, sameOrganization: true },
-      { who: `a role without ${permission} (${roleWithout(permission)})`, token: await tokenFor(org, { roles: [roleWithout(permission)] }), http: 403, grpc: grpc.status.PERMISSION_DENIED, sameOrganization: true },
-      { who: 'an unknown role', token: await tokenFor(org, { roles: ['superuser'] }), http: 403, grpc: grpc.status.PERMISSION_DENIED, sameOrganization: true },
-      { who: "another organization's admin", token: await tokenFor(intruderOrganization, { roles: [...roles] }), http: 0, grpc: grpc.status.PERMISSION_DENIED, sameOrganization: false },
+      {
+        who: 'an expired token',
+        token: await tokenFor(org, { issuedAt: Math.floor(Date.now() / 1000) - 7200, ttlSeconds: 600 }),
+        http: 401,
+        grpc: grpc.status.UNAUTHENTICATED,
+        sameOrganization: true,
+      },
+      {
+        who: 'a token of another issuer',
+        token: await foreignIssuer.mint({ subject: 'mallory', organizationId: org, roles: [...roles] }),
+        http: 401,
+        grpc: grpc.status.UNAUTHENTICATED,
+        sameOrganization: true,
+      },
+      {
+        who: 'a token for another audience',
+        token: await tokenFor(org, { audience: 'some-other-service' }),
+        http: 401,
+        grpc: grpc.status.UNAUTHENTICATED,
+        sameOrganization: true,
+      },
+      {
+        who: `a role without ${permission} (${roleWithout(permission)})`,
+        token: await tokenFor(org, { roles: [roleWithout(permission)] }),
+        http: 403,
+        grpc: grpc.status.PERMISSION_DENIED,
+        sameOrganization: true,
+      },
+      {
+        who: 'an unknown role',
+        token: await tokenFor(org, { roles: ['superuser'] }),
+        http: 403,
+        grpc: grpc.status.PERMISSION_DENIED,
+        sameOrganization: true,
+      },
+      {
+        who: "another organization's admin",
+        token: await tokenFor(intruderOrganization, { roles: [...roles] }),
+        http: 0,
+        grpc: grpc.status.PERMISSION_DENIED,
+        sameOrganization: false,
+      },
     ];
     if (warehouseNamed) {
       list.push({
@@ -76,20 +120,38 @@ describe('access matrix: every operation and RPC refuses the wrong caller and ch
 
   it('has an example request for every documented operation and every RPC', async () => {
     const { body: doc } = await rest.http.get('/openapi.json');
-    const documented = Object.entries<Record<string, { 'x-permission'?: string }>>(doc.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).filter(([, op]) => op['x-permission']).map(([method]) => `${method} ${path}`),
+    const documented = Object.entries<Record<string, { 'x-permission'?: string }>>(doc.paths).flatMap(
+      ([path, methods]) =>
+        Object.entries(methods)
+          .filter(([, op]) => op['x-permission'])
+          .map(([method]) => `${method} ${path}`),
     );
-    assert.deepEqual(documented.filter((key) => !(key in restExamples(target))), [], 'add these operations to the matrix');
+    assert.deepEqual(
+      documented.filter((key) => !(key in restExamples(target))),
+      [],
+      'add these operations to the matrix',
+    );
     assert.ok(documented.length >= 30, `only ${documented.length} protected operations documented`);
     const served = Object.keys(loadInventoryProto().inventory.v1.InventoryService.service);
-    assert.deepEqual(served.filter((rpc) => !(rpc in rpcExamples(target))), [], 'add these RPCs to the matrix');
+    assert.deepEqual(
+      served.filter((rpc) => !(rpc in rpcExamples(target))),
+      [],
+      'add these RPCs to the matrix',
+    );
   });
 
   it('over REST: refused with the documented status, no data of the target shown, nothing changed', async () => {
     const { body: doc } = await rest.http.get('/openapi.json');
     const examples = restExamples(target);
     const before = await stateOf(target.organizationId);
-    const canaries = [target.warehouseId, target.otherWarehouseId, target.locationId, target.transferId, target.movementId, target.adjustmentId];
+    const canaries = [
+      target.warehouseId,
+      target.otherWarehouseId,
+      target.locationId,
+      target.transferId,
+      target.movementId,
+      target.adjustmentId,
+    ];
     for (const [path, methods] of Object.entries<Record<string, { 'x-permission'?: string }>>(doc.paths)) {
       for (const [method, op] of Object.entries(methods)) {
         const permission = op['x-permission'];
@@ -99,7 +161,10 @@ describe('access matrix: every operation and RPC refuses the wrong caller and ch
         for (const intruder of await intruders(permission, namesWarehouse(example))) {
           const response = await fetch(rest.http.url + url, {
             method: method.toUpperCase(),
-            headers: { 'Content-Type': 'application/json', ...(intruder.token ? { Authorization: `Bearer ${intruder.token}` } : {}) },
+            headers: {
+              'Content-Type': 'application/json',
+              ...(intruder.token ? { Authorization: `Bearer ${intruder.token}` } : {}),
+            },
             body: example.body === undefined ? undefined : JSON.stringify(example.body),
           });
           const text = await response.text();
@@ -111,7 +176,8 @@ describe('access matrix: every operation and RPC refuses the wrong caller and ch
             // Another organization sees its own (empty) world: never a 5xx, never the target's rows.
             assert.ok(response.status < 500, what);
             const named = new Set(Object.values(example.params ?? {}).concat(Object.values(example.query ?? {})));
-            for (const id of canaries.filter((c) => !named.has(c) && !JSON.stringify(example.body ?? '').includes(c))) assert.ok(!text.includes(id), `${what} shows ${id}`);
+            for (const id of canaries.filter((c) => !named.has(c) && !JSON.stringify(example.body ?? '').includes(c)))
+              assert.ok(!text.includes(id), `${what} shows ${id}`);
           }
         }
       }
@@ -158,19 +224,28 @@ describe('access matrix: every operation and RPC refuses the wrong caller and ch
         const permission = op['x-permission'];
         if (!permission) continue;
         const example = examples[`${method} ${path}`]!;
-        const token = await tokenFor(target.organizationId, { roles: [roleWith(permission)], warehouses: [target.warehouseId, target.otherWarehouseId, target.emptyWarehouseId] });
+        const token = await tokenFor(target.organizationId, {
+          roles: [roleWith(permission)],
+          warehouses: [target.warehouseId, target.otherWarehouseId, target.emptyWarehouseId],
+        });
         const url = fillPath(path, example.params) + (example.query ? `?${new URLSearchParams(example.query)}` : '');
         const response = await fetch(rest.http.url + url, {
           method: method.toUpperCase(),
           headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
           body: example.body === undefined ? undefined : JSON.stringify(example.body),
         });
-        assert.ok(![401, 403].includes(response.status) && response.status < 500, `${method.toUpperCase()} ${path}: ${response.status} ${(await response.text()).slice(0, 200)}`);
+        assert.ok(
+          ![401, 403].includes(response.status) && response.status < 500,
+          `${method.toUpperCase()} ${path}: ${response.status} ${(await response.text()).slice(0, 200)}`,
+        );
       }
     }
     for (const [rpc, request] of Object.entries(rpcExamples(target))) {
       const permission = rpcPermissions[rpc as keyof typeof rpcPermissions];
-      const metadata = await bearerFor(request, await tokenFor(target.organizationId, { roles: [roleWith(permission)] }));
+      const metadata = await bearerFor(
+        request,
+        await tokenFor(target.organizationId, { roles: [roleWith(permission)] }),
+      );
       const outcome = await grpcApi.call(rpc as never, request, metadata).then(
         () => 'OK',
         (e: grpc.ServiceError) => grpc.status[e.code],

@@ -26,10 +26,17 @@ describe('access matrix: consumed events are trusted by the queue they came thro
     'order.confirmed': { order_id: target.orderId },
     'order.cancelled': { order_id: target.orderId, reason: 'intruder' },
     'order.shipped': { order_id: target.orderId },
-    'order.returned': { order_id: target.orderId, items: [{ variant_id: target.variantId, warehouse_id: target.warehouseId, quantity: 5 }] },
+    'order.returned': {
+      order_id: target.orderId,
+      items: [{ variant_id: target.variantId, warehouse_id: target.warehouseId, quantity: 5 }],
+    },
     'catalog.variant.created': { variant_id: randomUUID(), track_inventory: true },
     'catalog.variant.deleted': { variant_id: target.variantId },
-    'purchase_order.created': { purchase_order_id: 'PO-intruder', warehouse_id: target.warehouseId, items: [{ variant_id: target.variantId, quantity: 5 }] },
+    'purchase_order.created': {
+      purchase_order_id: 'PO-intruder',
+      warehouse_id: target.warehouseId,
+      items: [{ variant_id: target.variantId, quantity: 5 }],
+    },
   });
 
   before(async () => {
@@ -40,7 +47,12 @@ describe('access matrix: consumed events are trusted by the queue they came thro
     const variantId = randomUUID();
     await receiveStock(scope, variantId, warehouse.id, 50);
     const orderId = `order-${randomUUID()}`;
-    await grpcApi.call('ReserveStock', { organization_id: scope.organizationId, order_id: orderId, items: [{ variant_id: variantId, quantity: 3 }], ttl_seconds: 3600 });
+    await grpcApi.call('ReserveStock', {
+      organization_id: scope.organizationId,
+      order_id: orderId,
+      items: [{ variant_id: variantId, quantity: 3 }],
+      ttl_seconds: 3600,
+    });
     target = { organizationId: scope.organizationId, warehouseId: warehouse.id, variantId, orderId };
     foreignWarehouseId = (await createWarehouse(newOrganization())).id;
     consumer = await startPrivateConsumer('matrix', worker.taskQueue);
@@ -51,10 +63,21 @@ describe('access matrix: consumed events are trusted by the queue they came thro
     await worker.stop();
   });
 
-  async function publish(exchange: string, routingKey: string, event: string, data: object, organizationId = target.organizationId): Promise<string> {
+  async function publish(
+    exchange: string,
+    routingKey: string,
+    event: string,
+    data: object,
+    organizationId = target.organizationId,
+  ): Promise<string> {
     const eventId = randomUUID();
     const channel = await consumer.broker.createConfirmChannel();
-    channel.publish(exchange, routingKey, Buffer.from(JSON.stringify({ event, event_id: eventId, organization_id: organizationId, version: '1.0', data })), { persistent: true, messageId: eventId });
+    channel.publish(
+      exchange,
+      routingKey,
+      Buffer.from(JSON.stringify({ event, event_id: eventId, organization_id: organizationId, version: '1.0', data })),
+      { persistent: true, messageId: eventId },
+    );
     await channel.waitForConfirms();
     await channel.close();
     return eventId;
@@ -73,7 +96,11 @@ describe('access matrix: consumed events are trusted by the queue they came thro
 
   it('has an example for every consumed event', () => {
     const consumed = Object.values(eventsBySource).flat();
-    assert.deepEqual(consumed.filter((event) => !(event in examples())), [], 'add these events to the matrix');
+    assert.deepEqual(
+      consumed.filter((event) => !(event in examples())),
+      [],
+      'add these events to the matrix',
+    );
   });
 
   it('an event sent through another source, or under another routing key, or straight to a queue, is dead-lettered with the reason and changes nothing', async () => {
@@ -84,11 +111,21 @@ describe('access matrix: consumed events are trusted by the queue they came thro
         const data = examples()[event]!;
         for (const other of (Object.keys(consumer.exchanges) as SourceName[]).filter((s) => s !== source)) {
           // The other source's own routing key, so the message reaches that source's queue.
-          sent.push({ eventId: await publish(consumer.exchanges[other], eventsBySource[other][0]!, event, data), how: `${event} through ${other}` });
+          sent.push({
+            eventId: await publish(consumer.exchanges[other], eventsBySource[other][0]!, event, data),
+            how: `${event} through ${other}`,
+          });
         }
         const otherKey = events.find((e) => e !== event);
-        if (otherKey) sent.push({ eventId: await publish(consumer.exchanges[source], otherKey, event, data), how: `${event} under routing key ${otherKey}` });
-        sent.push({ eventId: await publish('', consumer.topology.sources.find((s) => s.name === source)!.queue, event, data), how: `${event} straight to its queue` });
+        if (otherKey)
+          sent.push({
+            eventId: await publish(consumer.exchanges[source], otherKey, event, data),
+            how: `${event} under routing key ${otherKey}`,
+          });
+        sent.push({
+          eventId: await publish('', consumer.topology.sources.find((s) => s.name === source)!.queue, event, data),
+          how: `${event} straight to its queue`,
+        });
       }
     }
     const deadLettered = await takeMessages(consumer.topology.deadLetterQueue, sent.length, 30_000);
@@ -104,19 +141,31 @@ describe('access matrix: consumed events are trusted by the queue they came thro
     const before = await stateOf();
     const refused: string[] = [];
     for (const event of ['order.returned', 'purchase_order.created']) {
-      const data = JSON.parse(JSON.stringify(examples()[event]).replaceAll(target.warehouseId, foreignWarehouseId)) as object;
+      const data = JSON.parse(
+        JSON.stringify(examples()[event]).replaceAll(target.warehouseId, foreignWarehouseId),
+      ) as object;
       const source: SourceName = event.startsWith('order.') ? 'order' : 'purchasing';
       refused.push(await publish(consumer.exchanges[source], event, event, data));
     }
     const em = testStack().orm.em.fork();
     const outcomes = await waitFor(
-      () => em.execute<{ event_id: string; outcome: string }[]>('select event_id, outcome from inbox_event where event_id in (?)', [refused]),
+      () =>
+        em.execute<{ event_id: string; outcome: string }[]>(
+          'select event_id, outcome from inbox_event where event_id in (?)',
+          [refused],
+        ),
       (rows) => rows.length === refused.length,
       'both events recorded in the inbox',
     );
-    assert.deepEqual(outcomes.map((r) => r.outcome), ['refused', 'refused']);
+    assert.deepEqual(
+      outcomes.map((r) => r.outcome),
+      ['refused', 'refused'],
+    );
     assert.equal(await stateOf(), before, 'the target organization is unchanged');
-    const [{ n } = { n: 0 }] = await em.execute<{ n: number }[]>('select count(*)::int as n from stock_movement where warehouse_id = ? ', [foreignWarehouseId]);
+    const [{ n } = { n: 0 }] = await em.execute<{ n: number }[]>(
+      'select count(*)::int as n from stock_movement where warehouse_id = ? ',
+      [foreignWarehouseId],
+    );
     assert.equal(n, 0, "nothing was written into the other organization's warehouse");
   });
 });

@@ -4,7 +4,14 @@ import * as grpc from '@grpc/grpc-js';
 import { restWithWorker } from '../helpers/http.ts';
 import { bearerFor, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { testStack, tokenFor } from '../helpers/stack.ts';
-import { restExamples, rpcExamples, stateOf, targetOrganization, type RestExample, type Target } from '../helpers/surface.ts';
+import {
+  restExamples,
+  rpcExamples,
+  stateOf,
+  targetOrganization,
+  type RestExample,
+  type Target,
+} from '../helpers/surface.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { eventsBySource, startPrivateConsumer, type PrivateConsumer, type SourceName } from '../helpers/consumer.ts';
 
@@ -39,7 +46,13 @@ const craftedCursors = [
   'x'.repeat(5000),
 ];
 const badIds = ['not-a-uuid', '%E0%A4%A', '%00', 'x'.repeat(3000), '%FF%FE', '1', 'null', '..%2F..%2Fetc'];
-const badTimestamps = ['0000-01-01T00:00:00Z', '2026-13-45T00:00:00Z', 'yesterday', '99999-01-01T00:00:00Z', '2026-01-01T25:61:00Z'];
+const badTimestamps = [
+  '0000-01-01T00:00:00Z',
+  '2026-13-45T00:00:00Z',
+  'yesterday',
+  '99999-01-01T00:00:00Z',
+  '2026-01-01T25:61:00Z',
+];
 const nul = 'a\u0000b';
 
 function pick<T>(random: () => number, values: readonly T[]): T {
@@ -49,7 +62,8 @@ function pick<T>(random: () => number, values: readonly T[]): T {
 /** A value of the wrong kind for the one it replaces, so any schema behind the edge refuses it. */
 function wrongValue(random: () => number, original: unknown, path: string): unknown {
   // Order and purchase-order ids are other services' free text: any string is one, so only the string mutations apply.
-  if (/_id$/.test(path) && !/(^|\.)(order_id|purchase_order_id)$/.test(path) && typeof original === 'string') return pick(random, ['not-a-uuid', nul, 42, null, 'x'.repeat(100_000)]);
+  if (/_id$/.test(path) && !/(^|\.)(order_id|purchase_order_id)$/.test(path) && typeof original === 'string')
+    return pick(random, ['not-a-uuid', nul, 42, null, 'x'.repeat(100_000)]);
   if (typeof original === 'string') return pick(random, [nul, 'x'.repeat(100_000), 42, null, [], {}]);
   if (typeof original === 'number') return pick(random, [1.5, 1e12, -1e12, '5', null, true, {}]);
   if (typeof original === 'boolean') return pick(random, ['yes', 1, null]);
@@ -60,7 +74,8 @@ function wrongValue(random: () => number, original: unknown, path: string): unkn
 /** The leaves of a JSON value, as paths (a.b[0].c) with their values. */
 function leaves(value: unknown, path = ''): [string, unknown][] {
   if (Array.isArray(value)) return [[path, value], ...value.flatMap((v, i) => leaves(v, `${path}[${i}]`))];
-  if (typeof value === 'object' && value !== null) return Object.entries(value).flatMap(([k, v]) => leaves(v, path ? `${path}.${k}` : k));
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).flatMap(([k, v]) => leaves(v, path ? `${path}.${k}` : k));
   return [[path, value]];
 }
 
@@ -81,7 +96,13 @@ interface RestCase {
   body?: string;
 }
 
-function restCase(random: () => number, method: string, path: string, op: { parameters?: { in: string; name: string }[]; requestBody?: unknown }, example: RestExample): RestCase | undefined {
+function restCase(
+  random: () => number,
+  method: string,
+  path: string,
+  op: { parameters?: { in: string; name: string }[]; requestBody?: unknown },
+  example: RestExample,
+): RestCase | undefined {
   const query = { ...example.query };
   const params = { ...example.params };
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -109,16 +130,23 @@ function restCase(random: () => number, method: string, path: string, op: { para
     case 'query-value': {
       const name = pick(random, queryNames);
       query[name] =
-        name === 'cursor' ? pick(random, craftedCursors)
-        : name === 'limit' ? pick(random, ['-1', '0', '100000', 'abc', '1.5'])
-        : /^(at|from|to|created_from|created_to)$/.test(name) ? pick(random, badTimestamps)
-        : /_id$/.test(name) ? pick(random, ['not-a-uuid', nul, 'x'.repeat(3000)])
-        : pick(random, ['bogus-value-\u0000', nul]);
+        name === 'cursor'
+          ? pick(random, craftedCursors)
+          : name === 'limit'
+            ? pick(random, ['-1', '0', '100000', 'abc', '1.5'])
+            : /^(at|from|to|created_from|created_to)$/.test(name)
+              ? pick(random, badTimestamps)
+              : /_id$/.test(name)
+                ? pick(random, ['not-a-uuid', nul, 'x'.repeat(3000)])
+                : pick(random, ['bogus-value-\u0000', nul]);
       what = `query ${name}=${JSON.stringify(query[name]).slice(0, 60)}`;
       break;
     }
     case 'body-field': {
-      const [leaf, value] = pick(random, leaves(example.body).filter(([p]) => p !== ''));
+      const [leaf, value] = pick(
+        random,
+        leaves(example.body).filter(([p]) => p !== ''),
+      );
       const replacement = wrongValue(random, value, leaf);
       body = JSON.stringify(setAt(example.body, leaf, replacement));
       what = `body ${leaf}=${JSON.stringify(replacement)?.slice(0, 60)}`;
@@ -128,7 +156,16 @@ function restCase(random: () => number, method: string, path: string, op: { para
       body = JSON.stringify({ ...(example.body as object), zzz_unknown: true });
       break;
     case 'body-shape':
-      body = pick(random, ['[]', '"text"', '42', 'null', '{"a":', '['.repeat(3000) + ']'.repeat(3000), '{"__proto__":{"x":1}}', JSON.stringify({ a: 'x'.repeat(1_100_000) })]);
+      body = pick(random, [
+        '[]',
+        '"text"',
+        '42',
+        'null',
+        '{"a":',
+        '['.repeat(3000) + ']'.repeat(3000),
+        '{"__proto__":{"x":1}}',
+        JSON.stringify({ a: 'x'.repeat(1_100_000) }),
+      ]);
       what = `body ${body.slice(0, 30)}`;
       break;
     case 'body-encoding': {
@@ -162,10 +199,14 @@ function rpcMutations(request: Record<string, unknown>): [string, Record<string,
   const out: [string, Record<string, unknown>][] = [];
   const variant = (what: string, change: Record<string, unknown>) => out.push([what, { ...request, ...change }]);
   for (const [field, value] of Object.entries(request)) {
-    if (field === 'order_id') for (const v of ['', 'x'.repeat(201), nul]) variant(`${field}=${JSON.stringify(v).slice(0, 20)}`, { [field]: v });
-    else if (/_id$/.test(field)) for (const v of ['not-a-uuid', nul, 'x'.repeat(300)]) variant(`${field}=${JSON.stringify(v).slice(0, 20)}`, { [field]: v });
+    if (field === 'order_id')
+      for (const v of ['', 'x'.repeat(201), nul]) variant(`${field}=${JSON.stringify(v).slice(0, 20)}`, { [field]: v });
+    else if (/_id$/.test(field))
+      for (const v of ['not-a-uuid', nul, 'x'.repeat(300)])
+        variant(`${field}=${JSON.stringify(v).slice(0, 20)}`, { [field]: v });
     else if (field === 'ttl_seconds') for (const v of [-1, 8 * 24 * 3600]) variant(`${field}=${v}`, { [field]: v });
-    else if (field === 'reason') for (const v of ['x'.repeat(600), nul]) variant(`${field}=${JSON.stringify(v).slice(0, 20)}`, { [field]: v });
+    else if (field === 'reason')
+      for (const v of ['x'.repeat(600), nul]) variant(`${field}=${JSON.stringify(v).slice(0, 20)}`, { [field]: v });
     else if (field === 'items' && Array.isArray(value)) {
       const first = value[0] as Record<string, unknown>;
       variant('items=[]', { items: [] });
@@ -179,12 +220,22 @@ function rpcMutations(request: Record<string, unknown>): [string, Record<string,
     for (const token of craftedCursors.slice(0, 5)) variant(`page_token=${token.slice(0, 20)}`, { page_token: token });
     for (const size of [-1, 100_000]) variant(`page_size=${size}`, { page_size: size });
   }
-  if ('variant_id' in request && !('items' in request)) for (const at of badTimestamps.slice(0, 3)) variant(`from=${at}`, { from: at });
-  if ('items' in request && !('order_id' in request)) variant('preferred_warehouse_id=not-a-uuid', { preferred_warehouse_id: 'not-a-uuid' });
+  if ('variant_id' in request && !('items' in request))
+    for (const at of badTimestamps.slice(0, 3)) variant(`from=${at}`, { from: at });
+  if ('items' in request && !('order_id' in request))
+    variant('preferred_warehouse_id=not-a-uuid', { preferred_warehouse_id: 'not-a-uuid' });
   return out;
 }
 
-const serverCodes = new Set([grpc.status.OK, grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.DEADLINE_EXCEEDED, grpc.status.UNAVAILABLE, grpc.status.UNIMPLEMENTED, grpc.status.DATA_LOSS]);
+const serverCodes = new Set([
+  grpc.status.OK,
+  grpc.status.INTERNAL,
+  grpc.status.UNKNOWN,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.UNAVAILABLE,
+  grpc.status.UNIMPLEMENTED,
+  grpc.status.DATA_LOSS,
+]);
 
 describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, function () {
   this.timeout(240_000);
@@ -199,7 +250,9 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
   after(() => grpcApi?.close());
 
   async function runningWorkflows(): Promise<number> {
-    const { count } = await testStack().temporal.client.workflow.count(`OrganizationId = "${target.organizationId}" AND ExecutionStatus = "Running"`);
+    const { count } = await testStack().temporal.client.workflow.count(
+      `OrganizationId = "${target.organizationId}" AND ExecutionStatus = "Running"`,
+    );
     return count;
   }
 
@@ -209,7 +262,9 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
     const workflowsBefore = await runningWorkflows();
     const token = await tokenFor(target.organizationId);
     const { body: doc } = await rest.http.get('/openapi.json');
-    const operations = Object.entries<Record<string, { 'x-permission'?: string; parameters?: { in: string; name: string }[]; requestBody?: unknown }>>(doc.paths).flatMap(([path, methods]) =>
+    const operations = Object.entries<
+      Record<string, { 'x-permission'?: string; parameters?: { in: string; name: string }[]; requestBody?: unknown }>
+    >(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods)
         .filter(([, op]) => op['x-permission'])
         .map(([method, op]) => ({ method, path, op, example: restExamples(target)[`${method} ${path}`]! })),
@@ -222,16 +277,25 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
       if (!c) continue;
       restSent += 1;
       try {
-        const response = await fetch(rest.http.url + c.url, { method: c.method, headers: { ...c.headers, Authorization: `Bearer ${token}` }, body: c.body, signal: AbortSignal.timeout(15_000) });
+        const response = await fetch(rest.http.url + c.url, {
+          method: c.method,
+          headers: { ...c.headers, Authorization: `Bearer ${token}` },
+          body: c.body,
+          signal: AbortSignal.timeout(15_000),
+        });
         const text = await response.text();
-        if (response.status < 400 || response.status >= 500) failures.push(`${c.what} → ${response.status} ${text.slice(0, 160)}`);
-        else if (!/application\/problem\+json/.test(response.headers.get('content-type') ?? '')) failures.push(`${c.what} → ${response.status} without problem+json`);
+        if (response.status < 400 || response.status >= 500)
+          failures.push(`${c.what} → ${response.status} ${text.slice(0, 160)}`);
+        else if (!/application\/problem\+json/.test(response.headers.get('content-type') ?? ''))
+          failures.push(`${c.what} → ${response.status} without problem+json`);
       } catch (error) {
         failures.push(`${c.what} → no answer (${(error as Error).message})`);
       }
     }
 
-    const rpcCases = Object.entries(rpcExamples(target)).flatMap(([rpc, request]) => rpcMutations(request as Record<string, unknown>).map(([what, mutated]) => ({ rpc, what, mutated })));
+    const rpcCases = Object.entries(rpcExamples(target)).flatMap(([rpc, request]) =>
+      rpcMutations(request as Record<string, unknown>).map(([what, mutated]) => ({ rpc, what, mutated })),
+    );
     let rpcSent = 0;
     while (rpcSent < 350) {
       const { rpc, what, mutated } = rpcSent < rpcCases.length ? rpcCases[rpcSent]! : pick(random, rpcCases);
@@ -244,7 +308,11 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
       if (serverCodes.has(code)) failures.push(`${rpc} ${what} → ${grpc.status[code]}`);
     }
 
-    assert.deepEqual(failures, [], `seed ${seed}: ${failures.length} of ${restSent + rpcSent} malformed requests were not refused as the client's mistake`);
+    assert.deepEqual(
+      failures,
+      [],
+      `seed ${seed}: ${failures.length} of ${restSent + rpcSent} malformed requests were not refused as the client's mistake`,
+    );
     assert.ok(restSent + rpcSent >= 1000);
     assert.deepEqual(await stateOf(target.organizationId), before, 'nothing changed');
     assert.equal(await runningWorkflows(), workflowsBefore, 'no workflow was left running');
@@ -264,17 +332,30 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
         'order.confirmed': { order_id: target.orderId },
         'order.cancelled': { order_id: target.orderId, reason: 'fuzz' },
         'order.shipped': { order_id: target.orderId },
-        'order.returned': { order_id: target.orderId, items: [{ variant_id: target.variantId, warehouse_id: target.warehouseId, quantity: 1 }] },
+        'order.returned': {
+          order_id: target.orderId,
+          items: [{ variant_id: target.variantId, warehouse_id: target.warehouseId, quantity: 1 }],
+        },
         'catalog.variant.created': { variant_id: randomUUID() },
         'catalog.variant.deleted': { variant_id: target.variantId },
-        'purchase_order.created': { purchase_order_id: 'PO-fuzz', warehouse_id: target.warehouseId, items: [{ variant_id: target.variantId, quantity: 1 }] },
+        'purchase_order.created': {
+          purchase_order_id: 'PO-fuzz',
+          warehouse_id: target.warehouseId,
+          items: [{ variant_id: target.variantId, quantity: 1 }],
+        },
       };
       const channel = await consumer.broker.createConfirmChannel();
       const sent: { id: string; what: string }[] = [];
       for (const [source, events] of Object.entries(eventsBySource) as [SourceName, readonly string[]][]) {
         for (const event of events) {
           // A fresh event id for each message, so no inbox entry can hide a later one.
-          const envelope = () => ({ event, event_id: randomUUID(), organization_id: target.organizationId, version: '1.0', data: valid[event]! });
+          const envelope = () => ({
+            event,
+            event_id: randomUUID(),
+            organization_id: target.organizationId,
+            version: '1.0',
+            data: valid[event]!,
+          });
           const bodies: [string, string][] = [
             ['not JSON', '{"event":'],
             ['null', 'null'],
@@ -287,7 +368,10 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
           for (const [leaf, value] of leaves(valid[event]).filter(([p]) => p !== '')) {
             for (let round = 0; round < 2; round += 1) {
               const wrong = wrongValue(random, value, leaf);
-              bodies.push([`data.${leaf}=${JSON.stringify(wrong)?.slice(0, 30)}`, JSON.stringify({ ...envelope(), data: setAt(valid[event], leaf, wrong) })]);
+              bodies.push([
+                `data.${leaf}=${JSON.stringify(wrong)?.slice(0, 30)}`,
+                JSON.stringify({ ...envelope(), data: setAt(valid[event], leaf, wrong) }),
+              ]);
             }
           }
           for (const [what, body] of bodies) {
@@ -303,7 +387,12 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
       const reader = await consumer.broker.createChannel();
       await waitFor(
         async () => {
-          for (let m = await reader.get(consumer.topology.deadLetterQueue, { noAck: true }); m; m = await reader.get(consumer.topology.deadLetterQueue, { noAck: true })) deadLettered.add(m.properties.messageId as string);
+          for (
+            let m = await reader.get(consumer.topology.deadLetterQueue, { noAck: true });
+            m;
+            m = await reader.get(consumer.topology.deadLetterQueue, { noAck: true })
+          )
+            deadLettered.add(m.properties.messageId as string);
           return deadLettered.size;
         },
         (n) => n >= sent.length,

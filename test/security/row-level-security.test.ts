@@ -226,7 +226,11 @@ describe('row-level security and the database roles', () => {
 
   it('the runtime role may only select and insert the ledger: grants refuse update, delete and truncate', async () => {
     await bound(runtime, a, async () => {
-      const writes = ['update stock_movement set actor = actor', 'delete from stock_movement', 'truncate stock_movement'];
+      const writes = [
+        'update stock_movement set actor = actor',
+        'delete from stock_movement',
+        'truncate stock_movement',
+      ];
       for (const statement of writes) {
         const refused = await refusal(runtime, statement);
         assert.equal(refused?.code, '42501', `${statement}: ${refused?.message ?? 'it succeeded'}`);
@@ -238,7 +242,10 @@ describe('row-level security and the database roles', () => {
        where grantee = $1 and table_name = 'stock_movement' order by 1`,
       [databaseRoles.runtime],
     );
-    assert.deepEqual(rows.map((r) => r.privilege), ['INSERT', 'SELECT']);
+    assert.deepEqual(
+      rows.map((r) => r.privilege),
+      ['INSERT', 'SELECT'],
+    );
   });
 
   it('the runtime role is not superuser, not BYPASSRLS and owns nothing; the owner role owns every table', async () => {
@@ -251,7 +258,10 @@ describe('row-level security and the database roles', () => {
     const owners = await observer.query<{ owner: string }>(
       'select distinct tableowner as owner from pg_tables where schemaname = current_schema()',
     );
-    assert.deepEqual(owners.rows.map((r) => r.owner), [databaseRoles.owner]);
+    assert.deepEqual(
+      owners.rows.map((r) => r.owner),
+      [databaseRoles.owner],
+    );
   });
 
   it("the system role reads and marks every organization's outbox, and of stock reads only who has some", async () => {

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type Activities } from '../../activities/index.ts';
-import { CompensationFailedError, InvalidDataError, RetriesExhaustedError, WorkflowUnavailableError } from '../../services/inventory/errors.ts';
+import {
+  CompensationFailedError,
+  InvalidDataError,
+  RetriesExhaustedError,
+  WorkflowUnavailableError,
+} from '../../services/inventory/errors.ts';
 import { createTransferClient, type TransferClientDeps } from '../../services/workflow-clients/transfer-client.ts';
 import { transferWorkflowId } from '../../workflows/transfer-definitions.ts';
 import { createWarehouse, receiveStock, stockRow } from '../helpers/fixtures.ts';
@@ -24,7 +29,12 @@ async function twoWarehouses(quantity: number) {
   const destination = (await createWarehouse(scope)).id;
   const variant = randomUUID();
   await receiveStock(scope, variant, origin, quantity);
-  const request = (extra: object = {}) => ({ originWarehouseId: origin, destinationWarehouseId: destination, lines: [{ variant_id: variant, quantity: 4 }], ...extra });
+  const request = (extra: object = {}) => ({
+    originWarehouseId: origin,
+    destinationWarehouseId: destination,
+    lines: [{ variant_id: variant, quantity: 4 }],
+    ...extra,
+  });
   return { scope, org: scope.organizationId, origin, destination, variant, request };
 }
 
@@ -37,14 +47,20 @@ async function quantities(scope: TestOrganizationScope, variant: string, warehou
 }
 
 async function outbox(scope: TestOrganizationScope, name: string): Promise<Record<string, any>[]> {
-  const rows = await scope.em.execute<{ payload: Record<string, any> }[]>('select payload from outbox_event where organization_id = ? and name = ? order by sequence', [scope.organizationId, name]);
+  const rows = await scope.em.execute<{ payload: Record<string, any> }[]>(
+    'select payload from outbox_event where organization_id = ? and name = ? order by sequence',
+    [scope.organizationId, name],
+  );
   return rows.map((r) => r.payload);
 }
 
 /** The organization's workflows, by id (from Temporal's visibility, OrganizationId search attribute). */
 async function workflowsOf(organizationId: string): Promise<string[]> {
   const ids: string[] = [];
-  for await (const execution of testStack().temporal.client.workflow.list({ query: `OrganizationId = '${organizationId}'` })) ids.push(execution.workflowId);
+  for await (const execution of testStack().temporal.client.workflow.list({
+    query: `OrganizationId = '${organizationId}'`,
+  }))
+    ids.push(execution.workflowId);
   return ids;
 }
 
@@ -78,16 +94,27 @@ describe('transfers: no poison work', function () {
     try {
       const s = await twoWarehouses(10);
       // Straight to the client, past the REST edge (which refuses a NUL before it gets this far).
-      await assert.rejects(clientOn(worker.taskQueue).create(s.org, s.request({ notes: 'fragile\u0000' }), 'ana'), (error: unknown) => {
-        assert.ok(error instanceof InvalidDataError, String(error));
-        assert.match(error.message, /NUL character/);
-        return true;
-      });
+      await assert.rejects(
+        clientOn(worker.taskQueue).create(s.org, s.request({ notes: 'fragile\u0000' }), 'ana'),
+        (error: unknown) => {
+          assert.ok(error instanceof InvalidDataError, String(error));
+          assert.match(error.message, /NUL character/);
+          return true;
+        },
+      );
 
       assert.equal(attempts, 1, 'no retry of a value no retry can cure');
-      assert.equal((await s.scope.em.execute('select 1 from transfer where organization_id = ?', [s.org])).length, 0, 'no transfer row: the reserve rolled back');
+      assert.equal(
+        (await s.scope.em.execute('select 1 from transfer where organization_id = ?', [s.org])).length,
+        0,
+        'no transfer row: the reserve rolled back',
+      );
       assert.deepEqual(await quantities(s.scope, s.variant, s.origin), { ...zero, total: 10, available: 10 });
-      const [workflowId] = await waitFor(() => workflowsOf(s.org), (ids) => ids.length === 1, "the transfer's workflow in visibility");
+      const [workflowId] = await waitFor(
+        () => workflowsOf(s.org),
+        (ids) => ids.length === 1,
+        "the transfer's workflow in visibility",
+      );
       assert.equal(await workflowFailureType(workflowId), 'InvalidDataError');
       await saveHistory('transfer-invalid-data', workflowId);
     } finally {
@@ -122,7 +149,11 @@ describe('transfers: no poison work', function () {
       const [cancelled] = await outbox(s.scope, 'inventory.transfer.cancelled');
       assert.equal(cancelled.status, 'compensated');
       assert.match(cancelled.reason, /RetriesExhaustedError/);
-      assert.equal(await workflowFailureType(transferWorkflowId(s.org, created.transferId)), undefined, 'the saga ended as designed: compensated');
+      assert.equal(
+        await workflowFailureType(transferWorkflowId(s.org, created.transferId)),
+        undefined,
+        'the saga ended as designed: compensated',
+      );
       await saveHistory('transfer-ship-retries-exhausted', transferWorkflowId(s.org, created.transferId));
     } finally {
       await worker.stop();
@@ -137,7 +168,9 @@ describe('transfers: no poison work', function () {
         async markTransferInTransit(ref) {
           attempts += 1;
           if (attempts === 1) await real.markTransferInTransit(ref);
-          throw new Error(attempts === 1 ? 'connection lost after commit (on purpose)' : 'the database is unreachable (on purpose)');
+          throw new Error(
+            attempts === 1 ? 'connection lost after commit (on purpose)' : 'the database is unreachable (on purpose)',
+          );
         },
       },
     });
@@ -155,7 +188,10 @@ describe('transfers: no poison work', function () {
         "select distinct split_part(split_part(operation_key, '/', 3), '#', 1) as step, min(created_at) as at from stock_movement where organization_id = ? and reference_type = 'transfer' group by 1 order by at",
         [s.org],
       );
-      assert.deepEqual(keys.map((k) => k.step), ['reserve', 'ship', 'undo-ship', 'undo-reserve']);
+      assert.deepEqual(
+        keys.map((k) => k.step),
+        ['reserve', 'ship', 'undo-ship', 'undo-reserve'],
+      );
     } finally {
       await worker.stop();
     }
@@ -169,18 +205,33 @@ describe('transfers: no poison work', function () {
         async reserveTransferAtOrigin(input) {
           attempts += 1;
           if (attempts === 1) await real.reserveTransferAtOrigin(input);
-          throw new Error(attempts === 1 ? 'connection lost after commit (on purpose)' : 'the database is unreachable (on purpose)');
+          throw new Error(
+            attempts === 1 ? 'connection lost after commit (on purpose)' : 'the database is unreachable (on purpose)',
+          );
         },
       },
     });
     try {
       const s = await twoWarehouses(10);
-      await assert.rejects(clientOn(worker.taskQueue, { deadlineMs: 30_000 }).create(s.org, s.request(), 'ana'), RetriesExhaustedError);
+      await assert.rejects(
+        clientOn(worker.taskQueue, { deadlineMs: 30_000 }).create(s.org, s.request(), 'ana'),
+        RetriesExhaustedError,
+      );
 
-      const [{ id: transferId }] = await s.scope.em.execute<{ id: string }[]>('select id from transfer where organization_id = ?', [s.org]);
+      const [{ id: transferId }] = await s.scope.em.execute<{ id: string }[]>(
+        'select id from transfer where organization_id = ?',
+        [s.org],
+      );
       const workflowId = transferWorkflowId(s.org, transferId);
-      assert.equal(await workflowFailureType(workflowId), 'RetriesExhaustedError', 'the create failed for good, after its compensation ran');
-      const [row] = await s.scope.em.execute<{ status: string; reason: string }[]>('select status, reason from transfer where organization_id = ?', [s.org]);
+      assert.equal(
+        await workflowFailureType(workflowId),
+        'RetriesExhaustedError',
+        'the create failed for good, after its compensation ran',
+      );
+      const [row] = await s.scope.em.execute<{ status: string; reason: string }[]>(
+        'select status, reason from transfer where organization_id = ?',
+        [s.org],
+      );
       assert.equal(row.status, 'compensated');
       assert.match(row.reason, /RetriesExhaustedError/);
       assert.deepEqual(await quantities(s.scope, s.variant, s.origin), { ...zero, total: 10, available: 10 });
@@ -197,7 +248,11 @@ describe('transfers: no poison work', function () {
       maximumAttempts: 3,
       activities: {
         async receiveTransferAtDestination() {
-          throw ApplicationFailure.create({ type: 'WarehouseInactiveError', message: 'the destination was deactivated (forced)', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'WarehouseInactiveError',
+            message: 'the destination was deactivated (forced)',
+            nonRetryable: true,
+          });
         },
         async returnTransferToOriginIfInTransit() {
           compensationAttempts += 1;
@@ -211,11 +266,22 @@ describe('transfers: no poison work', function () {
       const created = await client.create(s.org, s.request(), 'ana');
       await client.ship(s.org, created.transferId, 'ana');
 
-      await assert.rejects(client.receive(s.org, created.transferId, { lines: [{ variant_id: s.variant, received: 4, damaged: 0 }], close: false }, 'ana'), (error: unknown) => {
-        assert.ok(error instanceof CompensationFailedError, String(error));
-        assert.match(error.message, /compensation returnTransferToOriginIfInTransit \(undoing because: WarehouseInactiveError: the destination was deactivated \(forced\)\)/);
-        return true;
-      });
+      await assert.rejects(
+        client.receive(
+          s.org,
+          created.transferId,
+          { lines: [{ variant_id: s.variant, received: 4, damaged: 0 }], close: false },
+          'ana',
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof CompensationFailedError, String(error));
+          assert.match(
+            error.message,
+            /compensation returnTransferToOriginIfInTransit \(undoing because: WarehouseInactiveError: the destination was deactivated \(forced\)\)/,
+          );
+          return true;
+        },
+      );
 
       assert.equal(compensationAttempts, 3);
       const workflowId = transferWorkflowId(s.org, created.transferId);
@@ -224,7 +290,12 @@ describe('transfers: no poison work', function () {
       assert.equal(announced.compensation, 'returnTransferToOriginIfInTransit');
       assert.equal(announced.status, 'in_transit', 'left as it was, for ops to repair');
       assert.match(announced.reason, /WarehouseInactiveError/);
-      assert.deepEqual(await quantities(s.scope, s.variant, s.origin), { ...zero, total: 10, available: 6, in_transit: 4 });
+      assert.deepEqual(await quantities(s.scope, s.variant, s.origin), {
+        ...zero,
+        total: 10,
+        available: 6,
+        in_transit: 4,
+      });
       await saveHistory('transfer-compensation-failed', workflowId);
     } finally {
       await worker.stop();
@@ -246,7 +317,12 @@ describe('transfers: no poison work', function () {
       const again = await client.create(s.org, s.request(), 'ana', { idempotencyKey: key });
       assert.equal(again.transferId, created.transferId, 'the same key and request name the same transfer');
       assert.equal((await s.scope.em.execute('select 1 from transfer where organization_id = ?', [s.org])).length, 1);
-      assert.deepEqual(await quantities(s.scope, s.variant, s.origin), { ...zero, total: 10, available: 6, reserved: 4 });
+      assert.deepEqual(await quantities(s.scope, s.variant, s.origin), {
+        ...zero,
+        total: 10,
+        available: 6,
+        reserved: 4,
+      });
     } finally {
       await worker.stop();
     }

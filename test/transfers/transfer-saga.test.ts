@@ -50,8 +50,17 @@ describe('transfers (saga) over REST', function () {
   const rest = restWithWorker();
 
   const create = (s: Setup, quantity: number, extra: object = {}) =>
-    rest.http.send('POST', '/api/v1/transfers', { organizationId: s.org, body: { origin_warehouse_id: s.origin, destination_warehouse_id: s.destination, items: [{ variant_id: s.variant, quantity }], ...extra } });
-  const act = (s: Setup, id: string, action: string, body?: object) => rest.http.send('POST', `/api/v1/transfers/${id}/${action}`, { organizationId: s.org, body });
+    rest.http.send('POST', '/api/v1/transfers', {
+      organizationId: s.org,
+      body: {
+        origin_warehouse_id: s.origin,
+        destination_warehouse_id: s.destination,
+        items: [{ variant_id: s.variant, quantity }],
+        ...extra,
+      },
+    });
+  const act = (s: Setup, id: string, action: string, body?: object) =>
+    rest.http.send('POST', `/api/v1/transfers/${id}/${action}`, { organizationId: s.org, body });
 
   it('moves goods end to end: reserved, in transit (incoming at the destination), completed', async () => {
     const s = await twoWarehouses(20);
@@ -65,21 +74,28 @@ describe('transfers (saga) over REST', function () {
     assert.deepEqual(await quantities(s, s.origin), { ...zero, total: 20, available: 12, in_transit: 8 });
     assert.deepEqual(await quantities(s, s.destination), { ...zero, incoming: 8 });
 
-    const received = await act(s, created.body.transfer_id, 'receive', { lines: [{ variant_id: s.variant, received: 8 }] });
+    const received = await act(s, created.body.transfer_id, 'receive', {
+      lines: [{ variant_id: s.variant, received: 8 }],
+    });
     assert.equal(received.body.status, 'completed');
     assert.deepEqual(await quantities(s, s.origin), { ...zero, total: 12, available: 12 });
     assert.deepEqual(await quantities(s, s.destination), { ...zero, total: 8, available: 8 });
     await assertConserved(s, 20);
 
     const read = await rest.http.get(`/api/v1/transfers/${created.body.transfer_id}`, s.org);
-    assert.deepEqual(read.body.transitions.map((t: any) => t.status), ['reserved', 'in_transit', 'completed']);
+    assert.deepEqual(
+      read.body.transitions.map((t: any) => t.status),
+      ['reserved', 'in_transit', 'completed'],
+    );
     await saveHistory('transfer-complete', transferWorkflowId(s.org, created.body.transfer_id));
   });
 
   it('cancelled before shipping, releases the hold at the origin', async () => {
     const s = await twoWarehouses(10);
     const created = await create(s, 4);
-    const busy = await rest.http.send('POST', `/api/v1/warehouses/${s.destination}/deactivate`, { organizationId: s.org });
+    const busy = await rest.http.send('POST', `/api/v1/warehouses/${s.destination}/deactivate`, {
+      organizationId: s.org,
+    });
     assert.equal(busy.status, 409, 'a warehouse with an open transfer cannot be deactivated');
     assert.equal(busy.body.open_transfers, 1);
     const cancelled = await act(s, created.body.transfer_id, 'cancel', { reason: 'wrong destination' });
@@ -138,11 +154,27 @@ describe('transfers (saga) over REST', function () {
     const insufficient = await create(s, 6);
     assert.equal(insufficient.status, 409);
     assert.equal(insufficient.body.type, 'urn:inventory:problem:InsufficientStockError');
-    assert.deepEqual(insufficient.body.shortages, [{ variant_id: s.variant, warehouse_id: s.origin, requested: 6, available: 5 }]);
+    assert.deepEqual(insufficient.body.shortages, [
+      { variant_id: s.variant, warehouse_id: s.origin, requested: 6, available: 5 },
+    ]);
 
-    const same = await rest.http.send('POST', '/api/v1/transfers', { organizationId: s.org, body: { origin_warehouse_id: s.origin, destination_warehouse_id: s.origin, items: [{ variant_id: s.variant, quantity: 1 }] } });
+    const same = await rest.http.send('POST', '/api/v1/transfers', {
+      organizationId: s.org,
+      body: {
+        origin_warehouse_id: s.origin,
+        destination_warehouse_id: s.origin,
+        items: [{ variant_id: s.variant, quantity: 1 }],
+      },
+    });
     assert.equal(same.status, 422);
-    const unknownVariant = await rest.http.send('POST', '/api/v1/transfers', { organizationId: s.org, body: { origin_warehouse_id: s.origin, destination_warehouse_id: s.destination, items: [{ variant_id: randomUUID(), quantity: 1 }] } });
+    const unknownVariant = await rest.http.send('POST', '/api/v1/transfers', {
+      organizationId: s.org,
+      body: {
+        origin_warehouse_id: s.origin,
+        destination_warehouse_id: s.destination,
+        items: [{ variant_id: randomUUID(), quantity: 1 }],
+      },
+    });
     assert.equal(unknownVariant.status, 422);
     const serverOwned = await create(s, 1, { status: 'completed' });
     assert.equal(serverOwned.status, 400);
@@ -172,7 +204,10 @@ describe('transfers (saga) over REST', function () {
     const b = await create(s, 1);
     await act(s, b.body.transfer_id, 'cancel', { reason: 'x' });
     const reserved = await rest.http.get(`/api/v1/transfers?status=reserved&origin_warehouse_id=${s.origin}`, s.org);
-    assert.deepEqual(reserved.body.data.map((t: any) => t.transfer_id), [a.body.transfer_id]);
+    assert.deepEqual(
+      reserved.body.data.map((t: any) => t.transfer_id),
+      [a.body.transfer_id],
+    );
     const all = await rest.http.get(`/api/v1/transfers?destination_warehouse_id=${s.destination}&limit=1`, s.org);
     assert.equal(all.body.data.length, 1);
     assert.ok(all.body.next_cursor);
@@ -182,17 +217,31 @@ describe('transfers (saga) over REST', function () {
     const failing = await startWorker({
       activities: {
         async receiveTransferAtDestination() {
-          throw ApplicationFailure.create({ type: 'WarehouseInactiveError', message: 'the destination was deactivated (forced)', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'WarehouseInactiveError',
+            message: 'the destination was deactivated (forced)',
+            nonRetryable: true,
+          });
         },
       },
     });
     const failingHttp = await startHttp({ taskQueue: failing.taskQueue });
     try {
       const s = await twoWarehouses(10);
-      const created = await failingHttp.send('POST', '/api/v1/transfers', { organizationId: s.org, body: { origin_warehouse_id: s.origin, destination_warehouse_id: s.destination, items: [{ variant_id: s.variant, quantity: 4 }] } });
+      const created = await failingHttp.send('POST', '/api/v1/transfers', {
+        organizationId: s.org,
+        body: {
+          origin_warehouse_id: s.origin,
+          destination_warehouse_id: s.destination,
+          items: [{ variant_id: s.variant, quantity: 4 }],
+        },
+      });
       await failingHttp.send('POST', `/api/v1/transfers/${created.body.transfer_id}/ship`, { organizationId: s.org });
 
-      const failed = await failingHttp.send('POST', `/api/v1/transfers/${created.body.transfer_id}/receive`, { organizationId: s.org, body: { lines: [{ variant_id: s.variant, received: 4 }] } });
+      const failed = await failingHttp.send('POST', `/api/v1/transfers/${created.body.transfer_id}/receive`, {
+        organizationId: s.org,
+        body: { lines: [{ variant_id: s.variant, received: 4 }] },
+      });
 
       assert.equal(failed.status, 422);
       const read = await failingHttp.get(`/api/v1/transfers/${created.body.transfer_id}`, s.org);
@@ -218,13 +267,23 @@ describe('transfers (saga) over REST', function () {
     const first = await startWorker();
     const firstHttp = await startHttp({ taskQueue: first.taskQueue });
     const s = await twoWarehouses(10);
-    const created = await firstHttp.send('POST', '/api/v1/transfers', { organizationId: s.org, body: { origin_warehouse_id: s.origin, destination_warehouse_id: s.destination, items: [{ variant_id: s.variant, quantity: 3 }] } });
+    const created = await firstHttp.send('POST', '/api/v1/transfers', {
+      organizationId: s.org,
+      body: {
+        origin_warehouse_id: s.origin,
+        destination_warehouse_id: s.destination,
+        items: [{ variant_id: s.variant, quantity: 3 }],
+      },
+    });
     await firstHttp.send('POST', `/api/v1/transfers/${created.body.transfer_id}/ship`, { organizationId: s.org });
     await first.stop();
 
     const second = await startWorker({ taskQueue: first.taskQueue });
     try {
-      const received = await firstHttp.send('POST', `/api/v1/transfers/${created.body.transfer_id}/receive`, { organizationId: s.org, body: { lines: [{ variant_id: s.variant, received: 3 }] } });
+      const received = await firstHttp.send('POST', `/api/v1/transfers/${created.body.transfer_id}/receive`, {
+        organizationId: s.org,
+        body: { lines: [{ variant_id: s.variant, received: 3 }] },
+      });
       assert.equal(received.body.status, 'completed');
       assert.deepEqual(await quantities(s, s.destination), { ...zero, total: 3, available: 3 });
       await assertConserved(s, 10);

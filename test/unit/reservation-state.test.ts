@@ -39,17 +39,33 @@ describe('reservation state: the rules a reservation workflow applies, without a
   it('a repeated reserve with the same lines in another order is the same request; other quantities conflict', () => {
     const state = new ReservationState(input, createdAt);
     assert.ok(sameRequest({ ...input, items: [...input.items].reverse() }, input));
-    assert.equal(failureType(() => state.validateReserve({ ...input, items: [{ variant_id: 'b', quantity: 3 }] }, input)), 'ReservationConflictError');
+    assert.equal(
+      failureType(() => state.validateReserve({ ...input, items: [{ variant_id: 'b', quantity: 3 }] }, input)),
+      'ReservationConflictError',
+    );
   });
 
   it('confirm, release and fulfil are refused in a status that does not allow them, and idempotent in their own', () => {
     const state = new ReservationState(input, createdAt);
     state.apply({ status: 'active' });
-    assert.equal(failureType(() => state.validateConfirm()), undefined);
+    assert.equal(
+      failureType(() => state.validateConfirm()),
+      undefined,
+    );
     state.apply({ status: 'fulfilled' });
-    assert.equal(failureType(() => state.validateFulfil()), undefined, 'fulfil again answers the fulfilled reservation');
-    assert.equal(failureType(() => state.validateRelease()), 'InvalidReservationStateError');
-    assert.equal(failureType(() => state.validateConfirm()), 'InvalidReservationStateError');
+    assert.equal(
+      failureType(() => state.validateFulfil()),
+      undefined,
+      'fulfil again answers the fulfilled reservation',
+    );
+    assert.equal(
+      failureType(() => state.validateRelease()),
+      'InvalidReservationStateError',
+    );
+    assert.equal(
+      failureType(() => state.validateConfirm()),
+      'InvalidReservationStateError',
+    );
     assert.ok(state.closed);
   });
 
@@ -57,11 +73,23 @@ describe('reservation state: the rules a reservation workflow applies, without a
     const state = new ReservationState(input, createdAt);
     state.apply({ status: 'active' });
     const now = Date.parse(createdAt) + 1000;
-    assert.equal(failureType(() => state.validateExtend(60, now)), undefined);
-    assert.equal(failureType(() => state.validateExtend(1.5, now)), 'InvalidArgumentError');
-    assert.equal(failureType(() => state.validateExtend(0, now)), 'InvalidArgumentError');
+    assert.equal(
+      failureType(() => state.validateExtend(60, now)),
+      undefined,
+    );
+    assert.equal(
+      failureType(() => state.validateExtend(1.5, now)),
+      'InvalidArgumentError',
+    );
+    assert.equal(
+      failureType(() => state.validateExtend(0, now)),
+      'InvalidArgumentError',
+    );
     const nearTheEnd = Date.parse(createdAt) + (7 * 24 * 60 * 60 - 10) * 1000;
-    assert.equal(failureType(() => state.validateExtend(60, nearTheEnd)), 'InvalidReservationStateError');
+    assert.equal(
+      failureType(() => state.validateExtend(60, nearTheEnd)),
+      'InvalidReservationStateError',
+    );
   });
 
   it('a confirmed hold is due to be reported overdue counted from its last confirmation', () => {

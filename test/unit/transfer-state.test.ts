@@ -30,25 +30,46 @@ describe('transfer state: the rules a transfer workflow applies, without a serve
 
   it('ships only a reserved transfer', () => {
     const state = new TransferState(input, 'now');
-    assert.equal(failureType(() => state.validateShip()), 'InvalidTransferStateError');
+    assert.equal(
+      failureType(() => state.validateShip()),
+      'InvalidTransferStateError',
+    );
     state.apply({ status: 'reserved' });
-    assert.equal(failureType(() => state.validateShip()), undefined);
+    assert.equal(
+      failureType(() => state.validateShip()),
+      undefined,
+    );
   });
 
   it('a receipt may not name another variant nor count more than was shipped', () => {
     const state = new TransferState(input, 'now');
     state.apply({ status: 'in_transit' });
-    assert.equal(failureType(() => state.validateReceipt({ lines: [{ variant_id: 'a', received: 4, damaged: 1 }], close: false })), undefined);
-    assert.equal(failureType(() => state.validateReceipt({ lines: [{ variant_id: 'a', received: 5, damaged: 1 }], close: false })), 'InvalidTransferError');
-    assert.equal(failureType(() => state.validateReceipt({ lines: [{ variant_id: 'z', received: 1, damaged: 0 }], close: false })), 'InvalidTransferError');
+    assert.equal(
+      failureType(() => state.validateReceipt({ lines: [{ variant_id: 'a', received: 4, damaged: 1 }], close: false })),
+      undefined,
+    );
+    assert.equal(
+      failureType(() => state.validateReceipt({ lines: [{ variant_id: 'a', received: 5, damaged: 1 }], close: false })),
+      'InvalidTransferError',
+    );
+    assert.equal(
+      failureType(() => state.validateReceipt({ lines: [{ variant_id: 'z', received: 1, damaged: 0 }], close: false })),
+      'InvalidTransferError',
+    );
   });
 
   it('a partly received transfer is closed, not cancelled; a closed one is never cancelled', () => {
     const state = new TransferState(input, 'now');
     state.apply({ status: 'in_transit' });
-    assert.equal(failureType(() => state.validateCancel()), undefined);
+    assert.equal(
+      failureType(() => state.validateCancel()),
+      undefined,
+    );
     state.apply({ lines: [{ variant_id: 'a', quantity: 5, received: 5, damaged: 0, missing: 0 }] });
-    assert.equal(failureType(() => state.validateCancel()), 'InvalidTransferStateError');
+    assert.equal(
+      failureType(() => state.validateCancel()),
+      'InvalidTransferStateError',
+    );
     assert.ok(state.accounted);
     state.apply({ status: 'completed' });
     assert.ok(state.closed);
@@ -57,7 +78,14 @@ describe('transfer state: the rules a transfer workflow applies, without a serve
   it('once a compensation failed for good, every further step is refused with that failure', () => {
     const state = new TransferState(input, 'now');
     state.apply({ status: 'reserved' });
-    state.compensationFailure = ApplicationFailure.create({ type: 'CompensationFailedError', message: 'left undone', nonRetryable: true });
-    assert.equal(failureType(() => state.validateShip()), 'CompensationFailedError');
+    state.compensationFailure = ApplicationFailure.create({
+      type: 'CompensationFailedError',
+      message: 'left undone',
+      nonRetryable: true,
+    });
+    assert.equal(
+      failureType(() => state.validateShip()),
+      'CompensationFailedError',
+    );
   });
 });

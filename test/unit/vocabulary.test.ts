@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import * as errors from '../../services/inventory/errors.ts';
 import { QuotaExceededError } from '../../services/limits/quotas.ts';
 import { linesFirst } from '../../services/grpc/validation.ts';
-import { canonicalLines, failureTypeNames, failureTypes, type SnakeQuantities } from '../../services/inventory/vocabulary.ts';
+import {
+  canonicalLines,
+  failureTypeNames,
+  failureTypes,
+  type SnakeQuantities,
+} from '../../services/inventory/vocabulary.ts';
 
 describe('the vocabulary: values shared by workflows, activities, facades and the domain', () => {
   it('every domain error class has a failure type equal to its class name, and every failure type has a class', () => {
@@ -45,7 +50,7 @@ describe('the vocabulary: values shared by workflows, activities, facades and th
 });
 
 describe('gRPC lines under their v1.1 name', () => {
-  it('a request\'s `lines` are read in place of the deprecated `items`, which still count while `lines` is empty', () => {
+  it("a request's `lines` are read in place of the deprecated `items`, which still count while `lines` is empty", () => {
     const line = { variant_id: 'v', quantity: 1 };
     assert.deepEqual(linesFirst({ lines: [line], items: [] }).items, [line]);
     assert.deepEqual(linesFirst({ lines: [], items: [line] }).items, [line]);

@@ -21,7 +21,9 @@ function fastRetryBundle(): Promise<WorkflowBundleWithSourceMap> {
  * between activity attempts instead of seconds: for tests that run a step out of its bounded retries.
  * `maximumAttempts` caps every retry policy (see the interceptor); without it they keep their own.
  */
-export async function startFastRetryWorker(options: { activities?: Partial<Activities>; maximumAttempts?: number } = {}): Promise<RunningWorker> {
+export async function startFastRetryWorker(
+  options: { activities?: Partial<Activities>; maximumAttempts?: number } = {},
+): Promise<RunningWorker> {
   // The interceptor reads the cap from the task queue's name.
   const taskQueue = `fast-retries-${options.maximumAttempts ? `attempts-${options.maximumAttempts}-` : ''}${randomUUID()}`;
   return startWorker({ taskQueue, activities: options.activities, bundle: await fastRetryBundle() });

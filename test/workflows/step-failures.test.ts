@@ -1,31 +1,62 @@
 import assert from 'node:assert/strict';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, RetryState, TimeoutFailure } from '@temporalio/common';
-import { compensationFailed, failedForGood, failureOf, passedOn, retriesExhausted, stepFailureTypes } from '../../workflows/step-failures.ts';
+import {
+  compensationFailed,
+  failedForGood,
+  failureOf,
+  passedOn,
+  retriesExhausted,
+  stepFailureTypes,
+} from '../../workflows/step-failures.ts';
 import { compensationRetry, stepRetry } from '../../workflows/activity-options.ts';
 
-const activityFailure = (retryState: RetryState, cause?: Error) => new ActivityFailure('activity failed', 'holdReservationStock', '1', retryState, 'worker', cause);
+const activityFailure = (retryState: RetryState, cause?: Error) =>
+  new ActivityFailure('activity failed', 'holdReservationStock', '1', retryState, 'worker', cause);
 
 describe('step failures: how a workflow reads an activity that failed for good', () => {
   it('a non-retryable domain failure is passed on as it is, with its type and details', () => {
-    const domain = ApplicationFailure.create({ type: 'InsufficientStockError', message: 'short', nonRetryable: true, details: [{ shortages: [] }] });
+    const domain = ApplicationFailure.create({
+      type: 'InsufficientStockError',
+      message: 'short',
+      nonRetryable: true,
+      details: [{ shortages: [] }],
+    });
     const failure = failureOf(activityFailure(RetryState.NON_RETRYABLE_FAILURE, domain));
     assert.equal(failure, domain);
-    assert.equal(retriesExhausted(activityFailure(RetryState.NON_RETRYABLE_FAILURE, domain)), undefined, 'not exhausted: the caller rethrows it as it is');
+    assert.equal(
+      retriesExhausted(activityFailure(RetryState.NON_RETRYABLE_FAILURE, domain)),
+      undefined,
+      'not exhausted: the caller rethrows it as it is',
+    );
   });
 
   it('attempts run out on a transient error: RetriesExhaustedError naming the step, not the error', () => {
-    const transient = ApplicationFailure.create({ type: 'DriverException', message: 'connect ECONNREFUSED 10.0.0.7:5432 - select * from stock', nonRetryable: false });
+    const transient = ApplicationFailure.create({
+      type: 'DriverException',
+      message: 'connect ECONNREFUSED 10.0.0.7:5432 - select * from stock',
+      nonRetryable: false,
+    });
     const failure = failureOf(activityFailure(RetryState.MAXIMUM_ATTEMPTS_REACHED, transient));
     assert.ok(failure);
     assert.equal(failure.type, stepFailureTypes.retriesExhausted);
     assert.equal(failure.nonRetryable, true);
-    assert.match(failure.message, /step holdReservationStock kept failing on a transient error until its retries ran out; try again later/);
+    assert.match(
+      failure.message,
+      /step holdReservationStock kept failing on a transient error until its retries ran out; try again later/,
+    );
     assert.doesNotMatch(failure.message, /ECONNREFUSED|select/, 'internals stay in the cause chain');
-    assert.deepEqual(failure.details, [{ activity_type: 'holdReservationStock', retry_state: 'MAXIMUM_ATTEMPTS_REACHED' }]);
+    assert.deepEqual(failure.details, [
+      { activity_type: 'holdReservationStock', retry_state: 'MAXIMUM_ATTEMPTS_REACHED' },
+    ]);
   });
 
   it('attempts that all time out: RetriesExhaustedError too', () => {
-    const failure = failureOf(activityFailure(RetryState.MAXIMUM_ATTEMPTS_REACHED, new TimeoutFailure('timed out', undefined, 'START_TO_CLOSE')));
+    const failure = failureOf(
+      activityFailure(
+        RetryState.MAXIMUM_ATTEMPTS_REACHED,
+        new TimeoutFailure('timed out', undefined, 'START_TO_CLOSE'),
+      ),
+    );
     assert.equal(failure?.type, stepFailureTypes.retriesExhausted);
     assert.match(failure!.message, /timing out/);
   });
@@ -36,18 +67,30 @@ describe('step failures: how a workflow reads an activity that failed for good',
   });
 
   it('a compensation that failed for good names what is left undone and why', () => {
-    const failure = compensationFailed('transfer t-1: compensation releaseTransferHoldIfHeld', activityFailure(RetryState.MAXIMUM_ATTEMPTS_REACHED, new Error('db down')));
+    const failure = compensationFailed(
+      'transfer t-1: compensation releaseTransferHoldIfHeld',
+      activityFailure(RetryState.MAXIMUM_ATTEMPTS_REACHED, new Error('db down')),
+    );
     assert.equal(failure.type, stepFailureTypes.compensationFailed);
     assert.equal(failure.nonRetryable, true);
-    assert.match(failure.message, /^transfer t-1: compensation releaseTransferHoldIfHeld: RetriesExhaustedError: step holdReservationStock kept failing/);
+    assert.match(
+      failure.message,
+      /^transfer t-1: compensation releaseTransferHoldIfHeld: RetriesExhaustedError: step holdReservationStock kept failing/,
+    );
     assert.match(failure.message, /reset this workflow/);
   });
 
   it('every retry policy is bounded: steps a handful of attempts, compensations about an hour of them', () => {
     assert.equal(stepRetry.maximumAttempts, 10);
     assert.equal(compensationRetry.maximumAttempts, 60);
-    const backoff = (policy: { initialInterval: string; backoffCoefficient: number; maximumInterval: string; maximumAttempts: number }) => {
-      const seconds = (d: string) => Number.parseFloat(d) * (d.includes('millisecond') ? 0.001 : d.includes('minute') ? 60 : 1);
+    const backoff = (policy: {
+      initialInterval: string;
+      backoffCoefficient: number;
+      maximumInterval: string;
+      maximumAttempts: number;
+    }) => {
+      const seconds = (d: string) =>
+        Number.parseFloat(d) * (d.includes('millisecond') ? 0.001 : d.includes('minute') ? 60 : 1);
       let wait = seconds(policy.initialInterval);
       let total = 0;
       for (let attempt = 1; attempt < policy.maximumAttempts; attempt++) {
@@ -64,15 +107,31 @@ describe('step failures: how a workflow reads an activity that failed for good',
 
 describe('failedForGood and passedOn: the one way a workflow reads a step that threw', () => {
   it('an activity failure comes back as the failure, anything else is rethrown as it is', () => {
-    const domain = ApplicationFailure.create({ type: 'InsufficientStockError', message: 'short', nonRetryable: true, details: [{ shortages: [] }] });
+    const domain = ApplicationFailure.create({
+      type: 'InsufficientStockError',
+      message: 'short',
+      nonRetryable: true,
+      details: [{ shortages: [] }],
+    });
     assert.equal(failedForGood(activityFailure(RetryState.NON_RETRYABLE_FAILURE, domain)), domain);
     const cancelled = new CancelledFailure('cancelled');
-    assert.throws(() => failedForGood(cancelled), (error) => error === cancelled);
+    assert.throws(
+      () => failedForGood(cancelled),
+      (error) => error === cancelled,
+    );
   });
 
   it('the failure passed on to a caller keeps type, message and details, non-retryable, without the activity chain', () => {
-    const domain = ApplicationFailure.create({ type: 'InvalidDataError', message: 'bad', nonRetryable: true, details: [{ sqlstate: '22P02' }] });
+    const domain = ApplicationFailure.create({
+      type: 'InvalidDataError',
+      message: 'bad',
+      nonRetryable: true,
+      details: [{ sqlstate: '22P02' }],
+    });
     const passed = passedOn(domain);
-    assert.deepEqual([passed.type, passed.message, passed.details, passed.nonRetryable, passed.cause], ['InvalidDataError', 'bad', [{ sqlstate: '22P02' }], true, undefined]);
+    assert.deepEqual(
+      [passed.type, passed.message, passed.details, passed.nonRetryable, passed.cause],
+      ['InvalidDataError', 'bad', [{ sqlstate: '22P02' }], true, undefined],
+    );
   });
 });

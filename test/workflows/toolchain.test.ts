@@ -16,7 +16,11 @@ describe('the Temporal toolchain', () => {
     });
 
     const result = await worker.runUntil(
-      temporal.client.workflow.execute('pingWorkflow', { taskQueue, workflowId: `ping-${randomUUID()}`, args: ['hello'] }),
+      temporal.client.workflow.execute('pingWorkflow', {
+        taskQueue,
+        workflowId: `ping-${randomUUID()}`,
+        args: ['hello'],
+      }),
     );
 
     assert.equal(result, 'pong: hello');

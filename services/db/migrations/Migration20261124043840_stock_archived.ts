@@ -1,7 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
 export class Migration20261124043840_stock_archived extends Migration {
-
   override name = 'Migration20261124043840_stock_archived';
 
   override up(): void | Promise<void> {
@@ -11,5 +10,4 @@ export class Migration20261124043840_stock_archived extends Migration {
   override down(): void | Promise<void> {
     this.addSql(`alter table "stock" drop column "archived_at";`);
   }
-
 }

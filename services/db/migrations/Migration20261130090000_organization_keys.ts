@@ -5,7 +5,6 @@ import { Migration } from '@mikro-orm/migrations';
  * name a warehouse (bin, stock row) of its own organization, whatever the application code does.
  */
 export class Migration20261130090000_organization_keys extends Migration {
-
   override name = 'Migration20261130090000_organization_keys';
 
   override up(): void | Promise<void> {
@@ -40,19 +39,37 @@ end \$\$;`);
     this.addSql(`alter table "stock" drop constraint "stock_warehouse_id_foreign";`);
     this.addSql(`alter table "location" drop constraint "location_warehouse_id_foreign";`);
 
-    this.addSql(`alter table "warehouse" add constraint "warehouse_organization_id_unique" unique ("organization_id", "id");`);
+    this.addSql(
+      `alter table "warehouse" add constraint "warehouse_organization_id_unique" unique ("organization_id", "id");`,
+    );
     this.addSql(`alter table "stock" add constraint "stock_organization_id_unique" unique ("organization_id", "id");`);
-    this.addSql(`alter table "location" add constraint "location_organization_warehouse_id_unique" unique ("organization_id", "warehouse_id", "id");`);
+    this.addSql(
+      `alter table "location" add constraint "location_organization_warehouse_id_unique" unique ("organization_id", "warehouse_id", "id");`,
+    );
 
-    this.addSql(`alter table "stock" add constraint "stock_warehouse_foreign" foreign key ("organization_id", "warehouse_id") references "warehouse" ("organization_id", "id") on delete restrict;`);
-    this.addSql(`alter table "location" add constraint "location_warehouse_foreign" foreign key ("organization_id", "warehouse_id") references "warehouse" ("organization_id", "id") on delete restrict;`);
-    this.addSql(`alter table "transfer" add constraint "transfer_origin_warehouse_foreign" foreign key ("organization_id", "origin_warehouse_id") references "warehouse" ("organization_id", "id") on delete restrict;`);
-    this.addSql(`alter table "transfer" add constraint "transfer_destination_warehouse_foreign" foreign key ("organization_id", "destination_warehouse_id") references "warehouse" ("organization_id", "id") on delete restrict;`);
+    this.addSql(
+      `alter table "stock" add constraint "stock_warehouse_foreign" foreign key ("organization_id", "warehouse_id") references "warehouse" ("organization_id", "id") on delete restrict;`,
+    );
+    this.addSql(
+      `alter table "location" add constraint "location_warehouse_foreign" foreign key ("organization_id", "warehouse_id") references "warehouse" ("organization_id", "id") on delete restrict;`,
+    );
+    this.addSql(
+      `alter table "transfer" add constraint "transfer_origin_warehouse_foreign" foreign key ("organization_id", "origin_warehouse_id") references "warehouse" ("organization_id", "id") on delete restrict;`,
+    );
+    this.addSql(
+      `alter table "transfer" add constraint "transfer_destination_warehouse_foreign" foreign key ("organization_id", "destination_warehouse_id") references "warehouse" ("organization_id", "id") on delete restrict;`,
+    );
     // Adding a constraint only reads stock_movement (its append-only trigger fires on UPDATE and DELETE);
     // none of these keys cascades, so nothing can ever try to rewrite the ledger through them.
-    this.addSql(`alter table "stock_movement" add constraint "stock_movement_stock_foreign" foreign key ("organization_id", "stock_id") references "stock" ("organization_id", "id") on delete restrict;`);
-    this.addSql(`alter table "stock_movement" add constraint "stock_movement_warehouse_foreign" foreign key ("organization_id", "warehouse_id") references "warehouse" ("organization_id", "id") on delete restrict;`);
-    this.addSql(`alter table "stock_movement" add constraint "stock_movement_location_foreign" foreign key ("organization_id", "warehouse_id", "location_id") references "location" ("organization_id", "warehouse_id", "id") on delete restrict;`);
+    this.addSql(
+      `alter table "stock_movement" add constraint "stock_movement_stock_foreign" foreign key ("organization_id", "stock_id") references "stock" ("organization_id", "id") on delete restrict;`,
+    );
+    this.addSql(
+      `alter table "stock_movement" add constraint "stock_movement_warehouse_foreign" foreign key ("organization_id", "warehouse_id") references "warehouse" ("organization_id", "id") on delete restrict;`,
+    );
+    this.addSql(
+      `alter table "stock_movement" add constraint "stock_movement_location_foreign" foreign key ("organization_id", "warehouse_id", "location_id") references "location" ("organization_id", "warehouse_id", "id") on delete restrict;`,
+    );
   }
 
   override down(): void | Promise<void> {
@@ -68,8 +85,11 @@ end \$\$;`);
     this.addSql(`alter table "stock" drop constraint "stock_organization_id_unique";`);
     this.addSql(`alter table "warehouse" drop constraint "warehouse_organization_id_unique";`);
 
-    this.addSql(`alter table "location" add constraint "location_warehouse_id_foreign" foreign key ("warehouse_id") references "warehouse" ("id") on delete restrict;`);
-    this.addSql(`alter table "stock" add constraint "stock_warehouse_id_foreign" foreign key ("warehouse_id") references "warehouse" ("id") on delete restrict;`);
+    this.addSql(
+      `alter table "location" add constraint "location_warehouse_id_foreign" foreign key ("warehouse_id") references "warehouse" ("id") on delete restrict;`,
+    );
+    this.addSql(
+      `alter table "stock" add constraint "stock_warehouse_id_foreign" foreign key ("warehouse_id") references "warehouse" ("id") on delete restrict;`,
+    );
   }
-
 }

@@ -2,7 +2,6 @@ import { Migration } from '@mikro-orm/migrations';
 
 /** Retention deletes idempotency keys and inbox rows by age, in batches: an index each, so a batch reads only what it deletes. */
 export class Migration20261130110000_retention_indexes extends Migration {
-
   override name = 'Migration20261130110000_retention_indexes';
 
   override up(): void | Promise<void> {
@@ -14,5 +13,4 @@ export class Migration20261130110000_retention_indexes extends Migration {
     this.addSql(`drop index if exists "inbox_event_received_index";`);
     this.addSql(`drop index if exists "idempotency_key_created_index";`);
   }
-
 }

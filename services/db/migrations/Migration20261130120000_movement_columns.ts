@@ -34,7 +34,6 @@ export const movementColumnsBackfill = [
  * it guards the ledger against the application, not against the schema's own migration.
  */
 export class Migration20261130120000_movement_columns extends Migration {
-
   override name = 'Migration20261130120000_movement_columns';
 
   override up(): void | Promise<void> {
@@ -60,5 +59,4 @@ export class Migration20261130120000_movement_columns extends Migration {
     this.addSql(`alter table "stock_movement"
       drop column "reason_code", drop column "purchase_order_id", drop column "order_id";`);
   }
-
 }

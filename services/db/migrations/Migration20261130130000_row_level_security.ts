@@ -29,7 +29,6 @@ const quotedBound = boundOrganization.replaceAll("'", "''");
  *   SELECT, INSERT, UPDATE by default (their migration enables row-level security: a test checks every one).
  */
 export class Migration20261130130000_row_level_security extends Migration {
-
   override name = 'Migration20261130130000_row_level_security';
 
   override up(): void | Promise<void> {
@@ -104,5 +103,4 @@ begin
   end loop;
 end \$\$;`);
   }
-
 }

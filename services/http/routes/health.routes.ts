@@ -23,6 +23,20 @@ export function healthRoutes(readiness: ReadinessProbe): Router {
 }
 
 export const healthOperations: Operation[] = [
-  { method: 'get', path: '/health', summary: 'The process is alive', tag: 'health', permission: 'public', success: 200 },
-  { method: 'get', path: '/ready', summary: 'PostgreSQL, RabbitMQ and Temporal, each with its state (503 when unready or draining)', tag: 'health', permission: 'public', success: 200 },
+  {
+    method: 'get',
+    path: '/health',
+    summary: 'The process is alive',
+    tag: 'health',
+    permission: 'public',
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/ready',
+    summary: 'PostgreSQL, RabbitMQ and Temporal, each with its state (503 when unready or draining)',
+    tag: 'health',
+    permission: 'public',
+    success: 200,
+  },
 ];

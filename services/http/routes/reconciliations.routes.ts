@@ -3,12 +3,24 @@ import { z } from 'zod';
 import type { Operation } from '../openapi.ts';
 import { operatorOf } from '../request-context.ts';
 import { cursor, id, limit, listResponse } from '../query.ts';
-import { driftJson, findReconciliation, listDrifts, listReconciliations, type ReconciliationRecord } from '../../inventory/reconciliation/reconciliation.ts';
+import {
+  driftJson,
+  findReconciliation,
+  listDrifts,
+  listReconciliations,
+  type ReconciliationRecord,
+} from '../../inventory/reconciliation/reconciliation.ts';
 import type { ReconciliationClient } from '../../workflow-clients/reconciliation-client.ts';
 
 const createBody = z.strictObject({
   repair: z.boolean().default(false).describe('Put rows that drifted from their ledger back to it. Off unless asked.'),
-  settle_seconds: z.number().int().min(0).max(3600).optional().describe('Wait before the second look at a drifting row (default 10): a saga between two steps is not drift.'),
+  settle_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .optional()
+    .describe('Wait before the second look at a drifting row (default 10): a saga between two steps is not drift.'),
 });
 const listQuery = z.strictObject({ limit, cursor });
 const idParams = z.strictObject({ reconciliation_id: id });
@@ -21,7 +33,11 @@ export function reconciliationRoutes(reconciliations: ReconciliationClient): Rou
   const router = Router();
   router.post('/', async (req, res) => {
     const body = createBody.parse(req.body ?? {});
-    const run = await reconciliations.start(res.locals.scope.organizationId, { repair: body.repair, settleSeconds: body.settle_seconds, requestedBy: operatorOf(req) });
+    const run = await reconciliations.start(res.locals.scope.organizationId, {
+      repair: body.repair,
+      settleSeconds: body.settle_seconds,
+      requestedBy: operatorOf(req),
+    });
     res.status(202).location(`${req.baseUrl}/${run.reconciliationId}`).json(reconciliationJson(run));
   });
   router.get('/', async (req, res) => {
@@ -30,7 +46,9 @@ export function reconciliationRoutes(reconciliations: ReconciliationClient): Rou
     res.json(listResponse(page.items.map(reconciliationJson), page.nextCursor));
   });
   router.get('/:reconciliation_id', async (req, res) => {
-    res.json(reconciliationJson(await findReconciliation(res.locals.scope, idParams.parse(req.params).reconciliation_id)));
+    res.json(
+      reconciliationJson(await findReconciliation(res.locals.scope, idParams.parse(req.params).reconciliation_id)),
+    );
   });
   router.get('/:reconciliation_id/drifts', async (req, res) => {
     const { reconciliation_id } = idParams.parse(req.params);
@@ -59,8 +77,41 @@ function reconciliationJson(r: ReconciliationRecord) {
 }
 
 export const reconciliationOperations: Operation[] = [
-  { method: 'post', path: '/api/v1/reconciliations', summary: 'Reconcile the stock with the ledger and the open holds (runs in the background)', tag: 'reconciliations', body: createBody, permission: 'reconciliation:run', success: 202 },
-  { method: 'get', path: '/api/v1/reconciliations', summary: 'List reconciliations, newest first', tag: 'reconciliations', query: listQuery, permission: 'stock:read', success: 200 },
-  { method: 'get', path: '/api/v1/reconciliations/{reconciliation_id}', summary: 'Get a reconciliation: its status and counts', tag: 'reconciliations', params: idParams, permission: 'stock:read', success: 200 },
-  { method: 'get', path: '/api/v1/reconciliations/{reconciliation_id}/drifts', summary: 'The stock rows it found drifting, with the expected quantities', tag: 'reconciliations', params: idParams, query: listQuery, permission: 'stock:read', success: 200 },
+  {
+    method: 'post',
+    path: '/api/v1/reconciliations',
+    summary: 'Reconcile the stock with the ledger and the open holds (runs in the background)',
+    tag: 'reconciliations',
+    body: createBody,
+    permission: 'reconciliation:run',
+    success: 202,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/reconciliations',
+    summary: 'List reconciliations, newest first',
+    tag: 'reconciliations',
+    query: listQuery,
+    permission: 'stock:read',
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/reconciliations/{reconciliation_id}',
+    summary: 'Get a reconciliation: its status and counts',
+    tag: 'reconciliations',
+    params: idParams,
+    permission: 'stock:read',
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/reconciliations/{reconciliation_id}/drifts',
+    summary: 'The stock rows it found drifting, with the expected quantities',
+    tag: 'reconciliations',
+    params: idParams,
+    query: listQuery,
+    permission: 'stock:read',
+    success: 200,
+  },
 ];

@@ -27,7 +27,10 @@ export const Reconciliation = defineEntity({
   },
   indexes: [{ name: 'reconciliation_started_index', properties: ['organizationId', 'startedAt'] }],
   checks: [
-    { name: 'reconciliation_status_known', expression: `status in (${reconciliationStatuses.map((s) => `'${s}'`).join(', ')})` },
+    {
+      name: 'reconciliation_status_known',
+      expression: `status in (${reconciliationStatuses.map((s) => `'${s}'`).join(', ')})`,
+    },
     { name: 'reconciliation_trigger_known', expression: `trigger in ('schedule', 'request')` },
   ],
 });

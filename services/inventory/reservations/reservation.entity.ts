@@ -1,6 +1,12 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-import { reservationStatuses, type ReservationAllocation, type ReservationLine, type ReservationStatus, type ReservationTransition } from '../vocabulary.ts';
+import {
+  reservationStatuses,
+  type ReservationAllocation,
+  type ReservationLine,
+  type ReservationStatus,
+  type ReservationTransition,
+} from '../vocabulary.ts';
 
 /**
  * A stock hold for one order. The ReservationWorkflow owns its life; this row mirrors every status so
@@ -31,7 +37,12 @@ export const Reservation = defineEntity({
   },
   uniques: [{ name: 'reservation_organization_order_unique', properties: ['organizationId', 'orderId'] }],
   indexes: [{ name: 'reservation_status_expiry_index', properties: ['organizationId', 'status', 'expiresAt'] }],
-  checks: [{ name: 'reservation_status_known', expression: `status in (${reservationStatuses.map((s) => `'${s}'`).join(', ')})` }],
+  checks: [
+    {
+      name: 'reservation_status_known',
+      expression: `status in (${reservationStatuses.map((s) => `'${s}'`).join(', ')})`,
+    },
+  ],
 });
 
 export type Reservation = InferEntity<typeof Reservation>;

@@ -4,7 +4,12 @@ import { toDate } from '../sql-values.ts';
 import { Warehouse } from '../warehouses/warehouse.entity.ts';
 import type { StockCandidate } from './allocation.ts';
 import { Reservation } from './reservation.entity.ts';
-import type { ReservationAllocation, ReservationLine, ReservationStatus, ReservationTransition } from '../vocabulary.ts';
+import type {
+  ReservationAllocation,
+  ReservationLine,
+  ReservationStatus,
+  ReservationTransition,
+} from '../vocabulary.ts';
 
 /**
  * Reservation rows, for the reservation use cases; every function runs in the caller's transaction.

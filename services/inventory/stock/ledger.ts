@@ -29,7 +29,13 @@ import {
  * movement.store.ts, the first-receipt insert and the refusal's reads through stock.store.ts.
  */
 
-import { quantityNames, type MovementType, type Quantities, type QuantityDeltas, type Reference } from '../vocabulary.ts';
+import {
+  quantityNames,
+  type MovementType,
+  type Quantities,
+  type QuantityDeltas,
+  type Reference,
+} from '../vocabulary.ts';
 
 export interface StockChange {
   variantId: string;

@@ -1,7 +1,14 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { Warehouse } from '../warehouses/warehouse.entity.ts';
 
-export const transferStatuses = ['reserved', 'in_transit', 'completed', 'completed_with_discrepancy', 'cancelled', 'compensated'] as const;
+export const transferStatuses = [
+  'reserved',
+  'in_transit',
+  'completed',
+  'completed_with_discrepancy',
+  'cancelled',
+  'compensated',
+] as const;
 export type TransferStatus = (typeof transferStatuses)[number];
 
 export interface TransferLine {
@@ -31,8 +38,20 @@ export const Transfer = defineEntity({
     id: p.uuid().primary(),
     organizationId: p.uuid(),
     // (organization_id, *_warehouse_id) → warehouse (organization_id, id): see warehouse.entity.ts.
-    origin: () => p.manyToOne(Warehouse).joinColumns('organization_id', 'origin_warehouse_id').referencedColumnNames('organization_id', 'id').foreignKeyName('transfer_origin_warehouse_foreign').deleteRule('restrict'),
-    destination: () => p.manyToOne(Warehouse).joinColumns('organization_id', 'destination_warehouse_id').referencedColumnNames('organization_id', 'id').foreignKeyName('transfer_destination_warehouse_foreign').deleteRule('restrict'),
+    origin: () =>
+      p
+        .manyToOne(Warehouse)
+        .joinColumns('organization_id', 'origin_warehouse_id')
+        .referencedColumnNames('organization_id', 'id')
+        .foreignKeyName('transfer_origin_warehouse_foreign')
+        .deleteRule('restrict'),
+    destination: () =>
+      p
+        .manyToOne(Warehouse)
+        .joinColumns('organization_id', 'destination_warehouse_id')
+        .referencedColumnNames('organization_id', 'id')
+        .foreignKeyName('transfer_destination_warehouse_foreign')
+        .deleteRule('restrict'),
     status: p.string().length(32).$type<TransferStatus>(),
     lines: p.json<TransferLine[]>(),
     notes: p.text().nullable(),

@@ -9,7 +9,13 @@ export const Location = defineEntity({
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     organizationId: p.uuid(),
     // (organization_id, warehouse_id) → warehouse (organization_id, id): see warehouse.entity.ts.
-    warehouse: () => p.manyToOne(Warehouse).joinColumns('organization_id', 'warehouse_id').referencedColumnNames('organization_id', 'id').foreignKeyName('location_warehouse_foreign').deleteRule('restrict'),
+    warehouse: () =>
+      p
+        .manyToOne(Warehouse)
+        .joinColumns('organization_id', 'warehouse_id')
+        .referencedColumnNames('organization_id', 'id')
+        .foreignKeyName('location_warehouse_foreign')
+        .deleteRule('restrict'),
     code: p.string().length(64),
     name: p.string().length(200),
     createdAt: p.datetime().defaultRaw('now()'),

@@ -48,10 +48,16 @@ describe('configuration', () => {
     assert.equal(config.DATABASE_OWNER_URL, 'postgresql://inventory_owner@db.internal:5432/inventory');
     assert.equal(config.DATABASE_SYSTEM_URL, 'postgresql://inventory_system@db.internal:5432/inventory');
     assert.equal(new URL(loadConfig({}).DATABASE_URL).username, 'inventory_runtime');
-    assert.throws(() => loadConfig({ DATABASE_URL: 'postgresql://inventory_owner@127.0.0.1/inventory' }), (error: unknown) => {
-      assert.match(String((error as Error).message), /DATABASE_OWNER_URL=.*the runtime role must be a role of its own/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'postgresql://inventory_owner@127.0.0.1/inventory' }),
+      (error: unknown) => {
+        assert.match(
+          String((error as Error).message),
+          /DATABASE_OWNER_URL=.*the runtime role must be a role of its own/,
+        );
+        return true;
+      },
+    );
   });
 
   it('lists every variable it reads in .env.example', async () => {
