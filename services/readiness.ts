@@ -83,7 +83,9 @@ export function createReadinessProbe(deps: ReadinessDeps): ReadinessProbe {
   let draining = false;
   return Object.assign(probe, {
     close: broker.close,
-    drain: () => void (draining = true),
+    drain: () => {
+      draining = true;
+    },
     draining: () => draining,
   });
 }
@@ -108,7 +110,9 @@ export function createPartHealth(check: () => PartReport | Promise<PartReport>):
   let draining = false;
   return {
     report: async () => (draining ? { status: 'draining' } : check()),
-    drain: () => void (draining = true),
+    drain: () => {
+      draining = true;
+    },
     draining: () => draining,
   };
 }

@@ -15,8 +15,8 @@ export interface Unacceptable {
 /** The first place in the value that holds a NUL character or nests too deep; iterative, so any depth is safe to walk. */
 export function findUnacceptable(value: unknown): Unacceptable | undefined {
   const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
-  while (stack.length > 0) {
-    const { value: node, path, depth } = stack.pop()!;
+  for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
+    const { value: node, path, depth } = entry;
     if (typeof node === 'string') {
       if (node.includes('\u0000')) return { field: path || 'value', problem: 'NUL characters are not allowed' };
       continue;

@@ -96,10 +96,10 @@ export async function openRuntimeOrm(
         : role.owned > 0
           ? 'the owner of the tables'
           : undefined;
-  if (unsafe) {
+  if (unsafe && role) {
     await orm.close();
     const fix = 'use the runtime role (README, Security model)';
-    throw new Error(`DATABASE_URL's user ${role!.name} is ${unsafe}: row-level security would not hold; ${fix}`);
+    throw new Error(`DATABASE_URL's user ${role.name} is ${unsafe}: row-level security would not hold; ${fix}`);
   }
   return orm;
 }

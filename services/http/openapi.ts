@@ -75,8 +75,9 @@ export function openApiDocument(operations: Operation[]) {
             },
           ]
         : [];
-    paths[op.path] ??= {};
-    paths[op.path][op.method] = {
+    const byMethod = paths[op.path] ?? {};
+    paths[op.path] = byMethod;
+    byMethod[op.method] = {
       summary: op.summary,
       tags: [op.tag],
       ...(op.permission === 'public'

@@ -62,7 +62,7 @@ const statusByFailureType = {
   ReconciliationFailedError: null,
 } satisfies Record<FailureType, number | null>;
 
-const titles: Record<number, string> = {
+const standardTitles = {
   400: 'Bad request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -74,7 +74,9 @@ const titles: Record<number, string> = {
   422: 'Unprocessable content',
   500: 'Internal server error',
   503: 'Service unavailable',
-};
+} as const;
+/** By a status only known at run time: may have no title. */
+const titles: Partial<Record<number, string>> = standardTitles;
 
 /** Raised by route code for an HTTP-level problem that is not a domain error (e.g. an unknown route). */
 export class HttpProblem extends Error {
@@ -101,7 +103,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (error instanceof z.ZodError) {
       problem = {
         type: urn('ValidationError'),
-        title: titles[400],
+        title: standardTitles[400],
         status: 400,
         detail: 'the request is not valid: see errors',
         errors: error.issues.flatMap((i) =>
@@ -119,9 +121,21 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
           ? 'Bearer realm="inventory"'
           : `Bearer realm="inventory", error="invalid_token", error_description="${error.message.replace(/["\\]/g, '')}"`,
       );
-      problem = { type: urn('Unauthenticated'), title: titles[401], status: 401, detail: error.message, ...base };
+      problem = {
+        type: urn('Unauthenticated'),
+        title: standardTitles[401],
+        status: 401,
+        detail: error.message,
+        ...base,
+      };
     } else if (error instanceof PermissionDeniedError) {
-      problem = { type: urn('PermissionDenied'), title: titles[403], status: 403, detail: error.message, ...base };
+      problem = {
+        type: urn('PermissionDenied'),
+        title: standardTitles[403],
+        status: 403,
+        detail: error.message,
+        ...base,
+      };
     } else if (error instanceof HttpProblem) {
       problem = {
         ...error.extensions,
@@ -148,7 +162,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       res.set('Retry-After', '1');
       problem = {
         type: urn('DatabaseTimeout'),
-        title: titles[503],
+        title: standardTitles[503],
         status: 503,
         detail: 'the database did not answer in time; try again',
         ...base,
@@ -156,7 +170,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     } else if (isBodyParserError(error)) {
       problem = {
         type: urn('MalformedBody'),
-        title: titles[400],
+        title: standardTitles[400],
         status: 400,
         detail: 'the request body is not valid JSON',
         ...base,
@@ -179,7 +193,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       });
       problem = {
         type: urn('InternalError'),
-        title: titles[500],
+        title: standardTitles[500],
         status: 500,
         detail: 'internal error; quote the request id when reporting it',
         ...base,

@@ -54,10 +54,11 @@ export function warehouseCondition(
   scope: Pick<OrganizationScope, 'warehouseIds'>,
   ...columns: string[]
 ): { sql: string; params: unknown[] } | undefined {
-  if (!scope.warehouseIds) return undefined;
-  if (scope.warehouseIds.length === 0) return { sql: 'false', params: [] };
+  const ids = scope.warehouseIds;
+  if (!ids) return undefined;
+  if (ids.length === 0) return { sql: 'false', params: [] };
   return {
     sql: `(${columns.map((c) => `${c} in (?)`).join(' or ')})`,
-    params: columns.map(() => [...scope.warehouseIds!]),
+    params: columns.map(() => [...ids]),
   };
 }

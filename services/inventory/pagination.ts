@@ -23,6 +23,7 @@ export type CursorPart = 'uuid' | 'timestamp' | 'text';
 const partPatterns: Record<CursorPart, RegExp> = {
   uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
   timestamp: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/,
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what it refuses (PostgreSQL cannot store it)
   text: /^[^\u0000]{0,400}$/,
 };
 
@@ -33,7 +34,10 @@ export function decodeCursor(cursor: string, shape: readonly CursorPart[]): stri
     if (
       Array.isArray(key) &&
       key.length === shape.length &&
-      key.every((v, i) => typeof v === 'string' && partPatterns[shape[i]!].test(v) && validPart(shape[i]!, v))
+      key.every((v, i) => {
+        const part = shape[i];
+        return typeof v === 'string' && part !== undefined && partPatterns[part].test(v) && validPart(part, v);
+      })
     )
       return key as string[];
   } catch {

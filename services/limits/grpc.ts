@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { InventoryServiceHandlers } from '../grpc/generated/inventory/v1/InventoryService.ts';
 import { authorizeCall, type Rpc } from '../grpc/authentication.ts';
 import type { Logger } from '../logger.ts';
-import type { RateLimiter } from './rate-limiter.ts';
+import type { RateLimitedCaller, RateLimiter } from './rate-limiter.ts';
 import { refusalMessage } from './http.ts';
 
 /**
@@ -19,7 +19,7 @@ export function rateLimitedHandlers<H extends Partial<InventoryServiceHandlers>>
   const wrapped: Record<string, grpc.handleUnaryCall<object, unknown>> = {};
   for (const [rpc, handler] of Object.entries(handlers) as [Rpc, grpc.handleUnaryCall<object, unknown>][]) {
     wrapped[rpc] = (call, callback) => {
-      let caller;
+      let caller: RateLimitedCaller;
       try {
         caller = authorizeCall(rpc, call.metadata, call.request).principal;
       } catch {

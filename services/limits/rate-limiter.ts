@@ -48,7 +48,12 @@ export function createRateLimiter({
     getNativeClient(): Promise<{ query(q: object): Promise<unknown> }>;
   };
   let pool: ReturnType<typeof connection.getNativeClient> | undefined;
-  const storeClient = { query: async (q: object) => (await (pool ??= connection.getNativeClient())).query(q) };
+  const storeClient = {
+    query: async (q: object) => {
+      pool ??= connection.getNativeClient();
+      return (await pool).query(q);
+    },
+  };
   const allowance = (name: 'organization' | 'subject', keyPrefix: string) => {
     const points = settings[`${name}PerWindow`];
     if (points <= 0) return undefined;

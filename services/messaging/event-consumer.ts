@@ -240,6 +240,8 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     const name = (raw as { event?: unknown } | null)?.event;
     if (name !== routingKey) return `the routing key ${routingKey} is not the body's event (${String(name)})`;
     const handlers = deps.handlers[source.name];
+    // Checked when the consumer starts; a missing entry here is a bug, not a bad message.
+    if (!handlers) throw new Error(`no handlers for the ${source.name} source (${source.queue})`);
     const handler = Object.hasOwn(handlers, routingKey) ? handlers[routingKey] : undefined;
     if (!handler) return `not an event the ${source.name} source publishes (${routingKey})`;
     const envelope = consumedEnvelope.safeParse(raw);

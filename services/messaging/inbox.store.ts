@@ -1,6 +1,7 @@
 import type { ScopedTransaction } from '../inventory/organization-scope.ts';
 import { ConsumerAttempt } from './consumer-attempt.entity.ts';
 import { InboxEvent } from './inbox-event.entity.ts';
+import { firstRow } from '../guaranteed.ts';
 
 /**
  * The consumer's own tables: `inbox_event` (events applied, by source, organization and event id) and
@@ -70,7 +71,7 @@ export async function countFailedAttempt(
   fingerprint: string,
   error: string,
 ): Promise<number> {
-  const [row] = await tx.em.execute<{ attempts: number }[]>(
+  const rows = await tx.em.execute<{ attempts: number }[]>(
     `insert into consumer_attempt (source, organization_id, event_id, attempts, fingerprint, last_error)
      values (?, ?, ?, 1, ?, ?)
      on conflict (source, organization_id, event_id) do update
@@ -79,7 +80,7 @@ export async function countFailedAttempt(
      returning attempts`,
     [event.source, tx.organizationId, event.eventId, fingerprint, error.slice(0, 4000)],
   );
-  return row!.attempts;
+  return firstRow(rows, 'insert into consumer_attempt').attempts;
 }
 
 /** Sets the event's failure count back to zero (after it is dead-lettered, so a replay gets its attempts again). */

@@ -7,6 +7,7 @@ import { markPublished, nextBatch } from './outbox.ts';
 import { declareTopology } from './topology.ts';
 import type { RelayMetrics } from '../metrics/relay.ts';
 import { finishedWithin } from '../readiness.ts';
+import { firstRow } from '../guaranteed.ts';
 
 /**
  * The outbox relay: publishes `outbox_event` rows to RabbitMQ in sequence order and marks them
@@ -129,7 +130,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
     const { rows } = await lockClient.query<{ locked: boolean }>('select pg_try_advisory_lock($1::bigint) as locked', [
       leaderLockKey,
     ]);
-    state.leader = rows[0].locked;
+    state.leader = firstRow(rows, 'pg_try_advisory_lock').locked;
     if (state.leader) logger.info('this relay is now the publisher');
     return state.leader;
   }

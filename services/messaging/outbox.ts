@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ScopedTransaction } from '../inventory/organization-scope.ts';
 import type { OutboxRow } from './envelope.ts';
 import type { OutboxBacklog } from '../metrics/relay.ts';
+import { firstRow } from '../guaranteed.ts';
 
 export interface OutboxDraft {
   name: string;
@@ -57,10 +58,10 @@ export async function markPublished(em: EntityManager, ids: string[]): Promise<v
 
 /** How many events wait to be published (all organizations). `em`: the system role's. */
 export async function pendingOutboxCount(em: EntityManager): Promise<number> {
-  const [row] = await em.execute<{ pending: number }[]>(
+  const rows = await em.execute<{ pending: number }[]>(
     'select count(*)::int as pending from outbox_event where published_at is null',
   );
-  return row.pending;
+  return firstRow(rows, 'counting the outbox').pending;
 }
 
 /**
@@ -68,9 +69,10 @@ export async function pendingOutboxCount(em: EntityManager): Promise<number> {
  * and /ready show. `em`: the system role's (the runtime role would count only its bound organization's).
  */
 export async function outboxBacklog(em: EntityManager): Promise<OutboxBacklog> {
-  const [row] = await em.fork().execute<{ pending: number; oldest_age_seconds: number | null }[]>(
+  const rows = await em.fork().execute<{ pending: number; oldest_age_seconds: number | null }[]>(
     `select count(*)::int as pending, extract(epoch from clock_timestamp() - min(created_at))::float8 as oldest_age_seconds
      from outbox_event where published_at is null`,
   );
+  const row = firstRow(rows, 'measuring the outbox backlog');
   return { pending: row.pending, oldestAgeSeconds: Math.max(0, row.oldest_age_seconds ?? 0) };
 }

@@ -45,7 +45,7 @@ export async function startMetricsServer(options: {
   const { registry, health, logger } = options;
   const served = [...(registry ? ['/metrics'] : []), ...(health ? ['/health', '/ready'] : [])];
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path = ''] = (req.url ?? '/').split('?');
     if (req.method !== 'GET' || !served.includes(path)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: GET ${served.join(', ')}\n`);
       return;

@@ -8,6 +8,7 @@ import { InsufficientStockError, InvalidDataError, WarehouseNotFoundError } from
 import { stepFailureTypes } from '../../workflows/step-failures.ts';
 import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';
+import { present } from '../helpers/present.ts';
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -77,7 +78,10 @@ describe('activity failures: what a retry can cure', () => {
         assert.equal(failure.type, stepFailureTypes.invalidData);
         assert.equal(failure.nonRetryable, true);
         assert.match(failure.message, message);
-        assert.equal((failure.details?.[0] as { sqlstate: string }).sqlstate, sqlstate);
+        assert.equal(
+          present(failure.details?.[0] as { sqlstate: string } | undefined, 'the details').sqlstate,
+          sqlstate,
+        );
         assert.doesNotMatch(
           failure.message,
           /select|insert|probe/i,
@@ -134,7 +138,7 @@ describe('activity failures: what a retry can cure', () => {
     assert.ok(short instanceof ApplicationFailure);
     assert.equal(short.type, 'InsufficientStockError');
     assert.equal(short.nonRetryable, true);
-    assert.deepEqual((short.details?.[0] as { shortages: unknown[] }).shortages, [
+    assert.deepEqual(present(short.details?.[0] as { shortages: unknown[] } | undefined, 'the details').shortages, [
       { variant_id: 'v', warehouse_id: null, requested: 2, available: 1 },
     ]);
     assert.equal(
@@ -166,6 +170,6 @@ describe('activity failures: what a retry can cure', () => {
     assert.ok(failure instanceof ApplicationFailure);
     assert.equal(failure.type, 'InvalidDataError');
     assert.equal(failure.nonRetryable, true);
-    assert.equal((await stockRow(scope, variantId, warehouseId)).available, 5);
+    assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').available, 5);
   });
 });

@@ -152,15 +152,17 @@ describe("faults: a process's RabbitMQ link is down longer than its retry window
   it("consumer's broker connection cut and refused for 12 s while order events are applied: each event, duplicates and redeliveries included, is applied exactly once, none lost", async () => {
     const stack = testStack();
     worker = await startWorker();
-    api = await startGrpc({ taskQueue: worker.taskQueue });
+    const grpcApi = await startGrpc({ taskQueue: worker.taskQueue });
+    api = grpcApi;
     const proxied = await proxyInFront(stack.amqpUrl, 5672);
     proxy = proxied.proxy;
-    consumer = await startPrivateConsumer('faults-consumer', worker.taskQueue, { amqpUrl: proxied.url });
+    const privateConsumer = await startPrivateConsumer('faults-consumer', worker.taskQueue, { amqpUrl: proxied.url });
+    consumer = privateConsumer;
     const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(20);
     const orders = Array.from({ length: 12 }, (_, i) => `consumed-${i}`);
     await Promise.all(
       orders.map((orderId) =>
-        api!.call<ReserveStockResponse__Output>('ReserveStock', {
+        grpcApi.call<ReserveStockResponse__Output>('ReserveStock', {
           organization_id: organizationId,
           order_id: orderId,
           items: [{ variant_id: variantId, quantity: 1 }],
@@ -185,7 +187,7 @@ describe("faults: a process's RabbitMQ link is down longer than its retry window
           data: { order_id: e.orderId, reason: 'fault test' },
         }),
       );
-      channel.publish(consumer!.exchanges.order, e.event, body, { persistent: true, messageId: e.eventId });
+      channel.publish(privateConsumer.exchanges.order, e.event, body, { persistent: true, messageId: e.eventId });
       await channel.waitForConfirms();
     };
     const inbox = async () =>

@@ -40,7 +40,7 @@ async function unsettled(client: Client, workflowIds: string[]): Promise<string[
 const movements = async (organizationId: string, type: string, variantId: string) =>
   (
     await testStack()
-      .orm.em.fork()
+      .observerOrm.em.fork()
       .execute<{ n: number }[]>(
         'select count(*)::int as n from stock_movement where organization_id = ? and type = ? and variant_id = ?',
         [organizationId, type, variantId],

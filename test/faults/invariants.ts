@@ -18,6 +18,7 @@ import type { Client } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { reservationQuery, reservationWorkflowId } from '../../workflows/definitions.ts';
 import type { ReservationSnapshot } from '../../services/inventory/vocabulary.ts';
+import { present } from '../helpers/present.ts';
 
 const quantities = ['total', 'available', 'reserved', 'damaged', 'in_transit', 'incoming'] as const;
 
@@ -108,7 +109,9 @@ export async function violations({ em, organizationId, client }: InvariantScope)
     const at = `reservation ${r.id} (order ${r.order_id}, ${r.status})`;
     if (r.max_per_line > 1) found.push(`${at}: a line was released ${r.max_per_line} times`);
     if (r.late_reserves > 0)
-      found.push(`${at}: its hold committed after its expiry ${new Date(r.expires_at!).toISOString()}`);
+      found.push(
+        `${at}: its hold committed after its expiry ${new Date(present(r.expires_at, 'its expiry')).toISOString()}`,
+      );
     if (r.early_releases > 0) found.push(`${at}: released as expired before its expiry`);
     if (r.status !== 'failed' && r.reserves !== r.lines)
       found.push(`${at}: ${r.reserves} reserve movements for ${r.lines} allocations`);

@@ -12,6 +12,7 @@ import { Connection } from '@temporalio/client';
 import { dynamicConfigFlags, searchAttributeFlags } from '../../services/temporal-dev-server.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
 import { sleep } from '../helpers/wait.ts';
+import { present } from '../helpers/present.ts';
 
 const childWorkerPath = fileURLToPath(new URL('./child-worker.ts', import.meta.url));
 
@@ -74,7 +75,10 @@ export async function spawnChildWorker(options: {
   });
   const handle = track(child);
   const polling = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', () => handle.output().includes('polling') && resolve());
+    present(child.stdout, "the child worker's stdout").on(
+      'data',
+      () => handle.output().includes('polling') && resolve(),
+    );
     void handle.exited.then(() => reject(new Error(`the child worker exited before polling:\n${handle.output()}`)));
   });
   const timeout = sleep(30_000).then(() => {

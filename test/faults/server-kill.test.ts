@@ -11,6 +11,7 @@ import { workflowBundle } from '../helpers/temporal.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 import { assertInvariants } from './invariants.ts';
 import { freePort, scratchDirectory, startDevServer, type ChildProcessHandle } from './processes.ts';
+import { present } from '../helpers/present.ts';
 
 describe('faults: the Temporal server is killed (SIGKILL) and restarted on the same persistence', function () {
   this.timeout(120_000);
@@ -62,7 +63,7 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
         }),
       ),
     );
-    const firstExpiry = Math.min(...held.map((h) => Date.parse(h.expiresAt!)));
+    const firstExpiry = Math.min(...held.map((h) => Date.parse(present(h.expiresAt, 'the hold expiry'))));
     assert.equal((await stockRow(scope, variantId, warehouseId))?.reserved, 6);
 
     await server.kill();

@@ -8,11 +8,14 @@ import type { HistoryResponse__Output } from '../../services/grpc/generated/inve
 import { expectStatus, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { testStack, newOrganization } from '../helpers/stack.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
+import { present } from '../helpers/present.ts';
 import { applyOperation } from '../../services/inventory/stock/ledger.ts';
 import { createAdjustment } from '../../services/inventory/stock/adjustments.ts';
 
 const org = demo.organizationId;
-const [redS, , redL, , , blueL] = demo.variants;
+const redS = present(demo.variants[0], 'the demo variant TSHIRT-RED-S');
+const redL = present(demo.variants[2], 'the demo variant TSHIRT-RED-L');
+const blueL = present(demo.variants[5], 'the demo variant TSHIRT-BLUE-L');
 const { main, north, coast } = demo.warehouses;
 
 describe('gRPC stock reads on the demo data', () => {
@@ -61,8 +64,9 @@ describe('gRPC stock reads on the demo data', () => {
         sufficient: false,
         warehouse_id: main.id,
       });
-      assert.equal(response.results[2].available, 0);
-      assert.equal(response.results[2].warehouse_id, '');
+      const unknownVariant = present(response.results[2], 'a result for the unknown variant');
+      assert.equal(unknownVariant.available, 0);
+      assert.equal(unknownVariant.warehouse_id, '');
     });
 
     it('rejects malformed input with INVALID_ARGUMENT naming each field', async () => {
@@ -124,6 +128,7 @@ describe('gRPC stock reads on the demo data', () => {
         page_token: '',
       });
       const [row] = page.items;
+      assert.ok(row, 'a row on the first page');
       assert.equal(row.variant_id, redS.id);
       assert.equal(row.available, 120);
       assert.equal(row.total, 120);
@@ -169,7 +174,7 @@ describe('gRPC stock reads on the demo data', () => {
         all.movements.map((m) => m.deltas?.available),
         [9, 7, 5],
       );
-      assert.equal(all.movements[1].after?.available, 12);
+      assert.equal(present(all.movements[1], 'the second movement').after?.available, 12);
 
       const oneWarehouse = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', {
         organization_id: scope.organizationId,
@@ -177,7 +182,7 @@ describe('gRPC stock reads on the demo data', () => {
         warehouse_id: warehouse.id,
         page_size: 1,
       });
-      assert.equal(oneWarehouse.movements[0].deltas?.available, 7);
+      assert.equal(present(oneWarehouse.movements[0], 'a movement on the first page').deltas?.available, 7);
       const next = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', {
         organization_id: scope.organizationId,
         variant_id: variantId,
@@ -185,7 +190,7 @@ describe('gRPC stock reads on the demo data', () => {
         page_size: 1,
         page_token: oneWarehouse.next_page_token,
       });
-      assert.equal(next.movements[0].deltas?.available, 5);
+      assert.equal(present(next.movements[0], 'a movement on the next page').deltas?.available, 5);
       assert.equal(next.next_page_token, '');
 
       const before = await grpcApi.call<HistoryResponse__Output>('GetStockHistory', {
@@ -262,13 +267,22 @@ describe('gRPC stock reads on the demo data', () => {
     const protoLoader = await import('@grpc/proto-loader');
     const definition = protoLoader.loadSync(health.protoPath, { enums: String });
     const healthProto = grpc.loadPackageDefinition(definition) as unknown as {
-      grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+      grpc: {
+        health: {
+          v1: {
+            Health: new (
+              address: string,
+              credentials: grpc.ChannelCredentials,
+            ) => grpc.Client & {
+              Check(request: { service: string }, callback: (e: Error | null, r: { status: string }) => void): void;
+            };
+          };
+        };
+      };
     };
     const client = new healthProto.grpc.health.v1.Health(grpcApi.address, grpc.credentials.createInsecure());
     const status = await new Promise<{ status: string }>((resolve, reject) =>
-      client.Check({ service: 'inventory.v1.InventoryService' }, (e: Error | null, r: { status: string }) =>
-        e ? reject(e) : resolve(r),
-      ),
+      client.Check({ service: 'inventory.v1.InventoryService' }, (e, r) => (e ? reject(e) : resolve(r))),
     );
     client.close();
     assert.equal(status.status, 'SERVING');
@@ -287,7 +301,16 @@ async function listServicesByReflection(address: string): Promise<string[]> {
   const reflectionProto = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
   const definition = protoLoader.loadSync(reflectionProto, { keepCase: true });
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+    grpc: {
+      reflection: {
+        v1: {
+          ServerReflection: new (
+            address: string,
+            credentials: grpc.ChannelCredentials,
+          ) => grpc.Client & { ServerReflectionInfo(): unknown };
+        };
+      };
+    };
   };
   const client = new loaded.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
   const stream = client.ServerReflectionInfo() as grpc.ClientDuplexStream<

@@ -36,10 +36,11 @@ export async function startFakeCatalog(): Promise<FakeCatalog> {
           setTimeout(() => callback(null, answer), fake.delayMs);
         },
       };
-      server = new grpc.Server();
-      server.addService(CatalogService.service, handlers);
+      const started = new grpc.Server();
+      server = started;
+      started.addService(CatalogService.service, handlers);
       port = await new Promise<number>((resolve, reject) =>
-        server!.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        started.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
           error ? reject(error) : resolve(bound),
         ),
       );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Warehouse } from '../../services/inventory/warehouses/warehouse.entity.ts';
 import { applyOperation } from '../../services/inventory/stock/ledger.ts';
+import { present } from './present.ts';
 import { newOrganization, type TestOrganizationScope } from './stack.ts';
 
 /** Creates an active warehouse in the scope's organization. */
@@ -37,9 +38,19 @@ export async function receiveStock(
   );
 }
 
-/** The stock row's quantities, straight from the table. */
+/** The quantities of a stock row, all numbers. */
+export interface StockQuantities {
+  total: number;
+  available: number;
+  reserved: number;
+  damaged: number;
+  in_transit: number;
+  incoming: number;
+}
+
+/** The stock row's quantities, straight from the table (undefined when there is no row). */
 export async function stockRow(scope: TestOrganizationScope, variantId: string, warehouseId: string) {
-  const [row] = await scope.em.execute<Record<string, number>[]>(
+  const [row] = await scope.em.execute<(StockQuantities & { version: number })[]>(
     'select total, available, reserved, damaged, in_transit, incoming, version from stock where organization_id = ? and variant_id = ? and warehouse_id = ?',
     [scope.organizationId, variantId, warehouseId],
   );
@@ -47,15 +58,19 @@ export async function stockRow(scope: TestOrganizationScope, variantId: string, 
 }
 
 /** The sum of every movement's deltas for a stock row: must equal the row itself. */
-export async function ledgerSums(scope: TestOrganizationScope, variantId: string, warehouseId: string) {
-  const [row] = await scope.em.execute<Record<string, number>[]>(
+export async function ledgerSums(
+  scope: TestOrganizationScope,
+  variantId: string,
+  warehouseId: string,
+): Promise<StockQuantities> {
+  const [row] = await scope.em.execute<StockQuantities[]>(
     `select coalesce(sum(total_delta), 0)::int as total, coalesce(sum(available_delta), 0)::int as available,
             coalesce(sum(reserved_delta), 0)::int as reserved, coalesce(sum(damaged_delta), 0)::int as damaged,
             coalesce(sum(in_transit_delta), 0)::int as in_transit, coalesce(sum(incoming_delta), 0)::int as incoming
      from stock_movement where organization_id = ? and variant_id = ? and warehouse_id = ?`,
     [scope.organizationId, variantId, warehouseId],
   );
-  return row;
+  return present(row, 'the ledger sums (an aggregate always returns one row)');
 }
 
 /** A fresh organization with one warehouse and one variant holding `quantity` available. */

@@ -13,5 +13,5 @@ export async function saveHistory(name: string, workflowId: string): Promise<voi
   const handle = testStack().temporal.client.workflow.getHandle(workflowId);
   await handle.result().catch(() => undefined);
   const history = await handle.fetchHistory();
-  await writeFile(new URL(`${name}.json`, historiesDir), historyToJSON(history) + '\n');
+  await writeFile(new URL(`${name}.json`, historiesDir), `${historyToJSON(history)}\n`);
 }

@@ -4,6 +4,7 @@ import type { HttpHarness } from './http.ts';
 import type { GrpcHarness } from './grpc.ts';
 import { createWarehouse, receiveStock } from './fixtures.ts';
 import { newOrganization, testStack } from './stack.ts';
+import { present } from './present.ts';
 
 /**
  * The served surface as tests drive it: an example request for every documented REST operation and
@@ -176,14 +177,14 @@ export async function stateOf(organizationId: string): Promise<Record<string, st
     'idempotency_key',
     'reconciliation',
   ];
-  const em = testStack().orm.em.fork();
+  const em = testStack().observerOrm.em.fork();
   const state: Record<string, string> = {};
   for (const table of tables) {
     const [row] = await em.execute<{ fingerprint: string }[]>(
       `select count(*) || ':' || md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as fingerprint from ${table} t where organization_id = ?`,
       [organizationId],
     );
-    state[table] = row!.fingerprint;
+    state[table] = present(row, `the fingerprint of ${table}`).fingerprint;
   }
   // Rows of any other organization that point at this one's warehouses: a cross-tenant write.
   const [mixed] = await em.execute<{ n: number }[]>(
@@ -196,7 +197,7 @@ export async function stateOf(organizationId: string): Promise<Record<string, st
      ) named where warehouse_id in (select id from warehouse where organization_id = ?)`,
     [organizationId, organizationId, organizationId, organizationId, organizationId, organizationId],
   );
-  state.foreignRowsNamingItsWarehouses = String(mixed!.n);
+  state.foreignRowsNamingItsWarehouses = String(present(mixed, 'the count').n);
   return state;
 }
 

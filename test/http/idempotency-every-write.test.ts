@@ -91,6 +91,7 @@ describe('Idempotency-Key on every write endpoint', function () {
       'select available from stock where organization_id = ? and variant_id = ?',
       [org, s.variantId],
     );
+    assert.ok(row, 'the stock row');
     assert.equal(row.available, 11, 'the adjustment applied once');
   });
 

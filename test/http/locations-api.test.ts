@@ -20,7 +20,7 @@ describe('REST locations (bins inside a warehouse)', () => {
     const id = created.body.location_id;
     assert.deepEqual(
       (await http.get(`/api/v1/locations?warehouse_id=${s.warehouseId}`, s.organizationId)).body.data.map(
-        (l: any) => l.code,
+        (l: { code: unknown }) => l.code,
       ),
       ['A-01-03'],
     );

@@ -17,8 +17,8 @@ describe('the OpenAPI document', () => {
     const schema = create.requestBody.content['application/json'].schema;
     assert.deepEqual([...schema.required].sort(), ['code', 'name', 'region']);
     assert.equal(schema.additionalProperties, false, 'unknown fields are refused, and the document says so');
-    assert.ok(create.parameters.some((p: any) => p.name === 'Idempotency-Key'));
-    const listStock = doc.paths['/api/v1/stock'].get.parameters.map((p: any) => p.name);
+    assert.ok(create.parameters.some((p: { name: unknown }) => p.name === 'Idempotency-Key'));
+    const listStock = doc.paths['/api/v1/stock'].get.parameters.map((p: { name: unknown }) => p.name);
     for (const name of ['variant_id', 'warehouse_id', 'low', 'limit', 'cursor'])
       assert.ok(listStock.includes(name), name);
     assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });

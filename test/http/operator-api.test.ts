@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { startHttp, type HttpHarness } from '../helpers/http.ts';
 import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { tokenFor } from '../helpers/stack.ts';
+import { present } from '../helpers/present.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,7 +75,7 @@ describe('REST operator API: stock settings, history and adjustments', () => {
     assert.deepEqual(await at(t1), { total: 10, available: 10, reserved: 0, damaged: 0, in_transit: 0, incoming: 0 });
     assert.deepEqual(await at(t2), { total: 10, available: 8, reserved: 0, damaged: 2, in_transit: 0, incoming: 0 });
     assert.deepEqual(await at(t3), { total: 15, available: 13, reserved: 0, damaged: 2, in_transit: 0, incoming: 0 });
-    const now = await stockRow(s.scope, s.variantId, s.warehouseId);
+    const now = present(await stockRow(s.scope, s.variantId, s.warehouseId), 'the stock row');
     assert.equal(now.available, 13);
     assert.equal(
       (await http.get(`/api/v1/stock/${s.variantId}/${s.warehouseId}/as-of?at=yesterday`, s.organizationId)).status,
@@ -150,7 +151,7 @@ describe('REST operator API: stock settings, history and adjustments', () => {
     assert.equal(second.status, 409);
     assert.equal(second.body.type, 'urn:inventory:problem:StaleCountError');
     assert.equal(second.body.current_quantity, 9);
-    assert.equal((await stockRow(s.scope, s.variantId, s.warehouseId)).available, 9);
+    assert.equal(present(await stockRow(s.scope, s.variantId, s.warehouseId), 'the stock row').available, 9);
   });
 
   it('refuses bad adjustments and unknown ids, and replays with an Idempotency-Key', async () => {
@@ -183,6 +184,6 @@ describe('REST operator API: stock settings, history and adjustments', () => {
     const replay = await post({ reason_code: 'found', quantity: 2 }, { 'Idempotency-Key': 'found-once' });
     assert.deepEqual(replay.body, first.body);
     assert.equal((await post({ reason_code: 'found', quantity: 3 }, { 'Idempotency-Key': 'found-once' })).status, 422);
-    assert.equal((await stockRow(s.scope, s.variantId, s.warehouseId)).available, 5);
+    assert.equal(present(await stockRow(s.scope, s.variantId, s.warehouseId), 'the stock row').available, 5);
   });
 });

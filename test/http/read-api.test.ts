@@ -4,6 +4,7 @@ import { demo, seedDemoData } from '../../scripts/demo-data.ts';
 import { startHttp, type HttpHarness } from '../helpers/http.ts';
 import { newOrganization, testStack, tokenFor } from '../helpers/stack.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
+import { present } from '../helpers/present.ts';
 import { applyOperation } from '../../services/inventory/stock/ledger.ts';
 
 const org = demo.organizationId;
@@ -41,7 +42,7 @@ describe('REST read API on the demo data', () => {
     assert.equal(response.status, 200);
     assert.equal(response.body.status, 'ready');
     assert.deepEqual(
-      Object.fromEntries(Object.entries(response.body.checks).map(([k, v]: [string, any]) => [k, v.status])),
+      Object.fromEntries(Object.entries<{ status: unknown }>(response.body.checks).map(([k, v]) => [k, v.status])),
       { postgresql: 'up', rabbitmq: 'up', temporal: 'up', catalog: 'off' },
     );
     assert.equal(typeof response.body.outbox.pending, 'number');
@@ -63,12 +64,12 @@ describe('REST read API on the demo data', () => {
   it("GET /api/v1/warehouses lists the organization's warehouses, filtered by region", async () => {
     const all = await http.get('/api/v1/warehouses', org);
     assert.deepEqual(
-      all.body.data.map((w: any) => w.code),
+      all.body.data.map((w: { code: unknown }) => w.code),
       ['BAQ-COAST', 'BOG-MAIN', 'MED-NORTH'],
     );
     const caribe = await http.get('/api/v1/warehouses?region=caribe', org);
     assert.deepEqual(
-      caribe.body.data.map((w: any) => w.warehouse_id),
+      caribe.body.data.map((w: { warehouse_id: unknown }) => w.warehouse_id),
       [demo.warehouses.coast.id],
     );
     assert.equal(caribe.body.next_cursor, null);
@@ -78,7 +79,9 @@ describe('REST read API on the demo data', () => {
     const response = await http.get('/api/v1/stock?low=true&limit=500', org);
     assert.ok(response.body.data.length >= 3);
     for (const row of response.body.data) assert.ok(row.available <= row.min_stock, `${row.variant_id} is not low`);
-    const lowBlueL = response.body.data.find((r: any) => r.variant_id === demo.variants[5].id);
+    const lowBlueL = response.body.data.find(
+      (r: { variant_id: unknown }) => r.variant_id === present(demo.variants[5], 'the demo variant TSHIRT-BLUE-L').id,
+    );
     assert.equal(lowBlueL.available, 4);
   });
 
@@ -91,7 +94,7 @@ describe('REST read API on the demo data', () => {
         org,
       );
       assert.equal(page.status, 200);
-      ids.push(...page.body.data.map((r: any) => r.stock_id));
+      ids.push(...page.body.data.map((r: { stock_id: string }) => r.stock_id));
       cursor = page.body.next_cursor;
     } while (cursor);
     const expected = demo.variants.filter((v) => v.stock.main !== undefined).length;
@@ -100,7 +103,7 @@ describe('REST read API on the demo data', () => {
   });
 
   it('GET /api/v1/stock/{variant_id} gives each warehouse and the totals', async () => {
-    const redS = demo.variants[0];
+    const redS = present(demo.variants[0], 'the demo variant TSHIRT-RED-S');
     const response = await http.get(`/api/v1/stock/${redS.id}`, org);
     assert.equal(response.status, 200);
     assert.equal(response.body.warehouses.length, 3);
@@ -116,7 +119,7 @@ describe('REST read API on the demo data', () => {
     await receiveStock(scope, variantId, warehouse.id, 3);
     const response = await http.get(`/api/v1/movements?variant_id=${variantId}&type=receipt`, scope.organizationId);
     assert.deepEqual(
-      response.body.data.map((m: any) => m.deltas.available),
+      response.body.data.map((m: { deltas: { available: unknown } }) => m.deltas.available),
       [3, 2],
     );
     assert.equal(response.body.data[0].after.available, 5);
@@ -155,7 +158,11 @@ describe('REST read API on the demo data', () => {
     const a = await http.get(`/api/v1/movements?order_id=${orderA}`, scope.organizationId);
     assert.equal(a.status, 200);
     assert.deepEqual(
-      a.body.data.map((m: any) => [m.type, m.order_id, m.deltas.reserved]),
+      a.body.data.map((m: { type: unknown; order_id: unknown; deltas: { reserved: unknown } }) => [
+        m.type,
+        m.order_id,
+        m.deltas.reserved,
+      ]),
       [
         ['release', orderA, -3],
         ['reserve', orderA, 3],
@@ -163,7 +170,7 @@ describe('REST read API on the demo data', () => {
     );
     const b = await http.get(`/api/v1/movements?order_id=${orderB}`, scope.organizationId);
     assert.deepEqual(
-      b.body.data.map((m: any) => [m.type, m.order_id]),
+      b.body.data.map((m: { type: unknown; order_id: unknown }) => [m.type, m.order_id]),
       [['reserve', orderB]],
     );
     const receipt = await http.get(`/api/v1/movements?variant_id=${variantId}&type=receipt`, scope.organizationId);
@@ -232,13 +239,17 @@ describe('REST read API on the demo data', () => {
     const other = randomUUID();
     const response = await http.get('/api/v1/stock', other);
     assert.deepEqual(response.body, { data: [], next_cursor: null });
-    assertProblem(await http.get(`/api/v1/stock/${demo.variants[0].id}`, other), 404, 'VariantNotFoundError');
+    assertProblem(
+      await http.get(`/api/v1/stock/${present(demo.variants[0], 'a demo variant').id}`, other),
+      404,
+      'VariantNotFoundError',
+    );
   });
 
   it('answers bad input with a 400 problem naming each field, and changes nothing', async () => {
     const response = await http.get('/api/v1/stock?low=maybe&limit=0&colour=red', org);
     assertProblem(response, 400, 'ValidationError');
-    const fields = response.body.errors.map((e: any) => e.field).sort();
+    const fields = response.body.errors.map((e: { field: string }) => e.field).sort();
     assert.deepEqual(fields, ['colour', 'limit', 'low']);
     assertProblem(await http.get('/api/v1/movements?from=yesterday', org), 400, 'ValidationError');
     assertProblem(await http.get('/api/v1/stock?cursor=garbage', org), 400, 'InvalidArgumentError');

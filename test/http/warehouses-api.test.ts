@@ -60,14 +60,17 @@ describe('REST warehouses (operators)', () => {
       body: { code: 'B', name: 'B', region: 'r', active: false, organization_id: randomUUID() },
     });
     assert.equal(serverOwned.status, 400);
-    assert.deepEqual(serverOwned.body.errors.map((e: any) => e.field).sort(), ['active', 'organization_id']);
+    assert.deepEqual(serverOwned.body.errors.map((e: { field: string }) => e.field).sort(), [
+      'active',
+      'organization_id',
+    ]);
 
     const missing = await http.send('POST', '/api/v1/warehouses', {
       organizationId: org,
       body: { code: 'with space' },
     });
     assert.equal(missing.status, 400);
-    assert.deepEqual(missing.body.errors.map((e: any) => e.field).sort(), ['code', 'name', 'region']);
+    assert.deepEqual(missing.body.errors.map((e: { field: string }) => e.field).sort(), ['code', 'name', 'region']);
 
     assert.equal(
       (await http.send('PATCH', `/api/v1/warehouses/${randomUUID()}`, { organizationId: org, body: { name: 'x' } }))
@@ -76,7 +79,7 @@ describe('REST warehouses (operators)', () => {
     );
     assert.equal((await http.get(`/api/v1/warehouses/${randomUUID()}`, org)).status, 404);
     assert.deepEqual(
-      (await http.get('/api/v1/warehouses', org)).body.data.map((w: any) => w.code),
+      (await http.get('/api/v1/warehouses', org)).body.data.map((w: { code: unknown }) => w.code),
       ['A'],
     );
   });

@@ -9,6 +9,7 @@ import { restWithWorker } from '../helpers/http.ts';
 import { expectStatus, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { createWarehouse, receiveStock, stockedOrganization } from '../helpers/fixtures.ts';
 import { newOrganization, testStack, type TestOrganizationScope } from '../helpers/stack.ts';
+import { present } from '../helpers/present.ts';
 
 /**
  * Organization B naming organization A's warehouse (or bin, or stock row): every write path answers as
@@ -290,6 +291,7 @@ describe('writes across organizations', function () {
         'select id from stock where organization_id = ? and warehouse_id = ?',
         [b.organizationId, bWarehouseId],
       );
+      assert.ok(aStock && bStock, "A's and B's stock rows");
       const aBin = await createLocation(a.scope, { warehouseId: a.warehouseId, code: 'A-01', name: 'A bin' });
       const otherBWarehouse = await createWarehouse(b);
       const bBinElsewhere = await createLocation(b, { warehouseId: otherBWarehouse.id, code: 'B-01', name: 'B bin' });
@@ -341,7 +343,7 @@ async function plantForeignStockRow(
   warehouseId: string,
   available: number,
 ): Promise<string | undefined> {
-  const em = testStack().orm.em.fork();
+  const em = testStack().observerOrm.em.fork();
   try {
     return await em.transactional(async (tx) => {
       await tx.execute('set local session_replication_role = replica');
@@ -349,7 +351,7 @@ async function plantForeignStockRow(
         'insert into stock (organization_id, variant_id, warehouse_id, total, available) values (?, ?, ?, ?, ?) returning id',
         [b.organizationId, variantId, warehouseId, available, available],
       );
-      return row.id;
+      return present(row, 'the planted stock row').id;
     });
   } catch (error) {
     if (/permission denied/i.test(String(error))) {

@@ -9,8 +9,8 @@ import {
   StockNotFoundError,
 } from '../../services/inventory/errors.ts';
 import { newOrganization, organizationScope } from '../helpers/stack.ts';
-import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow } from '../helpers/fixtures.ts';
+import { present } from '../helpers/present.ts';
 
 describe('the stock ledger', () => {
   it('applies a change, records its movement with the quantities after it, and queues inventory.stock.updated', async () => {
@@ -28,7 +28,7 @@ describe('the stock ledger', () => {
 
     assert.equal(outcome.replayed, false);
     assert.equal(outcome.movements.length, 1);
-    assert.deepEqual(outcome.movements[0].after, {
+    assert.deepEqual(present(outcome.movements[0], 'the movement').after, {
       total: 10,
       available: 7,
       reserved: 3,
@@ -53,7 +53,7 @@ describe('the stock ledger', () => {
       events.map((e) => e.name),
       ['inventory.stock.updated', 'inventory.stock.updated'],
     );
-    assert.equal(events[1].payload.quantities.available, 7);
+    assert.equal(present(events[1], 'the second event').payload.quantities.available, 7);
   });
 
   it('applies a repeated operation key once and returns the first outcome', async () => {
@@ -74,11 +74,12 @@ describe('the stock ledger', () => {
 
     assert.equal(second.replayed, true);
     assert.deepEqual(second.movements, first.movements);
-    assert.equal((await stockRow(scope, variantId, warehouse.id)).available, 6);
-    const [{ count }] = await scope.em.execute<{ count: number }[]>(
+    assert.equal(present(await stockRow(scope, variantId, warehouse.id), 'the stock row').available, 6);
+    const [counted] = await scope.em.execute<{ count: number }[]>(
       "select count(*)::int as count from outbox_event where organization_id = ? and name = 'inventory.stock.updated'",
       [scope.organizationId],
     );
+    const { count } = present(counted, 'the count');
     assert.equal(count, 2, 'the receipt and one reserve event, no event for the replay');
   });
 
@@ -98,7 +99,7 @@ describe('the stock ledger', () => {
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => apply(newScopeLike(scope), operation)));
 
     assert.equal(outcomes.filter((o) => !o.replayed).length, 1);
-    assert.equal((await stockRow(scope, variantId, warehouse.id)).reserved, 5);
+    assert.equal(present(await stockRow(scope, variantId, warehouse.id), 'the stock row').reserved, 5);
   });
 
   it('refuses a key reused for a different change', async () => {
@@ -122,7 +123,7 @@ describe('the stock ledger', () => {
       }),
       OperationKeyConflictError,
     );
-    assert.equal((await stockRow(scope, variantId, warehouse.id)).reserved, 1);
+    assert.equal(present(await stockRow(scope, variantId, warehouse.id), 'the stock row').reserved, 1);
   });
 
   it('never loses an update when many writers change one row at once', async () => {
@@ -133,7 +134,7 @@ describe('the stock ledger', () => {
 
     await Promise.all(Array.from({ length: 40 }, () => receiveStock(newScopeLike(scope), variantId, warehouse.id, 1)));
 
-    const row = await stockRow(scope, variantId, warehouse.id);
+    const row = present(await stockRow(scope, variantId, warehouse.id), 'the stock row');
     assert.equal(row.available, 41);
     assert.equal(row.version, 42);
     assert.deepEqual(await ledgerSums(scope, variantId, warehouse.id), {
@@ -170,8 +171,8 @@ describe('the stock ledger', () => {
       ]);
       return true;
     });
-    assert.equal((await stockRow(scope, plenty, warehouse.id)).available, 10);
-    assert.equal((await stockRow(scope, scarce, warehouse.id)).available, 1);
+    assert.equal(present(await stockRow(scope, plenty, warehouse.id), 'the stock row').available, 10);
+    assert.equal(present(await stockRow(scope, scarce, warehouse.id), 'the stock row').available, 1);
   });
 
   it('refuses to take a quantity other than available below zero, and a row that does not exist', async () => {

@@ -20,9 +20,10 @@ describe('one running reconciliation per organization', function () {
     const first = await start();
     assert.equal(first.status, 202);
     const [second, ...together] = await Promise.all([start(), start(), start()]);
-    assert.equal(second!.status, 202);
-    assert.deepEqual(second!.body, first.body);
-    assert.equal(second!.headers.get('location'), first.headers.get('location'));
+    assert.ok(second, 'a second answer');
+    assert.equal(second.status, 202);
+    assert.deepEqual(second.body, first.body);
+    assert.equal(second.headers.get('location'), first.headers.get('location'));
     for (const answer of together) assert.equal(answer.body.reconciliation_id, first.body.reconciliation_id);
     assert.equal((await http.get('/api/v1/reconciliations', organizationId)).body.data.length, 1, 'one run recorded');
     assert.equal((await start()).body.reconciliation_id, first.body.reconciliation_id, 'still the running one');

@@ -11,6 +11,7 @@ import { createOrderEventHandlers } from '../../services/messaging/order-events.
 import { createPurchasingEventHandlers } from '../../services/messaging/purchasing-events.ts';
 import { createCatalogEventHandlers } from '../../services/messaging/catalog-events.ts';
 import { reservationClientFor } from '../helpers/temporal.ts';
+import { present } from '../helpers/present.ts';
 
 describe('size limits', function () {
   this.timeout(30_000);
@@ -127,7 +128,7 @@ describe('size limits', function () {
     const line = (quantity: number) => ({ variant_id: s.variantId, warehouse_id: s.warehouseId, quantity });
     const refusals: [Promise<string>, string][] = [
       [
-        order['order.returned']!(
+        present(order['order.returned'], 'the order.returned handler')(
           {
             event: 'order.returned',
             event_id: randomUUID(),
@@ -139,7 +140,7 @@ describe('size limits', function () {
         'data.items',
       ],
       [
-        order['order.returned']!(
+        present(order['order.returned'], 'the order.returned handler')(
           {
             event: 'order.returned',
             event_id: randomUUID(),
@@ -151,7 +152,7 @@ describe('size limits', function () {
         'data.items.0.quantity',
       ],
       [
-        purchasing['purchase_order.created']!(
+        present(purchasing['purchase_order.created'], 'the purchase_order.created handler')(
           {
             event: 'purchase_order.created',
             event_id: randomUUID(),
@@ -167,7 +168,7 @@ describe('size limits', function () {
         'data.items',
       ],
       [
-        purchasing['purchase_order.created']!(
+        present(purchasing['purchase_order.created'], 'the purchase_order.created handler')(
           {
             event: 'purchase_order.created',
             event_id: randomUUID(),
@@ -179,7 +180,7 @@ describe('size limits', function () {
         'data.items.0.quantity',
       ],
       [
-        catalog['catalog.variant.created']!(
+        present(catalog['catalog.variant.created'], 'the catalog.variant.created handler')(
           {
             event: 'catalog.variant.created',
             event_id: randomUUID(),

@@ -20,6 +20,7 @@ import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { amqpUser, takeMessages } from '../helpers/amqp.ts';
+import { present } from '../helpers/present.ts';
 
 type SourceName = 'order' | 'catalog' | 'purchasing';
 type Exchanges = Record<SourceName, string>;
@@ -201,7 +202,7 @@ describe('events consumed from the order, catalog and purchasing services', func
 
   const inboxOutcome = async (eventId: string, key: { source?: SourceName; organizationId?: string } = {}) => {
     const rows = await testStack()
-      .orm.em.fork()
+      .observerOrm.em.fork()
       .execute<{ outcome: string }[]>(
         'select outcome from inbox_event where event_id = ? and source = coalesce(?, source) and organization_id = coalesce(?::uuid, organization_id)',
         [eventId, key.source ?? null, key.organizationId ?? null],
@@ -211,7 +212,7 @@ describe('events consumed from the order, catalog and purchasing services', func
   };
   const reservationStatus = async (organizationId: string, orderId: string) => {
     const [row] = await testStack()
-      .orm.em.fork()
+      .observerOrm.em.fork()
       .execute<{ status: string }[]>('select status from reservation where organization_id = ? and order_id = ?', [
         organizationId,
         orderId,
@@ -276,11 +277,12 @@ describe('events consumed from the order, catalog and purchasing services', func
     await new Promise((r) => setTimeout(r, 500));
 
     assert.equal(await reservationStatus(s.organizationId, orderId), 'released');
-    assert.equal((await stockRow(s.scope, s.variantId, s.warehouseId)).available, 10);
-    const [{ n }] = await s.scope.em.execute<{ n: number }[]>(
+    assert.equal(present(await stockRow(s.scope, s.variantId, s.warehouseId), 'the stock row').available, 10);
+    const [counted] = await s.scope.em.execute<{ n: number }[]>(
       "select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'",
       [s.organizationId],
     );
+    const { n } = present(counted, 'the count');
     assert.equal(n, 1);
   });
 
@@ -303,7 +305,7 @@ describe('events consumed from the order, catalog and purchasing services', func
     );
     await new Promise((r) => setTimeout(r, 500));
 
-    const row = await stockRow(s.scope, s.variantId, s.warehouseId);
+    const row = present(await stockRow(s.scope, s.variantId, s.warehouseId), 'the stock row');
     assert.deepEqual(
       { available: row.available, damaged: row.damaged, total: row.total },
       { available: 12, damaged: 1, total: 13 },
@@ -349,8 +351,8 @@ describe('events consumed from the order, catalog and purchasing services', func
       error: String(message.properties.headers?.['x-inventory-error']),
     }));
     assert.equal(dead.length, 2);
-    assert.match(dead[0].error, /not valid JSON/);
-    assert.match(dead[1].error, /schema mismatch: data.order_id/);
+    assert.match(present(dead[0], 'the first dead letter').error, /not valid JSON/);
+    assert.match(present(dead[1], 'the second dead letter').error, /schema mismatch: data.order_id/);
   });
 
   it('catalog.variant.created gives the variant a stock row in every active warehouse and announces it; untracked variants are skipped', async () => {
@@ -388,6 +390,7 @@ describe('events consumed from the order, catalog and purchasing services', func
       "select payload from outbox_event where organization_id = ? and name = 'inventory.stock.initialized'",
       [s.organizationId],
     );
+    assert.ok(initialized, 'an inventory.stock.initialized event in the outbox');
     assert.equal(initialized.payload.warehouses.length, 2);
     assert.equal(initialized.payload.status, 'success');
 
@@ -422,7 +425,7 @@ describe('events consumed from the order, catalog and purchasing services', func
       (o) => o === 'incoming',
       'the incoming units',
     );
-    assert.equal((await stockRow(s.scope, s.variantId, s.warehouseId)).incoming, 30);
+    assert.equal(present(await stockRow(s.scope, s.variantId, s.warehouseId), 'the stock row').incoming, 30);
 
     const { startHttp } = await import('../helpers/http.ts');
     const http = await startHttp();
@@ -442,7 +445,7 @@ describe('events consumed from the order, catalog and purchasing services', func
     } finally {
       await http.close();
     }
-    const row = await stockRow(s.scope, s.variantId, s.warehouseId);
+    const row = present(await stockRow(s.scope, s.variantId, s.warehouseId), 'the stock row');
     assert.deepEqual(
       { available: row.available, incoming: row.incoming, total: row.total },
       { available: 35, incoming: 0, total: 35 },
@@ -485,13 +488,13 @@ describe('events consumed from the order, catalog and purchasing services', func
           'select count(*)::int as n from inbox_event where event_id in (?)',
           [ids],
         );
-        return row.n;
+        return present(row, 'the count').n;
       };
       await waitFor(applied, (n) => n >= 10, 'the stream to be under way');
       proxy.cutAll();
       await waitFor(applied, (n) => n === 60, 'every event after the reconnect', 30_000);
       assert.equal(
-        (await stockRow(s.scope, s.variantId, s.warehouseId)).incoming,
+        present(await stockRow(s.scope, s.variantId, s.warehouseId), 'the stock row').incoming,
         60,
         'each purchase order applied exactly once',
       );
@@ -513,6 +516,7 @@ describe('events consumed from the order, catalog and purchasing services', func
       "select payload from outbox_event where organization_id = ? and name = 'inventory.stock.validation_failed'",
       [s.organizationId],
     );
+    assert.ok(refusal, 'an inventory.stock.validation_failed event in the outbox');
     assert.deepEqual(refusal.payload.details, {
       total_stock: 7,
       warehouses_affected: [{ warehouse_id: s.warehouseId, quantity: 7, incoming: 0 }],
@@ -537,11 +541,13 @@ describe('events consumed from the order, catalog and purchasing services', func
       'select archived_at is not null as archived from stock where organization_id = ? and variant_id = ?',
       [s.organizationId, s.variantId],
     );
+    assert.ok(row, 'the stock row');
     assert.equal(row.archived, true);
-    const [{ n }] = await s.scope.em.execute<{ n: number }[]>(
+    const [counted] = await s.scope.em.execute<{ n: number }[]>(
       "select count(*)::int as n from outbox_event where organization_id = ? and name = 'inventory.stock.archived'",
       [s.organizationId],
     );
+    const { n } = present(counted, 'the count');
     assert.equal(n, 1);
   });
 
@@ -570,7 +576,7 @@ describe('events consumed from the order, catalog and purchasing services', func
   });
   const attemptRow = async (organizationId: string, eventId: string) => {
     const [row] = await testStack()
-      .orm.em.fork()
+      .observerOrm.em.fork()
       .execute<{ attempts: number; last_error: string }[]>(
         "select attempts, last_error from consumer_attempt where source = 'purchasing' and organization_id = ? and event_id = ?",
         [organizationId, eventId],
@@ -586,6 +592,7 @@ describe('events consumed from the order, catalog and purchasing services', func
         to: failing.exchanges,
       });
       const [dead] = await takeMessages(failing.topology.deadLetterQueue, 1);
+      assert.ok(dead, 'a dead-lettered message');
       assert.equal(failing.calls.n, 3);
       assert.equal(dead.properties.headers?.['x-inventory-attempts'], 3);
       assert.match(String(dead.properties.headers?.['x-inventory-error']), /unreachable/);
@@ -597,6 +604,7 @@ describe('events consumed from the order, catalog and purchasing services', func
         (row) => row?.attempts === 0,
         'the reset count',
       );
+      assert.ok(attempt, 'the attempt row');
       assert.match(attempt.last_error, /unreachable/);
     } finally {
       await failing.close();
@@ -612,6 +620,7 @@ describe('events consumed from the order, catalog and purchasing services', func
         properties: { userId: amqpUser(), headers: { 'x-inventory-attempt': 99, 'x-inventory-attempts': 99 } },
       });
       const [dead] = await takeMessages(failing.topology.deadLetterQueue, 1);
+      assert.ok(dead, 'a dead-lettered message');
       assert.equal(JSON.parse(dead.content.toString()).event_id, eventId);
       assert.equal(failing.calls.n, 3, 'every attempt the consumer allows, whatever the header said');
       assert.equal(dead.properties.headers?.['x-inventory-attempts'], 3);
@@ -632,6 +641,7 @@ describe('events consumed from the order, catalog and purchasing services', func
       });
       const data = { order_id: orderId };
       const [orderSource, catalogSource] = own.topology.sources;
+      assert.ok(orderSource && catalogSource, 'the order and catalog sources');
       // Someone who may configure the broker binds the catalog queue to an order event: the catalog's handlers still do not know it.
       const channel = await broker.createChannel();
       await channel.bindQueue(catalogSource.queue, catalogSource.exchange, 'order.confirmed');
@@ -781,8 +791,8 @@ describe('events consumed from the order, catalog and purchasing services', func
       (o) => o === 'incoming',
       "B's purchase order",
     );
-    assert.equal((await stockRow(a.scope, a.variantId, a.warehouseId)).incoming, 5);
-    assert.equal((await stockRow(b.scope, b.variantId, b.warehouseId)).incoming, 7);
+    assert.equal(present(await stockRow(a.scope, a.variantId, a.warehouseId), 'the stock row').incoming, 5);
+    assert.equal(present(await stockRow(b.scope, b.variantId, b.warehouseId), 'the stock row').incoming, 7);
     assert.ok(await stockRow(a.scope, newVariant, a.warehouseId), 'the new variant has its stock row');
   });
 
@@ -790,7 +800,7 @@ describe('events consumed from the order, catalog and purchasing services', func
     const [a, b] = [await stockedOrganization(10), await stockedOrganization(10)];
     const organizations = [a.organizationId, b.organizationId];
     const warehouses = [a.warehouseId, b.warehouseId];
-    const db = testStack().orm.em.fork();
+    const db = testStack().observerOrm.em.fork();
     const snapshot = async () => ({
       stock: await db.execute('select * from stock where organization_id in (?) or warehouse_id in (?) order by id', [
         organizations,

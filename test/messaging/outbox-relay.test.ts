@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createOutboxRelay, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
-import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { bindEventQueue, type EventQueue, type ReceivedEvent } from '../helpers/amqp.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { present } from '../helpers/present.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
 import { newOrganization, testStack, type TestOrganizationScope, organizationScope } from '../helpers/stack.ts';
 
@@ -64,7 +64,7 @@ async function unpublishedCount(scope: TestOrganizationScope): Promise<number> {
     'select count(*)::int as n from outbox_event where organization_id = ? and published_at is null',
     [scope.organizationId],
   );
-  return row.n;
+  return present(row, 'the count').n;
 }
 
 describe('the outbox relay', function () {
@@ -104,6 +104,7 @@ describe('the outbox relay', function () {
       Array.from({ length: 20 }, (_, i) => i + 2),
     );
     const [first] = events;
+    assert.ok(first, 'a first event');
     assert.equal(first.routingKey, 'inventory.stock.updated');
     assert.equal(first.body.event, 'inventory.stock.updated');
     assert.equal(first.body.version, '1.0');

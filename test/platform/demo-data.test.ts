@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { demo, seedDemoData } from '../../scripts/demo-data.ts';
-import { scopeTo } from '../../services/inventory/organization-scope.ts';
 import { ledgerSums, stockRow } from '../helpers/fixtures.ts';
 import { testStack, organizationScope } from '../helpers/stack.ts';
 import { present } from '../helpers/present.ts';

@@ -13,6 +13,7 @@ import { searchAttributes } from '../../workflows/search-attributes.ts';
 import { reservationClientFor } from '../helpers/temporal.ts';
 import { stockedOrganization } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';
+import { present } from '../helpers/present.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const composeFile = path.join(root, 'docker', 'compose.yaml');
@@ -95,7 +96,7 @@ describe('deployment', () => {
     const parts = ['worker', 'grpc', 'http', 'relay', 'consumer', 'migrate'];
     assert.deepEqual(new Set(parts.map((p) => model.services[p]?.image)).size, 1, 'one image tag for every part');
     for (const part of parts.filter((p) => p !== 'migrate')) {
-      const s = model.services[part]!;
+      const s = present(model.services[part], `the ${part} service`);
       assert.equal(s.environment?.SEED_DEMO_DATA, 'false', `${part}: demo data off`);
       assert.equal(
         s.environment?.AUTH_JWKS_URL,
@@ -165,7 +166,7 @@ describe('deployment', () => {
   it('registers exactly the search attributes the workflows set', () => {
     const compose = readFileSync(composeFile, 'utf8');
     const registered = [...compose.matchAll(/--name (\w+) --type (\w+)/g)]
-      .map((m) => `${m[1]}=${m[2]!.toUpperCase()}`)
+      .map((m) => `${m[1]}=${present(m[2], 'the type').toUpperCase()}`)
       .sort();
     const declared = searchAttributes.map((a) => `${a.name}=${a.type.replace('_', '')}`).sort();
     assert.deepEqual(registered, declared);

@@ -13,6 +13,7 @@ import { stockedOrganization } from '../helpers/fixtures.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
 import { createReservationClient } from '../../services/workflow-clients/reservation-client.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { present } from '../helpers/present.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const graceMs = 8000;
@@ -33,8 +34,8 @@ function run(part: Part, env: NodeJS.ProcessEnv): Running {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  present(child.stdout, 'the stdout pipe').on('data', (chunk: Buffer) => (output += chunk.toString()));
+  present(child.stderr, 'the stderr pipe').on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     process: child,
@@ -99,7 +100,7 @@ async function sessionsWaitingForALock(): Promise<number> {
     .execute<{ n: number }[]>(
       `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
     );
-  return row!.n;
+  return present(row, 'the count').n;
 }
 
 /** The part's own log: readiness turned false (draining), then the drain, then the stop. */
@@ -192,12 +193,16 @@ describe('process lifecycle: every part answers /health and /ready and drains on
     await Promise.all(
       parts.map((part) =>
         waitFor(
-          async () => (running.get(part)!.alive() ? get(readyUrl[part]()) : 'exited'),
+          async () => (present(running.get(part), `the ${part} process`).alive() ? get(readyUrl[part]()) : 'exited'),
           (answer) => answer === 'exited' || (answer !== 'refused' && answer.status === 200),
           `${part}'s /ready`,
           40_000,
         ).then((answer) =>
-          assert.notEqual(answer, 'exited', `${part} exited at start:\n${running.get(part)!.output().slice(-3000)}`),
+          assert.notEqual(
+            answer,
+            'exited',
+            `${part} exited at start:\n${present(running.get(part), `the ${part} process`).output().slice(-3000)}`,
+          ),
         ),
       ),
     );
@@ -261,7 +266,7 @@ describe('process lifecycle: every part answers /health and /ready and drains on
   });
 
   it('the REST server, on SIGTERM, answers /ready 503 draining and refuses new requests while it finishes one in flight, then exits 0 within the grace period', async () => {
-    const http = running.get('http-server')!;
+    const http = present(running.get('http-server'), 'the http-server process');
     const { organizationId, variantId, warehouseId } = await stockedOrganization(5);
     // The test holds the stock row, so the adjustment below stays in flight until the test lets go.
     const holder = new pg.Client({ connectionString: testStack().observerDatabaseUrl });
@@ -317,7 +322,7 @@ describe('process lifecycle: every part answers /health and /ready and drains on
   });
 
   it('the consumer, on SIGTERM, stops being ready and consuming, finishes the message in hand, then exits 0 within the grace period', async () => {
-    const consumer = running.get('consumer')!;
+    const consumer = present(running.get('consumer'), 'the consumer process');
     const { organizationId, variantId, warehouseId } = await stockedOrganization(5);
     const eventId = randomUUID();
     const holder = new pg.Client({ connectionString: testStack().observerDatabaseUrl });
@@ -394,7 +399,7 @@ describe('process lifecycle: every part answers /health and /ready and drains on
   });
 
   it('the worker, on SIGTERM, stops being ready and polling, finishes the activity in hand, then exits 0 within the grace period', async () => {
-    const worker = running.get('worker')!;
+    const worker = present(running.get('worker'), 'the worker process');
     const { organizationId, variantId, warehouseId } = await stockedOrganization(5);
     const holder = new pg.Client({ connectionString: testStack().observerDatabaseUrl });
     await holder.connect();
@@ -467,7 +472,7 @@ describe('process lifecycle: every part answers /health and /ready and drains on
     ['relay', 'SIGINT'],
   ] as const) {
     it(`the ${part}, on ${signal}, stops being ready before it exits, drains and exits 0 within the grace period`, async () => {
-      const child = running.get(part)!;
+      const child = present(running.get(part), `the ${part} process`);
       const { first, code, ms } = await terminate(child, readyUrl[part](), signal);
       // Draining answers 503; once the drain is over the port closes with the process.
       assert.ok(

@@ -3,16 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { createScratchDatabase } from '../../scripts/scratch-database.ts';
 import { migrate, openOrm, type Orm } from '../../services/db/orm.ts';
-import { createActivities } from '../../activities/index.ts';
 import { scopeTo } from '../../services/inventory/organization-scope.ts';
+import { createActivities } from '../../activities/index.ts';
 import { ensureReconciliationSchedule } from '../../services/workflow-clients/reconciliation-schedule.ts';
 import { reconciliationProgressQuery, reconciliationScheduleId } from '../../workflows/reconciliation-definitions.ts';
 import { restWithWorker, startHttp } from '../helpers/http.ts';
 import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { createWarehouse, ledgerSums, receiveStock, stockRow, stockedOrganization } from '../helpers/fixtures.ts';
-import { testStack, tokenFor, type TestOrganizationScope, organizationScope } from '../helpers/stack.ts';
+import { testStack, tokenFor, type TestOrganizationScope } from '../helpers/stack.ts';
 import { saveHistory } from '../helpers/histories.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { present } from '../helpers/present.ts';
 
 /** Drift as a bad deploy or a hand-written UPDATE would leave it: the row changes, the ledger does not. */
 async function injectDrift(
@@ -78,7 +79,12 @@ describe('reconciliation', function () {
     assert.equal(drift.variant_id, s.variantId);
     assert.equal(drift.warehouse_id, s.warehouseId);
     assert.deepEqual(
-      drift.differences.map((d: any) => [d.quantity, d.recorded, d.expected, d.source]),
+      drift.differences.map((d: { quantity: unknown; recorded: unknown; expected: unknown; source: unknown }) => [
+        d.quantity,
+        d.recorded,
+        d.expected,
+        d.source,
+      ]),
       [
         ['total', 13, 10, 'ledger'],
         ['available', 13, 10, 'ledger'],
@@ -89,6 +95,7 @@ describe('reconciliation', function () {
 
     const [detected, ...more] = await outboxEvents(s.scope, 'inventory.stock.drift_detected');
     assert.equal(more.length, 0);
+    assert.ok(detected, 'an inventory.stock.drift_detected event in the outbox');
     assert.equal(detected.payload.reconciliation_id, run.reconciliation_id);
     assert.equal(detected.payload.stock_id, drift.stock_id);
     assert.deepEqual(detected.payload.differences, drift.differences);
@@ -104,14 +111,14 @@ describe('reconciliation', function () {
     await s.scope.em.execute('update stock set min_stock = 8 where organization_id = ?', [s.organizationId]);
     // The row claims 4 units fewer than its ledger: 6 on hand, below min_stock; the ledger's 10 is above it.
     await injectDrift(s.scope, s.variantId, s.warehouseId, -4);
-    const drifted = await stockRow(s.scope, s.variantId, s.warehouseId);
+    const drifted = present(await stockRow(s.scope, s.variantId, s.warehouseId), 'the drifted stock row');
     const replenishedBefore = (await outboxEvents(s.scope, 'inventory.stock.replenished')).length;
 
     const run = await reconcile(s.organizationId, { repair: true, settle_seconds: 0 });
     assert.equal(run.status, 'completed');
     assert.equal(run.drifted, 1);
     assert.equal(run.repaired, 1);
-    const { version, ...repaired } = await stockRow(s.scope, s.variantId, s.warehouseId);
+    const { version, ...repaired } = present(await stockRow(s.scope, s.variantId, s.warehouseId), 'the stock row');
     assert.deepEqual(
       repaired,
       await ledgerSums(s.scope, s.variantId, s.warehouseId),
@@ -119,6 +126,7 @@ describe('reconciliation', function () {
     );
     assert.equal(version, drifted.version + 1);
     const [event] = await outboxEvents(s.scope, 'inventory.stock.drift_repaired');
+    assert.ok(event, 'an inventory.stock.drift_repaired event in the outbox');
     assert.equal(event.payload.before.available, 6);
     assert.equal(event.payload.quantities.available, 10);
     const replenished = (await outboxEvents(s.scope, 'inventory.stock.replenished')).slice(replenishedBefore);
@@ -133,7 +141,7 @@ describe('reconciliation', function () {
     assert.equal(again.drifted, 0);
     const list = await rest.http.get('/api/v1/reconciliations', s.organizationId);
     assert.deepEqual(
-      list.body.data.map((r: any) => r.reconciliation_id),
+      list.body.data.map((r: { reconciliation_id: unknown }) => r.reconciliation_id),
       [again.reconciliation_id, run.reconciliation_id],
       'newest first',
     );
@@ -172,10 +180,12 @@ describe('reconciliation', function () {
     );
     const run = await reconcile(s.organizationId, { repair: true, settle_seconds: 0 });
     const { body } = await rest.http.get(`/api/v1/reconciliations/${run.reconciliation_id}/drifts`, s.organizationId);
-    const sources = body.data[0].differences.map((d: any) => `${d.quantity}:${d.source}`);
+    const sources = body.data[0].differences.map(
+      (d: { quantity: string; source: string }) => `${d.quantity}:${d.source}`,
+    );
     assert.ok(sources.includes('reserved:holds'), sources.join(', '));
     assert.equal(body.data[0].repaired, true, 'the row went back to its ledger (no hold)');
-    assert.deepEqual((await stockRow(s.scope, s.variantId, s.warehouseId)).reserved, 0);
+    assert.deepEqual(present(await stockRow(s.scope, s.variantId, s.warehouseId), 'the stock row').reserved, 0);
   });
 
   it('refuses a bad request with a problem and starts nothing', async () => {
@@ -257,8 +267,10 @@ describe('reconciliation', function () {
 
     it('is created from the configuration, runs every organization when triggered, and goes when set off', async () => {
       const { client } = testStack().temporal;
-      const drifting = organizationScope(randomUUID());
-      const clean = organizationScope(randomUUID());
+      // Organizations in the schedule's own database (a superuser's pool there: `em` may read everything).
+      const inScratch = (): TestOrganizationScope => ({ ...scopeTo(orm.em, randomUUID()), em: orm.em.fork() });
+      const drifting = inScratch();
+      const clean = inScratch();
       for (const scope of [drifting, clean]) {
         const warehouse = await createWarehouse(scope);
         const variant = randomUUID();
@@ -276,16 +288,19 @@ describe('reconciliation', function () {
       assert.equal(described.action.type, 'startWorkflow');
 
       await handle.trigger();
-      const workflowId = await waitFor(
-        async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId,
-        Boolean,
-        'the schedule to start a run',
+      const workflowId = present(
+        await waitFor(
+          async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId,
+          Boolean,
+          'the schedule to start a run',
+        ),
+        "the scheduled run's workflow id",
       );
-      const result = await client.workflow.getHandle(workflowId!).result();
+      const result = await client.workflow.getHandle(workflowId).result();
       assert.equal(result.organizationsChecked, 2);
       assert.equal(result.drifted, 1);
       assert.deepEqual(
-        result.reports.map((r: any) => r.organizationId),
+        result.reports.map((r: { organizationId: unknown }) => r.organizationId),
         [drifting.organizationId],
         'a nightly result keeps only the organizations with drift',
       );
@@ -294,7 +309,7 @@ describe('reconciliation', function () {
         [drifting.organizationId],
       );
       assert.deepEqual(run, { trigger: 'schedule', status: 'completed' });
-      await saveHistory('reconciliation-scheduled', workflowId!);
+      await saveHistory('reconciliation-scheduled', workflowId);
 
       await ensureReconciliationSchedule({ ...options, cron: 'off' });
       await assert.rejects(handle.describe(), /not found/i);

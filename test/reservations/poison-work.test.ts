@@ -19,6 +19,7 @@ import { testStack, type TestOrganizationScope } from '../helpers/stack.ts';
 import { startWorker } from '../helpers/temporal.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startFastRetryWorker } from '../workflows/fast-retries.ts';
+import { present } from '../helpers/present.ts';
 
 type HoldInput = Parameters<Activities['holdReservationStock']>[0];
 
@@ -47,11 +48,11 @@ async function reservationRow(scope: TestOrganizationScope, reservationOrOrder: 
 
 /** When the hold's ledger row was written (clock_timestamp() inside its transaction, on the database's clock). */
 async function reserveCommittedAt(scope: TestOrganizationScope): Promise<Date> {
-  const [{ at }] = await scope.em.execute<{ at: string | Date }[]>(
+  const [row] = await scope.em.execute<{ at: string | Date }[]>(
     "select created_at as at from stock_movement where organization_id = ? and type = 'reserve'",
     [scope.organizationId],
   );
-  return new Date(at);
+  return new Date(present(row, 'the reserve movement').at);
 }
 
 async function movementCounts(scope: TestOrganizationScope): Promise<Record<string, number>> {
@@ -137,6 +138,7 @@ describe('reservations: no poison work', function () {
         assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
         assert.equal(await workflowFailureType(reservationWorkflowId(organizationId, orderId)), 'InvalidDataError');
         const [failed] = await outbox(scope, 'inventory.reservation.failed');
+        assert.ok(failed, 'an inventory.reservation.failed event in the outbox');
         assert.equal(failed.reason, 'InvalidDataError');
         assert.equal(
           failed.order_id,
@@ -197,7 +199,7 @@ describe('reservations: no poison work', function () {
           await workflowFailureType(reservationWorkflowId(organizationId, orderId)),
           'RetriesExhaustedError',
         );
-        const row = await reservationRow(scope, { orderId });
+        const row = present(await reservationRow(scope, { orderId }), 'the reservation row');
         assert.equal(row.status, 'failed');
         assert.equal(row.failure?.type, 'RetriesExhaustedError');
         await events.waitFor(
@@ -211,14 +213,14 @@ describe('reservations: no poison work', function () {
           15_000,
           'inventory.reservation.failed',
         );
-        assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 0);
+        assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').reserved, 0);
         await saveHistory('reserve-retries-exhausted', reservationWorkflowId(organizationId, orderId));
 
         const healthy = await startWorker();
         try {
           const again = await clientOn(healthy.taskQueue).reserve(organizationId, orderId, request);
           assert.equal(again.status, 'active');
-          assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 4);
+          assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').reserved, 4);
         } finally {
           await healthy.stop();
         }
@@ -278,6 +280,7 @@ describe('reservations: no poison work', function () {
           incoming: 0,
         });
         const [released] = await outbox(scope, 'inventory.stock.released');
+        assert.ok(released, 'an inventory.stock.released event in the outbox');
         assert.equal(released.reason, 'hold failed');
         assert.equal((await outbox(scope, 'inventory.reservation.failed')).length, 1);
         assert.equal(
@@ -322,7 +325,11 @@ describe('reservations: no poison work', function () {
         20_000,
       );
       assert.equal((await handle.describe()).status.name, 'RUNNING');
-      assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 3, 'a confirmed hold is never expired');
+      assert.equal(
+        present(await stockRow(scope, variantId, warehouseId), 'the stock row').reserved,
+        3,
+        'a confirmed hold is never expired',
+      );
       assert.deepEqual(await movementCounts(scope), { reserve: 1 });
       assert.equal((await client.fulfil({ organizationId, orderId })).status, 'fulfilled');
       await saveHistory('reserve-confirm-lost-expiry-keeps', reservationWorkflowId(organizationId, orderId));
@@ -355,15 +362,12 @@ describe('reservations: no poison work', function () {
 
         assert.equal(attempts, 2);
         const committedAt = await reserveCommittedAt(scope);
-        const row = await reservationRow(scope, { orderId });
-        assert.equal(
-          reserved.expiresAt,
-          row.expires_at!.toISOString(),
-          'the workflow keeps the expiry the hold committed',
-        );
+        const row = present(await reservationRow(scope, { orderId }), 'the reservation row');
+        const expiresAt = present(row.expires_at, 'the reservation expiry');
+        assert.equal(reserved.expiresAt, expiresAt.toISOString(), 'the workflow keeps the expiry the hold committed');
         assert.ok(
-          row.expires_at!.getTime() - 2000 >= committedAt.getTime(),
-          `expires_at ${row.expires_at!.toISOString()} is at least the TTL after the hold's writes (${committedAt.toISOString()})`,
+          expiresAt.getTime() - 2000 >= committedAt.getTime(),
+          `expires_at ${expiresAt.toISOString()} is at least the TTL after the hold's writes (${committedAt.toISOString()})`,
         );
         const handle = testStack().temporal.client.workflow.getHandle(reservationWorkflowId(organizationId, orderId));
         assert.equal(
@@ -374,10 +378,10 @@ describe('reservations: no poison work', function () {
 
         await waitFor(
           () => reservationRow(scope, { orderId }),
-          (r) => r.status === 'expired',
+          (r) => r?.status === 'expired',
           'the hold to expire',
         );
-        assert.equal((await stockRow(scope, variantId, warehouseId)).available, 10);
+        assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').available, 10);
         await saveHistory('reserve-ttl-from-commit', reservationWorkflowId(organizationId, orderId));
       } finally {
         await worker.stop();
@@ -406,10 +410,12 @@ describe('reservations: no poison work', function () {
 
         assert.equal(attempts, 2);
         const committedAt = await reserveCommittedAt(scope);
-        const row = await reservationRow(scope, { orderId });
-        assert.equal(reserved.expiresAt, row.expires_at!.toISOString());
-        assert.ok(row.expires_at!.getTime() - 60_000 >= committedAt.getTime());
+        const row = present(await reservationRow(scope, { orderId }), 'the reservation row');
+        const expiresAt = present(row.expires_at, 'the reservation expiry');
+        assert.equal(reserved.expiresAt, expiresAt.toISOString());
+        assert.ok(expiresAt.getTime() - 60_000 >= committedAt.getTime());
         const [created] = await outbox(scope, 'inventory.reservation.created');
+        assert.ok(created, 'an inventory.reservation.created event in the outbox');
         assert.equal(created.expires_at, reserved.expiresAt, 'the event announces the same expiry');
       } finally {
         await worker.stop();
@@ -442,12 +448,13 @@ describe('reservations: no poison work', function () {
         'ConfirmedOverdue = true',
       );
       const [report] = await outbox(scope, 'inventory.reservation.confirmed_overdue');
+      assert.ok(report, 'an inventory.reservation.confirmed_overdue event in the outbox');
       assert.equal(report.overdue_after_seconds, 2);
       assert.ok(Date.parse(report.reported_at) - Date.parse(report.confirmed_at) >= 2000);
       const open = await client.get({ organizationId, orderId });
       assert.equal(open.status, 'confirmed', 'reported, not released');
       assert.ok(open.confirmedOverdueAt);
-      assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 3);
+      assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').reserved, 3);
 
       const fulfilled = await client.fulfil({ organizationId, orderId });
       assert.equal(fulfilled.status, 'fulfilled');
@@ -484,7 +491,7 @@ describe('reservations: no poison work', function () {
     try {
       const reserved = await client.reserve(organizationId, orderId, request);
       assert.equal(reserved.status, 'active');
-      assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 3);
+      assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').reserved, 3);
       assert.deepEqual(await movementCounts(scope), { reserve: 1 });
     } finally {
       await worker.stop();

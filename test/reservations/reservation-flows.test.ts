@@ -9,6 +9,7 @@ import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import { ledgerSums, receiveStock, stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { saveHistory } from '../helpers/histories.ts';
 import { decodeStatusDetails } from '../../services/grpc/rich-error.ts';
+import { present } from '../helpers/present.ts';
 
 describe('reservations over gRPC', function () {
   this.timeout(60_000);
@@ -123,7 +124,7 @@ describe('reservations over gRPC', function () {
       order_id: orderId,
       items: [{ variant_id: variantId, quantity: 5 }],
     });
-    assert.equal((await stockRow(scope, variantId, warehouseId)).available, 0);
+    assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').available, 0);
 
     const released = await api.call<{ status: string }>('ReleaseReservation', {
       organization_id: organizationId,
@@ -176,7 +177,7 @@ describe('reservations over gRPC', function () {
     assert.equal(second.reservation_id, first.reservation_id);
     assert.equal(second.expires_at, first.expires_at);
     assert.equal(
-      (await stockRow(scope, variantId, warehouseId)).reserved,
+      present(await stockRow(scope, variantId, warehouseId), 'the stock row').reserved,
       3,
       'lines of one variant are summed and held once',
     );
@@ -185,7 +186,7 @@ describe('reservations over gRPC', function () {
       grpc.status.ALREADY_EXISTS,
     );
     assert.match(error.details, /already holds reservation/);
-    assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 3);
+    assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').reserved, 3);
   });
 
   it('refuses the whole order when one line is short, names the line, changes nothing and lets the order try again', async () => {
@@ -212,8 +213,8 @@ describe('reservations over gRPC', function () {
     assert.deepEqual(rich.violations, [
       { type: 'STOCK', subject: `variant/${scarce}/warehouse/${warehouseId}`, description: 'requested 2, available 1' },
     ]);
-    assert.equal((await stockRow(scope, variantId, warehouseId)).available, 10);
-    assert.equal((await stockRow(scope, scarce, warehouseId)).available, 1);
+    assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').available, 10);
+    assert.equal(present(await stockRow(scope, scarce, warehouseId), 'the stock row').available, 1);
     const [failed] = await scope.em.execute<{ status: string; n: number }[]>(
       "select r.status, (select count(*)::int from outbox_event e where e.organization_id = r.organization_id and e.name = 'inventory.reservation.failed') as n from reservation r where r.organization_id = ? and r.order_id = ?",
       [organizationId, orderId],
@@ -224,6 +225,6 @@ describe('reservations over gRPC', function () {
     await receiveStock(scope, scarce, warehouseId, 5);
     const retried = await api.call<ReserveStockResponse__Output>('ReserveStock', request);
     assert.equal(retried.status, 'active');
-    assert.equal((await stockRow(scope, scarce, warehouseId)).reserved, 2);
+    assert.equal(present(await stockRow(scope, scarce, warehouseId), 'the stock row').reserved, 2);
   });
 });

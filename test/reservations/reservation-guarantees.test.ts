@@ -13,6 +13,7 @@ import { createWarehouse, ledgerSums, receiveStock, stockedOrganization, stockRo
 import { newOrganization, testStack } from '../helpers/stack.ts';
 import { saveHistory } from '../helpers/histories.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
+import { present } from '../helpers/present.ts';
 
 describe('reservation guarantees', function () {
   this.timeout(90_000);
@@ -52,7 +53,7 @@ describe('reservation guarantees', function () {
           grpc.status.FAILED_PRECONDITION,
           (r.reason as Error).message,
         );
-      const row = await stockRow(scope, variantId, warehouseId);
+      const row = present(await stockRow(scope, variantId, warehouseId), 'the stock row');
       assert.deepEqual(
         { available: row.available, reserved: row.reserved, total: row.total },
         { available: 0, reserved: 20, total: 20 },
@@ -91,9 +92,9 @@ describe('reservation guarantees', function () {
       );
 
       assert.equal(rounds.filter((r) => r.status === 'fulfilled').length, 20);
-      assert.equal((await stockRow(scope, a, warehouse.id)).reserved, 30);
-      assert.equal((await stockRow(scope, b, warehouse.id)).reserved, 30);
-      assert.equal((await stockRow(scope, a, warehouse.id)).available, 0);
+      assert.equal(present(await stockRow(scope, a, warehouse.id), 'the stock row').reserved, 30);
+      assert.equal(present(await stockRow(scope, b, warehouse.id), 'the stock row').reserved, 30);
+      assert.equal(present(await stockRow(scope, a, warehouse.id), 'the stock row').available, 0);
     });
   });
 
@@ -120,11 +121,12 @@ describe('reservation guarantees', function () {
 
       assert.equal(failures, 2, 'the activity ran twice');
       assert.equal(reserved.status, 'active');
-      assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 4);
-      const [{ n }] = await scope.em.execute<{ n: number }[]>(
+      assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').reserved, 4);
+      const [counted] = await scope.em.execute<{ n: number }[]>(
         "select count(*)::int as n from stock_movement where organization_id = ? and type = 'reserve'",
         [organizationId],
       );
+      const { n } = present(counted, 'the count');
       assert.equal(n, 1);
     } finally {
       await flakyApi.close();
@@ -164,7 +166,7 @@ describe('reservation guarantees', function () {
         items: [{ variant_id: variantId, quantity: 6 }],
         ttl_seconds: 2,
       });
-      assert.equal((await stockRow(scope, variantId, warehouseId)).available, 4);
+      assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').available, 4);
 
       await events.waitFor(
         (r) =>
@@ -208,7 +210,7 @@ describe('reservation guarantees', function () {
 
       await sleep(3500);
 
-      assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 3);
+      assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').reserved, 3);
       const view = await api.call<Reservation__Output>('GetReservation', {
         organization_id: organizationId,
         order_id: orderId,
@@ -253,10 +255,14 @@ describe('reservation guarantees', function () {
       assert.match(error.details, /lives at most/);
 
       await sleep(2800);
-      assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 2, 'still held after the original TTL');
+      assert.equal(
+        present(await stockRow(scope, variantId, warehouseId), 'the stock row').reserved,
+        2,
+        'still held after the original TTL',
+      );
       await waitFor(
         () => stockRow(scope, variantId, warehouseId),
-        (row) => row.reserved === 0,
+        (row) => row?.reserved === 0,
         'the extended hold to expire',
       );
       await saveHistory('reserve-extend-expire', reservationWorkflowId(organizationId, orderId));
@@ -277,22 +283,27 @@ describe('reservation guarantees', function () {
       await first.stop();
 
       await sleep(3000);
-      assert.equal((await stockRow(scope, variantId, warehouseId)).reserved, 5, 'no worker, no release yet');
+      assert.equal(
+        present(await stockRow(scope, variantId, warehouseId), 'the stock row').reserved,
+        5,
+        'no worker, no release yet',
+      );
 
       const second = await startWorker({ taskQueue: first.taskQueue });
       try {
         await waitFor(
           () => stockRow(scope, variantId, warehouseId),
-          (row) => row.reserved === 0,
+          (row) => row?.reserved === 0,
           'the release by the new worker',
         );
         await sleep(1000);
-        const [{ n }] = await scope.em.execute<{ n: number }[]>(
+        const [counted] = await scope.em.execute<{ n: number }[]>(
           "select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'",
           [organizationId],
         );
+        const { n } = present(counted, 'the count');
         assert.equal(n, 1);
-        assert.equal((await stockRow(scope, variantId, warehouseId)).available, 10);
+        assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').available, 10);
       } finally {
         await second.stop();
       }
@@ -341,11 +352,12 @@ describe('reservation guarantees', function () {
         const error = await expectStatus(api.call('ReserveStock', request), code);
         assert.match(error.details, message);
       }
-      assert.equal((await stockRow(scope, variantId, warehouseId)).available, 10);
-      const [{ n }] = await scope.em.execute<{ n: number }[]>(
+      assert.equal(present(await stockRow(scope, variantId, warehouseId), 'the stock row').available, 10);
+      const [counted] = await scope.em.execute<{ n: number }[]>(
         'select count(*)::int as n from reservation where organization_id = ? and status <> ?',
         [organizationId, 'failed'],
       );
+      const { n } = present(counted, 'the count');
       assert.equal(n, 0);
     });
 

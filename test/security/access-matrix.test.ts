@@ -17,6 +17,7 @@ import { createDevIssuer } from '../../services/auth/dev-issuer.ts';
 import { permissionsByRole, roles, type Permission } from '../../services/auth/access.ts';
 import { rpcPermissions } from '../../services/grpc/authentication.ts';
 import { loadInventoryProto } from '../../services/grpc/proto.ts';
+import { present } from '../helpers/present.ts';
 
 /**
  * The cross-tenant and cross-role matrix, generated from the served surface: every operation in
@@ -156,7 +157,7 @@ describe('access matrix: every operation and RPC refuses the wrong caller and ch
       for (const [method, op] of Object.entries(methods)) {
         const permission = op['x-permission'];
         if (!permission) continue;
-        const example = examples[`${method} ${path}`]!;
+        const example = present(examples[`${method} ${path}`], `an example of ${method} ${path}`);
         const url = fillPath(path, example.params) + (example.query ? `?${new URLSearchParams(example.query)}` : '');
         for (const intruder of await intruders(permission, namesWarehouse(example))) {
           const response = await fetch(rest.http.url + url, {
@@ -223,7 +224,7 @@ describe('access matrix: every operation and RPC refuses the wrong caller and ch
       for (const [method, op] of Object.entries(methods)) {
         const permission = op['x-permission'];
         if (!permission) continue;
-        const example = examples[`${method} ${path}`]!;
+        const example = present(examples[`${method} ${path}`], `an example of ${method} ${path}`);
         const token = await tokenFor(target.organizationId, {
           roles: [roleWith(permission)],
           warehouses: [target.warehouseId, target.otherWarehouseId, target.emptyWarehouseId],

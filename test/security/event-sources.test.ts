@@ -7,6 +7,7 @@ import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
 import { newOrganization, testStack } from '../helpers/stack.ts';
 import { takeMessages } from '../helpers/amqp.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { present } from '../helpers/present.ts';
 
 /**
  * The consumed side of the access matrix, generated from the consumer's topology: every event this
@@ -84,14 +85,14 @@ describe('access matrix: consumed events are trusted by the queue they came thro
   }
 
   async function stateOf(): Promise<string> {
-    const em = testStack().orm.em.fork();
+    const em = testStack().observerOrm.em.fork();
     const rows = await em.execute<{ fingerprint: string }[]>(
       `select (select md5(coalesce(string_agg(s::text, '|' order by s::text), '')) from stock s where organization_id = ?)
            || (select count(*) from stock_movement where organization_id = ?)
            || (select md5(coalesce(string_agg(r.status, ',' order by r.status), '')) from reservation r where organization_id = ?) as fingerprint`,
       [target.organizationId, target.organizationId, target.organizationId],
     );
-    return rows[0]!.fingerprint;
+    return present(rows[0], 'the fingerprint').fingerprint;
   }
 
   it('has an example for every consumed event', () => {
@@ -108,11 +109,16 @@ describe('access matrix: consumed events are trusted by the queue they came thro
     const sent: { eventId: string; how: string }[] = [];
     for (const [source, events] of Object.entries(eventsBySource) as [SourceName, readonly string[]][]) {
       for (const event of events) {
-        const data = examples()[event]!;
+        const data = present(examples()[event], `an example of ${event}`);
         for (const other of (Object.keys(consumer.exchanges) as SourceName[]).filter((s) => s !== source)) {
           // The other source's own routing key, so the message reaches that source's queue.
           sent.push({
-            eventId: await publish(consumer.exchanges[other], eventsBySource[other][0]!, event, data),
+            eventId: await publish(
+              consumer.exchanges[other],
+              present(eventsBySource[other][0], `a routing key of ${other}`),
+              event,
+              data,
+            ),
             how: `${event} through ${other}`,
           });
         }
@@ -123,7 +129,15 @@ describe('access matrix: consumed events are trusted by the queue they came thro
             how: `${event} under routing key ${otherKey}`,
           });
         sent.push({
-          eventId: await publish('', consumer.topology.sources.find((s) => s.name === source)!.queue, event, data),
+          eventId: await publish(
+            '',
+            present(
+              consumer.topology.sources.find((s) => s.name === source),
+              `the ${source} source`,
+            ).queue,
+            event,
+            data,
+          ),
           how: `${event} straight to its queue`,
         });
       }
@@ -147,7 +161,7 @@ describe('access matrix: consumed events are trusted by the queue they came thro
       const source: SourceName = event.startsWith('order.') ? 'order' : 'purchasing';
       refused.push(await publish(consumer.exchanges[source], event, event, data));
     }
-    const em = testStack().orm.em.fork();
+    const em = testStack().observerOrm.em.fork();
     const outcomes = await waitFor(
       () =>
         em.execute<{ event_id: string; outcome: string }[]>(

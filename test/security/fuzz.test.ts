@@ -14,6 +14,7 @@ import {
 } from '../helpers/surface.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { eventsBySource, startPrivateConsumer, type PrivateConsumer, type SourceName } from '../helpers/consumer.ts';
+import { present } from '../helpers/present.ts';
 
 /**
  * A bounded, seeded fuzz of every edge: malformed REST requests on every documented operation,
@@ -56,7 +57,10 @@ const badTimestamps = [
 const nul = 'a\u0000b';
 
 function pick<T>(random: () => number, values: readonly T[]): T {
-  return values[Math.floor(random() * values.length)]!;
+  // Not present(): null is one of the values to pick.
+  const index = Math.floor(random() * values.length);
+  assert.ok(index < values.length, 'a value to pick from');
+  return values[index] as T;
 }
 
 /** A value of the wrong kind for the one it replaces, so any schema behind the edge refuses it. */
@@ -84,7 +88,7 @@ function setAt(value: unknown, path: string, replacement: unknown): unknown {
   const parts = path.match(/[^.[\]]+/g) ?? [];
   let node: Record<string, unknown> = copy;
   for (const part of parts.slice(0, -1)) node = node[part] as Record<string, unknown>;
-  node[parts.at(-1)!] = replacement;
+  node[present(parts.at(-1), `a last part of ${path}`)] = replacement;
   return copy;
 }
 
@@ -121,7 +125,7 @@ function restCase(
     case 'path': {
       const name = pick(random, Object.keys(params));
       params[name] = pick(random, badIds);
-      what = `path ${name}=${params[name]!.slice(0, 40)}`;
+      what = `path ${name}=${present(params[name], `the ${name} parameter`).slice(0, 40)}`;
       break;
     }
     case 'query-unknown':
@@ -190,7 +194,7 @@ function restCase(
   }
   const search = Object.keys(query).length > 0 ? `?${new URLSearchParams(query)}` : '';
   // Garbage path parameters go in raw: the point is what the server makes of them.
-  const url = path.replace(/\{(\w+)\}/g, (_m, name: string) => params[name]!) + search;
+  const url = path.replace(/\{(\w+)\}/g, (_m, name: string) => present(params[name], `the ${name} parameter`)) + search;
   return { what: `${method.toUpperCase()} ${path}: ${what}`, method: method.toUpperCase(), url, headers, body };
 }
 
@@ -267,7 +271,12 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
     >(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods)
         .filter(([, op]) => op['x-permission'])
-        .map(([method, op]) => ({ method, path, op, example: restExamples(target)[`${method} ${path}`]! })),
+        .map(([method, op]) => ({
+          method,
+          path,
+          op,
+          example: present(restExamples(target)[`${method} ${path}`], `an example of ${method} ${path}`),
+        })),
     );
     const failures: string[] = [];
     let restSent = 0;
@@ -298,7 +307,8 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
     );
     let rpcSent = 0;
     while (rpcSent < 350) {
-      const { rpc, what, mutated } = rpcSent < rpcCases.length ? rpcCases[rpcSent]! : pick(random, rpcCases);
+      const { rpc, what, mutated } =
+        rpcSent < rpcCases.length ? present(rpcCases[rpcSent], 'an RPC case') : pick(random, rpcCases);
       rpcSent += 1;
       const metadata = await bearerFor(target, token);
       const code = await grpcApi.call(rpc as never, mutated, metadata).then(
@@ -354,7 +364,7 @@ describe(`fuzz: malformed requests and messages at every edge (seed ${seed})`, f
             event_id: randomUUID(),
             organization_id: target.organizationId,
             version: '1.0',
-            data: valid[event]!,
+            data: present(valid[event], `a valid ${event}`),
           });
           const bodies: [string, string][] = [
             ['not JSON', '{"event":'],

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { databaseRoles } from '../../services/db/roles.ts';
 import { testStack } from '../helpers/stack.ts';
+import { present } from '../helpers/present.ts';
 
 /**
  * Tenancy held by PostgreSQL itself (README, Security model), checked with raw SQL on the roles' own
@@ -107,7 +108,7 @@ async function bound<T>(client: pg.Client, organizationId: string, work: () => P
 
 async function count(client: pg.Client, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from (${sql}) counted`, params);
-  return rows[0]!.n;
+  return present(rows[0], 'the count').n;
 }
 
 /** The error a statement fails with (SQLSTATE and message), or undefined when it succeeds. */
@@ -154,7 +155,8 @@ describe('row-level security and the database roles', () => {
       assert.deepEqual(missing, [], 'every table with organization_id has a fixture row (add new ones to fixtureRows)');
       // In dependency order (warehouse before stock, …): the object's order.
       for (const table of Object.keys(fixtures)) {
-        if (tables.includes(table)) await observer.query(fixtures[table]!.sql, fixtures[table]!.params);
+        const fixture = present(fixtures[table], `the ${table} fixture`);
+        if (tables.includes(table)) await observer.query(fixture.sql, fixture.params);
       }
     }
   });
@@ -205,7 +207,7 @@ describe('row-level security and the database roles', () => {
           [b],
         );
         assert.equal(insert?.code, '42501', `${table}: insert as B refused (${insert?.message ?? 'it succeeded'})`);
-        assert.match(insert!.message, /row-level security/, table);
+        assert.match(present(insert, 'a refusal').message, /row-level security/, table);
 
         // B's rows are invisible to updates and deletes; moving A's row to B is refused.
         const touch = `update ${table} set organization_id = organization_id where organization_id = $1`;
@@ -234,7 +236,11 @@ describe('row-level security and the database roles', () => {
       for (const statement of writes) {
         const refused = await refusal(runtime, statement);
         assert.equal(refused?.code, '42501', `${statement}: ${refused?.message ?? 'it succeeded'}`);
-        assert.match(refused!.message, /permission denied/, 'the grants refuse it, before the append-only trigger');
+        assert.match(
+          present(refused, 'a refusal').message,
+          /permission denied/,
+          'the grants refuse it, before the append-only trigger',
+        );
       }
     });
     const { rows } = await observer.query<{ privilege: string }>(

@@ -16,6 +16,7 @@ import { saveHistory } from '../helpers/histories.ts';
 import { newOrganization, testStack, type TestOrganizationScope } from '../helpers/stack.ts';
 import { startWorker } from '../helpers/temporal.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { present } from '../helpers/present.ts';
 import { startFastRetryWorker } from '../workflows/fast-retries.ts';
 
 const clientOn = (taskQueue: string, deps: Partial<TransferClientDeps> = {}) => {
@@ -115,6 +116,7 @@ describe('transfers: no poison work', function () {
         (ids) => ids.length === 1,
         "the transfer's workflow in visibility",
       );
+      assert.ok(workflowId, "the transfer's workflow id");
       assert.equal(await workflowFailureType(workflowId), 'InvalidDataError');
       await saveHistory('transfer-invalid-data', workflowId);
     } finally {
@@ -147,6 +149,7 @@ describe('transfers: no poison work', function () {
       assert.match(read.reason ?? '', /^RetriesExhaustedError: step markTransferInTransit kept failing/);
       assert.deepEqual(await quantities(s.scope, s.variant, s.origin), { ...zero, total: 10, available: 10 });
       const [cancelled] = await outbox(s.scope, 'inventory.transfer.cancelled');
+      assert.ok(cancelled, 'an inventory.transfer.cancelled event in the outbox');
       assert.equal(cancelled.status, 'compensated');
       assert.match(cancelled.reason, /RetriesExhaustedError/);
       assert.equal(
@@ -218,10 +221,11 @@ describe('transfers: no poison work', function () {
         RetriesExhaustedError,
       );
 
-      const [{ id: transferId }] = await s.scope.em.execute<{ id: string }[]>(
+      const [transfer] = await s.scope.em.execute<{ id: string }[]>(
         'select id from transfer where organization_id = ?',
         [s.org],
       );
+      const { id: transferId } = present(transfer, 'the transfer row');
       const workflowId = transferWorkflowId(s.org, transferId);
       assert.equal(
         await workflowFailureType(workflowId),
@@ -232,6 +236,7 @@ describe('transfers: no poison work', function () {
         'select status, reason from transfer where organization_id = ?',
         [s.org],
       );
+      assert.ok(row, 'the transfer row');
       assert.equal(row.status, 'compensated');
       assert.match(row.reason, /RetriesExhaustedError/);
       assert.deepEqual(await quantities(s.scope, s.variant, s.origin), { ...zero, total: 10, available: 10 });
@@ -287,6 +292,7 @@ describe('transfers: no poison work', function () {
       const workflowId = transferWorkflowId(s.org, created.transferId);
       assert.equal(await workflowFailureType(workflowId), 'CompensationFailedError');
       const [announced] = await outbox(s.scope, 'inventory.transfer.compensation_failed');
+      assert.ok(announced, 'an inventory.transfer.compensation_failed event in the outbox');
       assert.equal(announced.compensation, 'returnTransferToOriginIfInTransit');
       assert.equal(announced.status, 'in_transit', 'left as it was, for ops to repair');
       assert.match(announced.reason, /WarehouseInactiveError/);

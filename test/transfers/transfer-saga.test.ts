@@ -7,6 +7,7 @@ import { startWorker } from '../helpers/temporal.ts';
 import { createWarehouse, receiveStock, stockRow } from '../helpers/fixtures.ts';
 import { newOrganization, type TestOrganizationScope } from '../helpers/stack.ts';
 import { saveHistory } from '../helpers/histories.ts';
+import { present } from '../helpers/present.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,11 +38,12 @@ async function quantities(s: Setup, warehouseId: string) {
 
 /** Conservation: across all warehouses, total units change only by recorded losses (damage stays in total). */
 async function assertConserved(s: Setup, initialTotal: number): Promise<void> {
-  const [{ total, lost }] = await s.scope.em.execute<{ total: number; lost: number }[]>(
+  const [sums] = await s.scope.em.execute<{ total: number; lost: number }[]>(
     `select (select coalesce(sum(total), 0)::int from stock where organization_id = ? and variant_id = ?) as total,
             (select coalesce(-sum(total_delta), 0)::int from stock_movement where organization_id = ? and variant_id = ? and type = 'loss') as lost`,
     [s.org, s.variant, s.org, s.variant],
   );
+  const { total, lost } = present(sums, 'the totals');
   assert.equal(total + lost, initialTotal, `conservation: ${total} on hand + ${lost} lost should be ${initialTotal}`);
 }
 
@@ -84,7 +86,7 @@ describe('transfers (saga) over REST', function () {
 
     const read = await rest.http.get(`/api/v1/transfers/${created.body.transfer_id}`, s.org);
     assert.deepEqual(
-      read.body.transitions.map((t: any) => t.status),
+      read.body.transitions.map((t: { status: unknown }) => t.status),
       ['reserved', 'in_transit', 'completed'],
     );
     await saveHistory('transfer-complete', transferWorkflowId(s.org, created.body.transfer_id));
@@ -205,7 +207,7 @@ describe('transfers (saga) over REST', function () {
     await act(s, b.body.transfer_id, 'cancel', { reason: 'x' });
     const reserved = await rest.http.get(`/api/v1/transfers?status=reserved&origin_warehouse_id=${s.origin}`, s.org);
     assert.deepEqual(
-      reserved.body.data.map((t: any) => t.transfer_id),
+      reserved.body.data.map((t: { transfer_id: unknown }) => t.transfer_id),
       [a.body.transfer_id],
     );
     const all = await rest.http.get(`/api/v1/transfers?destination_warehouse_id=${s.destination}&limit=1`, s.org);
@@ -253,7 +255,13 @@ describe('transfers (saga) over REST', function () {
         'select operation_key from stock_movement where organization_id = ? and reference_type = ? order by created_at, operation_key',
         [s.org, 'transfer'],
       );
-      const kinds = [...new Set(steps.map((m) => m.operation_key.split('/')[2].replace(/#\d+$/, '')))];
+      const kinds = [
+        ...new Set(
+          steps.map((m) =>
+            present(m.operation_key.split('/')[2], `the step of ${m.operation_key}`).replace(/#\d+$/, ''),
+          ),
+        ),
+      ];
       assert.deepEqual(kinds, ['reserve', 'ship', 'undo-ship', 'undo-reserve'], 'compensations ran in reverse');
       await assertConserved(s, 10);
       await saveHistory('transfer-compensated', transferWorkflowId(s.org, created.body.transfer_id));

@@ -9,6 +9,7 @@ import {
   stepFailureTypes,
 } from '../../workflows/step-failures.ts';
 import { compensationRetry, stepRetry } from '../../workflows/activity-options.ts';
+import { present } from '../helpers/present.ts';
 
 const activityFailure = (retryState: RetryState, cause?: Error) =>
   new ActivityFailure('activity failed', 'holdReservationStock', '1', retryState, 'worker', cause);
@@ -58,7 +59,7 @@ describe('step failures: how a workflow reads an activity that failed for good',
       ),
     );
     assert.equal(failure?.type, stepFailureTypes.retriesExhausted);
-    assert.match(failure!.message, /timing out/);
+    assert.match(present(failure, 'the failure').message, /timing out/);
   });
 
   it('anything that is not an activity failure (a cancellation, a bug) is left to the caller', () => {

@@ -43,7 +43,7 @@ export class Migration20261124025530_initial extends Migration {
     );
 
     this.addSql(
-      `create or replace function "stock_movement_stock_movement_append_only_fn"() returns trigger as \$\$ begin raise exception 'stock_movement is append-only: % refused', tg_op using errcode = 'restrict_violation'; end; \$\$ language plpgsql;`,
+      `create or replace function "stock_movement_stock_movement_append_only_fn"() returns trigger as $$ begin raise exception 'stock_movement is append-only: % refused', tg_op using errcode = 'restrict_violation'; end; $$ language plpgsql;`,
     );
     this.addSql(
       `create trigger "stock_movement_append_only" BEFORE UPDATE OR DELETE on "stock_movement" for each ROW execute function "stock_movement_stock_movement_append_only_fn"();`,

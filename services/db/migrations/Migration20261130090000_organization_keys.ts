@@ -11,7 +11,7 @@ export class Migration20261130090000_organization_keys extends Migration {
     // A row that already crosses organizations cannot be repaired here: which side is wrong is a
     // decision for a person, and the ledger refuses UPDATE and DELETE anyway. Stop with the counts
     // (the transaction rolls back whole) rather than let a constraint error name only the first row.
-    this.addSql(`do \$\$
+    this.addSql(`do $$
 declare
   found text := '';
   n bigint;
@@ -34,7 +34,7 @@ begin
     raise exception 'organization keys: rows reference something outside their own organization, or that does not exist:%', found
       using hint = 'find them with the same NOT EXISTS queries as this migration, settle each by hand, then migrate again', errcode = 'foreign_key_violation';
   end if;
-end \$\$;`);
+end $$;`);
 
     this.addSql(`alter table "stock" drop constraint "stock_warehouse_id_foreign";`);
     this.addSql(`alter table "location" drop constraint "location_warehouse_id_foreign";`);

@@ -34,16 +34,16 @@ export class Migration20261130130000_row_level_security extends Migration {
   override up(): void | Promise<void> {
     // Tables created by a superuser (before the roles existed) become the owner's; run by the owner, this
     // finds nothing to change (the bootstrap has already handed them over).
-    this.addSql(`do \$\$
+    this.addSql(`do $$
 declare
   item record;
 begin
   for item in select tablename from pg_tables where schemaname = current_schema() and tableowner <> '${owner}' loop
     execute format('alter table %I owner to ${owner}', item.tablename);
   end loop;
-end \$\$;`);
+end $$;`);
 
-    this.addSql(`do \$\$
+    this.addSql(`do $$
 declare
   item record;
 begin
@@ -58,7 +58,7 @@ begin
     execute format('create policy organization_isolation on %I
       using (organization_id = ${quotedBound}) with check (organization_id = ${quotedBound})', item.table_name);
   end loop;
-end \$\$;`);
+end $$;`);
 
     this.addSql(`grant usage on schema public to ${runtime}, ${system};`);
 
@@ -90,7 +90,7 @@ end \$\$;`);
     this.addSql(`revoke all on all tables in schema public from ${runtime};`);
     this.addSql(`revoke all on all sequences in schema public from ${runtime};`);
     this.addSql(`revoke usage on schema public from ${runtime}, ${system};`);
-    this.addSql(`do \$\$
+    this.addSql(`do $$
 declare
   item record;
 begin
@@ -101,6 +101,6 @@ begin
     execute format('alter table %I no force row level security', item.tablename);
     execute format('alter table %I disable row level security', item.tablename);
   end loop;
-end \$\$;`);
+end $$;`);
   }
 }

@@ -61,9 +61,9 @@ export function adjustmentRoutes(catalog?: VariantCatalog): Router {
   router.get('/:adjustment_id', async (req, res) => {
     const { adjustment_id } = idParams.parse(req.params);
     const page = await listMovements(res.locals.scope, { referenceType: 'adjustment', referenceId: adjustment_id }, 1);
-    if (page.items.length === 0)
-      throw new HttpProblem(404, 'AdjustmentNotFound', `adjustment ${adjustment_id} does not exist`);
-    res.json(adjustmentJson(page.items[0]!));
+    const [movement] = page.items;
+    if (!movement) throw new HttpProblem(404, 'AdjustmentNotFound', `adjustment ${adjustment_id} does not exist`);
+    res.json(adjustmentJson(movement));
   });
   return router;
 }

@@ -3,6 +3,7 @@ import type { ReconciliationStatus } from './reconciliation.entity.ts';
 import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { toDate } from '../sql-values.ts';
 import type { Difference, SnakeQuantities, StockDrift } from '../vocabulary.ts';
+import { itemAt } from '../../guaranteed.ts';
 
 /**
  * Reconciliation's data: runs (`reconciliation`), the drifts they record (`stock_drift`), the rebuild
@@ -187,7 +188,7 @@ export async function listDriftsOf(
   limit: number,
   cursor?: string,
 ): Promise<Page<StockDrift>> {
-  const after = cursor ? decodeCursor(cursor, ['uuid'])[0]! : null;
+  const after = cursor ? itemAt(decodeCursor(cursor, ['uuid']), 0, 'the drift cursor') : null;
   const rows = await tx.em.execute<DriftRow[]>(
     `select * from stock_drift where organization_id = ? and reconciliation_id = ?
        and stock_id > coalesce(?::uuid, '00000000-0000-0000-0000-000000000000') order by stock_id limit ?`,

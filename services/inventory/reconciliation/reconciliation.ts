@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
 import { enqueueEvent } from '../../messaging/outbox.ts';
 import { thresholdEvents } from '../stock/stock-thresholds.ts';
@@ -22,6 +21,7 @@ import {
   type ReconciliationRecord,
 } from './reconciliation.store.ts';
 import type { Difference, StockDrift } from '../vocabulary.ts';
+import { itemAt } from '../../guaranteed.ts';
 
 export type { FinishedReconciliation, NewReconciliation, ReconciliationRecord } from './reconciliation.store.ts';
 
@@ -65,7 +65,7 @@ export function scanForDrift(scope: OrganizationScope, after: string | null, lim
     return {
       checked: rows.length,
       candidates: rows.filter((r) => differencesOf(r).length > 0).map((r) => r.stockId),
-      last: rows.length === limit ? rows[rows.length - 1]!.stockId : null,
+      last: rows.length === limit ? itemAt(rows, rows.length - 1, 'the scanned page').stockId : null,
     };
   });
 }

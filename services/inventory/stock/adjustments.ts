@@ -10,6 +10,7 @@ import { getWarehouse } from '../warehouses/warehouse-queries.ts';
 import { lockAvailable } from './stock.store.ts';
 import { movementTypeOf, type ReasonCode } from './adjustment-reasons.ts';
 import type { QuantityDeltas } from '../vocabulary.ts';
+import { itemAt } from '../../guaranteed.ts';
 
 /**
  * Operators' adjustments: each is one ledger movement referencing the adjustment, with the operator
@@ -79,7 +80,7 @@ export async function createAdjustment(
         },
       ],
     });
-    return outcome.movements[0]!;
+    return itemAt(outcome.movements, 0, "the adjustment's movements");
   });
 
   function deltasFor(r: AdjustmentRequest, available: number): QuantityDeltas {

@@ -36,6 +36,7 @@ import {
   type QuantityDeltas,
   type Reference,
 } from '../vocabulary.ts';
+import { itemAt } from '../../guaranteed.ts';
 
 export interface StockChange {
   variantId: string;
@@ -120,7 +121,12 @@ export async function applyOperation(tx: ScopedTransaction, operation: Operation
 
   const movements: RecordedMovement[] = [];
   for (const [i, change] of changes.entries()) {
-    const { movement, version, thresholds } = await applyChange(tx, operation, change, keys[i]!);
+    const { movement, version, thresholds } = await applyChange(
+      tx,
+      operation,
+      change,
+      itemAt(keys, i, 'movement keys'),
+    );
     movements.push(movement);
     await enqueueEvent(tx, stockUpdatedEvent(movement, version));
     const before = movement.after.available - movement.deltas.available;

@@ -5,6 +5,7 @@ import { toDate } from '../sql-values.ts';
 import type { ReasonCode } from './adjustment-reasons.ts';
 import type { RecordedMovement } from './ledger.ts';
 import type { MovementType, Quantities, Reference } from '../vocabulary.ts';
+import { firstRow } from '../../guaranteed.ts';
 
 /**
  * The ledger's rows (stock_movement): the one row type, its mapping to RecordedMovement, the insert the
@@ -110,7 +111,7 @@ export interface NewMovement {
 
 /** Appends one movement; a used operation key is a unique violation (the ledger's advisory lock prevents it). */
 export async function insertMovement(tx: ScopedTransaction, m: NewMovement): Promise<RecordedMovement> {
-  const [row] = await tx.em.execute<MovementRow[]>(
+  const rows = await tx.em.execute<MovementRow[]>(
     `insert into stock_movement (
        organization_id, stock_id, variant_id, warehouse_id, type,
        total_delta, available_delta, reserved_delta, damaged_delta, in_transit_delta, incoming_delta,
@@ -128,7 +129,7 @@ export async function insertMovement(tx: ScopedTransaction, m: NewMovement): Pro
       m.actor, m.workflow?.workflowId ?? null, m.workflow?.runId ?? null, m.operationKey, m.locationId,
     ],
   );
-  return toRecordedMovement(row!);
+  return toRecordedMovement(firstRow(rows, 'insert into stock_movement'));
 }
 
 /** The movements recorded under these operation keys (a replayed operation's first outcome). */

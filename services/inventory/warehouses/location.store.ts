@@ -3,6 +3,7 @@ import type { ScopedTransaction } from '../organization-scope.ts';
 import { LocationConflictError } from '../errors.ts';
 import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { toDate } from '../sql-values.ts';
+import { firstRow } from '../../guaranteed.ts';
 
 /**
  * Locations (bins inside warehouses): every call takes a transaction bound to the organization and
@@ -29,13 +30,13 @@ export async function insertLocation(
   tx: ScopedTransaction,
   fields: { warehouseId: string; code: string; name: string },
 ): Promise<LocationRecord> {
-  const [row] = await translatingCode(fields.code, () =>
+  const rows = await translatingCode(fields.code, () =>
     tx.em.execute<LocationRow[]>(
       'insert into location (organization_id, warehouse_id, code, name) values (?, ?, ?, ?) returning *',
       [tx.organizationId, fields.warehouseId, fields.code, fields.name],
     ),
   );
-  return toRecord(row!);
+  return toRecord(firstRow(rows, 'insert into location'));
 }
 
 /** The location, or undefined; with `warehouseIds`, only one in those warehouses. */
@@ -107,11 +108,11 @@ export async function updateLocationFields(
 
 /** How many ledger movements name the location (history keeps pointing at it). */
 export async function movementsNaming(tx: ScopedTransaction, locationId: string): Promise<number> {
-  const [row] = await tx.em.execute<{ n: number }[]>(
+  const rows = await tx.em.execute<{ n: number }[]>(
     'select count(*)::int as n from stock_movement where organization_id = ? and location_id = ?',
     [tx.organizationId, locationId],
   );
-  return row!.n;
+  return firstRow(rows, 'counting the movements of a location').n;
 }
 
 export async function deleteLocationRow(tx: ScopedTransaction, locationId: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { ScopedTransaction } from '../organization-scope.ts';
 import { WarehouseCodeTakenError, WarehouseNotFoundError } from '../errors.ts';
 import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { Warehouse } from './warehouse.entity.ts';
+import { firstRow, itemAt } from '../../guaranteed.ts';
 
 /**
  * Warehouses: every call takes a transaction bound to the organization, and names the organization in
@@ -61,7 +62,7 @@ export async function listWarehouses(
   if (filter.active !== undefined) where.active = filter.active;
   if (filter.region) where.region = filter.region;
   if (filter.ids) where.id = { $in: [...filter.ids] };
-  if (cursor) where.code = { $gt: decodeCursor(cursor, ['text'])[0]! };
+  if (cursor) where.code = { $gt: itemAt(decodeCursor(cursor, ['text']), 0, 'the warehouse cursor') };
   const rows = await tx.em.find(Warehouse, where, { orderBy: { code: 'asc' }, limit: limit + 1 });
   return toPage(rows, limit, (w) => [w.code], toRecord);
 }
@@ -118,18 +119,21 @@ export async function setWarehouseActive(
 
 /** The units the warehouse holds (on hand, held, in transit), expects (incoming), and its open transfers. */
 export async function usageOf(tx: ScopedTransaction, warehouseId: string): Promise<WarehouseUsage> {
-  const [usage] = await tx.em.execute<Omit<WarehouseUsage, 'openTransfers'>[]>(
+  const usage = await tx.em.execute<Omit<WarehouseUsage, 'openTransfers'>[]>(
     `select coalesce(sum(total), 0)::int as total, coalesce(sum(reserved), 0)::int as reserved,
             coalesce(sum(in_transit), 0)::int as in_transit, coalesce(sum(incoming), 0)::int as incoming
      from stock where organization_id = ? and warehouse_id = ?`,
     [tx.organizationId, warehouseId],
   );
-  const [transfers] = await tx.em.execute<{ open: number }[]>(
+  const transfers = await tx.em.execute<{ open: number }[]>(
     `select count(*)::int as open from transfer where organization_id = ? and status in ('reserved', 'in_transit')
      and (origin_warehouse_id = ? or destination_warehouse_id = ?)`,
     [tx.organizationId, warehouseId, warehouseId],
   );
-  return { ...usage!, openTransfers: transfers!.open };
+  return {
+    ...firstRow(usage, 'summing the stock of a warehouse'),
+    openTransfers: firstRow(transfers, 'counting the open transfers of a warehouse').open,
+  };
 }
 
 function load(tx: ScopedTransaction, warehouseId: string): Promise<Warehouse | null> {

@@ -72,7 +72,7 @@ describe('the lint rules of the house (biome.json)', function () {
     if (!cli) this.skip();
     dir = mkdtempSync(path.join(tmpdir(), 'house-rules-'));
     cpSync(path.join(root, 'biome.json'), path.join(dir, 'biome.json'));
-    cpSync(path.join(root, 'lint'), path.join(dir, 'lint'), { recursive: true });
+    cpSync(path.join(root, 'scripts/lint'), path.join(dir, 'scripts/lint'), { recursive: true });
     for (const [file, text] of Object.entries(files)) {
       mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
       writeFileSync(path.join(dir, file), text);
