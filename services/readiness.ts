@@ -1,7 +1,7 @@
 import amqp from 'amqplib';
 import type { Connection } from '@temporalio/client';
 import type { Orm } from './db/orm.ts';
-import { pendingOutboxCount } from './messaging/outbox.ts';
+import { pendingOutboxCount } from './messaging/outbox.store.ts';
 import type { CatalogClient, CatalogState } from './catalog/catalog-client.ts';
 
 /**

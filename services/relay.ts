@@ -8,7 +8,7 @@ import { createLogger } from './logger.ts';
 import { openOrm } from './db/orm.ts';
 import { dbSessionLimitsFrom } from './limits/settings.ts';
 import { createOutboxRelay } from './messaging/outbox-relay.ts';
-import { outboxBacklog } from './messaging/outbox.ts';
+import { outboxBacklog } from './messaging/outbox.store.ts';
 import { createMetricsRegistry, startMetricsServer, withTimeout } from './metrics/registry.ts';
 import { createPartHealth } from './readiness.ts';
 import { createRelayMetrics } from './metrics/relay.ts';

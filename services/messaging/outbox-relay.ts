@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { toWireMessage } from './envelope.ts';
-import { markPublished, nextBatch } from './outbox.ts';
+import { markPublished, nextBatch } from './outbox.store.ts';
 import { declareTopology } from './topology.ts';
 import type { RelayMetrics } from '../metrics/relay.ts';
 import { finishedWithin } from '../readiness.ts';

@@ -8,7 +8,7 @@ import { createGrpcMetrics } from '../../services/metrics/grpc.ts';
 import { createRelayMetrics } from '../../services/metrics/relay.ts';
 import { createConsumerMetrics } from '../../services/metrics/consumer.ts';
 import { createOutboxRelay, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
-import { outboxBacklog } from '../../services/messaging/outbox.ts';
+import { outboxBacklog } from '../../services/messaging/outbox.store.ts';
 import { createEventConsumer } from '../../services/messaging/event-consumer.ts';
 import { createCatalogEventHandlers } from '../../services/messaging/catalog-events.ts';
 import { catalogEventNames, type ConsumerTopology } from '../../services/messaging/topology.ts';

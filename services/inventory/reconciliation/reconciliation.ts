@@ -1,5 +1,5 @@
 import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
-import { enqueueEvent } from '../../messaging/outbox.ts';
+import { enqueueEvent } from '../../messaging/outbox.store.ts';
 import { thresholdEvents } from '../stock/stock-thresholds.ts';
 import { ReconciliationNotFoundError } from '../errors.ts';
 import type { Page } from '../pagination.ts';

@@ -1,6 +1,6 @@
 import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
 import { applyOperation, type Operation, type StockChange } from '../stock/ledger.ts';
-import { enqueueEvent, enqueueEventOnce, type OutboxDraft } from '../../messaging/outbox.ts';
+import { enqueueEvent, enqueueEventOnce, type OutboxDraft } from '../../messaging/outbox.store.ts';
 import {
   InsufficientStockError,
   ReservationConflictError,

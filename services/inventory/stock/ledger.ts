@@ -1,5 +1,5 @@
 import type { ScopedTransaction } from '../organization-scope.ts';
-import { enqueueEvent, type OutboxDraft } from '../../messaging/outbox.ts';
+import { enqueueEvent, type OutboxDraft } from '../../messaging/outbox.store.ts';
 import { Warehouse } from '../warehouses/warehouse.entity.ts';
 import { thresholdEvents, type ThresholdRow } from './stock-thresholds.ts';
 import type { ReasonCode } from './adjustment-reasons.ts';

@@ -1,5 +1,5 @@
 import type { OrganizationScope } from '../organization-scope.ts';
-import { enqueueEvent } from '../../messaging/outbox.ts';
+import { enqueueEvent } from '../../messaging/outbox.store.ts';
 import { recordConsumedEvent, type ConsumedEvent } from '../../messaging/inbox.store.ts';
 import { archiveStockOfVariant, createStockInActiveWarehouses, lockLiveStockOfVariant } from './variant-stock.store.ts';
 

@@ -1,6 +1,6 @@
 import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
 import { applyOperation, type Operation, type StockChange } from '../stock/ledger.ts';
-import { enqueueEvent, enqueueEventOnce } from '../../messaging/outbox.ts';
+import { enqueueEvent, enqueueEventOnce } from '../../messaging/outbox.store.ts';
 import { InvalidTransferError, TransferNotFoundError, WarehouseNotFoundError } from '../errors.ts';
 import type { Page } from '../pagination.ts';
 import { nameBasedUuid } from '../name-based-uuid.ts';
