@@ -94,7 +94,8 @@ describe('deployment', () => {
       'the UI, when asked for, listens on loopback only',
     );
     const parts = ['worker', 'grpc', 'http', 'relay', 'consumer', 'migrate'];
-    assert.deepEqual(new Set(parts.map((p) => model.services[p]?.image)).size, 1, 'one image tag for every part');
+    const images = parts.map((p) => present(model.services[p]?.image, `the ${p} service's image`));
+    assert.equal(new Set(images).size, 1, 'one image tag for every part');
     for (const part of parts.filter((p) => p !== 'migrate')) {
       const s = present(model.services[part], `the ${part} service`);
       assert.equal(s.environment?.SEED_DEMO_DATA, 'false', `${part}: demo data off`);

@@ -165,12 +165,9 @@ export async function updateTransferLines(
   tx: ScopedTransaction,
   transferId: string,
   lines: TransferLine[],
+  at: Date,
 ): Promise<void> {
-  await tx.em.nativeUpdate(
-    Transfer,
-    { organizationId: tx.organizationId, id: transferId },
-    { lines, updatedAt: new Date() },
-  );
+  await tx.em.nativeUpdate(Transfer, { organizationId: tx.organizationId, id: transferId }, { lines, updatedAt: at });
 }
 
 /**

@@ -170,7 +170,7 @@ export async function receiveAtDestination(
       changes,
     });
     if (!outcome.replayed) {
-      await store.updateTransferLines(tx, transferId, lines);
+      await store.updateTransferLines(tx, transferId, lines, at);
       await transferEvent(tx, 'inventory.transfer.received', transferId, { receipt: receiptNumber, lines: receipts });
     }
     return await mustFind(tx, transferId);
@@ -196,7 +196,7 @@ export async function closeReceipt(
       changes.length > 0 &&
       (await applyOperation(tx, { ...operationBase(transferId, 'close', actor, workflow), changes })).replayed;
     if (!replayed) {
-      await store.updateTransferLines(tx, transferId, lines);
+      await store.updateTransferLines(tx, transferId, lines, at);
       await store.transitionTransfer(tx, transferId, status, actor, at);
       await transferEvent(tx, 'inventory.transfer.completed', transferId, { status, lines });
     }
