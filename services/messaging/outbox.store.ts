@@ -5,6 +5,15 @@ import type { OutboxRow } from './envelope.ts';
 import type { OutboxBacklog } from '../metrics/relay.ts';
 import { firstRow } from '../guaranteed.ts';
 
+/**
+ * The outbox (transactional outbox pattern), its one data-access module: the writer every use case calls
+ * inside its own transaction (`enqueueEvent`, `enqueueEventOnce`), so an event exists iff its change
+ * committed, and below, the relay's reads. Hand-written SQL throughout: one insert per event (an entity
+ * would add a flush of the unit of work for a row nothing reads back), `on conflict do nothing` for the
+ * events announced once, and the relay's batch reads (see there).
+ */
+
+/** An event to queue: its name, what it is about, and its `data` (the envelope is added by the relay). */
 export interface OutboxDraft {
   name: string;
   aggregateType: string;
@@ -36,7 +45,7 @@ export async function enqueueEventOnce(tx: ScopedTransaction, id: string, event:
 }
 
 /**
- * Outbox reads and writes for the relay. They span every organization on purpose: the relay is the one
+ * The relay's side. Its reads and writes span every organization on purpose: the relay is the one
  * process that publishes all tenants' events, so `em` is the system role's (DATABASE_SYSTEM_URL, which
  * bypasses row-level security and may read the outbox, mark it published and nothing else of note). As
  * the runtime role they would see no rows. Hand-written SQL: the batch read is one indexed range scan on
