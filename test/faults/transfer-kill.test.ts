@@ -45,12 +45,17 @@ async function quantities(s: Setup, warehouseId: string) {
   return rest;
 }
 
-/** The transfer's movements, step by step oldest first (by type within a step), as `step type warehouse`. */
+/**
+ * The transfer's movements as `step type warehouse` (the step from its operation key), step by step, the
+ * oldest step first; within a step (one transaction, its rows in lock order) by type.
+ */
 async function movements(s: Setup, transferId: string): Promise<string[]> {
   const rows = await s.scope.em.fork().execute<{ operation_key: string; type: string; warehouse_id: string }[]>(
-    `select operation_key, type, warehouse_id from stock_movement
+    `select operation_key, type, warehouse_id from (
+       select *, regexp_replace(operation_key, '#[0-9]+$', '') as step from stock_movement
        where organization_id = ? and reference_type = 'transfer' and reference_id = ?
-       order by created_at, regexp_replace(operation_key, '#[0-9]+$', ''), type`,
+     ) m
+     order by min(created_at) over (partition by step), step, type`,
     [s.org, transferId],
   );
   const prefix = `transfer/${transferId}/`;
@@ -222,13 +227,14 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
       async () => (await handle.describe()).status.name,
       (status) => status !== 'RUNNING',
       'the transfer workflow to close',
-      45_000,
+      60_000,
     );
     const closedAfter = Date.now() - restarted;
     assert.equal((await handle.describe()).status.name, 'COMPLETED');
     assert.equal(((await handle.result()) as TransferSnapshot).status, 'compensated');
     assert.equal(await transferStatus(s, id), 'compensated');
-    assert.ok(closedAfter < 30_000, `closed ${closedAfter} ms after the new worker started`);
+    // The lost release attempt is retried once its 5 s start-to-close has passed (measured: closed 17 s after).
+    assert.ok(closedAfter < 40_000, `closed ${closedAfter} ms after the new worker started`);
 
     assert.deepEqual(
       await movements(s, id),
