@@ -5,6 +5,7 @@
  * (a bundle written by the parent, which saves bundling again in every child). Prints `polling` once its
  * worker runs; `spawnChildWorker` (processes.ts) waits for that line.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { openOrm } from '../../services/db/orm.ts';
 import { urlForRole } from '../../services/db/roles.ts';
@@ -15,6 +16,7 @@ const {
   FAULT_TASK_QUEUE: taskQueue,
   FAULT_DATABASE_URL: databaseUrl,
   FAULT_WORKFLOW_BUNDLE: codePath,
+  FAULT_ACTIVITY_FAULTS: activityFaults = '{}',
 } = process.env;
 if (!address || !taskQueue || !databaseUrl || !codePath)
   throw new Error(
@@ -36,7 +38,21 @@ const orm = await openOrm(databaseUrl, 10);
 // The system role on the same server (local trust authentication): the cross-organization activities.
 const systemOrm = await openOrm(urlForRole(databaseUrl, 'system'), 2);
 const connection = await NativeConnection.connect({ address });
-const activities = createActivities({ orm, systemOrm });
+const faults = JSON.parse(activityFaults) as Record<string, 'fail' | 'hang'>;
+const injected = Object.fromEntries(
+  Object.entries(faults).map(([name, fault]) => [
+    name,
+    async () => {
+      if (fault === 'hang') await new Promise(() => {});
+      throw ApplicationFailure.create({
+        type: 'WarehouseInactiveError',
+        message: `${name} failed for good (injected)`,
+        nonRetryable: true,
+      });
+    },
+  ]),
+);
+const activities = { ...createActivities({ orm, systemOrm }), ...injected };
 const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath }, activities });
 const running = worker.run();
 console.log('polling');

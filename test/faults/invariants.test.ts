@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { holdStock, releaseHold } from '../../services/inventory/reservations/reservations.ts';
 import { applyOperation } from '../../services/inventory/stock/ledger.ts';
-import { stockedOrganization } from '../helpers/fixtures.ts';
+import { reserveAtOrigin } from '../../services/inventory/transfers/transfers.ts';
+import { createWarehouse, stockedOrganization } from '../helpers/fixtures.ts';
 import { violations } from './invariants.ts';
 
 describe('faults: the invariants checker', () => {
@@ -52,6 +53,46 @@ describe('faults: the invariants checker', () => {
       /reserved is \d+, open holds add up to/,
     ];
     for (const pattern of expected)
+      assert.ok(
+        found.some((v) => pattern.test(v)),
+        `${pattern} among:\n${found.join('\n')}`,
+      );
+  });
+
+  it('names a transfer step written twice and a transfer whose movements do not conserve its units', async () => {
+    const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
+    const destination = await createWarehouse(scope);
+    const transferId = randomUUID();
+    const workflow = { workflowId: 'checker-test', runId: 'checker-test' };
+    await reserveAtOrigin(
+      scope,
+      {
+        transferId,
+        originWarehouseId: warehouseId,
+        destinationWarehouseId: destination.id,
+        lines: [{ variant_id: variantId, quantity: 2 }],
+      },
+      'test',
+      workflow,
+      new Date(),
+    );
+    assert.deepEqual(await violations({ em: scope.em, organizationId }), []);
+
+    const write = (operationKey: string, type: 'reserve' | 'transfer_in', deltas: Record<string, number>) =>
+      scope.transaction((tx) =>
+        applyOperation(tx, {
+          operationKey,
+          actor: 'test',
+          reference: { type: 'transfer', id: transferId },
+          changes: [{ variantId, warehouseId, type, deltas }],
+        }),
+      );
+    // The reserve step again under another movement key of the same step, and a unit that appears from nowhere.
+    await write(`transfer/${transferId}/reserve#9`, 'reserve', { available: -2, reserved: 2 });
+    await write(`transfer/${transferId}/bogus`, 'transfer_in', { available: 1 });
+
+    const found = await violations({ em: scope.em, organizationId });
+    for (const pattern of [/step transfer\/.*\/reserve wrote 2 reserve movements/, /change the units on hand by 1/])
       assert.ok(
         found.some((v) => pattern.test(v)),
         `${pattern} among:\n${found.join('\n')}`,

@@ -11,13 +11,20 @@
  *     an expired one was released no earlier than its expires_at;
  *  4. no hold committed after its expiry: each `reserve` movement's created_at ≤ the row's expires_at;
  *  5. the reservation table and the workflow agree on each reservation's status (a query while the
- *     workflow runs, its result once it has completed, `failed` when it failed).
+ *     workflow runs, its result once it has completed, `failed` when it failed);
+ *  6. every transfer conserves units across both warehouses: its movements' total deltas, written-off
+ *     losses aside, sum to zero; once it is closed nothing of it is left held, in transit or incoming;
+ *     and no step of it wrote the same change twice (one movement per step, variant, warehouse and type).
  */
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { reservationQuery, reservationWorkflowId } from '../../workflows/definitions.ts';
-import type { ReservationSnapshot } from '../../services/inventory/vocabulary.ts';
+import {
+  closedTransferStatuses,
+  type ReservationSnapshot,
+  type TransferStatus,
+} from '../../services/inventory/vocabulary.ts';
 import { present } from '../helpers/present.ts';
 
 const quantities = ['total', 'available', 'reserved', 'damaged', 'in_transit', 'incoming'] as const;
@@ -122,6 +129,35 @@ export async function violations({ em, organizationId, client }: InvariantScope)
       found.push(`${at}: still active a minute past its expiry`);
     }
   }
+
+  const transfers = await db.execute<
+    { id: string; status: string; moved: number; reserved: number; in_transit: number; incoming: number }[]
+  >(
+    `select t.id, t.status,
+            coalesce(sum(m.total_delta) filter (where m.type <> 'loss'), 0)::int as moved,
+            coalesce(sum(m.reserved_delta), 0)::int as reserved,
+            coalesce(sum(m.in_transit_delta), 0)::int as in_transit,
+            coalesce(sum(m.incoming_delta), 0)::int as incoming
+     from transfer t
+     left join stock_movement m on m.organization_id = t.organization_id and m.reference_type = 'transfer' and m.reference_id = t.id::text
+     where t.organization_id = ?
+     group by t.id`,
+    [organizationId],
+  );
+  for (const t of transfers) {
+    const at = `transfer ${t.id} (${t.status})`;
+    if (t.moved !== 0) found.push(`${at}: its movements change the units on hand by ${t.moved}, losses aside`);
+    if (closedTransferStatuses.includes(t.status as TransferStatus))
+      for (const q of ['reserved', 'in_transit', 'incoming'] as const)
+        if (t[q] !== 0) found.push(`${at}: closed, yet its movements leave ${t[q]} ${q}`);
+  }
+  const doubles = await db.execute<{ operation_key: string; type: string; n: number }[]>(
+    `select regexp_replace(operation_key, '#[0-9]+$', '') as operation_key, type, count(*)::int as n from stock_movement
+     where organization_id = ? and reference_type = 'transfer'
+     group by 1, type, variant_id, warehouse_id having count(*) > 1`,
+    [organizationId],
+  );
+  for (const d of doubles) found.push(`transfer step ${d.operation_key} wrote ${d.n} ${d.type} movements for one line`);
 
   if (client) {
     for (const r of reservations) {

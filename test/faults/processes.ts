@@ -62,6 +62,8 @@ export async function spawnChildWorker(options: {
   taskQueue: string;
   databaseUrl: string;
   bundlePath: string;
+  /** Activities replaced in this worker: `fail` for good (non-retryable), or `hang` (never answer). */
+  activityFaults?: Record<string, 'fail' | 'hang'>;
 }): Promise<ChildProcessHandle> {
   const child = spawn(process.execPath, [childWorkerPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,6 +73,7 @@ export async function spawnChildWorker(options: {
       FAULT_TASK_QUEUE: options.taskQueue,
       FAULT_DATABASE_URL: options.databaseUrl,
       FAULT_WORKFLOW_BUNDLE: options.bundlePath,
+      FAULT_ACTIVITY_FAULTS: JSON.stringify(options.activityFaults ?? {}),
     },
   });
   const handle = track(child);
