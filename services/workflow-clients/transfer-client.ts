@@ -30,6 +30,11 @@ const workflowIdOf = (organizationId: string, transferId: string) =>
 
 export type TransferClient = ReturnType<typeof createTransferClient>;
 
+/** The request's Idempotency-Key, when it has one: a repeat with the same key gets the first answer. */
+export interface IdempotencyOptions {
+  idempotencyKey?: string | undefined;
+}
+
 export interface TransferClientDeps {
   client: Client;
   taskQueue: string;
@@ -53,17 +58,29 @@ export function createTransferClient({
 }: TransferClientDeps) {
   const inTime = <T>(what: string, call: () => Promise<T>) => withinDeadline(client, deadlineMs, what, call);
 
-  /** Ship, receive and cancel: a repeat of one that took effect late is refused by the workflow's validators (409), never applied twice. */
+  /**
+   * Ship, receive and cancel. With the request's Idempotency-Key the update's id is derived from (action,
+   * transfer, key), so the same request sent again after WorkflowUnavailableError reaches Temporal as the
+   * same update and gets the first one's answer (Temporal keeps an update's outcome, after the workflow has
+   * closed too). Without a key, a repeat of one that took effect late is refused by the workflow's validators
+   * (409); nothing is ever applied twice.
+   */
   async function act(
     organizationId: string,
     transferId: string,
-    send: (workflowId: string) => Promise<TransferSnapshot>,
+    send: (workflowId: string, updateId: string | undefined) => Promise<TransferSnapshot>,
     action: string,
+    idempotencyKey: string | undefined,
   ): Promise<TransferSnapshot> {
     const record = await findTransfer(scopeTo(orm.em, organizationId), transferId);
     if (!record) throw new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId });
+    const updateId = idempotencyKey
+      ? nameBasedUuid(`transfer-${action}:${canonicalId(organizationId)}:${canonicalId(transferId)}:${idempotencyKey}`)
+      : undefined;
     try {
-      return await inTime(`${action} of transfer ${transferId}`, () => send(workflowIdOf(organizationId, transferId)));
+      return await inTime(`${action} of transfer ${transferId}`, () =>
+        send(workflowIdOf(organizationId, transferId), updateId),
+      );
     } catch (error) {
       if (isClosedOrMissing(error)) {
         const closed = (await findTransfer(scopeTo(orm.em, organizationId), transferId))!;
@@ -113,26 +130,50 @@ export function createTransferClient({
         throw toDomainError(error);
       }
     },
-    ship: (organizationId: string, transferId: string, actor: string) =>
+    ship: (organizationId: string, transferId: string, actor: string, options: IdempotencyOptions = {}) =>
       act(
         organizationId,
         transferId,
-        (id) => client.workflow.getHandle(id).executeUpdate(shipTransferUpdate, { args: [{ actor }] }),
+        (id, updateId) =>
+          client.workflow
+            .getHandle(id)
+            .executeUpdate(shipTransferUpdate, { args: [{ actor }], ...(updateId && { updateId }) }),
         'ship',
+        options.idempotencyKey,
       ),
-    receive: (organizationId: string, transferId: string, request: Omit<ReceiveRequest, 'actor'>, actor: string) =>
+    receive: (
+      organizationId: string,
+      transferId: string,
+      request: Omit<ReceiveRequest, 'actor'>,
+      actor: string,
+      options: IdempotencyOptions = {},
+    ) =>
       act(
         organizationId,
         transferId,
-        (id) => client.workflow.getHandle(id).executeUpdate(receiveTransferUpdate, { args: [{ ...request, actor }] }),
+        (id, updateId) =>
+          client.workflow
+            .getHandle(id)
+            .executeUpdate(receiveTransferUpdate, { args: [{ ...request, actor }], ...(updateId && { updateId }) }),
         'receive',
+        options.idempotencyKey,
       ),
-    cancel: (organizationId: string, transferId: string, reason: string, actor: string) =>
+    cancel: (
+      organizationId: string,
+      transferId: string,
+      reason: string,
+      actor: string,
+      options: IdempotencyOptions = {},
+    ) =>
       act(
         organizationId,
         transferId,
-        (id) => client.workflow.getHandle(id).executeUpdate(cancelTransferUpdate, { args: [{ reason, actor }] }),
+        (id, updateId) =>
+          client.workflow
+            .getHandle(id)
+            .executeUpdate(cancelTransferUpdate, { args: [{ reason, actor }], ...(updateId && { updateId }) }),
         'cancel',
+        options.idempotencyKey,
       ),
 
     /** From the workflow while the transfer is open, from the database once closed. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { InvalidTransferStateError, WorkflowUnavailableError } from '../../services/inventory/errors.ts';
+import { WorkflowUnavailableError } from '../../services/inventory/errors.ts';
 import type { TransferSnapshot } from '../../services/inventory/vocabulary.ts';
 import { createTransferClient } from '../../services/workflow-clients/transfer-client.ts';
 import { transferWorkflowId } from '../../workflows/transfer-definitions.ts';
@@ -149,8 +149,12 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
         items: [{ variant_id: s.variant, quantity }],
       },
     });
-  const act = (http: HttpHarness, s: Setup, id: string, action: string, body?: object) =>
-    http.send('POST', `/api/v1/transfers/${id}/${action}`, { organizationId: s.org, body });
+  const act = (http: HttpHarness, s: Setup, id: string, action: string, body?: object, idempotencyKey?: string) =>
+    http.send('POST', `/api/v1/transfers/${id}/${action}`, {
+      organizationId: s.org,
+      body,
+      ...(idempotencyKey && { headers: { 'Idempotency-Key': idempotencyKey } }),
+    });
 
   it('worker SIGKILLed between ship and receive: a new worker on the same task queue receives the transfer, units conserved, one movement per step', async () => {
     const stack = testStack();
@@ -167,15 +171,16 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
     await first.kill();
     await childWorker({ taskQueue });
 
-    // The REST call waits 10 s for the workflow: a 503 says "send it again"; a repeat of one that took effect
-    // late is refused with 409, and the transfer's own read answers then.
-    let received = await waitFor(
-      () => act(http, s, id, 'receive', { lines: [{ variant_id: s.variant, received: 3 }] }),
+    // The REST call waits 10 s for the workflow: a 503 says "send it again". Sent again with the same
+    // Idempotency-Key, it is the same Temporal update, so it gets the first one's answer even when that one
+    // took effect late and the workflow has closed since.
+    const key = `receive-${randomUUID()}`;
+    const received = await waitFor(
+      () => act(http, s, id, 'receive', { lines: [{ variant_id: s.variant, received: 3 }] }, key),
       (r) => r.status !== 503,
       'a definite answer to the receipt',
       60_000,
     );
-    if (received.status === 409) received = { ...received, ...(await http.get(`/api/v1/transfers/${id}`, s.org)) };
     assert.equal(received.status, 200, JSON.stringify(received.body));
     assert.equal(received.body.status, 'completed');
     assert.equal(await transferStatus(s, id), 'completed');
@@ -308,16 +313,15 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
       server = await startDevServer({ dbFile, port });
 
       // Until the worker and the client are back, the receipt answers WorkflowUnavailableError: send it again
-      // (a repeat of one that took effect late is refused as InvalidTransferStateError; the transfer's read answers).
+      // (sent again with the same idempotency key, it is the same update: a late first one's answer comes back).
+      const receipt = { lines: [{ variant_id: s.variant, received: 3, damaged: 0 }], close: false };
+      const idempotencyKey = `receive-${randomUUID()}`;
       const received = await waitFor(
         () =>
-          transfers
-            .receive(s.org, id, { lines: [{ variant_id: s.variant, received: 3, damaged: 0 }], close: false }, 'test')
-            .catch((error: unknown) => {
-              if (error instanceof WorkflowUnavailableError) return undefined;
-              if (error instanceof InvalidTransferStateError) return transfers.get(s.org, id);
-              throw error;
-            }),
+          transfers.receive(s.org, id, receipt, 'test', { idempotencyKey }).catch((error: unknown) => {
+            if (error instanceof WorkflowUnavailableError) return undefined;
+            throw error;
+          }),
         (answer) => answer !== undefined,
         'a definite answer to the receipt after the restart',
         60_000,

@@ -3,9 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { transferWorkflowId } from '../../workflows/transfer-definitions.ts';
 import { restWithWorker, startHttp } from '../helpers/http.ts';
+import { createTransferClient } from '../../services/workflow-clients/transfer-client.ts';
+import { InvalidTransferStateError } from '../../services/inventory/errors.ts';
 import { startWorker } from '../helpers/temporal.ts';
 import { createWarehouse, receiveStock, stockRow } from '../helpers/fixtures.ts';
-import { newOrganization, type TestOrganizationScope } from '../helpers/stack.ts';
+import { newOrganization, testStack, type TestOrganizationScope } from '../helpers/stack.ts';
 import { saveHistory } from '../helpers/histories.ts';
 import { present } from '../helpers/present.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -62,6 +64,32 @@ describe('transfers (saga) over REST', function () {
     });
   const act = (s: Setup, id: string, action: string, body?: object) =>
     rest.http.send('POST', `/api/v1/transfers/${id}/${action}`, { organizationId: s.org, body });
+
+  it('a ship or receipt sent again with the same Idempotency-Key gets the first answer, also after the workflow closed', async () => {
+    // The transfer client as the REST route drives it, called twice as a client would after a lost answer
+    // (REST's own idempotency record is forgotten on a 5xx, so the repeat reaches Temporal).
+    const transfers = createTransferClient({
+      client: testStack().temporal.client,
+      taskQueue: rest.worker.taskQueue,
+      orm: testStack().orm,
+    });
+    const s = await twoWarehouses(10);
+    const created = await create(s, 4);
+    const id: string = created.body.transfer_id;
+    const shipKey = `ship-${randomUUID()}`;
+    const shipped = await transfers.ship(s.org, id, 'ana', { idempotencyKey: shipKey });
+    assert.deepEqual(await transfers.ship(s.org, id, 'ana', { idempotencyKey: shipKey }), shipped);
+
+    const receipt = { lines: [{ variant_id: s.variant, received: 4, damaged: 0 }], close: false };
+    const receiveKey = `receive-${randomUUID()}`;
+    const received = await transfers.receive(s.org, id, receipt, 'ana', { idempotencyKey: receiveKey });
+    assert.equal(received.status, 'completed');
+    assert.deepEqual(await transfers.receive(s.org, id, receipt, 'ana', { idempotencyKey: receiveKey }), received);
+    // Without the key a repeat is refused, as before: nothing is ever applied twice.
+    await assert.rejects(transfers.receive(s.org, id, receipt, 'ana'), InvalidTransferStateError);
+    assert.deepEqual(await quantities(s, s.destination), { ...zero, total: 4, available: 4 });
+    await assertConserved(s, 10);
+  });
 
   it('moves goods end to end: reserved, in transit (incoming at the destination), completed', async () => {
     const s = await twoWarehouses(20);

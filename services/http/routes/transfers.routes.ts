@@ -115,7 +115,9 @@ export function transferRoutes(transfers: TransferClient): Router {
   router.post('/:transfer_id/ship', async (req, res) => {
     res.json(
       transferJson(
-        await transfers.ship(res.locals.scope.organizationId, idParams.parse(req.params).transfer_id, operatorOf(req)),
+        await transfers.ship(res.locals.scope.organizationId, idParams.parse(req.params).transfer_id, operatorOf(req), {
+          idempotencyKey: req.get('idempotency-key'),
+        }),
       ),
     );
   });
@@ -128,6 +130,7 @@ export function transferRoutes(transfers: TransferClient): Router {
           transfer_id,
           receiveBody.parse(req.body ?? {}),
           operatorOf(req),
+          { idempotencyKey: req.get('idempotency-key') },
         ),
       ),
     );
@@ -141,6 +144,7 @@ export function transferRoutes(transfers: TransferClient): Router {
           transfer_id,
           cancelBody.parse(req.body ?? {}).reason,
           operatorOf(req),
+          { idempotencyKey: req.get('idempotency-key') },
         ),
       ),
     );
