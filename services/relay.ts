@@ -9,6 +9,7 @@ import { openOrm } from './db/orm.ts';
 import { dbSessionLimitsFrom } from './limits/settings.ts';
 import { createOutboxRelay } from './messaging/outbox-relay.ts';
 import { outboxBacklog } from './messaging/outbox.store.ts';
+import { openHolds } from './inventory/reservations/open-holds.store.ts';
 import { createMetricsRegistry, startMetricsServer, withTimeout } from './metrics/registry.ts';
 import { createPartHealth } from './readiness.ts';
 import { createRelayMetrics } from './metrics/relay.ts';
@@ -17,7 +18,11 @@ const config = loadConfig();
 const logger = createLogger(config, 'relay');
 // The relay publishes every organization's events: it runs as the system role alone (README, Security model).
 const orm = await openOrm(config.DATABASE_SYSTEM_URL, 2, dbSessionLimitsFrom(config));
-const metrics = createRelayMetrics(createMetricsRegistry('relay'), () => outboxBacklog(orm.em));
+const metrics = createRelayMetrics(
+  createMetricsRegistry('relay'),
+  () => outboxBacklog(orm.em),
+  () => openHolds(orm.em),
+);
 const relay = createOutboxRelay({
   orm,
   databaseUrl: config.DATABASE_SYSTEM_URL,

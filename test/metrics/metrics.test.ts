@@ -9,6 +9,10 @@ import { createRelayMetrics } from '../../services/metrics/relay.ts';
 import { createConsumerMetrics } from '../../services/metrics/consumer.ts';
 import { createOutboxRelay, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
 import { outboxBacklog } from '../../services/messaging/outbox.store.ts';
+import { openHolds } from '../../services/inventory/reservations/open-holds.store.ts';
+import { createActivities } from '../../activities/index.ts';
+import type { HeldReservation } from '../../activities/reservation.activities.ts';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createEventConsumer } from '../../services/messaging/event-consumer.ts';
 import { createCatalogEventHandlers } from '../../services/messaging/catalog-events.ts';
 import { catalogEventNames, type ConsumerTopology } from '../../services/messaging/topology.ts';
@@ -195,10 +199,58 @@ describe('Prometheus metrics', function () {
       await metricsServer?.close();
     });
 
+    it("shows every organization's open holds, and an active one whose expiry passed without a release", async () => {
+      const stack = testStack();
+      const registry = createMetricsRegistry('relay', { defaultMetrics: false });
+      createRelayMetrics(
+        registry,
+        () => outboxBacklog(stack.systemOrm.em),
+        () => openHolds(stack.systemOrm.em),
+      );
+      const server = await startMetricsServer({ registry, host: '127.0.0.1', port: 0, logger: stack.logger });
+      assert.ok(server);
+      try {
+        const url = `http://127.0.0.1:${server.port}`;
+        const before = await scrape(url);
+        // A hold made by the activity alone: no workflow, so no timer will release it.
+        const { organizationId, variantId } = await stockedOrganization(5);
+        const activities = createActivities({ orm: stack.orm, systemOrm: stack.systemOrm });
+        const workflowExecution = { workflowId: `reservation-metrics-${randomUUID()}`, runId: randomUUID() };
+        const held: HeldReservation = await new MockActivityEnvironment({ workflowExecution }).run(() =>
+          activities.holdReservationStock({
+            organizationId,
+            orderId: `metrics-${randomUUID()}`,
+            reservationId: randomUUID(),
+            items: [{ variant_id: variantId, quantity: 1 }],
+            ttlSeconds: 1,
+          }),
+        );
+        assert.equal(held.status, 'active');
+        const open = await scrape(url);
+        assert.ok(sampleValue(open, 'inventory_holds_open', { status: 'active' }) >= 1);
+        assert.ok(!Number.isNaN(sampleValue(open, 'inventory_holds_open', { status: 'confirmed' })));
+
+        // Left unreleased past its expiry, it is counted as such (the others only ever join it: none is released here).
+        const past = await waitFor(
+          () => scrape(url),
+          (s) =>
+            sampleValue(s, 'inventory_holds_past_expiry') >= sampleValue(before, 'inventory_holds_past_expiry') + 1,
+          'the hold to be counted past its expiry',
+        );
+        assert.ok(
+          sampleValue(past, 'inventory_holds_past_expiry') <=
+            sampleValue(past, 'inventory_holds_open', { status: 'active' }),
+        );
+      } finally {
+        await server.close();
+      }
+    });
+
     it('shows the backlog waiting, then counts what it published and times the confirms', async () => {
       const stack = testStack();
       const backlog = () => outboxBacklog(stack.systemOrm.em);
-      const metrics = createRelayMetrics(createMetricsRegistry('relay', { defaultMetrics: false }), backlog);
+      const holds = () => openHolds(stack.systemOrm.em);
+      const metrics = createRelayMetrics(createMetricsRegistry('relay', { defaultMetrics: false }), backlog, holds);
       metricsServer = await startMetricsServer({
         registry: metrics.registry,
         host: '127.0.0.1',

@@ -12,6 +12,7 @@ import { Migration20261130103000_limits } from './Migration20261130103000_limits
 import { Migration20261130110000_retention_indexes } from './Migration20261130110000_retention_indexes.ts';
 import { Migration20261130120000_movement_columns } from './Migration20261130120000_movement_columns.ts';
 import { Migration20261130130000_row_level_security } from './Migration20261130130000_row_level_security.ts';
+import { Migration20261130140000_open_holds } from './Migration20261130140000_open_holds.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
 export const migrations = [
@@ -28,6 +29,8 @@ export const migrations = [
   Migration20261130103000_limits,
   Migration20261130110000_retention_indexes,
   Migration20261130120000_movement_columns,
-  // Keep last: it grants on every table and enables row-level security on every table with organization_id.
+  // Grants on every table that existed then and enables row-level security on each with organization_id; a later
+  // migration adding a table adds its own (npm run migration:create writes the policy from the entities).
   Migration20261130130000_row_level_security,
+  Migration20261130140000_open_holds,
 ];

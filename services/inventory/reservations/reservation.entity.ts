@@ -36,7 +36,11 @@ export const Reservation = defineEntity({
     updatedAt: p.datetime().defaultRaw('now()'),
   },
   uniques: [{ name: 'reservation_organization_order_unique', properties: ['organizationId', 'orderId'] }],
-  indexes: [{ name: 'reservation_status_expiry_index', properties: ['organizationId', 'status', 'expiresAt'] }],
+  indexes: [
+    { name: 'reservation_status_expiry_index', properties: ['organizationId', 'status', 'expiresAt'] },
+    // Every organization's open holds, counted at each metrics scrape.
+    { name: 'reservation_open_index', properties: ['status', 'expiresAt'] },
+  ],
   checks: [
     {
       name: 'reservation_status_known',
