@@ -1,5 +1,5 @@
 import type { Orm } from '../services/db/orm.ts';
-import { pruneOldRows, type RetentionTarget } from '../services/limits/retention.ts';
+import { pruneOldRows, type RetentionTarget } from '../services/limits/retention.store.ts';
 
 /**
  * The retention workflow's one step: a bounded delete by age, safe to repeat. It spans every organization,

@@ -25,7 +25,7 @@ const workflowImports = [
   "import type { Activities } from '../activities/index.ts';",
   "import { createActivities } from '../activities/index.ts';",
   "import { type ScannedPage, scan } from '../services/inventory/reconciliation/reconciliation.ts';",
-  "import type { RetentionTarget } from '../services/limits/retention.ts';",
+  "import type { RetentionTarget } from '../services/limits/retention.store.ts';",
   "import { something } from '../services/inventory/vocabulary.ts';",
   "import * as all from '../services/config.ts';",
   "import '../services/logger.ts';",
