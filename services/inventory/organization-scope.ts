@@ -14,7 +14,7 @@ export interface OrganizationScope {
   readonly organizationId: string;
   /** Lower-case warehouse ids the caller may see; undefined for all of the organization's. */
   readonly warehouseIds?: readonly string[];
-  /** Runs `work` in one transaction bound to the organization; a call inside another joins it. */
+  /** Runs `work` in one transaction bound to the organization; a call made inside another runs within it. */
   transaction<T>(work: (tx: ScopedTransaction) => Promise<T>): Promise<T>;
 }
 
@@ -24,6 +24,10 @@ export interface ScopedTransaction {
   readonly organizationId: string;
 }
 
+/**
+ * The scope of one organization for one request or message: its own fork of `em` (its own identity map), so
+ * two requests never share entities; every `transaction` of it is bound to the organization.
+ */
 export function scopeTo(
   em: EntityManager,
   organizationId: string,
