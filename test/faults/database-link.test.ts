@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import type { Client } from '@temporalio/client';
 import { createActivities } from '../../activities/index.ts';
 import { openOrm, type Orm } from '../../services/db/orm.ts';
 import type { ReserveStockResponse__Output } from '../../services/grpc/generated/inventory/v1/ReserveStockResponse.ts';
@@ -12,30 +11,9 @@ import { testStack } from '../helpers/stack.ts';
 import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import type { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
-import { assertInvariants } from './invariants.ts';
+import { assertInvariants, unsettled } from './invariants.ts';
 import { proxyInFront, reserveUntilDefinite, retryable } from './links.ts';
 import { present } from '../helpers/present.ts';
-
-/**
- * Each workflow of `workflowIds` has settled: closed, or running with no activity pending (waiting on a
- * timer or a message). Returns the ones that have not, with what they wait for.
- */
-async function unsettled(client: Client, workflowIds: string[]): Promise<string[]> {
-  const found: string[] = [];
-  for (const workflowId of workflowIds) {
-    try {
-      const { status, raw } = await client.workflow.getHandle(workflowId).describe();
-      if (status.name === 'RUNNING' && raw.pendingActivities?.length)
-        found.push(
-          `${workflowId}: ${raw.pendingActivities.map((a) => `${a.activityType?.name} attempt ${a.attempt}`).join(', ')}`,
-        );
-    } catch (error) {
-      // A ReserveStock refused before its workflow started leaves none: nothing to settle.
-      if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
-    }
-  }
-  return found;
-}
 
 const movements = async (organizationId: string, type: string, variantId: string) =>
   (

@@ -192,3 +192,24 @@ async function statusInWorkflow(client: Client, workflowId: string): Promise<str
       return `workflow ${status.name}`;
   }
 }
+
+/**
+ * Each workflow of `workflowIds` has settled: closed, or running with no activity pending (waiting on a
+ * timer or a message). Returns the ones that have not, with what they wait for.
+ */
+export async function unsettled(client: Client, workflowIds: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const workflowId of workflowIds) {
+    try {
+      const { status, raw } = await client.workflow.getHandle(workflowId).describe();
+      if (status.name === 'RUNNING' && raw.pendingActivities?.length)
+        found.push(
+          `${workflowId}: ${raw.pendingActivities.map((a) => `${a.activityType?.name} attempt ${a.attempt}`).join(', ')}`,
+        );
+    } catch (error) {
+      // A ReserveStock refused before its workflow started leaves none: nothing to settle.
+      if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
+    }
+  }
+  return found;
+}

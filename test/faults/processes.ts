@@ -1,6 +1,7 @@
 /**
- * Processes the fault tests kill with SIGKILL: a worker in a child process (child-worker.ts) and a
- * Temporal dev server of a test's own, on a SQLite file it can be restarted on.
+ * Processes the fault tests kill with SIGKILL: a worker in a child process (child-worker.ts), the gRPC
+ * server's own entry point (services/grpc-server.ts) in a child process, and a Temporal dev server of a
+ * test's own, on a SQLite file it can be restarted on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { sleep } from '../helpers/wait.ts';
 import { present } from '../helpers/present.ts';
 
 const childWorkerPath = fileURLToPath(new URL('./child-worker.ts', import.meta.url));
+const grpcServerPath = fileURLToPath(new URL('../../services/grpc-server.ts', import.meta.url));
 
 /** A scratch directory for a test's files (a workflow bundle, a server's SQLite file); `remove` deletes it. */
 export async function scratchDirectory(): Promise<{ path: string; remove(): Promise<void> }> {
@@ -89,6 +91,54 @@ export async function spawnChildWorker(options: {
   });
   try {
     await Promise.race([polling, timeout]);
+  } catch (error) {
+    await handle.kill();
+    throw error;
+  }
+  return handle;
+}
+
+/**
+ * Starts the service's gRPC server (services/grpc-server.ts, configured by the environment as in
+ * production) on 127.0.0.1:`port`, and resolves once it listens. Tokens are checked against `jwksFile`
+ * (the run's issuer's key set); no metrics port.
+ */
+export async function spawnGrpcServer(options: {
+  port: number;
+  address: string;
+  taskQueue: string;
+  databaseUrl: string;
+  jwksFile: string;
+}): Promise<ChildProcessHandle> {
+  const child = spawn(process.execPath, [grpcServerPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      DATABASE_URL: options.databaseUrl,
+      TEMPORAL_ADDRESS: options.address,
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(options.port),
+      GRPC_METRICS_PORT: '0',
+      AUTH_JWKS_FILE: options.jwksFile,
+    },
+  });
+  const handle = track(child);
+  const listening = new Promise<void>((resolve, reject) => {
+    present(child.stdout, "the gRPC server's stdout").on(
+      'data',
+      () => handle.output().includes('gRPC listening on') && resolve(),
+    );
+    void handle.exited.then(() => reject(new Error(`the gRPC server exited before listening:\n${handle.output()}`)));
+  });
+  const timeout = sleep(30_000).then(() => {
+    throw new Error(`the gRPC server did not listen within 30 s:\n${handle.output()}`);
+  });
+  try {
+    await Promise.race([listening, timeout]);
   } catch (error) {
     await handle.kill();
     throw error;

@@ -36,7 +36,21 @@ export async function startGrpc(
     metrics: options.metrics,
   });
   const port = await bindGrpcServer(server, '127.0.0.1', 0);
-  const address = `127.0.0.1:${port}`;
+  const harness = grpcClient(`127.0.0.1:${port}`);
+  return {
+    ...harness,
+    close: async () => {
+      await harness.close();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A real client of the gRPC server at `address` (one of the harness's own, or a server in another
+ * process); `close` closes the client only.
+ */
+export function grpcClient(address: string): GrpcHarness {
   const proto = loadInventoryProto();
   const client = new proto.inventory.v1.InventoryService(
     address,
@@ -56,10 +70,7 @@ export async function startGrpc(
         fn.call(client, request, sent, (err, res) => (err ? reject(err) : resolve(res)));
       });
     },
-    close: async () => {
-      client.close();
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    },
+    close: async () => client.close(),
   };
 }
 
