@@ -140,9 +140,12 @@ function restCase(
             ? pick(random, ['-1', '0', '100000', 'abc', '1.5'])
             : /^(at|from|to|created_from|created_to)$/.test(name)
               ? pick(random, badTimestamps)
-              : /_id$/.test(name)
-                ? pick(random, ['not-a-uuid', nul, 'x'.repeat(3000)])
-                : pick(random, ['bogus-value-\u0000', nul]);
+              : /^(order_id|purchase_order_id)$/.test(name)
+                ? // Other services' free text: any short string is one, so only the unacceptable ones apply.
+                  pick(random, [nul, 'x'.repeat(3000)])
+                : /_id$/.test(name)
+                  ? pick(random, ['not-a-uuid', nul, 'x'.repeat(3000)])
+                  : pick(random, ['bogus-value-\u0000', nul]);
       what = `query ${name}=${JSON.stringify(query[name]).slice(0, 60)}`;
       break;
     }
