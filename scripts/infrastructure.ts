@@ -7,7 +7,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import pg from 'pg';
 import { dynamicConfigFlags, searchAttributeFlags } from '../services/temporal-dev-server.ts';
 
 export interface Started {
@@ -35,21 +34,6 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${what} did not open ${host}:${port} within ${timeoutMs / 1000} s`);
-}
-
-/** Creates the URL's database when the server has none of that name. */
-export async function ensureDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
-    if (rowCount === 0) await client.query(`create database "${name.replaceAll('"', '""')}"`);
-  } finally {
-    await client.end();
-  }
 }
 
 /**
