@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { defaultWorkflowDeadlineMs, isClosedOrMissing, toDomainError, withinDeadline } from './workflow-failures.ts';
 import type { Orm } from '../db/orm.ts';
 import { scopeTo } from '../inventory/organization-scope.ts';
@@ -60,27 +61,30 @@ export function createTransferClient({
 
   /**
    * Ship, receive and cancel. With the request's Idempotency-Key the update's id is derived from (action,
-   * transfer, key), so the same request sent again after WorkflowUnavailableError reaches Temporal as the
-   * same update and gets the first one's answer (Temporal keeps an update's outcome, after the workflow has
-   * closed too). Without a key, a repeat of one that took effect late is refused by the workflow's validators
-   * (409); nothing is ever applied twice.
+   * transfer, key, request), so the same request sent again after WorkflowUnavailableError reaches Temporal as
+   * the same update and gets the first one's answer (Temporal keeps an update's outcome, after the workflow has
+   * closed too); the same key with another request is another update, judged on its own. Without a key, a
+   * repeat of one that took effect late is refused by the workflow's validators (409); nothing is ever applied
+   * twice.
    */
-  async function act(
+  async function act<Request extends { actor?: string }>(
     organizationId: string,
     transferId: string,
-    send: (workflowId: string, updateId: string | undefined) => Promise<TransferSnapshot>,
-    action: string,
+    update: UpdateDefinition<TransferSnapshot, [Request]>,
+    request: Request,
     idempotencyKey: string | undefined,
   ): Promise<TransferSnapshot> {
+    const action = update.name;
     const record = await findTransfer(scopeTo(orm.em, organizationId), transferId);
     if (!record) throw new TransferNotFoundError(`transfer ${transferId} does not exist`, { transfer_id: transferId });
+    const workflowId = workflowIdOf(organizationId, transferId);
     const updateId = idempotencyKey
-      ? nameBasedUuid(`transfer-${action}:${canonicalId(organizationId)}:${canonicalId(transferId)}:${idempotencyKey}`)
+      ? nameBasedUuid(JSON.stringify(['transfer', action, workflowId, idempotencyKey, request]))
       : undefined;
+    const send = () =>
+      client.workflow.getHandle(workflowId).executeUpdate(update, { args: [request], ...(updateId && { updateId }) });
     try {
-      return await inTime(`${action} of transfer ${transferId}`, () =>
-        send(workflowIdOf(organizationId, transferId), updateId),
-      );
+      return await inTime(`${action} of transfer ${transferId}`, send);
     } catch (error) {
       if (isClosedOrMissing(error)) {
         const closed = (await findTransfer(scopeTo(orm.em, organizationId), transferId))!;
@@ -131,50 +135,21 @@ export function createTransferClient({
       }
     },
     ship: (organizationId: string, transferId: string, actor: string, options: IdempotencyOptions = {}) =>
-      act(
-        organizationId,
-        transferId,
-        (id, updateId) =>
-          client.workflow
-            .getHandle(id)
-            .executeUpdate(shipTransferUpdate, { args: [{ actor }], ...(updateId && { updateId }) }),
-        'ship',
-        options.idempotencyKey,
-      ),
+      act(organizationId, transferId, shipTransferUpdate, { actor }, options.idempotencyKey),
     receive: (
       organizationId: string,
       transferId: string,
       request: Omit<ReceiveRequest, 'actor'>,
       actor: string,
       options: IdempotencyOptions = {},
-    ) =>
-      act(
-        organizationId,
-        transferId,
-        (id, updateId) =>
-          client.workflow
-            .getHandle(id)
-            .executeUpdate(receiveTransferUpdate, { args: [{ ...request, actor }], ...(updateId && { updateId }) }),
-        'receive',
-        options.idempotencyKey,
-      ),
+    ) => act(organizationId, transferId, receiveTransferUpdate, { ...request, actor }, options.idempotencyKey),
     cancel: (
       organizationId: string,
       transferId: string,
       reason: string,
       actor: string,
       options: IdempotencyOptions = {},
-    ) =>
-      act(
-        organizationId,
-        transferId,
-        (id, updateId) =>
-          client.workflow
-            .getHandle(id)
-            .executeUpdate(cancelTransferUpdate, { args: [{ reason, actor }], ...(updateId && { updateId }) }),
-        'cancel',
-        options.idempotencyKey,
-      ),
+    ) => act(organizationId, transferId, cancelTransferUpdate, { reason, actor }, options.idempotencyKey),
 
     /** From the workflow while the transfer is open, from the database once closed. */
     async get(organizationId: string, transferId: string): Promise<TransferSnapshot> {

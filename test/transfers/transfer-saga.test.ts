@@ -85,8 +85,14 @@ describe('transfers (saga) over REST', function () {
     const received = await transfers.receive(s.org, id, receipt, 'ana', { idempotencyKey: receiveKey });
     assert.equal(received.status, 'completed');
     assert.deepEqual(await transfers.receive(s.org, id, receipt, 'ana', { idempotencyKey: receiveKey }), received);
-    // Without the key a repeat is refused, as before: nothing is ever applied twice.
+    // Without the key a repeat is refused, as before, and so is another request under the same key: it is
+    // another update, not the first one's answer. Nothing is ever applied twice.
     await assert.rejects(transfers.receive(s.org, id, receipt, 'ana'), InvalidTransferStateError);
+    const otherReceipt = { ...receipt, lines: [{ variant_id: s.variant, received: 3, damaged: 1 }] };
+    await assert.rejects(
+      transfers.receive(s.org, id, otherReceipt, 'ana', { idempotencyKey: receiveKey }),
+      InvalidTransferStateError,
+    );
     assert.deepEqual(await quantities(s, s.destination), { ...zero, total: 4, available: 4 });
     await assertConserved(s, 10);
   });
