@@ -1,5 +1,5 @@
 import type { OrganizationScope } from '../organization-scope.ts';
-import { getWarehouse } from '../warehouses/warehouse-queries.ts';
+import { requireWarehouse } from '../warehouses/warehouse.store.ts';
 import { availableInActiveWarehouses, type AvailableRow } from './stock.store.ts';
 
 export interface AvailabilityItem {
@@ -27,9 +27,12 @@ export async function checkAvailability(
   items: AvailabilityItem[],
   preferredWarehouseId?: string,
 ): Promise<AvailabilityResult[]> {
-  if (preferredWarehouseId) await getWarehouse(scope, preferredWarehouseId);
   const variantIds = [...new Set(items.map((i) => i.variantId))];
-  const rows = await scope.transaction((tx) => availableInActiveWarehouses(tx, variantIds));
+  // One bound transaction for the check and the read: this is the order service's hot path.
+  const rows = await scope.transaction(async (tx) => {
+    if (preferredWarehouseId) await requireWarehouse(tx, preferredWarehouseId);
+    return await availableInActiveWarehouses(tx, variantIds);
+  });
   return chooseWarehouses(items, rows, preferredWarehouseId);
 }
 
