@@ -185,7 +185,8 @@ function refuseSharedDatabaseUsers(config: ParsedConfig, ctx: z.RefinementCtx): 
   }
 }
 
-const metricsPorts = [
+/** The ports of the parts' metrics and health endpoints (README, Metrics). */
+export const metricsPorts = [
   'GRPC_METRICS_PORT',
   'WORKER_METRICS_PORT',
   'RELAY_METRICS_PORT',

@@ -1,24 +1,26 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import pg from 'pg';
 import { testStack, tokenFor } from '../helpers/stack.ts';
 import { stockedOrganization } from '../helpers/fixtures.ts';
-import { workflowBundle } from '../helpers/temporal.ts';
+import {
+  parts,
+  probe,
+  serviceEnvironment,
+  type Part,
+  type ProbeAnswer,
+  type ServiceEnvironment,
+} from '../helpers/service-processes.ts';
 import { createReservationClient } from '../../services/workflow-clients/reservation-client.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { present } from '../helpers/present.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const graceMs = 8000;
-const parts = ['http-server', 'grpc-server', 'worker', 'relay', 'consumer'] as const;
-type Part = (typeof parts)[number];
 
 /** An entry point run as production runs it: its own process, configured by the environment alone. */
 interface Running {
@@ -45,29 +47,8 @@ function run(part: Part, env: NodeJS.ProcessEnv): Running {
   };
 }
 
-/** A free TCP port on 127.0.0.1 (free when asked: the part binds it soon after). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-type Answer = { status: number; body: { status?: string } } | 'refused';
-
-async function get(url: string): Promise<Answer> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    const text = await response.text();
-    return {
-      status: response.status,
-      body: response.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as { status?: string }) : {},
-    };
-  } catch {
-    return 'refused';
-  }
-}
+const get = probe;
+type Answer = ProbeAnswer;
 
 /**
  * Sends the signal and probes /ready until it stops answering 200: the first other answer (a 503 comes from the
@@ -121,75 +102,18 @@ function assertLoggedInOrder(part: Running, ...lines: RegExp[]): void {
 describe('process lifecycle: every part answers /health and /ready and drains on SIGTERM or SIGINT', function () {
   this.timeout(60_000);
   const running = new Map<Part, Running>();
-  const id = `${process.pid}.${randomBytes(3).toString('hex')}`;
-  const names = {
-    EVENTS_EXCHANGE: `inventory.events.lifecycle.${id}`,
-    ORDER_EVENTS_EXCHANGE: `order.events.lifecycle.${id}`,
-    CATALOG_EVENTS_EXCHANGE: `catalog.events.lifecycle.${id}`,
-    PURCHASING_EVENTS_EXCHANGE: `purchasing.events.lifecycle.${id}`,
-    CONSUMER_QUEUE_PREFIX: `inventory.lifecycle.${id}`,
-  };
-  let dir: string;
-  let ports: Record<
-    | 'HTTP_PORT'
-    | 'GRPC_PORT'
-    | 'GRPC_METRICS_PORT'
-    | 'WORKER_METRICS_PORT'
-    | 'RELAY_METRICS_PORT'
-    | 'CONSUMER_METRICS_PORT'
-    | 'WORKER_HEALTH_PORT',
-    number
+  let environment: ServiceEnvironment;
+  const readyUrl = Object.fromEntries(parts.map((part) => [part, () => environment.readyUrl(part)])) as Record<
+    Part,
+    () => string
   >;
-  const readyUrl: Record<Part, () => string> = {
-    'http-server': () => `http://127.0.0.1:${ports.HTTP_PORT}/ready`,
-    'grpc-server': () => `http://127.0.0.1:${ports.GRPC_METRICS_PORT}/ready`,
-    worker: () => `http://127.0.0.1:${ports.WORKER_HEALTH_PORT}/ready`,
-    relay: () => `http://127.0.0.1:${ports.RELAY_METRICS_PORT}/ready`,
-    consumer: () => `http://127.0.0.1:${ports.CONSUMER_METRICS_PORT}/ready`,
-  };
+  let names: ServiceEnvironment['names'];
+  let ports: ServiceEnvironment['ports'];
 
   before(async () => {
-    const stack = testStack();
-    dir = await mkdtemp(path.join(tmpdir(), 'inventory-lifecycle-'));
-    const jwksFile = path.join(dir, 'jwks.json');
-    await writeFile(jwksFile, JSON.stringify(stack.issuer.jwks));
-    const bundlePath = path.join(dir, 'workflow-bundle.js');
-    await writeFile(bundlePath, (await workflowBundle()).code);
-    const portNames = [
-      'HTTP_PORT',
-      'GRPC_PORT',
-      'GRPC_METRICS_PORT',
-      'WORKER_METRICS_PORT',
-      'RELAY_METRICS_PORT',
-      'CONSUMER_METRICS_PORT',
-      'WORKER_HEALTH_PORT',
-    ] as const;
-    const found = new Set<number>();
-    while (found.size < portNames.length) found.add(await freePort());
-    ports = Object.fromEntries(portNames.map((name, i) => [name, [...found][i]])) as typeof ports;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: stack.databaseUrl,
-      DB_POOL_MAX: '4',
-      AMQP_URL: stack.amqpUrl,
-      TEMPORAL_ADDRESS: stack.temporal.address,
-      TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: `lifecycle-${id}`,
-      WORKFLOW_BUNDLE_PATH: bundlePath,
-      ...names,
-      HTTP_HOST: '127.0.0.1',
-      GRPC_HOST: '127.0.0.1',
-      METRICS_HOST: '127.0.0.1',
-      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-      AUTH_JWKS_FILE: jwksFile,
-      SEED_DEMO_DATA: 'false',
-      RECONCILIATION_CRON: 'off',
-      RETENTION_CRON: 'off',
-      SHUTDOWN_GRACE_MS: String(graceMs),
-    };
-    for (const part of parts) running.set(part, run(part, env));
+    environment = await serviceEnvironment('lifecycle', { SHUTDOWN_GRACE_MS: String(graceMs) });
+    ({ names, ports } = environment);
+    for (const part of parts) running.set(part, run(part, environment.env));
     await Promise.all(
       parts.map((part) =>
         waitFor(
@@ -211,22 +135,7 @@ describe('process lifecycle: every part answers /health and /ready and drains on
   after(async () => {
     for (const part of running.values()) if (part.alive()) part.process.kill('SIGKILL');
     await Promise.all([...running.values()].map((p) => p.exited));
-    const connection = await amqp.connect(testStack().amqpUrl);
-    try {
-      const channel = await connection.createChannel();
-      for (const queue of ['order-events', 'catalog-events', 'purchasing-events', 'dead-letter'])
-        await channel.deleteQueue(`${names.CONSUMER_QUEUE_PREFIX}.${queue}`);
-      for (const exchange of [
-        names.EVENTS_EXCHANGE,
-        names.ORDER_EVENTS_EXCHANGE,
-        names.CATALOG_EVENTS_EXCHANGE,
-        names.PURCHASING_EVENTS_EXCHANGE,
-      ])
-        await channel.deleteExchange(exchange);
-    } finally {
-      await connection.close();
-    }
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await environment?.remove();
   });
 
   it('each part answers GET /health (alive) and GET /ready (ready, with what it checked)', async () => {
@@ -416,7 +325,7 @@ describe('process lifecycle: every part answers /health and /ready and drains on
       const stack = testStack();
       const reservations = createReservationClient({
         client: stack.temporal.client,
-        taskQueue: `lifecycle-${id}`,
+        taskQueue: present(environment.env.TEMPORAL_TASK_QUEUE, 'the task queue'),
         orm: stack.orm,
         deadlineMs: 3000,
       });
