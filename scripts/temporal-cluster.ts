@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { searchAttributeFlags } from '../services/temporal-dev-server.ts';
+import { dynamicConfigYaml, searchAttributeFlags } from '../services/temporal-dev-server.ts';
 import { itemAt } from '../services/guaranteed.ts';
 
 export interface TemporalCluster {
@@ -216,7 +216,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   mkdirSync(configDir, { recursive: true });
   const dynamicConfigPath = path.join(configDir, 'dynamic.yaml');
   // Eager activity execution, as on the dev server (README, Benchmark).
-  writeFileSync(dynamicConfigPath, 'system.enableActivityEagerExecution:\n  - value: true\n');
+  writeFileSync(dynamicConfigPath, dynamicConfigYaml());
   writeFileSync(
     path.join(configDir, 'development.yaml'),
     configYaml(url, names, shards, ports, address, dynamicConfigPath),

@@ -17,10 +17,33 @@ export function searchAttributeFlags(): string[] {
 }
 
 /**
- * Dynamic config for the dev server. Eager activity execution lets the server hand an activity task
- * straight back to the worker that scheduled it, saving a matching round trip: ReserveStock's latency
- * at concurrency 1 halves (bench/). Production servers should enable it too.
+ * Dynamic config for the Temporal servers this project runs (the dev server of `npm start`, the tests and
+ * the bench; the real server of TEMPORAL_MODE=cluster). README, Benchmark, says what each changes; a
+ * production cluster should set the same.
+ *
+ * - Eager activity execution lets the server hand an activity task straight back to the worker that
+ *   scheduled it, saving a matching round trip: ReserveStock's latency at concurrency 1 halves.
+ * - Each history shard reads its transfer, timer and visibility queues at most `…MaxPollRPS` times a
+ *   second (default 20): every workflow task, activity task and fired timer waits for that shard's next
+ *   read, up to 50 ms. The dev server has one shard, so that read rate was the whole server's: the 50 ms
+ *   quantum of an empty Update-with-Start at concurrency 1, and ReserveStock's two workflow tasks at
+ *   100 ms. A read only happens when tasks are waiting, so a higher cap costs nothing when idle.
  */
+export const serverDynamicConfig: Record<string, boolean | number> = {
+  'system.enableActivityEagerExecution': true,
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.timerProcessorMaxPollRPS': 1000,
+  'history.visibilityProcessorMaxPollRPS': 1000,
+};
+
+/** `--dynamic-config-value key=value` flags for `temporal server start-dev`. */
 export function dynamicConfigFlags(): string[] {
-  return ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
+  return Object.entries(serverDynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]);
+}
+
+/** The same values as a dynamic config file, for the real server (scripts/temporal-cluster.ts). */
+export function dynamicConfigYaml(): string {
+  return Object.entries(serverDynamicConfig)
+    .map(([key, value]) => `${key}:\n  - value: ${value}\n`)
+    .join('');
 }

@@ -10,6 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { bundleWorkflows } from '../../scripts/bundle-workflows.ts';
 import { createActivities } from '../../activities/index.ts';
 import { searchAttributes } from '../../workflows/search-attributes.ts';
+import { dynamicConfigYaml } from '../../services/temporal-dev-server.ts';
 import { reservationClientFor } from '../helpers/temporal.ts';
 import { stockedOrganization } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';
@@ -171,6 +172,15 @@ describe('deployment', () => {
       .sort();
     const declared = searchAttributes.map((a) => `${a.name}=${a.type.replace('_', '')}`).sort();
     assert.deepEqual(registered, declared);
+  });
+
+  it("gives compose's Temporal server the dynamic config of every other Temporal server the project runs", () => {
+    const file = readFileSync(path.join(root, 'docker', 'temporal-dynamic-config.yaml'), 'utf8');
+    const values = file
+      .split('\n')
+      .filter((line) => line.trim() && !line.startsWith('#'))
+      .join('\n');
+    assert.equal(`${values}\n`, dynamicConfigYaml());
   });
 
   it('a worker runs reservations from a workflow bundle built ahead of time, as the image does', async function () {
