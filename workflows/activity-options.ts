@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /**
  * How long the workflows wait for their activities, and how often they try again. No activity is
@@ -31,6 +31,20 @@ export const stepOptions: ActivityOptions = {
 };
 
 /**
+ * The reservation's hold and its release at expiry run as local activities: inside the workflow task
+ * that needs them, on the worker running the workflow, with no activity task and no second workflow task
+ * (README, Benchmark: a ReserveStock then costs one workflow task, like the empty floor). Same timeout and
+ * retries as a step; attempts waiting less than localRetryThreshold are retried in the worker, longer
+ * waits become durable timers. An attempt lost with its worker is retried once the workflow task times
+ * out (10 s) on another worker; the steps are idempotent by their keys, as for any activity.
+ */
+export const localStepOptions: LocalActivityOptions = {
+  startToCloseTimeout: '5 seconds',
+  retry: stepRetry,
+  localRetryThreshold: '10 seconds',
+};
+
+/**
  * Compensations (a transfer's undo steps, a reservation's release when its hold failed or its TTL ran
  * out) must finish even through a long outage, so they keep trying for about an hour: 60 attempts,
  * 1 s doubling up to 1 minute between them (54 minutes of backoff, plus the attempts). If one still
@@ -49,6 +63,13 @@ export const compensationRetry = {
 export const compensationOptions: ActivityOptions = {
   startToCloseTimeout: '5 seconds',
   retry: compensationRetry,
+};
+
+/** A compensation as a local activity (a hold's release at its expiry): its waits past 10 s are durable timers. */
+export const localCompensationOptions: LocalActivityOptions = {
+  startToCloseTimeout: '5 seconds',
+  retry: compensationRetry,
+  localRetryThreshold: '10 seconds',
 };
 
 /**

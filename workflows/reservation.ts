@@ -6,6 +6,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -14,7 +15,7 @@ import {
 import type { Activities } from '../activities/index.ts';
 import type { HeldReservation, HoldInput } from '../activities/reservation.activities.ts';
 import type { ReservationSnapshot } from '../services/inventory/vocabulary.ts';
-import { compensationOptions, stepOptions } from './activity-options.ts';
+import { compensationOptions, localCompensationOptions, localStepOptions, stepOptions } from './activity-options.ts';
 import {
   confirmUpdate,
   extendUpdate,
@@ -37,19 +38,36 @@ import {
   ReservationStatus as ReservationStatusAttribute,
   WarehouseIds,
 } from './search-attributes.ts';
-import { compensationFailed, failedForGood, passedOn, retriesExhausted, stepFailureTypes } from './step-failures.ts';
+import {
+  compensationFailed,
+  failedForGood,
+  localFailedForGood,
+  passedOn,
+  retriesExhausted,
+  stepFailureTypes,
+} from './step-failures.ts';
 
 const activities = proxyActivities<Activities>(stepOptions);
 /** What the workflow owes even through a long outage: a release at expiry, or after a hold failed. */
 const cleanup = proxyActivities<Activities>(compensationOptions);
+/** The hold and its expiry, inside the workflow task that needs them (activity-options.ts). */
+const local = proxyLocalActivities<Activities>(localStepOptions);
+const localCleanup = proxyLocalActivities<Activities>(localCompensationOptions);
 
 /**
  * Versions of this workflow's code (patched()), so workflows recorded by older code still replay:
  * - ttl-from-commit: the hold's TTL counts from its commit (the activity computes expires_at); before
  *   it, the workflow computed the expiry before the hold ran.
  * - confirmed-overdue: a confirmed hold open longer than its cap is reported (a timer, an activity).
+ * - local-hold, local-expiry: the hold, and the release at expiry, run as local activities; before
+ *   them, as activities (their own activity task, then a second workflow task).
  */
-const patches = { ttlFromCommit: 'ttl-from-commit', confirmedOverdue: 'confirmed-overdue' } as const;
+const patches = {
+  ttlFromCommit: 'ttl-from-commit',
+  confirmedOverdue: 'confirmed-overdue',
+  localHold: 'local-hold',
+  localExpiry: 'local-expiry',
+} as const;
 
 /**
  * One stock hold for one order (workflow id `reservation-{organization}-{order}`). Started by the
@@ -171,12 +189,13 @@ class Hold {
   expire(expiresAt: string): Promise<void> {
     return this.steps.run(async () => {
       if (this.state.status !== 'active' || this.state.snapshot.expiresAt !== expiresAt) return;
+      const viaLocal = patched(patches.localExpiry);
       try {
-        this.apply(await cleanup.releaseReservation(this.ref, 'expired', 'expired'));
+        this.apply(await (viaLocal ? localCleanup : cleanup).releaseReservation(this.ref, 'expired', 'expired'));
       } catch (error) {
         // Still `active` past its ExpiresAt in Temporal UI and in the table: ops find it, repair, reset.
         const what = `releasing reservation ${this.ref.reservationId} at its expiry ${expiresAt}`;
-        throw compensationFailed(what, error);
+        throw compensationFailed(what, viaLocal ? localFailedForGood(error, 'releaseReservation') : error);
       }
     });
   }
@@ -213,10 +232,11 @@ class Hold {
     const hold: HoldInput = patched(patches.ttlFromCommit)
       ? request
       : { ...input, expiresAt: new Date(Date.now() + input.ttlSeconds * 1000).toISOString() };
+    const viaLocal = patched(patches.localHold);
     try {
-      this.apply(await activities.holdReservationStock(hold));
+      this.apply(await (viaLocal ? local : activities).holdReservationStock(hold));
     } catch (error) {
-      await this.fail(hold, failedForGood(error));
+      await this.fail(hold, viaLocal ? localFailedForGood(error, 'holdReservationStock') : failedForGood(error));
     }
   }
 

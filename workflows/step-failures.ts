@@ -58,19 +58,38 @@ export function passedOn(failure: ApplicationFailure): ApplicationFailure {
 export function retriesExhausted(error: unknown): ApplicationFailure | undefined {
   if (!(error instanceof ActivityFailure)) return undefined;
   if (error.cause instanceof ApplicationFailure && refused(error)) return undefined;
-  const why = error.cause instanceof TimeoutFailure ? 'timing out' : 'on a transient error';
+  return exhausted(error.activityType, error.cause, error.retryState ?? null, error);
+}
+
+/**
+ * failedForGood for a local activity. Its failure reaches the workflow unwrapped (no ActivityFailure
+ * around it) and only once it is final: a non-retryable ApplicationFailure is the step's refusal, and
+ * anything else it failed with (a retryable ApplicationFailure, a timeout) means its retries ran out.
+ * Anything that is no activity's failure (a cancellation) is rethrown as it is.
+ */
+export function localFailedForGood(error: unknown, activityType: string): ApplicationFailure {
+  if (error instanceof ActivityFailure) return failedForGood(error);
+  if (error instanceof ApplicationFailure && error.nonRetryable) return error;
+  if (error instanceof ApplicationFailure || error instanceof TimeoutFailure)
+    return exhausted(activityType, error, null, error);
+  throw error;
+}
+
+function exhausted(activityType: string, cause: unknown, retryState: unknown, chain: Error): ApplicationFailure {
+  const why = cause instanceof TimeoutFailure ? 'timing out' : 'on a transient error';
   return ApplicationFailure.create({
     type: stepFailureTypes.retriesExhausted,
-    message: `step ${error.activityType} kept failing ${why} until its retries ran out; try again later`,
+    message: `step ${activityType} kept failing ${why} until its retries ran out; try again later`,
     nonRetryable: true,
-    details: [{ activity_type: error.activityType, retry_state: error.retryState ?? null }],
-    cause: error,
+    details: [{ activity_type: activityType, retry_state: retryState }],
+    cause: chain,
   });
 }
 
 /** The workflow's failure when a compensation failed for good: what was being undone, and why it stopped. */
 export function compensationFailed(what: string, error: unknown): ApplicationFailure {
-  const failure = failureOf(error);
+  // An ApplicationFailure is one already read (a local activity's, localFailedForGood).
+  const failure = error instanceof ApplicationFailure ? error : failureOf(error);
   return ApplicationFailure.create({
     type: stepFailureTypes.compensationFailed,
     message:

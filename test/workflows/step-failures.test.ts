@@ -4,6 +4,7 @@ import {
   compensationFailed,
   failedForGood,
   failureOf,
+  localFailedForGood,
   passedOn,
   retriesExhausted,
   stepFailureTypes,
@@ -133,6 +134,38 @@ describe('failedForGood and passedOn: the one way a workflow reads a step that t
     assert.deepEqual(
       [passed.type, passed.message, passed.details, passed.nonRetryable, passed.cause],
       ['InvalidDataError', 'bad', [{ sqlstate: '22P02' }], true, undefined],
+    );
+  });
+});
+
+describe("localFailedForGood: a local activity's failure, which reaches the workflow unwrapped and final", () => {
+  it('a non-retryable ApplicationFailure is the refusal, as it is', () => {
+    const domain = ApplicationFailure.create({ type: 'InsufficientStockError', message: 'short', nonRetryable: true });
+    assert.equal(localFailedForGood(domain, 'holdReservationStock'), domain);
+  });
+
+  it('a retryable failure or a timeout means its retries ran out: RetriesExhaustedError naming the step', () => {
+    for (const [last, why] of [
+      [ApplicationFailure.create({ message: 'connect ECONNREFUSED', nonRetryable: false }), 'on a transient error'],
+      [new TimeoutFailure('timed out', undefined, 'START_TO_CLOSE'), 'timing out'],
+    ] as const) {
+      const failure = localFailedForGood(last, 'holdReservationStock');
+      assert.equal(failure.type, stepFailureTypes.retriesExhausted);
+      assert.equal(failure.nonRetryable, true);
+      assert.match(failure.message, new RegExp(`step holdReservationStock kept failing ${why}`));
+      assert.doesNotMatch(failure.message, /ECONNREFUSED/);
+      assert.equal(failure.cause, last, 'the last failure stays in the chain');
+    }
+  });
+
+  it('an ActivityFailure (an SDK that wraps it) reads as failedForGood does; a cancellation is rethrown', () => {
+    const transient = ApplicationFailure.create({ message: 'lost', nonRetryable: false });
+    const wrapped = localFailedForGood(activityFailure(RetryState.MAXIMUM_ATTEMPTS_REACHED, transient), 'x');
+    assert.equal(wrapped.type, stepFailureTypes.retriesExhausted);
+    const cancelled = new CancelledFailure('cancelled');
+    assert.throws(
+      () => localFailedForGood(cancelled, 'holdReservationStock'),
+      (e) => e === cancelled,
     );
   });
 });
