@@ -26,6 +26,7 @@ import { createRateLimiter } from '../limits/rate-limiter.ts';
 import { rateLimitRequests } from '../limits/http.ts';
 import { exposition } from '../metrics/registry.ts';
 import { recordHttpMetrics, type HttpMetrics } from '../metrics/http.ts';
+import { traceRequests } from '../tracing/http.ts';
 
 export interface HttpDeps {
   orm: Orm;
@@ -41,6 +42,8 @@ export interface HttpDeps {
   limits?: Limits;
   /** Request metrics, served open at GET /metrics (README, Metrics); none = no /metrics. */
   metrics?: HttpMetrics;
+  /** Each request in a server span continuing the caller's trace (README, Traces); off unless tracing is on. */
+  traced?: boolean;
 }
 
 /**
@@ -62,6 +65,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     ...adjustmentOperations,
     ...(deps.temporal ? [...transferOperations, ...reconciliationOperations] : []),
   ];
+  if (deps.traced) app.use(traceRequests());
   app.use(requestId(deps.logger));
   if (deps.metrics) {
     const { registry } = deps.metrics;

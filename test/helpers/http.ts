@@ -8,6 +8,7 @@ import { startWorker, type RunningWorker } from './temporal.ts';
 import type { Limits } from '../../services/limits/settings.ts';
 import type { Orm } from '../../services/db/orm.ts';
 import type { HttpMetrics } from '../../services/metrics/http.ts';
+import type { Client } from '@temporalio/client';
 
 export interface HttpHarness {
   url: string;
@@ -38,6 +39,9 @@ export async function startHttp(
     limits?: Limits;
     orm?: Orm;
     metrics?: HttpMetrics;
+    /** Another Temporal client than the stack's (one with the tracing interceptors), and spans per request. */
+    temporalClient?: Client;
+    traced?: boolean;
   } = {},
 ): Promise<HttpHarness> {
   const stack = testStack();
@@ -54,9 +58,10 @@ export async function startHttp(
     readiness,
     verifyToken: stack.verifyToken,
     catalog: options.catalog,
-    temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' },
+    temporal: { client: options.temporalClient ?? stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' },
     limits: options.limits,
     metrics: options.metrics,
+    traced: options.traced,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
