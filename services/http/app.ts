@@ -65,7 +65,6 @@ export function createHttpApp(deps: HttpDeps): Express {
     ...adjustmentOperations,
     ...(deps.temporal ? [...transferOperations, ...reconciliationOperations] : []),
   ];
-  if (deps.traced) app.use(traceRequests());
   app.use(requestId(deps.logger));
   if (deps.metrics) {
     const { registry } = deps.metrics;
@@ -81,6 +80,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   // Who is calling and whether they are over their rate comes first: a body is read only for a caller
   // the service knows and admits, so an anonymous client cannot make it parse megabytes.
   const api = express.Router();
+  // Traced from here (README, Traces): the API's requests, not the probes and scrapes.
+  if (deps.traced) api.use(traceRequests());
   api.use(authenticate(deps.verifyToken, deps.orm));
   api.use(
     rateLimitRequests(createRateLimiter({ orm: deps.orm, logger: deps.logger, settings: limits.rate }), deps.logger),

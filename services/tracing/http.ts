@@ -7,7 +7,7 @@ const tracer = trace.getTracer('inventory-service/http');
  * Each request in a server span, continuing the trace of its `traceparent` header, named by its Express route
  * template once routed (`POST /api/v1/transfers/:id/ship`, never the raw URL). Everything after runs in the
  * span's context, the request's and response's events too (body parsing answers from the socket), so the
- * workflow client, SQL and outbox spans of the request are its children. Installed first.
+ * workflow client, SQL and outbox spans of the request are its children. Installed first on the API's router.
  */
 export function traceRequests(): RequestHandler {
   return (req, res, next) => {
@@ -21,6 +21,9 @@ export function traceRequests(): RequestHandler {
       parent,
     );
     const active = trace.setSpan(parent, span);
+    // The request's own logger names the span too: its access line is written from the socket's events.
+    const { traceId, spanId } = span.spanContext();
+    res.locals.logger = res.locals.logger.child({ trace_id: traceId, span_id: spanId });
     // 'close' comes for an answered request and for one whose client went away alike.
     res.once('close', () => {
       const route = req.route?.path;

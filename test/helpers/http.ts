@@ -9,6 +9,7 @@ import type { Limits } from '../../services/limits/settings.ts';
 import type { Orm } from '../../services/db/orm.ts';
 import type { HttpMetrics } from '../../services/metrics/http.ts';
 import type { Client } from '@temporalio/client';
+import type { Logger } from '../../services/logger.ts';
 
 export interface HttpHarness {
   url: string;
@@ -39,9 +40,10 @@ export async function startHttp(
     limits?: Limits;
     orm?: Orm;
     metrics?: HttpMetrics;
-    /** Another Temporal client than the stack's (one with the tracing interceptors), and spans per request. */
+    /** Another Temporal client than the stack's (one with the tracing interceptors), spans per request, a logger. */
     temporalClient?: Client;
     traced?: boolean;
+    logger?: Logger;
   } = {},
 ): Promise<HttpHarness> {
   const stack = testStack();
@@ -54,7 +56,7 @@ export async function startHttp(
   });
   const app = createHttpApp({
     orm: options.orm ?? stack.orm,
-    logger: stack.logger,
+    logger: options.logger ?? stack.logger,
     readiness,
     verifyToken: stack.verifyToken,
     catalog: options.catalog,

@@ -75,7 +75,7 @@ async function startParts(enabled: boolean): Promise<Parts> {
   });
   const running = worker.run();
   const api = await startGrpc({ taskQueue, temporalClient: client, logger, traced: tracing.enabled });
-  const http = await startHttp({ taskQueue, temporalClient: client, traced: tracing.enabled });
+  const http = await startHttp({ taskQueue, temporalClient: client, logger, traced: tracing.enabled });
   const events = await bindEventQueue();
   const relay: OutboxRelay = createOutboxRelay({
     orm: stack.systemOrm,
@@ -269,7 +269,7 @@ describe('traces', function () {
       assert.equal(publish.parentSpanId, row.traceparent?.split('-')[2]);
     });
 
-    it('a REST call is one trace too: the request, the Update-with-Start, the workflow, its activity and the outbox write', async () => {
+    it('a REST call is one trace too: the request, the Update-with-Start, the workflow, its activity and the outbox write; its access line names it', async () => {
       const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(5);
       const destination = await createWarehouse(scope);
       const created = await parts.http.send('POST', '/api/v1/transfers', {
@@ -306,6 +306,11 @@ describe('traces', function () {
       assert.ok(spans.some((s) => s.name === 'insert outbox_event' && ancestry(spans, s).includes(activity)));
       const row = await outboxTrace(organizationId, 'inventory.transfer.created');
       assert.match(row.traceparent ?? '', new RegExp(`^00-${traceId}-`));
+      const access = present(
+        parts.logs.find((l) => l.message === 'POST /api/v1/transfers 201'),
+        "the request's access line",
+      );
+      assert.equal(access.trace_id, traceId);
     });
 
     it('a consumed order event with a traceparent continues that trace into the update, the activity and the outbox, and its log line names the trace', async () => {
