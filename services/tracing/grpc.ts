@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 
-const tracer = trace.getTracer('inventory-service/grpc');
+// Asked of the global provider at each use, not kept: a tracer kept from one provider outlives its shutdown.
+const tracer = () => trace.getTracer('inventory-service/grpc');
 
 // The codes that mean the server failed (OpenTelemetry's gRPC conventions); the others are the caller's answer.
 const serverFaults = new Set([
@@ -43,7 +44,7 @@ export function tracingInterceptor(servicePath: string): grpc.ServerInterceptor 
               if (typeof value === 'string') carrier[key] = value;
             }
             const parent = propagation.extract(ROOT_CONTEXT, carrier);
-            const span = tracer.startSpan(
+            const span = tracer().startSpan(
               `${servicePath}/${method}`,
               {
                 kind: SpanKind.SERVER,

@@ -1,7 +1,8 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
 
-const tracer = trace.getTracer('inventory-service/http');
+// Asked of the global provider at each use, not kept: a tracer kept from one provider outlives its shutdown.
+const tracer = () => trace.getTracer('inventory-service/http');
 
 /**
  * Each request in a server span, continuing the trace of its `traceparent` header, named by its Express route
@@ -12,7 +13,7 @@ const tracer = trace.getTracer('inventory-service/http');
 export function traceRequests(): RequestHandler {
   return (req, res, next) => {
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-    const span = tracer.startSpan(
+    const span = tracer().startSpan(
       req.method,
       {
         kind: SpanKind.SERVER,

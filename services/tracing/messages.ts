@@ -15,7 +15,8 @@ import {
  */
 export type TraceCarrier = Record<string, string>;
 
-const tracer = trace.getTracer('inventory-service/messaging');
+// Asked of the global provider at each use, not kept: a tracer kept from one provider outlives its shutdown.
+const tracer = () => trace.getTracer('inventory-service/messaging');
 
 /** The active trace context as W3C headers, or null outside a trace (and always while tracing is off). */
 export function activeTraceCarrier(): TraceCarrier | null {
@@ -36,7 +37,7 @@ export function startPublishSpan(
   if (!stored) return null;
   const parent = propagation.extract(ROOT_CONTEXT, stored);
   if (!trace.getSpanContext(parent)) return null;
-  const span = tracer.startSpan(
+  const span = tracer().startSpan(
     `${attributes.exchange} publish`,
     {
       kind: SpanKind.PRODUCER,
@@ -80,7 +81,7 @@ export async function inConsumeSpan<T>(
     if (typeof value === 'string' || Buffer.isBuffer(value)) carrier[key] = String(value);
   }
   const parent = propagation.extract(ROOT_CONTEXT, carrier);
-  const span = tracer.startSpan(
+  const span = tracer().startSpan(
     name,
     { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'rabbitmq', ...attributes } },
     parent,

@@ -1,7 +1,8 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DefaultLogger, type LogContext } from '@mikro-orm/core';
 
-const tracer = trace.getTracer('inventory-service/sql');
+// Asked of the global provider at each use, not kept: a tracer kept from one provider outlives its shutdown.
+const tracer = () => trace.getTracer('inventory-service/sql');
 
 // `insert into "outbox_event"`, `update "stock"`, `delete from x`, `select … from "reservation"`: the operation
 // and the first table it names make the span's name; the statement itself (with its placeholders, never the
@@ -31,7 +32,7 @@ export class SqlSpanLogger extends DefaultLogger {
     const parent = trace.getActiveSpan();
     if (!parent?.isRecording() || context.took === undefined) return;
     const end = Date.now();
-    const span = tracer.startSpan(statementName(context.query), {
+    const span = tracer().startSpan(statementName(context.query), {
       kind: SpanKind.CLIENT,
       startTime: end - context.took,
       attributes: {

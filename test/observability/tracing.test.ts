@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
@@ -53,11 +55,17 @@ function capturingLogger(lines: Record<string, unknown>[]): Logger {
   return logger;
 }
 
-async function startParts(enabled: boolean): Promise<Parts> {
+/**
+ * The parts with tracing on or off. Their spans go to the SDK's in-memory exporter, or, given `tracesUrl`, to the
+ * OTLP exporter the service uses, at that endpoint.
+ */
+async function startParts(enabled: boolean, tracesUrl?: string): Promise<Parts> {
   const stack = testStack();
   const exporter = new InMemorySpanExporter();
   // The exporter's endpoint is never used: the test's in-memory exporter takes its place.
-  const tracing = startTracing({ enabled, tracesUrl: 'http://127.0.0.1:9/v1/traces' }, 'test', exporter);
+  const tracing = tracesUrl
+    ? startTracing({ enabled, tracesUrl }, 'test')
+    : startTracing({ enabled, tracesUrl: 'http://127.0.0.1:9/v1/traces' }, 'test', exporter);
   const logs: Record<string, unknown>[] = [];
   const logger = capturingLogger(logs);
   const client = new Client({
@@ -182,10 +190,10 @@ async function inboxOutcome(eventId: string): Promise<string | undefined> {
 }
 
 /** Mocha hooks that start the parts before the suite and stop them after it. */
-function partsFor(enabled: boolean): () => Parts {
+function partsFor(enabled: boolean, tracesUrl?: () => string): () => Parts {
   let parts: Parts | undefined;
   before(async () => {
-    parts = await startParts(enabled);
+    parts = await startParts(enabled, tracesUrl?.());
   });
   after(async () => {
     await parts?.close();
@@ -422,6 +430,56 @@ describe('traces', function () {
       );
       assert.equal(line.trace_id, undefined);
       assert.ok(parts.logs.every((l) => l.trace_id === undefined));
+    });
+  });
+  describe('exported over OTLP', () => {
+    // A stand-in for a collector: it keeps the body of every OTLP/HTTP export it receives.
+    const exports: { path: string; contentType: string; body: Buffer }[] = [];
+    let collector: Server;
+    before(async () => {
+      collector = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          exports.push({
+            path: req.url ?? '',
+            contentType: String(req.headers['content-type']),
+            body: Buffer.concat(chunks),
+          });
+          res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        });
+      });
+      await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    });
+    after(async () => {
+      await new Promise<void>((resolve) => collector.close(() => resolve()));
+    });
+    const started = partsFor(true, () => `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`);
+
+    it('the OTLP exporter sends the trace, the workflow spans from the worker included, to the configured endpoint', async () => {
+      const parts = started();
+      const { organizationId, orderId } = await reserveOne(parts);
+      await parts.api.call('ReleaseReservation', { organization_id: organizationId, order_id: orderId });
+      await parts.client.workflow.getHandle(reservationWorkflowId(organizationId, orderId)).result();
+      // Protobuf keeps strings as they are: each span name is found in the bodies as sent.
+      const names = [
+        'inventory.v1.InventoryService/ReserveStock',
+        'UpdateWithStartWorkflow:reserve',
+        'RunWorkflow:reservationWorkflow',
+        'HandleUpdate:reserve',
+        'insert outbox_event',
+      ];
+      await waitFor(
+        async () => {
+          await parts.tracing.spanProcessor.forceFlush();
+          const sent = Buffer.concat(exports.map((e) => e.body));
+          return names.filter((name) => !sent.includes(name));
+        },
+        (missing) => missing.length === 0,
+        'the spans at the collector',
+        30_000,
+      );
+      assert.ok(exports.every((e) => e.path === '/v1/traces' && e.contentType === 'application/x-protobuf'));
     });
   });
 });
