@@ -24,7 +24,8 @@ import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
 const config = loadConfig();
 const logger = createLogger(config, 'consumer');
 // Traces (README, Traces): off unless the OTEL_* variables name an exporter or an endpoint.
-const tracing = startTracing(tracingSettingsFrom(config), 'consumer');
+const tracing = startTracing(tracingSettingsFrom(config), 'consumer', { logger });
+logger.info(tracing.description);
 // The runtime role (README, Security model): the process refuses to start as a role row-level security does not hold.
 const orm = await openRuntimeOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config), (m) =>
   logger.warn(m),

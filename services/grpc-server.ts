@@ -17,7 +17,8 @@ import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
 const config = loadConfig();
 const logger = createLogger(config, 'grpc');
 // Traces (README, Traces): off unless the OTEL_* variables name an exporter or an endpoint.
-const tracing = startTracing(tracingSettingsFrom(config), 'grpc');
+const tracing = startTracing(tracingSettingsFrom(config), 'grpc', { logger });
+logger.info(tracing.description);
 const auth = tokenVerifierFromConfig(config);
 if (auth.signaturesVerified) logger.info(`authentication: ${auth.description}`);
 else logger.warn(`authentication: ${auth.description}`);

@@ -20,7 +20,8 @@ import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
 const config = loadConfig();
 const logger = createLogger(config, 'http');
 // Traces (README, Traces): off unless the OTEL_* variables name an exporter or an endpoint.
-const tracing = startTracing(tracingSettingsFrom(config), 'http');
+const tracing = startTracing(tracingSettingsFrom(config), 'http', { logger });
+logger.info(tracing.description);
 const auth = tokenVerifierFromConfig(config);
 if (auth.signaturesVerified) logger.info(`authentication: ${auth.description}`);
 else logger.warn(`authentication: ${auth.description}`);

@@ -18,7 +18,8 @@ import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
 const config = loadConfig();
 const logger = createLogger(config, 'relay');
 // Traces (README, Traces): off unless the OTEL_* variables name an exporter or an endpoint.
-const tracing = startTracing(tracingSettingsFrom(config), 'relay');
+const tracing = startTracing(tracingSettingsFrom(config), 'relay', { logger });
+logger.info(tracing.description);
 // The relay publishes every organization's events: it runs as the system role alone (README, Security model).
 const orm = await openOrm(config.DATABASE_SYSTEM_URL, 2, dbSessionLimitsFrom(config));
 const metrics = createRelayMetrics(

@@ -23,7 +23,8 @@ import { workerTracing, workflowTracingInterceptors } from './tracing/temporal.t
 const config = loadConfig();
 const logger = createLogger(config, 'worker');
 // Traces (README, Traces): off unless the OTEL_* variables name an exporter or an endpoint.
-const tracing = startTracing(tracingSettingsFrom(config), 'worker');
+const tracing = startTracing(tracingSettingsFrom(config), 'worker', { logger });
+logger.info(tracing.description);
 // The SDK's own logs (core included), workflow `log` and activity `log` all go through winston.
 // The SDK's own metrics (task slots, poll and schedule-to-start latencies, activity and workflow outcomes, all
 // prefixed temporal_) are exported by its core for Prometheus on WORKER_METRICS_PORT (0 = off).

@@ -63,11 +63,11 @@ async function startParts(enabled: boolean, tracesUrl?: string): Promise<Parts> 
   const stack = testStack();
   const exporter = new InMemorySpanExporter();
   // The exporter's endpoint is never used: the test's in-memory exporter takes its place.
-  const tracing = tracesUrl
-    ? startTracing({ enabled, tracesUrl }, 'test')
-    : startTracing({ enabled, tracesUrl: 'http://127.0.0.1:9/v1/traces' }, 'test', exporter);
   const logs: Record<string, unknown>[] = [];
   const logger = capturingLogger(logs);
+  const tracing = tracesUrl
+    ? startTracing({ enabled, tracesUrl }, 'test', { logger })
+    : startTracing({ enabled, tracesUrl: 'http://127.0.0.1:9/v1/traces' }, 'test', { logger, exporter });
   const client = new Client({
     connection: stack.temporal.connection,
     namespace: stack.temporal.namespace ?? 'default',

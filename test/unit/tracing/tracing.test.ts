@@ -89,7 +89,7 @@ describe('log fields', () => {
     });
     await off.shutdown();
     const exporter = new InMemorySpanExporter();
-    const tracing = startTracing({ enabled: true, tracesUrl: 'http://127.0.0.1:9/v1/traces' }, 'unit', exporter);
+    const tracing = startTracing({ enabled: true, tracesUrl: 'http://127.0.0.1:9/v1/traces' }, 'unit', { exporter });
     try {
       let ids: { traceId: string; spanId: string } | undefined;
       trace.getTracer('unit').startActiveSpan('work', (span) => {
