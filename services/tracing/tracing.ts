@@ -10,6 +10,10 @@ import {
 } from '@opentelemetry/sdk-trace-node';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { finishedWithin } from '../readiness.ts';
+
+// How long a stopping part waits for the collector to take its last spans: after its drain, before it exits.
+const lastSpansGraceMs = 2000;
 
 /** Whether this process traces, and where the spans go: what the standard OTEL_* variables decided (config.ts). */
 export interface TracingSettings {
@@ -54,8 +58,8 @@ export interface Tracing {
   readonly spanProcessor: SpanProcessor;
   readonly resource: Resource;
   /**
-   * Sends the spans still buffered and unregisters the global tracer provider. Never fails: spans the collector
-   * does not take are lost with a warning, and the process stops as it would have.
+   * Sends the spans still buffered (for at most 2 s) and unregisters the global tracer provider. Never fails:
+   * spans the collector does not take are lost with a warning, and the process stops as it would have.
    */
   shutdown(): Promise<void>;
 }
@@ -103,9 +107,11 @@ export function startTracing(
     spanProcessor,
     resource,
     async shutdown() {
-      await provider
+      const sent = provider
         .shutdown()
         .catch((error: unknown) => logger?.warn(`traces still buffered were not sent: ${String(error)}`));
+      if (!(await finishedWithin(lastSpansGraceMs, sent)))
+        logger?.warn(`the collector did not take the last traces within ${lastSpansGraceMs} ms: they are dropped`);
       trace.disable();
       context.disable();
       propagation.disable();
