@@ -143,7 +143,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
     if (rows.length === 0) return 0;
     const publishing = await ensureChannel();
     // Each event written inside a trace is published in it: a span from its publish to the broker's confirm,
-    // whose context the message carries in its headers (README, Traces).
+    // whose context the message carries in its headers (README, Traces); untraced, the relay passes the context on.
     const spans: Span[] = [];
     // The whole batch is confirmed or the whole batch is retried: never mark what the broker did not take.
     const confirming = deps.metrics?.confirmSeconds.startTimer();
@@ -151,7 +151,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       for (const row of rows) {
         const { routingKey, content, options } = toWireMessage(row);
         const traced = startPublishSpan(row.trace_context, { exchange: deps.exchange, routingKey, messageId: row.id });
-        if (traced) spans.push(traced.span);
+        if (traced?.span) spans.push(traced.span);
         const sent = traced ? { ...options, headers: { ...options.headers, ...traced.headers } } : options;
         publishing.publish(deps.exchange, routingKey, content, sent);
       }

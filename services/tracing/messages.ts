@@ -27,16 +27,16 @@ export function activeTraceCarrier(): TraceCarrier | null {
 
 /**
  * The relay's span for one event it publishes, a child of the context its outbox row was written in, and the
- * headers that carry this span's context on the message. Null for a row written outside a trace: the relay's
- * own loop starts none.
+ * headers that carry this span's context on the message. A relay that does not trace passes the row's context on
+ * as it is, with no span; a row written outside a trace gets neither (the relay's own loop starts no trace).
  */
 export function startPublishSpan(
   stored: TraceCarrier | null,
   attributes: { exchange: string; routingKey: string; messageId: string },
-): { span: Span; headers: TraceCarrier } | null {
+): { span?: Span; headers: TraceCarrier } | null {
   if (!stored) return null;
   const parent = propagation.extract(ROOT_CONTEXT, stored);
-  if (!trace.getSpanContext(parent)) return null;
+  if (!trace.getSpanContext(parent)) return { headers: stored };
   const span = tracer().startSpan(
     `${attributes.exchange} publish`,
     {

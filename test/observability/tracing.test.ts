@@ -431,7 +431,29 @@ describe('traces', function () {
       assert.equal(line.trace_id, undefined);
       assert.ok(parts.logs.every((l) => l.trace_id === undefined));
     });
+
+    it("a relay that does not trace passes an outbox row's trace context on as it is", async () => {
+      const parts = started();
+      const { organizationId } = await stockedOrganization(1);
+      const id = randomUUID();
+      const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+      // Written by a part that traces, published by this relay, which does not.
+      await testStack()
+        .observerOrm.em.fork()
+        .execute(
+          `insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload, trace_context)
+           values (?, ?, 'inventory.stock.updated', 'stock', ?, '{}', ?)`,
+          [id, organizationId, randomUUID(), JSON.stringify({ traceparent })],
+        );
+      await parts.events.waitFor((r) => r.some((e) => e.body.event_id === id), 30_000, 'the published event');
+      const message = present(
+        parts.events.received.find((e) => e.body.event_id === id),
+        'the event',
+      );
+      assert.equal(String(message.properties.headers?.traceparent), traceparent);
+    });
   });
+
   describe('exported over OTLP', () => {
     // A stand-in for a collector: it keeps the body of every OTLP/HTTP export it receives.
     const exports: { path: string; contentType: string; body: Buffer }[] = [];
