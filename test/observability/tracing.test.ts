@@ -17,7 +17,7 @@ import type { ReserveStockResponse__Output } from '../../services/grpc/generated
 import { reservationWorkflowId } from '../../workflows/definitions.ts';
 import { bindEventQueue, type EventQueue } from '../helpers/amqp.ts';
 import { createWarehouse, stockedOrganization } from '../helpers/fixtures.ts';
-import { startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
+import { bearerFor, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { startPrivateConsumer } from '../helpers/consumer.ts';
 import { startHttp, type HttpHarness } from '../helpers/http.ts';
 import { present } from '../helpers/present.ts';
@@ -359,6 +359,32 @@ describe('traces', function () {
       );
       assert.equal(line.trace_id, traceId);
       assert.match(String(line.span_id), /^[0-9a-f]{16}$/);
+    });
+
+    it("a gRPC or REST call with a traceparent continues the caller's trace", async () => {
+      const { organizationId, variantId } = await stockedOrganization(5);
+      const caller = () => ({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') });
+      const overGrpc = caller();
+      const request = { organization_id: organizationId, items: [{ variant_id: variantId, quantity: 1 }] };
+      const metadata = await bearerFor(request);
+      metadata.set('traceparent', `00-${overGrpc.traceId}-${overGrpc.spanId}-01`);
+      await parts.api.call('CheckAvailability', request, metadata);
+      const overRest = caller();
+      const read = await parts.http.send('GET', `/api/v1/stock/${variantId}`, {
+        organizationId,
+        headers: { traceparent: `00-${overRest.traceId}-${overRest.spanId}-01` },
+      });
+      assert.equal(read.status, 200);
+      const grpcSpans = await waitForSpans(parts, overGrpc.traceId, [
+        'inventory.v1.InventoryService/CheckAvailability',
+      ]);
+      assert.equal(named(grpcSpans, 'inventory.v1.InventoryService/CheckAvailability').parentSpanId, overGrpc.spanId);
+      assert.ok(
+        grpcSpans.some((s) => s.name === 'select stock'),
+        'its SQL is in the trace',
+      );
+      const restSpans = await waitForSpans(parts, overRest.traceId, ['GET /api/v1/stock/:variant_id']);
+      assert.equal(named(restSpans, 'GET /api/v1/stock/:variant_id').parentSpanId, overRest.spanId);
     });
 
     it('tracing adds no command to a workflow, and a traced history replays', async () => {
