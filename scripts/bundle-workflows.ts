@@ -8,10 +8,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type Logger } from '@temporalio/worker';
+import { workflowTracingInterceptors } from '../services/tracing/temporal.ts';
 
 export async function bundleWorkflows(outputPath: string, logger?: Logger): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    workflowInterceptorModules: [workflowTracingInterceptors],
     ...(logger ? { logger } : {}),
   });
   mkdirSync(path.dirname(outputPath), { recursive: true });

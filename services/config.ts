@@ -126,6 +126,24 @@ const schema = z.object({
 
   SEED_DEMO_DATA: flag.default(true),
 
+  // OpenTelemetry traces (README, Traces), by the standard variables: off unless OTEL_TRACES_EXPORTER=otlp or an
+  // OTLP endpoint is set, and off whatever else is set with OTEL_SDK_DISABLED=true. Spans go over OTLP/HTTP
+  // (protobuf) to the traces endpoint, else to the endpoint + /v1/traces, else to http://localhost:4318/v1/traces.
+  // The exporter and the SDK read the rest of their standard variables themselves (OTEL_EXPORTER_OTLP_HEADERS,
+  // _TIMEOUT, _COMPRESSION, OTEL_TRACES_SAMPLER, OTEL_BSP_*, OTEL_RESOURCE_ATTRIBUTES).
+  OTEL_SDK_DISABLED: z
+    .string()
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(['true', 'false']))
+    .transform((v) => v === 'true')
+    .default(false),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.literal('http/protobuf', 'only http/protobuf is built in').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.literal('http/protobuf', 'only http/protobuf is built in').optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+
   // How long a REST or gRPC call waits for a workflow to answer (start, update, query) before it answers
   // 503 / UNAVAILABLE, safe to retry with the same request; and when a confirmed hold still open is reported.
   WORKFLOW_ANSWER_DEADLINE_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),

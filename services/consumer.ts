@@ -19,14 +19,18 @@ import { createMetricsRegistry, startMetricsServer } from './metrics/registry.ts
 import { createConsumerMetrics } from './metrics/consumer.ts';
 import { registerCatalogBreakerGauge } from './metrics/catalog.ts';
 import { createPartHealth } from './readiness.ts';
+import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'consumer');
+// Traces (README, Traces): off unless the OTEL_* variables name an exporter or an endpoint.
+const tracing = startTracing(tracingSettingsFrom(config), 'consumer', { logger });
+logger.info(tracing.description);
 // The runtime role (README, Security model): the process refuses to start as a role row-level security does not hold.
 const orm = await openRuntimeOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config), (m) =>
   logger.warn(m),
 );
-const temporal = createTemporalClient(config);
+const temporal = createTemporalClient(config, tracing);
 const catalog = catalogClientFromConfig(config, logger);
 const reservations = createReservationClient({
   client: temporal.client,
@@ -105,6 +109,7 @@ async function stop(signal: string): Promise<void> {
   catalog?.close();
   await temporal.connection.close().catch(() => undefined);
   await orm.close();
+  await tracing.shutdown();
   logger.info('consumer stopped');
   process.exit(0);
 }

@@ -12,9 +12,13 @@ import { bindGrpcServer, createGrpcServer, serviceName } from './grpc/server.ts'
 import { createMetricsRegistry, startMetricsServer } from './metrics/registry.ts';
 import { createGrpcMetrics } from './metrics/grpc.ts';
 import { createPartHealth, finishedWithin } from './readiness.ts';
+import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'grpc');
+// Traces (README, Traces): off unless the OTEL_* variables name an exporter or an endpoint.
+const tracing = startTracing(tracingSettingsFrom(config), 'grpc', { logger });
+logger.info(tracing.description);
 const auth = tokenVerifierFromConfig(config);
 if (auth.signaturesVerified) logger.info(`authentication: ${auth.description}`);
 else logger.warn(`authentication: ${auth.description}`);
@@ -22,7 +26,7 @@ else logger.warn(`authentication: ${auth.description}`);
 const orm = await openRuntimeOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSessionLimitsFrom(config), (m) =>
   logger.warn(m),
 );
-const temporal = createTemporalClient(config);
+const temporal = createTemporalClient(config, tracing);
 const metrics = createGrpcMetrics(createMetricsRegistry('grpc'));
 const { server, health: grpcHealth } = createGrpcServer({
   orm,
@@ -36,6 +40,7 @@ const { server, health: grpcHealth } = createGrpcServer({
     confirmedOverdueSeconds: config.CONFIRMED_HOLD_REPORT_AFTER_HOURS * 3600,
   },
   metrics,
+  traced: tracing.enabled,
 });
 const port = await bindGrpcServer(server, config.GRPC_HOST, config.GRPC_PORT);
 logger.info(`gRPC listening on ${config.GRPC_HOST}:${port} (${serviceName}, reflection, health)`);
@@ -76,6 +81,7 @@ async function stop(signal: string): Promise<void> {
   await metricsServer?.close();
   await temporal.connection.close().catch(() => undefined);
   await orm.close();
+  await tracing.shutdown();
   logger.info('gRPC stopped');
   process.exit(0);
 }

@@ -15,9 +15,13 @@ import { dbSessionLimitsFrom, limitsFrom } from './limits/settings.ts';
 import { createMetricsRegistry } from './metrics/registry.ts';
 import { createHttpMetrics } from './metrics/http.ts';
 import { registerCatalogBreakerGauge } from './metrics/catalog.ts';
+import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'http');
+// Traces (README, Traces): off unless the OTEL_* variables name an exporter or an endpoint.
+const tracing = startTracing(tracingSettingsFrom(config), 'http', { logger });
+logger.info(tracing.description);
 const auth = tokenVerifierFromConfig(config);
 if (auth.signaturesVerified) logger.info(`authentication: ${auth.description}`);
 else logger.warn(`authentication: ${auth.description}`);
@@ -27,7 +31,7 @@ const orm = await openRuntimeOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSess
 );
 // One connection of the system role, for /ready's count of the outbox backlog (every organization's) alone.
 const systemOrm = await openOrm(config.DATABASE_SYSTEM_URL, 1, dbSessionLimitsFrom(config));
-const temporal = createTemporalClient(config);
+const temporal = createTemporalClient(config, tracing);
 const catalog = catalogClientFromConfig(config, logger);
 const metrics = createHttpMetrics(createMetricsRegistry('http'));
 if (catalog) registerCatalogBreakerGauge(metrics.registry, catalog);
@@ -52,6 +56,7 @@ const app = createHttpApp({
     deadlineMs: config.WORKFLOW_ANSWER_DEADLINE_MS,
   },
   metrics,
+  traced: tracing.enabled,
 });
 // Answered while draining too: the orchestrator's probes and the last scrape.
 const probes = new Set(['/health', '/ready', '/metrics']);
@@ -114,6 +119,7 @@ async function stop(signal: string): Promise<void> {
   await temporal.connection.close().catch(() => undefined);
   await orm.close();
   await systemOrm.close();
+  await tracing.shutdown();
   logger.info('REST stopped');
   process.exit(0);
 }

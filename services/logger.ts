@@ -1,17 +1,41 @@
 import winston from 'winston';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { asyncLocalStorage as activityContext } from '@temporalio/activity';
 import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
 import type { Config } from './config.ts';
 
 export type Logger = winston.Logger;
 
 /**
+ * Where the line was written from (README, Traces): `trace_id` and `span_id` of the active span (none while
+ * tracing is off), and inside an activity its workflow's `workflowId` and `runId`, the names the Temporal SDK's
+ * own lines use. What the line already carries wins: a workflow's line, logged by the worker through the SDK's
+ * sink, names its own workflow and the span it was written in.
+ */
+const whereFrom = winston.format((info) => {
+  const span = trace.getActiveSpan()?.spanContext();
+  if (span && isSpanContextValid(span) && info.trace_id === undefined) {
+    info.trace_id = span.traceId;
+    info.span_id = span.spanId;
+  }
+  const execution = activityContext.getStore()?.info.workflowExecution;
+  if (execution && info.workflowId === undefined) {
+    info.workflowId = execution.workflowId;
+    info.runId = execution.runId;
+  }
+  return info;
+});
+
+/**
  * One logger configuration for every process: JSON lines (one object a line, with `service` and any
- * context such as requestId, workflowId, runId or activityType), or coloured text on a terminal.
+ * context such as requestId, workflowId, runId, activityType, trace_id and span_id), or coloured text on a
+ * terminal.
  */
 export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT'>, service: string): Logger {
   const pretty = config.LOG_FORMAT === 'pretty' || (config.LOG_FORMAT === 'auto' && process.stdout.isTTY);
   const format = pretty
     ? winston.format.combine(
+        whereFrom(),
         winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
         winston.format.colorize(),
         winston.format.printf(({ timestamp, level, message, service: svc, ...meta }) => {
@@ -19,7 +43,12 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT'>, s
           return `${timestamp} ${level} [${svc}] ${message}${rest}`;
         }),
       )
-    : winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json());
+    : winston.format.combine(
+        whereFrom(),
+        winston.format.timestamp(),
+        winston.format.errors({ stack: true }),
+        winston.format.json(),
+      );
   return winston.createLogger({
     level: config.LOG_LEVEL,
     defaultMeta: { service },

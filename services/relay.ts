@@ -13,9 +13,13 @@ import { openHolds } from './inventory/reservations/open-holds.store.ts';
 import { createMetricsRegistry, startMetricsServer, withTimeout } from './metrics/registry.ts';
 import { createPartHealth } from './readiness.ts';
 import { createRelayMetrics } from './metrics/relay.ts';
+import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'relay');
+// Traces (README, Traces): off unless the OTEL_* variables name an exporter or an endpoint.
+const tracing = startTracing(tracingSettingsFrom(config), 'relay', { logger });
+logger.info(tracing.description);
 // The relay publishes every organization's events: it runs as the system role alone (README, Security model).
 const orm = await openOrm(config.DATABASE_SYSTEM_URL, 2, dbSessionLimitsFrom(config));
 const metrics = createRelayMetrics(
@@ -88,6 +92,7 @@ async function stop(signal: string): Promise<void> {
   logger.info('relay drained: closing connections');
   await metricsServer?.close();
   await orm.close();
+  await tracing.shutdown();
   logger.info(`relay stopped after publishing ${relay.status().published} events`);
   process.exit(0);
 }

@@ -17,9 +17,14 @@ import { ensureRetentionSchedule } from './workflow-clients/retention-schedule.t
 import { dbSessionLimitsFrom, retentionFrom } from './limits/settings.ts';
 import { createPartHealth } from './readiness.ts';
 import { startMetricsServer } from './metrics/registry.ts';
+import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
+import { workerTracing, workflowTracingInterceptors } from './tracing/temporal.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'worker');
+// Traces (README, Traces): off unless the OTEL_* variables name an exporter or an endpoint.
+const tracing = startTracing(tracingSettingsFrom(config), 'worker', { logger });
+logger.info(tracing.description);
 // The SDK's own logs (core included), workflow `log` and activity `log` all go through winston.
 // The SDK's own metrics (task slots, poll and schedule-to-start latencies, activity and workflow outcomes, all
 // prefixed temporal_) are exported by its core for Prometheus on WORKER_METRICS_PORT (0 = off).
@@ -84,13 +89,19 @@ const systemOrm = await openOrm(config.DATABASE_SYSTEM_URL, 2, dbSessionLimitsFr
 const temporal = temporalConnectConfig(config);
 const namespace = temporal.namespace ?? config.TEMPORAL_NAMESPACE;
 const connection = await connectWithRetry();
+const { interceptors, sinks } = workerTracing(tracing);
 worker = await Worker.create({
   connection,
   namespace,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
+  // A prebuilt bundle has the workflow tracing interceptors in it already (scripts/bundle-workflows.ts).
   ...(config.WORKFLOW_BUNDLE_PATH
-    ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
-    : { workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)) }),
+    ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH }, interceptors }
+    : {
+        workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+        interceptors: { ...interceptors, workflowModules: [workflowTracingInterceptors] },
+      }),
+  sinks,
   activities: createActivities({ orm, systemOrm }),
   shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
   // A backstop: run() throws if the drain has not ended this long after the grace period.
@@ -124,6 +135,7 @@ await connection.close();
 await orm.close();
 await systemOrm.close();
 await healthServer?.close();
+await tracing.shutdown();
 logger.info('worker stopped');
 process.exit(0);
 

@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
 import { defaultDbSessionLimits, type DbSessionLimits } from '../limits/settings.ts';
+import { SqlSpanLogger } from '../tracing/sql.ts';
 
 export type Orm = MikroORM;
 
@@ -54,6 +55,8 @@ export function ormOptions(
     // Migration20261130130000_row_level_security gives its table, so the schema diff knows it.
     discovery: { warnWhenNoEntities: true, onMetadata: withOrganizationIsolation },
     debug: false,
+    // Each statement run inside a trace becomes a span of it (README, Traces); nothing when tracing is off.
+    loggerFactory: (options) => new SqlSpanLogger(options),
   };
 }
 

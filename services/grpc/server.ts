@@ -13,6 +13,7 @@ import { defaultLimits, type GrpcServerSettings, type Limits } from '../limits/s
 import { createRateLimiter } from '../limits/rate-limiter.ts';
 import { rateLimitedHandlers } from '../limits/grpc.ts';
 import { metricsInterceptor, type GrpcMetrics } from '../metrics/grpc.ts';
+import { tracingInterceptor } from '../tracing/grpc.ts';
 
 export interface GrpcDeps {
   orm: Orm;
@@ -25,6 +26,8 @@ export interface GrpcDeps {
   limits?: Limits;
   /** Call and ReserveStock outcome metrics (README, Metrics); none = not recorded. */
   metrics?: GrpcMetrics;
+  /** Each call in a server span continuing the caller's trace (README, Traces); off unless tracing is on. */
+  traced?: boolean;
 }
 
 export const serviceName = 'inventory.v1.InventoryService';
@@ -44,6 +47,7 @@ export function createGrpcServer(deps: GrpcDeps): { server: grpc.Server; health:
       // First in the list is innermost: it sees every status on its way out, the authentication interceptor's refusals included.
       ...(deps.metrics ? [metricsInterceptor(deps.metrics, serviceName)] : []),
       authenticationInterceptor(deps.verifyToken, serviceName),
+      ...(deps.traced ? [tracingInterceptor(serviceName)] : []),
     ],
   });
   const handlers = { ...createStockHandlers(deps), ...createReservationHandlers({ ...deps, quotas: limits.quotas }) };

@@ -26,6 +26,7 @@ import { createRateLimiter } from '../limits/rate-limiter.ts';
 import { rateLimitRequests } from '../limits/http.ts';
 import { exposition } from '../metrics/registry.ts';
 import { recordHttpMetrics, type HttpMetrics } from '../metrics/http.ts';
+import { traceRequests } from '../tracing/http.ts';
 
 export interface HttpDeps {
   orm: Orm;
@@ -41,6 +42,8 @@ export interface HttpDeps {
   limits?: Limits;
   /** Request metrics, served open at GET /metrics (README, Metrics); none = no /metrics. */
   metrics?: HttpMetrics;
+  /** Each request in a server span continuing the caller's trace (README, Traces); off unless tracing is on. */
+  traced?: boolean;
 }
 
 /**
@@ -77,6 +80,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   // Who is calling and whether they are over their rate comes first: a body is read only for a caller
   // the service knows and admits, so an anonymous client cannot make it parse megabytes.
   const api = express.Router();
+  // Traced from here (README, Traces): the API's requests, not the probes and scrapes.
+  if (deps.traced) api.use(traceRequests());
   api.use(authenticate(deps.verifyToken, deps.orm));
   api.use(
     rateLimitRequests(createRateLimiter({ orm: deps.orm, logger: deps.logger, settings: limits.rate }), deps.logger),

@@ -9,6 +9,8 @@ export interface OutboxRow {
   name: string;
   payload: Record<string, unknown>;
   created_at: string | Date;
+  /** The W3C trace context the row was written in (`traceparent`, `tracestate`), null outside a trace. */
+  trace_context: Record<string, string> | null;
 }
 
 export interface WireMessage {

@@ -16,6 +16,7 @@ import {
 import { declareConsumerTopology, type ConsumedSource, type ConsumerTopology } from './topology.ts';
 import type { ConsumerMetrics } from '../metrics/consumer.ts';
 import { finishedWithin } from '../readiness.ts';
+import { inConsumeSpan } from '../tracing/messages.ts';
 
 /**
  * Consumes other services' events (order, catalog, purchasing): manual acks, prefetch, a recovering connection. A message is
@@ -127,11 +128,24 @@ export function createEventConsumer(deps: EventConsumerDeps) {
     });
   }
 
+  /** Settles one delivery in a span that continues the trace its `traceparent` header names (README, Traces). */
+  async function process(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage): Promise<void> {
+    const attributes = {
+      'messaging.operation': 'process',
+      'messaging.destination.name': message.fields.exchange || source.queue,
+      'messaging.rabbitmq.destination.routing_key': message.fields.routingKey,
+      ...(message.properties.messageId ? { 'messaging.message.id': String(message.properties.messageId) } : {}),
+    };
+    return inConsumeSpan(message.properties.headers, `${source.queue} process`, attributes, () =>
+      settle(channel, source, message),
+    );
+  }
+
   /**
    * Settles one delivery. What fails here is the database or the broker, not the event: the delivery is
    * held and tried again (uncounted) until they answer, or left to the broker when its channel is gone.
    */
-  async function process(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage): Promise<void> {
+  async function settle(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage): Promise<void> {
     for (let wait = 200; ; wait = Math.min(wait * 2, 10_000)) {
       try {
         return await deliver(channel, source, message);

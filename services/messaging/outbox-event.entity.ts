@@ -18,6 +18,9 @@ export const OutboxEvent = defineEntity({
     payload: p.json<Record<string, unknown>>(),
     createdAt: p.datetime().defaultRaw('clock_timestamp()'),
     publishedAt: p.datetime().nullable(),
+    // The W3C trace context (traceparent, tracestate) of the transaction that wrote the event, which the relay
+    // sends on as message headers; null when it was written outside a trace (README, Traces).
+    traceContext: p.json<Record<string, string>>().nullable(),
   },
   indexes: [
     {

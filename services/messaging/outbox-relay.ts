@@ -1,4 +1,5 @@
 import amqp, { type ConfirmChannel } from 'amqplib';
+import type { Span } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
@@ -8,6 +9,7 @@ import { declareTopology } from './topology.ts';
 import type { RelayMetrics } from '../metrics/relay.ts';
 import { finishedWithin } from '../readiness.ts';
 import { firstRow } from '../guaranteed.ts';
+import { endPublishSpans, startPublishSpan } from '../tracing/messages.ts';
 
 /**
  * The outbox relay: publishes `outbox_event` rows to RabbitMQ in sequence order and marks them
@@ -140,13 +142,25 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
     const rows = await nextBatch(em, deps.batchSize);
     if (rows.length === 0) return 0;
     const publishing = await ensureChannel();
-    for (const row of rows) {
-      const message = toWireMessage(row);
-      publishing.publish(deps.exchange, message.routingKey, message.content, message.options);
-    }
+    // Each event written inside a trace is published in it: a span from its publish to the broker's confirm,
+    // whose context the message carries in its headers (README, Traces); untraced, the relay passes the context on.
+    const spans: Span[] = [];
     // The whole batch is confirmed or the whole batch is retried: never mark what the broker did not take.
     const confirming = deps.metrics?.confirmSeconds.startTimer();
-    await publishing.waitForConfirms();
+    try {
+      for (const row of rows) {
+        const { routingKey, content, options } = toWireMessage(row);
+        const traced = startPublishSpan(row.trace_context, { exchange: deps.exchange, routingKey, messageId: row.id });
+        if (traced?.span) spans.push(traced.span);
+        const sent = traced ? { ...options, headers: { ...options.headers, ...traced.headers } } : options;
+        publishing.publish(deps.exchange, routingKey, content, sent);
+      }
+      await publishing.waitForConfirms();
+    } catch (error) {
+      endPublishSpans(spans, error);
+      throw error;
+    }
+    endPublishSpans(spans);
     confirming?.();
     await markPublished(
       em,

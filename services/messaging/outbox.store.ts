@@ -4,6 +4,7 @@ import type { ScopedTransaction } from '../inventory/organization-scope.ts';
 import type { OutboxRow } from './envelope.ts';
 import type { OutboxBacklog } from '../metrics/relay.ts';
 import { firstRow } from '../guaranteed.ts';
+import { activeTraceCarrier } from '../tracing/messages.ts';
 
 /**
  * The outbox (transactional outbox pattern), its one data-access module: the writer every use case calls
@@ -21,13 +22,31 @@ export interface OutboxDraft {
   data: Record<string, unknown>;
 }
 
+const insertEvent =
+  'insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload, trace_context) values (?, ?, ?, ?, ?, ?, ?)';
+
+/**
+ * The row's values. It keeps the trace context of the transaction that writes it (null outside a trace), so the
+ * relay publishes the event in the same trace (README, Traces).
+ */
+function valuesOf(tx: ScopedTransaction, id: string, event: OutboxDraft): unknown[] {
+  const trace = activeTraceCarrier();
+  const { name, aggregateType, aggregateId, data } = event;
+  return [
+    id,
+    tx.organizationId,
+    name,
+    aggregateType,
+    aggregateId,
+    JSON.stringify(data),
+    trace && JSON.stringify(trace),
+  ];
+}
+
 /** Queues an event for the relay inside the caller's transaction, so it is published iff that commits. Returns its event id. */
 export async function enqueueEvent(tx: ScopedTransaction, event: OutboxDraft): Promise<string> {
   const id = randomUUID();
-  await tx.em.execute(
-    'insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?)',
-    [id, tx.organizationId, event.name, event.aggregateType, event.aggregateId, JSON.stringify(event.data)],
-  );
+  await tx.em.execute(insertEvent, valuesOf(tx, id, event));
   return id;
 }
 
@@ -37,9 +56,8 @@ export async function enqueueEvent(tx: ScopedTransaction, event: OutboxDraft): P
  */
 export async function enqueueEventOnce(tx: ScopedTransaction, id: string, event: OutboxDraft): Promise<boolean> {
   const rows = await tx.em.execute<{ id: string }[]>(
-    `insert into outbox_event (id, organization_id, name, aggregate_type, aggregate_id, payload) values (?, ?, ?, ?, ?, ?)
-     on conflict (id) do nothing returning id`,
-    [id, tx.organizationId, event.name, event.aggregateType, event.aggregateId, JSON.stringify(event.data)],
+    `${insertEvent} on conflict (id) do nothing returning id`,
+    valuesOf(tx, id, event),
   );
   return rows.length > 0;
 }
@@ -55,7 +73,8 @@ export async function enqueueEventOnce(tx: ScopedTransaction, id: string, event:
 /** The oldest unpublished events of every organization, in sequence (commit) order. `em`: the system role's. */
 export function nextBatch(em: EntityManager, size: number): Promise<OutboxRow[]> {
   return em.execute<OutboxRow[]>(
-    'select id, sequence, organization_id, name, payload, created_at from outbox_event where published_at is null order by sequence limit ?',
+    `select id, sequence, organization_id, name, payload, created_at, trace_context
+     from outbox_event where published_at is null order by sequence limit ?`,
     [size],
   );
 }

@@ -10,6 +10,9 @@ import {
   purchasingEventNames,
   type ConsumerTopology,
 } from '../../services/messaging/topology.ts';
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../../services/logger.ts';
+import { createReservationClient } from '../../services/workflow-clients/reservation-client.ts';
 import { reservationClientFor } from './temporal.ts';
 import { testStack } from './stack.ts';
 
@@ -32,12 +35,13 @@ export interface PrivateConsumer {
  * The service's event consumer with its real handlers, on exchanges and queues of its own (named after
  * `label`), so what a test publishes reaches it alone; `close` stops it and deletes them. The consumer
  * connects to `amqpUrl` (the stack's broker by default: a proxy in front of it, say); the test's own
- * `broker` connection always goes straight to the stack's broker.
+ * `broker` connection always goes straight to the stack's broker. `temporalClient` and `logger` replace the
+ * stack's (a client with the tracing interceptors, a logger whose lines the test reads).
  */
 export async function startPrivateConsumer(
   label: string,
   taskQueue: string,
-  options: { amqpUrl?: string } = {},
+  options: { amqpUrl?: string; temporalClient?: Client; logger?: Logger } = {},
 ): Promise<PrivateConsumer> {
   const stack = testStack();
   const run = `${label}.${randomUUID().slice(0, 8)}`;
@@ -58,14 +62,16 @@ export async function startPrivateConsumer(
   const consumer = createEventConsumer({
     orm: stack.orm,
     amqpUrl: options.amqpUrl ?? stack.amqpUrl,
-    logger: stack.logger,
+    logger: options.logger ?? stack.logger,
     maxAttempts: 2,
     topology,
     handlers: {
       order: createOrderEventHandlers({
         orm: stack.orm,
-        reservations: reservationClientFor(taskQueue),
-        logger: stack.logger,
+        reservations: options.temporalClient
+          ? createReservationClient({ client: options.temporalClient, taskQueue, orm: stack.orm })
+          : reservationClientFor(taskQueue),
+        logger: options.logger ?? stack.logger,
       }),
       catalog: createCatalogEventHandlers({ orm: stack.orm }),
       purchasing: createPurchasingEventHandlers({ orm: stack.orm }),

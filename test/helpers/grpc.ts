@@ -7,6 +7,8 @@ import { testStack, tokenFor } from './stack.ts';
 import type { Limits } from '../../services/limits/settings.ts';
 import type { Orm } from '../../services/db/orm.ts';
 import type { GrpcMetrics } from '../../services/metrics/grpc.ts';
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../../services/logger.ts';
 
 export interface GrpcHarness {
   client: InventoryServiceClient;
@@ -20,20 +22,30 @@ export interface GrpcHarness {
 }
 
 /**
- * The real gRPC server on a free port, backed by the test stack (or `orm`), and a real client.
- * `limits` (rate limits, quotas, server options) default to the service's documented defaults.
+ * The real gRPC server on a free port, backed by the test stack (or `orm`, `temporalClient`, `logger`), and a
+ * real client. `limits` (rate limits, quotas, server options) default to the service's documented defaults;
+ * `traced` puts each call in a span (README, Traces).
  */
 export async function startGrpc(
-  options: { taskQueue?: string; limits?: Limits; orm?: Orm; metrics?: GrpcMetrics } = {},
+  options: {
+    taskQueue?: string;
+    limits?: Limits;
+    orm?: Orm;
+    metrics?: GrpcMetrics;
+    temporalClient?: Client;
+    logger?: Logger;
+    traced?: boolean;
+  } = {},
 ): Promise<GrpcHarness> {
   const stack = testStack();
   const { server } = createGrpcServer({
     orm: options.orm ?? stack.orm,
-    logger: stack.logger,
+    logger: options.logger ?? stack.logger,
     verifyToken: stack.verifyToken,
-    temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' },
+    temporal: { client: options.temporalClient ?? stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' },
     limits: options.limits,
     metrics: options.metrics,
+    traced: options.traced,
   });
   const port = await bindGrpcServer(server, '127.0.0.1', 0);
   const harness = grpcClient(`127.0.0.1:${port}`);

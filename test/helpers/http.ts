@@ -8,6 +8,8 @@ import { startWorker, type RunningWorker } from './temporal.ts';
 import type { Limits } from '../../services/limits/settings.ts';
 import type { Orm } from '../../services/db/orm.ts';
 import type { HttpMetrics } from '../../services/metrics/http.ts';
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../../services/logger.ts';
 
 export interface HttpHarness {
   url: string;
@@ -38,6 +40,10 @@ export async function startHttp(
     limits?: Limits;
     orm?: Orm;
     metrics?: HttpMetrics;
+    /** Another Temporal client than the stack's (one with the tracing interceptors), spans per request, a logger. */
+    temporalClient?: Client;
+    traced?: boolean;
+    logger?: Logger;
   } = {},
 ): Promise<HttpHarness> {
   const stack = testStack();
@@ -50,13 +56,14 @@ export async function startHttp(
   });
   const app = createHttpApp({
     orm: options.orm ?? stack.orm,
-    logger: stack.logger,
+    logger: options.logger ?? stack.logger,
     readiness,
     verifyToken: stack.verifyToken,
     catalog: options.catalog,
-    temporal: { client: stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' },
+    temporal: { client: options.temporalClient ?? stack.temporal.client, taskQueue: options.taskQueue ?? 'inventory' },
     limits: options.limits,
     metrics: options.metrics,
+    traced: options.traced,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

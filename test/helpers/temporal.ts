@@ -3,16 +3,21 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import { createReservationClient } from '../../services/workflow-clients/reservation-client.ts';
+import { workflowTracingInterceptors } from '../../services/tracing/temporal.ts';
 import { testStack } from './stack.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** The service's workflows bundled once for the whole run (bundling takes seconds). */
+/**
+ * The service's workflows bundled once for the whole run (bundling takes seconds), with the tracing interceptors
+ * as the worker's bundle has them, so the replay test replays what production runs.
+ */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath,
+    workflowInterceptorModules: [workflowTracingInterceptors],
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
   });
   return bundle;

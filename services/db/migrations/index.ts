@@ -13,6 +13,7 @@ import { Migration20261130110000_retention_indexes } from './Migration2026113011
 import { Migration20261130120000_movement_columns } from './Migration20261130120000_movement_columns.ts';
 import { Migration20261130130000_row_level_security } from './Migration20261130130000_row_level_security.ts';
 import { Migration20261130140000_open_holds } from './Migration20261130140000_open_holds.ts';
+import { Migration20261130150000_outbox_trace_context } from './Migration20261130150000_outbox_trace_context.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   // migration adding a table adds its own (npm run migration:create writes the policy from the entities).
   Migration20261130130000_row_level_security,
   Migration20261130140000_open_holds,
+  Migration20261130150000_outbox_trace_context,
 ];
