@@ -6,7 +6,7 @@
  * outlives the test (epmd is shared by every node on the machine, so that is harmless).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, realpathSync } from 'node:fs';
+import { closeSync, existsSync, writeFileSync, openSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import amqp from 'amqplib';
@@ -35,6 +35,10 @@ export interface RabbitNode {
 }
 
 export async function startRabbitNode(label: string): Promise<RabbitNode> {
+  if (!existsSync(serverScript))
+    throw new Error(
+      `${serverScript} not found: these tests start a RabbitMQ node of their own (apt-get install rabbitmq-server, or set TEST_RABBITMQ_SERVER)`,
+    );
   const directory = await scratchDirectory();
   const dir = directory.path;
   const [port, distributionPort] = [await freePort(), await freePort()];
@@ -93,10 +97,18 @@ export async function startRabbitNode(label: string): Promise<RabbitNode> {
     exited = new Promise((resolve) => started.once('exit', () => resolve()));
     let gone = false;
     void exited.then(() => (gone = true));
+    // A script that cannot be run at all: no 'exit' follows.
+    started.once('error', (error) => {
+      gone = true;
+      writeFileSync(outputFile, `${String(error)}\n`, { flag: 'a' });
+    });
     const deadline = Date.now() + bootTimeoutMs;
     // The listener opens once the node has booted; an AMQP handshake proves it serves.
     for (;;) {
-      if (gone) throw new Error(`RabbitMQ node ${name} exited while booting:\n${output()}`);
+      if (gone) {
+        await kill();
+        throw new Error(`RabbitMQ node ${name} exited while booting:\n${output()}`);
+      }
       try {
         const connection = await amqp.connect(url);
         await connection.close();
