@@ -144,13 +144,13 @@ describe("faults: the RabbitMQ broker is SIGKILLed and restarted on the same dat
     // Deliberately keep the broker dead a while after the last write.
     await sleep(downMs);
     assert.equal(relay.status().connected, false, 'the relay saw the broker go');
-    // Marked published while the broker is dead: each was confirmed before the kill.
     const [{ n: writtenAfterKill } = { n: 0 }] = await scope.em
       .fork()
       .execute<{ n: number }[]>(
         'select count(*)::int as n from outbox_event where organization_id = ? and created_at > ?',
         [scope.organizationId, killedAt],
       );
+    // Marked published while the broker is dead: each was confirmed before the kill.
     const confirmedBeforeKill = await scope.em
       .fork()
       .execute<{ id: string }[]>('select id from outbox_event where organization_id = ? and published_at is not null', [
