@@ -1,23 +1,53 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { createOutboxRelay, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
-import type { ReserveStockResponse__Output } from '../../services/grpc/generated/inventory/v1/ReserveStockResponse.ts';
-import { bindEventQueue, type EventQueue, type ReceivedEvent } from '../helpers/amqp.ts';
+import type { OutboxRelay } from '../../services/messaging/outbox-relay.ts';
+import { bindEventQueue, type EventQueue } from '../helpers/amqp.ts';
 import { startPrivateConsumer, type PrivateConsumer } from '../helpers/consumer.ts';
-import { createWarehouse, receiveStock, stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
-import { newOrganization, testStack } from '../helpers/stack.ts';
+import { present } from '../helpers/present.ts';
+import { testStack } from '../helpers/stack.ts';
 import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
 import type { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
+import {
+  assertEachAppliedOnce,
+  assertPublishedInOrder,
+  heldOrders,
+  inbox,
+  ledgerWriter,
+  type OrderEvent,
+  outboxIds,
+  publishOrderEvent,
+  startRelay,
+  unpublishedCount,
+} from './event-checks.ts';
 import { assertInvariants } from './invariants.ts';
 import { proxyInFront } from './links.ts';
-import { present } from '../helpers/present.ts';
 
 /** Longer than the relay's and the consumer's reconnect backoff cap (10 s, services/messaging/*), so they retry at the cap. */
 const outageMs = 12_000;
 
-describe("faults: a process's RabbitMQ link is down longer than its retry window (a TCP proxy between it and the broker)", function () {
+/**
+ * The heartbeat the slow-link rows ask for (`?heartbeat=` in AMQP_URL; RabbitMQ proposes 60 s): either side that
+ * hears nothing for two intervals takes the connection for dead.
+ */
+const heartbeatSeconds = 2;
+/**
+ * The slow link's delay per chunk, each way. When it sets in each side hears nothing for this long: more than two
+ * heartbeat intervals plus a check's phase, so the connection surely times out.
+ */
+const latencyMs = 7000;
+/** How long the link stays slow. */
+const slowMs = 12_000;
+
+/** `url` asking the broker for a heartbeat every `seconds` (none: the broker's proposal). */
+function withHeartbeat(url: string, seconds?: number): string {
+  if (seconds === undefined) return url;
+  const withIt = new URL(url);
+  withIt.searchParams.set('heartbeat', String(seconds));
+  return withIt.toString();
+}
+
+describe("faults: a process's RabbitMQ link fails (a TCP proxy between it and the broker)", function () {
   this.timeout(120_000);
   let proxy: TcpProxy | undefined;
   let relay: OutboxRelay | undefined;
@@ -28,6 +58,7 @@ describe("faults: a process's RabbitMQ link is down longer than its retry window
 
   afterEach(async () => {
     proxy?.refuse(false);
+    proxy?.latency(0);
     await relay?.stop();
     await consumer?.close();
     await queue?.close();
@@ -37,33 +68,112 @@ describe("faults: a process's RabbitMQ link is down longer than its retry window
     proxy = relay = queue = consumer = worker = api = undefined;
   });
 
-  it("relay's broker refused and cut for 12 s while ledger operations keep writing events: afterwards the broker gets every outbox row at least once, each stock row's events in order, all marked published", async () => {
+  /**
+   * The relay (as the system role, as in production) publishing through a proxy, the run's events exchange bound
+   * to a queue straight on the broker, and an organization writing ledger events, the first already published.
+   */
+  async function relayThroughProxy(options: { heartbeat?: number } = {}) {
     const stack = testStack();
-    queue = await bindEventQueue();
+    const events = await bindEventQueue();
+    queue = events;
     const proxied = await proxyInFront(stack.amqpUrl, 5672);
     proxy = proxied.proxy;
-    // The relay runs as the system role, as in production.
-    relay = createOutboxRelay({
-      orm: stack.systemOrm,
-      databaseUrl: stack.systemDatabaseUrl,
-      amqpUrl: proxied.url,
-      exchange: stack.exchange,
-      logger: stack.logger,
-      batchSize: 20,
-      pollIntervalMs: 50,
+    const started = await startRelay(withHeartbeat(proxied.url, options.heartbeat));
+    relay = started;
+    const writer = await ledgerWriter();
+    const mine = () => events.received.filter((e) => e.body.organization_id === writer.scope.organizationId);
+    for (let i = 0; i < 6; i++) await writer.write();
+    await events.waitFor(() => mine().length > 0, 20_000, 'the stream to be under way');
+
+    /**
+     * Waits until every outbox row has arrived and is marked published, and checks them (exactly the outbox's ids,
+     * in version order per stock row). Returns how long after `since` they had all arrived, and the repeats.
+     */
+    async function allPublished(since: number) {
+      const outbox = await outboxIds(writer.scope);
+      await events.waitFor(
+        () => {
+          const got = new Set(mine().map((e) => e.messageId));
+          return outbox.every((id) => got.has(id));
+        },
+        45_000,
+        `all ${outbox.length} events`,
+      );
+      const recoveredMs = Date.now() - since;
+      await waitFor(
+        () => unpublishedCount(writer.scope),
+        (n) => n === 0,
+        'every row marked published',
+      );
+      const duplicates = assertPublishedInOrder(mine(), outbox, writer.variants.length);
+      await assertInvariants({ em: writer.scope.em, organizationId: writer.scope.organizationId });
+      return { outbox, recoveredMs, duplicates };
+    }
+    return { proxy: proxied.proxy, relay: started, ...writer, mine, allPublished };
+  }
+
+  /**
+   * The consumer with its real handlers reading through a proxy (its own exchanges and queues), 12 orders holding
+   * a unit each of 20, and the first 4 of their events (even orders cancelled, odd ones confirmed) published
+   * straight to the broker, as the order service would, the first applied.
+   */
+  async function consumerThroughProxy(label: string, options: { heartbeat?: number } = {}) {
+    const stack = testStack();
+    worker = await startWorker();
+    const grpcApi = await startGrpc({ taskQueue: worker.taskQueue });
+    api = grpcApi;
+    const proxied = await proxyInFront(stack.amqpUrl, 5672);
+    proxy = proxied.proxy;
+    const started = await startPrivateConsumer(label, worker.taskQueue, {
+      amqpUrl: withHeartbeat(proxied.url, options.heartbeat),
     });
-    await relay.start();
+    consumer = started;
+    const orders = await heldOrders(grpcApi, { label, count: 12, stocked: 20 });
+    const channel = await started.broker.createConfirmChannel();
+    const publish = (e: OrderEvent) => publishOrderEvent(channel, started.exchanges.order, orders.organizationId, e);
+    const applied = () => inbox(orders.scope);
+    for (const e of orders.events.slice(0, 4)) await publish(e);
+    await waitFor(applied, (rows) => rows.length > 0, 'the first event applied');
+    const orderQueue = present(
+      started.topology.sources.find((s) => s.name === 'order'),
+      'the order source',
+    ).queue;
 
-    const scope = newOrganization();
-    const warehouse = await createWarehouse(scope);
-    const variants = [randomUUID(), randomUUID(), randomUUID()];
-    const mine = (received: ReceivedEvent[]) => received.filter((e) => e.body.organization_id === scope.organizationId);
-    let written = 0;
-    const write = async () =>
-      receiveStock(scope, present(variants[written++ % variants.length], 'a variant'), warehouse.id, 1);
-    for (let i = 0; i < 6; i++) await write();
-    await queue.waitFor((r) => mine(r).length > 0, 20_000, 'the stream to be under way');
+    /**
+     * Waits until every event is applied and the queue is drained, then checks that each took effect exactly once
+     * and none was dead-lettered. Returns how long after `since` they had all been applied.
+     */
+    async function allAppliedOnce(since: number): Promise<number> {
+      await waitFor(applied, (rows) => rows.length >= orders.events.length, 'every event applied', 45_000);
+      const recoveredMs = Date.now() - since;
+      await waitFor(
+        async () => (await channel.checkQueue(orderQueue)).messageCount,
+        (n) => n === 0,
+        'the queue drained, the duplicates included',
+      );
+      await assertEachAppliedOnce(orders.scope, orders.events, {
+        variantId: orders.variantId,
+        warehouseId: orders.warehouseId,
+        stocked: 20,
+      });
+      assert.equal(
+        (await channel.checkQueue(started.topology.deadLetterQueue)).messageCount,
+        0,
+        'nothing dead-lettered',
+      );
+      await channel.close();
+      await assertInvariants({
+        em: orders.scope.em,
+        organizationId: orders.organizationId,
+        client: stack.temporal.client,
+      });
+      return recoveredMs;
+    }
+    return { proxy: proxied.proxy, events: orders.events, publish, applied, allAppliedOnce };
+  }
 
+  it("relay's broker refused and cut for 12 s while ledger operations keep writing events: afterwards the broker gets every outbox row at least once, each stock row's events in order, all marked published", async () => {
+    const { proxy, relay, scope, write, mine, allPublished } = await relayThroughProxy();
     proxy.refuse(true);
     proxy.cutAll();
     const downAt = new Date();
@@ -78,178 +188,92 @@ describe("faults: a process's RabbitMQ link is down longer than its retry window
         scope.organizationId,
         downAt,
       ]);
-    const arrivedWhileDown = new Set(mine(queue.received).map((e) => e.messageId));
+    const arrivedWhileDown = new Set(mine().map((e) => e.messageId));
     assert.equal(relay.status().connected, false, 'the relay saw the broker go');
     assert.deepEqual(
       writtenWhileDown.filter((row) => arrivedWhileDown.has(row.id)),
       [],
       'nothing written during the outage was published during it',
     );
-    proxy.refuse(false);
-    const backAt = Date.now();
-
-    const outbox = await scope.em
-      .fork()
-      .execute<{ id: string }[]>('select id from outbox_event where organization_id = ? order by sequence', [
-        scope.organizationId,
-      ]);
     assert.ok(writtenWhileDown.length >= 20, `events were written during the outage (${writtenWhileDown.length})`);
-    await queue.waitFor(
-      (r) => {
-        const got = new Set(mine(r).map((e) => e.messageId));
-        return outbox.every((row) => got.has(row.id));
-      },
-      30_000,
-      `all ${outbox.length} events once the broker is back`,
-    );
-    const recoveredMs = Date.now() - backAt;
-    await waitFor(
-      async () =>
-        (
-          await scope.em
-            .fork()
-            .execute<{ n: number }[]>(
-              'select count(*)::int as n from outbox_event where organization_id = ? and published_at is null',
-              [scope.organizationId],
-            )
-        )[0]?.n,
-      (n) => n === 0,
-      'every row marked published',
-    );
+    proxy.refuse(false);
 
-    // At least once: every row arrived; a redelivery is the same event id, which consumers deduplicate.
-    const arrivals = mine(queue.received);
-    const seen = new Set<string>();
-    const firsts = arrivals.filter((e) => !seen.has(e.messageId) && seen.add(e.messageId));
-    assert.deepEqual(
-      new Set(firsts.map((e) => e.messageId)),
-      new Set(outbox.map((row) => row.id)),
-      "the broker got exactly the outbox's event ids",
-    );
-    const lastVersion = new Map<string, number>();
-    for (const e of firsts.filter((e) => e.routingKey === 'inventory.stock.updated')) {
-      const stockId = e.body.data.stock_id as string;
-      const previous = lastVersion.get(stockId);
-      if (previous !== undefined)
-        assert.equal(
-          e.body.data.version,
-          previous + 1,
-          `stock row ${stockId}: version ${e.body.data.version} arrived after ${previous}`,
-        );
-      lastVersion.set(stockId, e.body.data.version as number);
-    }
-    assert.equal(lastVersion.size, variants.length);
+    const { outbox, recoveredMs, duplicates } = await allPublished(Date.now());
     assert.ok(
       recoveredMs < 20_000,
       `published within the backoff cap and a batch after the broker came back (${recoveredMs} ms)`,
     );
     console.log(
-      `      relay: ${outbox.length} events, ${writtenWhileDown.length} written during the outage, all published ${recoveredMs} ms after the broker came back, ${arrivals.length - firsts.length} duplicates`,
+      `      relay: ${outbox.length} events, ${writtenWhileDown.length} written during the outage, all published ${recoveredMs} ms after the broker came back, ${duplicates} duplicates`,
     );
-    await assertInvariants({ em: scope.em, organizationId: scope.organizationId });
   });
 
   it("consumer's broker connection cut and refused for 12 s while order events are applied: each event, duplicates and redeliveries included, is applied exactly once, none lost", async () => {
-    const stack = testStack();
-    worker = await startWorker();
-    const grpcApi = await startGrpc({ taskQueue: worker.taskQueue });
-    api = grpcApi;
-    const proxied = await proxyInFront(stack.amqpUrl, 5672);
-    proxy = proxied.proxy;
-    const privateConsumer = await startPrivateConsumer('faults-consumer', worker.taskQueue, { amqpUrl: proxied.url });
-    consumer = privateConsumer;
-    const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(20);
-    const orders = Array.from({ length: 12 }, (_, i) => `consumed-${i}`);
-    await Promise.all(
-      orders.map((orderId) =>
-        grpcApi.call<ReserveStockResponse__Output>('ReserveStock', {
-          organization_id: organizationId,
-          order_id: orderId,
-          items: [{ variant_id: variantId, quantity: 1 }],
-        }),
-      ),
-    );
-
-    // Even orders are cancelled (a release each), odd ones confirmed; each event has its own id.
-    const events = orders.map((orderId, i) => ({
-      event: i % 2 === 0 ? 'order.cancelled' : 'order.confirmed',
-      orderId,
-      eventId: randomUUID(),
-    }));
-    const channel = await consumer.broker.createConfirmChannel();
-    const publish = async (e: (typeof events)[number]) => {
-      const body = Buffer.from(
-        JSON.stringify({
-          event: e.event,
-          event_id: e.eventId,
-          organization_id: organizationId,
-          version: '1.0',
-          data: { order_id: e.orderId, reason: 'fault test' },
-        }),
-      );
-      channel.publish(privateConsumer.exchanges.order, e.event, body, { persistent: true, messageId: e.eventId });
-      await channel.waitForConfirms();
-    };
-    const inbox = async () =>
-      scope.em
-        .fork()
-        .execute<{ event_id: string; outcome: string }[]>(
-          'select event_id, outcome from inbox_event where organization_id = ?',
-          [organizationId],
-        );
-
-    for (const e of events.slice(0, 4)) await publish(e);
-    await waitFor(inbox, (rows) => rows.length > 0, 'the first event applied');
+    const { proxy, events, publish, applied, allAppliedOnce } = await consumerThroughProxy('faults-consumer');
     proxy.refuse(true);
     proxy.cutAll();
     // The rest, and a second copy of two already sent, reach the queue while the consumer cannot.
     for (const e of [...events.slice(4), ...events.slice(0, 2)]) await publish(e);
     // Deliberately keep the consumer's broker away past its reconnect backoff cap.
     await sleep(outageMs);
-    const appliedWhileDown = (await inbox()).length;
+    const appliedWhileDown = (await applied()).length;
     proxy.refuse(false);
     const backAt = Date.now();
     for (const e of events.slice(2, 4)) await publish(e);
 
-    const rows = await waitFor(inbox, (r) => r.length >= events.length, 'every event applied', 30_000);
-    const recoveredMs = Date.now() - backAt;
+    const recoveredMs = await allAppliedOnce(backAt);
     assert.ok(
       appliedWhileDown <= 4,
       `nothing published during the outage was applied during it (${appliedWhileDown} applied)`,
     );
-    assert.deepEqual(
-      new Map(rows.map((r) => [r.event_id, r.outcome])),
-      new Map(events.map((e) => [e.eventId, e.event === 'order.cancelled' ? 'released' : 'confirmed'])),
-      'one inbox row per event, with its effect',
-    );
-    const statuses = await scope.em
-      .fork()
-      .execute<{ status: string; n: number }[]>(
-        'select status, count(*)::int as n from reservation where organization_id = ? group by status order by status',
-        [organizationId],
-      );
-    assert.deepEqual(statuses, [
-      { status: 'confirmed', n: 6 },
-      { status: 'released', n: 6 },
-    ]);
-    const [{ n: releases } = { n: 0 }] = await scope.em
-      .fork()
-      .execute<{ n: number }[]>(
-        "select count(*)::int as n from stock_movement where organization_id = ? and type = 'release'",
-        [organizationId],
-      );
-    assert.equal(releases, 6, 'one release per cancelled order, however often its event came');
-    const row = present(await stockRow(scope, variantId, warehouseId), 'the stock row');
-    assert.deepEqual({ available: row.available, reserved: row.reserved }, { available: 14, reserved: 6 });
-    assert.equal(
-      (await channel.checkQueue(consumer.topology.deadLetterQueue)).messageCount,
-      0,
-      'nothing dead-lettered',
-    );
     console.log(
       `      consumer: ${events.length} events (+4 duplicates) all applied ${recoveredMs} ms after the broker came back`,
     );
-    await channel.close();
-    await assertInvariants({ em: scope.em, organizationId, client: stack.temporal.client });
+  });
+
+  it("relay's link slowed to 7 s per chunk each way for 12 s (heartbeat 2 s) while ledger operations keep writing events: the broker gives its connection up and it opens another; afterwards the broker has every outbox row at least once, each stock row's events in order, all marked published", async () => {
+    const { proxy, relay, write, allPublished } = await relayThroughProxy({ heartbeat: heartbeatSeconds });
+    const connectionsBefore = proxy.accepted();
+    proxy.latency(latencyMs);
+    const slowAt = Date.now();
+    const errors = new Set<string>();
+    while (Date.now() - slowAt < slowMs) {
+      await write();
+      const { lastError } = relay.status();
+      if (lastError) errors.add(lastError);
+      // Deliberately paced: events keep arriving in the outbox while the link is slow.
+      await sleep(400);
+    }
+    proxy.latency(0);
+
+    const { outbox, recoveredMs, duplicates } = await allPublished(Date.now());
+    const reconnections = proxy.accepted() - connectionsBefore;
+    assert.ok(
+      reconnections > 0,
+      `the relay's connection was given up and another opened (errors seen: ${[...errors].join('; ') || 'none'})`,
+    );
+    console.log(
+      `      relay: ${outbox.length} events, ${reconnections} connection(s) opened after the slowdown (${[...errors].join('; ')}), all published ${recoveredMs} ms after the link was fast again, ${duplicates} duplicates`,
+    );
+  });
+
+  it("consumer's link slowed to 7 s per chunk each way for 12 s (heartbeat 2 s) while order events are applied: the broker gives its connection up and it opens another; each event, redeliveries and duplicates included, is applied exactly once, none lost, none dead-lettered", async () => {
+    const { proxy, events, publish, allAppliedOnce } = await consumerThroughProxy('slow-consumer', {
+      heartbeat: heartbeatSeconds,
+    });
+    const connectionsBefore = proxy.accepted();
+    proxy.latency(latencyMs);
+    // The rest, and a second copy of two already sent, while the consumer's link is slow.
+    for (const e of [...events.slice(4), ...events.slice(0, 2)]) await publish(e);
+    // Deliberately keep the link slow past the heartbeat timeout and a reconnect attempt or two.
+    await sleep(slowMs);
+    proxy.latency(0);
+
+    const recoveredMs = await allAppliedOnce(Date.now());
+    const reconnections = proxy.accepted() - connectionsBefore;
+    assert.ok(reconnections > 0, "the consumer's connection was given up and another opened");
+    console.log(
+      `      consumer: ${events.length} events (+2 duplicates), ${reconnections} connection(s) opened after the slowdown, all applied ${recoveredMs} ms after the link was fast again`,
+    );
   });
 });
