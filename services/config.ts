@@ -36,6 +36,7 @@ const schema = z.object({
   EVENTS_EXCHANGE: z.string().min(1).default('inventory.events'),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+  OUTBOX_CONFIRM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   ORDER_EVENTS_EXCHANGE: z.string().min(1).default('order.events'),
   CATALOG_EVENTS_EXCHANGE: z.string().min(1).default('catalog.events'),
   PURCHASING_EVENTS_EXCHANGE: z.string().min(1).default('purchasing.events'),

@@ -34,6 +34,7 @@ const relay = createOutboxRelay({
   exchange: config.EVENTS_EXCHANGE,
   logger,
   batchSize: config.OUTBOX_BATCH_SIZE,
+  confirmTimeoutMs: config.OUTBOX_CONFIRM_TIMEOUT_MS,
   pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   metrics,
 });

@@ -30,6 +30,12 @@ export interface OutboxRelayDeps {
   logger: Logger;
   batchSize: number;
   pollIntervalMs: number;
+  /**
+   * How long a batch waits for the broker's confirms. A broker that takes the messages and never confirms
+   * them (a quorum queue left without a leader, a link that stalls without closing) would otherwise hold
+   * the relay for good; past this the batch is published again on a new channel (at least once).
+   */
+  confirmTimeoutMs: number;
   /** Counts published events and times the broker's confirms (README, Metrics); none = not recorded. */
   metrics?: Pick<RelayMetrics, 'published' | 'confirmSeconds'>;
 }
@@ -155,7 +161,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
         const sent = traced ? { ...options, headers: { ...options.headers, ...traced.headers } } : options;
         publishing.publish(deps.exchange, routingKey, content, sent);
       }
-      await publishing.waitForConfirms();
+      await confirmedWithin(publishing, deps.confirmTimeoutMs);
     } catch (error) {
       endPublishSpans(spans, error);
       throw error;
@@ -184,6 +190,17 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
       // A full batch means a backlog: go again at once. Otherwise wait for the next poll.
       if (running && published < deps.batchSize) await sleep(deps.pollIntervalMs);
     }
+  }
+
+  /** The batch's confirms, or an error after `ms`: the channel is then dropped (its late confirms mark nothing). */
+  async function confirmedWithin(publishing: ConfirmChannel, ms: number): Promise<void> {
+    const confirms = publishing.waitForConfirms();
+    if (await finishedWithin(ms, confirms)) return await confirms;
+    confirms.catch(() => undefined);
+    if (channel === publishing) channel = undefined;
+    // Not awaited: on a stalled link the close waits for the broker as long as the confirms did.
+    publishing.close().catch(() => undefined);
+    throw new Error(`RabbitMQ did not confirm the batch within ${ms} ms: publishing it again on a new channel`);
   }
 
   function sleep(ms: number): Promise<void> {

@@ -72,13 +72,13 @@ describe("faults: a process's RabbitMQ link fails (a TCP proxy between it and th
    * The relay (as the system role, as in production) publishing through a proxy, the run's events exchange bound
    * to a queue straight on the broker, and an organization writing ledger events, the first already published.
    */
-  async function relayThroughProxy(options: { heartbeat?: number } = {}) {
+  async function relayThroughProxy(options: { heartbeat?: number; confirmTimeoutMs?: number } = {}) {
     const stack = testStack();
     const events = await bindEventQueue();
     queue = events;
     const proxied = await proxyInFront(stack.amqpUrl, 5672);
     proxy = proxied.proxy;
-    const started = await startRelay(withHeartbeat(proxied.url, options.heartbeat));
+    const started = await startRelay(withHeartbeat(proxied.url, options.heartbeat), options.confirmTimeoutMs);
     relay = started;
     const writer = await ledgerWriter();
     const mine = () => events.received.filter((e) => e.body.organization_id === writer.scope.organizationId);
@@ -254,6 +254,31 @@ describe("faults: a process's RabbitMQ link fails (a TCP proxy between it and th
     );
     console.log(
       `      relay: ${outbox.length} events, ${reconnections} connection(s) opened after the slowdown (${[...errors].join('; ')}), all published ${recoveredMs} ms after the link was fast again, ${duplicates} duplicates`,
+    );
+  });
+
+  it("relay's link stalled (every chunk held 6 s, no heartbeat to notice) past its 1 s confirm timeout while ledger operations keep writing events: the relay gives the batch up and publishes it again on a new channel; afterwards the broker has every outbox row at least once, in order, all marked published", async () => {
+    const { proxy, relay, write, allPublished } = await relayThroughProxy({ heartbeat: 0, confirmTimeoutMs: 1000 });
+    proxy.latency(6000);
+    const stalledAt = Date.now();
+    const errors = new Set<string>();
+    while (Date.now() - stalledAt < 8000) {
+      await write();
+      const { lastError } = relay.status();
+      if (lastError) errors.add(lastError);
+      // Deliberately paced: events keep arriving in the outbox while the link stalls.
+      await sleep(400);
+    }
+    await waitFor(
+      async () => relay.status().lastError,
+      (error) => /did not confirm the batch within 1000 ms/.test(error ?? ''),
+      'the relay to give an unconfirmed batch up',
+    );
+    proxy.latency(0);
+
+    const { outbox, recoveredMs, duplicates } = await allPublished(Date.now());
+    console.log(
+      `      relay: ${outbox.length} events, all published ${recoveredMs} ms after the link moved again, ${duplicates} duplicates (${[...errors].join('; ')})`,
     );
   });
 

@@ -16,7 +16,7 @@ import { present } from '../helpers/present.ts';
 import { newOrganization, testStack, type TestOrganizationScope } from '../helpers/stack.ts';
 
 /** The outbox relay as production runs it (the system role), publishing to the run's exchange on `amqpUrl`; started. */
-export async function startRelay(amqpUrl: string): Promise<OutboxRelay> {
+export async function startRelay(amqpUrl: string, confirmTimeoutMs = 30_000): Promise<OutboxRelay> {
   const stack = testStack();
   const relay = createOutboxRelay({
     orm: stack.systemOrm,
@@ -26,6 +26,7 @@ export async function startRelay(amqpUrl: string): Promise<OutboxRelay> {
     logger: stack.logger,
     batchSize: 20,
     pollIntervalMs: 50,
+    confirmTimeoutMs,
   });
   await relay.start();
   return relay;

@@ -17,6 +17,7 @@ function relayTo(amqpUrl: string, batchSize = 50): OutboxRelay {
     logger: stack.logger,
     batchSize,
     pollIntervalMs: 50,
+    confirmTimeoutMs: 30_000,
   });
 }
 

@@ -280,6 +280,7 @@ describe('Prometheus metrics', function () {
         logger: stack.logger,
         batchSize: 200,
         pollIntervalMs: 50,
+        confirmTimeoutMs: 30_000,
         metrics,
       });
       await relay.start();

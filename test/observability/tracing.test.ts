@@ -93,6 +93,7 @@ async function startParts(enabled: boolean, tracesUrl?: string): Promise<Parts> 
     logger,
     batchSize: 200,
     pollIntervalMs: 50,
+    confirmTimeoutMs: 30_000,
   });
   await relay.start();
 

@@ -94,6 +94,7 @@ describe('reservations: no poison work', function () {
       logger: stack.logger,
       batchSize: 200,
       pollIntervalMs: 50,
+      confirmTimeoutMs: 30_000,
     });
     await relay.start();
   });

@@ -149,6 +149,7 @@ describe('reservation guarantees', function () {
         logger: stack.logger,
         batchSize: 200,
         pollIntervalMs: 50,
+        confirmTimeoutMs: 30_000,
       });
       await relay.start();
     });
