@@ -19,6 +19,7 @@ import {
   writeWorkflowBundle,
   type ChildProcessHandle,
 } from './processes.ts';
+import { holdRowLock, type HeldRowLock } from './row-lock.ts';
 
 interface Setup {
   scope: TestOrganizationScope;
@@ -77,6 +78,17 @@ async function transferStatus(s: Setup, transferId: string): Promise<string | un
   return row?.status;
 }
 
+/** How many times each event of the transfer is in the outbox, by name. */
+async function eventCounts(s: Setup, transferId: string): Promise<Record<string, number>> {
+  const rows = await s.scope.em
+    .fork()
+    .execute<{ name: string; n: number }[]>(
+      "select name, count(*)::int as n from outbox_event where aggregate_type = 'transfer' and aggregate_id = ? group by name order by name",
+      [transferId],
+    );
+  return Object.fromEntries(rows.map((r) => [r.name, r.n]));
+}
+
 /** Units are conserved across both warehouses: on hand at either, nothing left in transit or incoming. */
 async function assertConservedAcrossBoth(s: Setup, initialTotal: number): Promise<void> {
   const origin = await quantities(s, s.origin);
@@ -104,12 +116,14 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
   let bundlePath: string;
   const children: ChildProcessHandle[] = [];
   const harnesses: HttpHarness[] = [];
+  const locks: HeldRowLock[] = [];
 
   before(async () => {
     directory = await scratchDirectory();
     bundlePath = await writeWorkflowBundle(directory.path);
   });
   afterEach(async () => {
+    await Promise.all(locks.splice(0).map((l) => l.release()));
     await Promise.all(children.splice(0).map((c) => c.kill()));
     await Promise.all(harnesses.splice(0).map((h) => h.close()));
   });
@@ -156,15 +170,29 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
       ...(idempotencyKey && { headers: { 'Idempotency-Key': idempotencyKey } }),
     });
 
-  it('worker SIGKILLed between ship and receive: a new worker on the same task queue receives the transfer, units conserved, one movement per step', async () => {
-    const stack = testStack();
-    const taskQueue = `faults-transfer-${randomUUID()}`;
+  /** A child worker on a task queue of its own, REST bound to it, and a transfer of 3 of 10 units created over REST. */
+  async function transferOnChildWorker(name: string) {
+    const taskQueue = `${name}-${randomUUID()}`;
     const first = await childWorker({ taskQueue });
     const http = await httpOn(taskQueue);
     const s = await twoWarehouses(10);
     const created = await create(http, s, 3);
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const id: string = created.body.transfer_id;
+    return { taskQueue, first, http, s, id: created.body.transfer_id as string };
+  }
+
+  /** That transfer completed once: 3 units moved, conserved, one movement per step and line, invariants hold. */
+  async function assertCompletedOnce(s: Setup, id: string): Promise<void> {
+    assert.equal(await transferStatus(s, id), 'completed');
+    assert.deepEqual(await quantities(s, s.origin), { ...zero, total: 7, available: 7 });
+    assert.deepEqual(await quantities(s, s.destination), { ...zero, total: 3, available: 3 });
+    await assertConservedAcrossBoth(s, 10);
+    assert.deepEqual(await movements(s, id), completedMovements, 'one movement per step and line, none doubled');
+    await assertInvariants({ em: s.scope.em, organizationId: s.org, client: testStack().temporal.client });
+  }
+
+  it('worker SIGKILLed between ship and receive: a new worker on the same task queue receives the transfer, units conserved, one movement per step', async () => {
+    const { taskQueue, first, http, s, id } = await transferOnChildWorker('faults-transfer');
     const shipped = await act(http, s, id, 'ship');
     assert.equal(shipped.body.status, 'in_transit');
 
@@ -183,13 +211,66 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
     );
     assert.equal(received.status, 200, JSON.stringify(received.body));
     assert.equal(received.body.status, 'completed');
-    assert.equal(await transferStatus(s, id), 'completed');
-    assert.deepEqual(await quantities(s, s.origin), { ...zero, total: 7, available: 7 });
-    assert.deepEqual(await quantities(s, s.destination), { ...zero, total: 3, available: 3 });
-    await assertConservedAcrossBoth(s, 10);
-    assert.deepEqual(await movements(s, id), completedMovements, 'one movement per step and line, none doubled');
-    await assertInvariants({ em: s.scope.em, organizationId: s.org, client: stack.temporal.client });
+    await assertCompletedOnce(s, id);
   });
+
+  for (const step of ['ship', 'receive'] as const) {
+    it(`worker SIGKILLed inside the ${step} step's activity (blocked in its transaction on a row lock): a new worker runs the step once, the transfer completes, units conserved, one movement per step`, async () => {
+      const { taskQueue, first, http, s, id } = await transferOnChildWorker(`faults-in-${step}`);
+      if (step === 'receive') assert.equal((await act(http, s, id, 'ship')).body.status, 'in_transit');
+      const before = await movements(s, id);
+
+      // Both steps change the origin's row: with its lock held here, the step's transaction waits inside its update.
+      const lock = await holdRowLock(
+        'select 1 from stock where organization_id = ? and variant_id = ? and warehouse_id = ? for update',
+        [s.org, s.variant, s.origin],
+      );
+      locks.push(lock);
+      const body = step === 'receive' ? { lines: [{ variant_id: s.variant, received: 3 }] } : undefined;
+      const key = `${step}-${randomUUID()}`;
+      const firstCall = act(http, s, id, step, body, key);
+      await waitFor(
+        () => lock.waiting(),
+        (n) => n > 0,
+        `the ${step} activity waiting on the row lock`,
+        20_000,
+      );
+      await first.kill();
+      // The dead worker's transaction may get the lock now, but it can never commit: its client is gone.
+      await lock.release();
+      assert.deepEqual(await movements(s, id), before, `the ${step} step had written nothing when the kill landed`);
+
+      const restarted = Date.now();
+      await childWorker({ taskQueue });
+      const firstAnswer = await firstCall;
+      assert.ok(
+        firstAnswer.status === 200 || firstAnswer.status === 503,
+        `the caller gets the answer or "try again": ${firstAnswer.status} ${JSON.stringify(firstAnswer.body)}`,
+      );
+      // Sent again with the same Idempotency-Key it is the same update: the late step's answer comes back.
+      const answer = await waitFor(
+        () => act(http, s, id, step, body, key),
+        (r) => r.status !== 503,
+        `a definite answer to the ${step}`,
+        60_000,
+      );
+      const answeredMs = Date.now() - restarted;
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.status, step === 'ship' ? 'in_transit' : 'completed');
+      if (step === 'ship') {
+        const received = await act(http, s, id, 'receive', { lines: [{ variant_id: s.variant, received: 3 }] });
+        assert.equal(received.status, 200, JSON.stringify(received.body));
+        assert.equal(received.body.status, 'completed');
+      }
+      console.log(
+        `      kill inside ${step}: first answer ${firstAnswer.status}; the ${step} answered ${answeredMs} ms after the new worker was started`,
+      );
+      await assertCompletedOnce(s, id);
+      const events = await eventCounts(s, id);
+      assert.equal(events['inventory.transfer.shipped'], 1, `one shipped event: ${JSON.stringify(events)}`);
+      assert.equal(events['inventory.transfer.received'], 1, `one received event: ${JSON.stringify(events)}`);
+    });
+  }
 
   it('worker SIGKILLed while the compensations of a failed receipt run: a new worker finishes them, each exactly once and in reverse, stock as before', async () => {
     const stack = testStack();
