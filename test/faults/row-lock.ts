@@ -6,7 +6,7 @@
 import { testStack } from '../helpers/stack.ts';
 
 export interface HeldRowLock {
-  /** How many other sessions wait for this transaction's locks now. */
+  /** How many other sessions wait for this transaction's locks now, directly or queued behind one that does. */
   waiting(): Promise<number>;
   /** Commits the transaction: the sessions waiting go on. Safe to call again. */
   release(): Promise<void>;
@@ -29,12 +29,16 @@ export async function holdRowLock(lockingSql: string, params: unknown[]): Promis
   return {
     waiting: async () =>
       (
-        await observerOrm.em
-          .fork()
-          .execute<{ n: number }[]>(
-            'select count(*)::int as n from pg_stat_activity where ? = any(pg_blocking_pids(pid))',
-            [pid],
-          )
+        await observerOrm.em.fork().execute<{ n: number }[]>(
+          // Directly, or queued behind a session that waits for it (a row's later waiters wait on its tuple lock).
+          `with recursive blocked(pid) as (
+             select pid from pg_stat_activity where ? = any(pg_blocking_pids(pid))
+             union
+             select a.pid from pg_stat_activity a join blocked b on b.pid = any(pg_blocking_pids(a.pid))
+           )
+           select count(*)::int as n from blocked`,
+          [pid],
+        )
       )[0]?.n ?? 0,
     release: async () => {
       released.resolve();
