@@ -226,34 +226,51 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
     await assertCompletedOnce(s, id);
   });
 
-  for (const step of ['ship', 'receive'] as const) {
-    it(`worker SIGKILLed inside the ${step} step's activity (blocked in its transaction on a row lock): a new worker runs the step once, the transfer completes, units conserved, one movement per step`, async () => {
-      const { taskQueue, first, http, s, id } = await transferOnChildWorker(`faults-in-${step}`);
-      if (step === 'receive') assert.equal((await act(http, s, id, 'ship')).body.status, 'in_transit');
-      const before = await movements(s, id);
+  it("worker SIGKILLed inside a ship step's and a receive step's activity (two transfers, each step blocked in its transaction on a row lock): a new worker runs each step once, both transfers complete, units conserved, one movement per step", async () => {
+    const shipping = await transferOnChildWorker('faults-in-step');
+    const { taskQueue, first, http } = shipping;
+    const receiving = await twoWarehouses(10);
+    const created = await create(http, receiving, 3);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const receivingId: string = created.body.transfer_id;
+    assert.equal((await act(http, receiving, receivingId, 'ship')).body.status, 'in_transit');
 
-      // Both steps change the origin's row: with its lock held here, the step's transaction waits inside its update.
-      const lock = await holdRowLock(
-        'select 1 from stock where organization_id = ? and variant_id = ? and warehouse_id = ? for update',
-        [s.org, s.variant, s.origin],
-      );
-      locks.push(lock);
-      const body = step === 'receive' ? { lines: [{ variant_id: s.variant, received: 3 }] } : undefined;
-      const key = `${step}-${randomUUID()}`;
-      const firstCall = act(http, s, id, step, body, key);
-      await waitFor(
-        () => lock.waiting(),
-        (n) => n > 0,
-        `the ${step} activity waiting on the row lock`,
-        20_000,
-      );
-      await first.kill();
-      // The dead worker's transaction may get the lock now, but it can never commit: its client is gone.
-      await lock.release();
+    const cases = await Promise.all(
+      [
+        { step: 'ship', s: shipping.s, id: shipping.id, body: undefined },
+        {
+          step: 'receive',
+          s: receiving,
+          id: receivingId,
+          body: { lines: [{ variant_id: receiving.variant, received: 3 }] },
+        },
+      ].map(async ({ step, s, id, body }) => {
+        const before = await movements(s, id);
+        // Both steps change the origin's row: with its lock held here, the step's transaction waits inside its update.
+        const lock = await holdRowLock(
+          'select 1 from stock where organization_id = ? and variant_id = ? and warehouse_id = ? for update',
+          [s.org, s.variant, s.origin],
+        );
+        locks.push(lock);
+        const key = `${step}-${randomUUID()}`;
+        return { step, s, id, body, before, lock, key, firstCall: act(http, s, id, step, body, key) };
+      }),
+    );
+    await waitFor(
+      async () => await Promise.all(cases.map((c) => c.lock.waiting())),
+      (waiting) => waiting.every((n) => n > 0),
+      'the ship and receive activities waiting on their row locks',
+      20_000,
+    );
+    await first.kill();
+    // The dead worker's transactions may get their locks now, but they can never commit: their client is gone.
+    await Promise.all(cases.map((c) => c.lock.release()));
+    for (const { step, s, id, before } of cases)
       assert.deepEqual(await movements(s, id), before, `the ${step} step had written nothing when the kill landed`);
 
-      const restarted = Date.now();
-      await childWorker({ taskQueue });
+    const restarted = Date.now();
+    await childWorker({ taskQueue });
+    for (const { step, s, id, body, key, firstCall } of cases) {
       const firstAnswer = await firstCall;
       assert.ok(
         firstAnswer.status === 200 || firstAnswer.status === 503,
@@ -281,8 +298,8 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
       const events = await eventCounts(s, id);
       assert.equal(events['inventory.transfer.shipped'], 1, `one shipped event: ${JSON.stringify(events)}`);
       assert.equal(events['inventory.transfer.received'], 1, `one received event: ${JSON.stringify(events)}`);
-    });
-  }
+    }
+  });
 
   it('worker SIGKILLed while the compensations of a failed receipt run: a new worker finishes them, each exactly once and in reverse, stock as before', async () => {
     const stack = testStack();

@@ -100,70 +100,101 @@ describe('faults: the worker process is killed (SIGKILL) inside a reservation up
 
   const childWorker = (taskQueue: string) => workers.start({ taskQueue });
 
-  for (const op of operations) {
-    it(`worker SIGKILLed during ${op.method} (its activity blocked in its transaction on a row lock): the caller gets the answer or UNAVAILABLE, the same request sent again gets ${op.status}, the lost attempt retried and applied once`, async () => {
-      const stack = testStack();
-      const taskQueue = `faults-update-${randomUUID()}`;
-      const first = await childWorker(taskQueue);
-      const api = await startGrpc({ taskQueue });
-      harnesses.push(api);
-      const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
-      const order = { organization_id: organizationId, order_id: `update-kill-${op.activity}` };
-      const held = await api.call<ReserveStockResponse__Output>('ReserveStock', {
-        ...order,
-        items: [{ variant_id: variantId, quantity: 2 }],
-        ttl_seconds: 300,
-      });
+  it('worker SIGKILLed during ConfirmReservation, ReleaseReservation, ExtendReservation and FulfilReservation (each step blocked in its transaction on a row lock): each caller gets the answer or UNAVAILABLE, the same request sent again gets the definite answer, each lost attempt retried and applied once', async () => {
+    const stack = testStack();
+    const taskQueue = `faults-update-${randomUUID()}`;
+    const first = await childWorker(taskQueue);
+    const api = await startGrpc({ taskQueue });
+    harnesses.push(api);
 
-      // Every one of these steps updates the reservation's row: with its lock held here, the step waits inside its transaction.
-      const lock = await holdRowLock('select 1 from reservation where organization_id = ? and id = ? for update', [
-        organizationId,
-        held.reservation_id,
-      ]);
-      locks.push(lock);
-      const request = { ...order, ...op.fields };
-      const firstCall = api.call<{ status: string }>(op.method, request);
-      await waitFor(
-        () => lock.waiting(),
-        (n) => n > 0,
-        `the ${op.activity} activity waiting on the row lock`,
-        20_000,
-      );
-      await first.kill();
-      // The dead worker's transaction may get the lock now, but it can never commit: its client is gone.
-      await lock.release();
+    // One reservation per operation, each in an organization of its own, and the kill lands in all four steps at once.
+    const cases = await Promise.all(
+      operations.map(async (op) => {
+        const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
+        const order = { organization_id: organizationId, order_id: `update-kill-${op.activity}` };
+        const held = await api.call<ReserveStockResponse__Output>('ReserveStock', {
+          ...order,
+          items: [{ variant_id: variantId, quantity: 2 }],
+          ttl_seconds: 300,
+        });
+        // Every one of these steps updates the reservation's row: with its lock held here, the step waits inside its transaction.
+        const lock = await holdRowLock('select 1 from reservation where organization_id = ? and id = ? for update', [
+          organizationId,
+          held.reservation_id,
+        ]);
+        locks.push(lock);
+        const request = { ...order, ...op.fields };
+        const firstCall = Promise.allSettled([api.call<{ status: string }>(op.method, request)]);
+        return { op, scope, organizationId, warehouseId, variantId, order, held, lock, request, firstCall };
+      }),
+    );
+    await waitFor(
+      async () => await Promise.all(cases.map((c) => c.lock.waiting())),
+      (waiting) => waiting.every((n) => n > 0),
+      'every step waiting on its row lock',
+      20_000,
+    );
+    await first.kill();
+    // The dead worker's transactions may get their locks now, but they can never commit: their client is gone.
+    await Promise.all(cases.map((c) => c.lock.release()));
 
-      const restarted = Date.now();
-      await childWorker(taskQueue);
-      const [firstAnswer] = await Promise.allSettled([firstCall]);
-      if (firstAnswer?.status === 'rejected') {
-        const e = firstAnswer.reason as grpc.ServiceError;
-        assert.ok(retryable.has(e.code), `a definite answer or "try again", not: ${e.message}`);
-      }
-      const { answer, sends } = await callUntilDefinite<{ status: string; expires_at?: string }>(
-        api,
-        op.method,
-        request,
-      );
-      const answeredMs = Date.now() - restarted;
-      assert.equal(answer.status, op.status);
-      if (firstAnswer?.status === 'fulfilled') assert.equal(firstAnswer.value.status, op.status);
+    const restarted = Date.now();
+    await childWorker(taskQueue);
+    const answered = await Promise.all(
+      cases.map(async (c) => {
+        const [firstAnswer] = await c.firstCall;
+        if (firstAnswer?.status === 'rejected') {
+          const e = firstAnswer.reason as grpc.ServiceError;
+          assert.ok(retryable.has(e.code), `${c.op.method}: a definite answer or "try again", not: ${e.message}`);
+        } else assert.equal(firstAnswer?.value.status, c.op.status);
+        const { answer, sends } = await callUntilDefinite<{ status: string; expires_at?: string }>(
+          api,
+          c.op.method,
+          c.request,
+        );
+        return {
+          ...c,
+          answer,
+          sends,
+          first: firstAnswer?.status === 'fulfilled' ? 'answered' : 'UNAVAILABLE',
+          answeredMs: Date.now() - restarted,
+        };
+      }),
+    );
 
+    for (const {
+      op,
+      scope,
+      organizationId,
+      warehouseId,
+      variantId,
+      order,
+      held,
+      answer,
+      sends,
+      first,
+      answeredMs,
+    } of answered) {
+      assert.equal(answer.status, op.status, op.method);
       const [reservation] = await scope.em
         .fork()
         .execute<{ status: string; expires_at: string }[]>('select status, expires_at from reservation where id = ?', [
           held.reservation_id,
         ]);
-      assert.equal(reservation?.status, op.status);
+      assert.equal(reservation?.status, op.status, op.method);
       const row = present(await stockRow(scope, variantId, warehouseId), 'the stock row');
-      assert.deepEqual({ total: row.total, available: row.available, reserved: row.reserved }, op.stock);
+      assert.deepEqual({ total: row.total, available: row.available, reserved: row.reserved }, op.stock, op.method);
       const movements = await scope.em
         .fork()
         .execute<{ type: string; n: number }[]>(
           'select type, count(*)::int as n from stock_movement where organization_id = ? and reference_id in (?, ?) group by type',
           [organizationId, held.reservation_id, order.order_id],
         );
-      assert.deepEqual(Object.fromEntries(movements.map((m) => [m.type, m.n])), op.movements, 'each movement once');
+      assert.deepEqual(
+        Object.fromEntries(movements.map((m) => [m.type, m.n])),
+        op.movements,
+        `${op.method}: each movement once`,
+      );
 
       // The lost attempt was retried (attempt 2 or later), and each step the workflow ran wrote its change once.
       const history = await stack.temporal.client.workflow
@@ -177,7 +208,7 @@ describe('faults: the worker process is killed (SIGKILL) inside a reservation up
           steps.some((s) => String(s.eventId) === String(e.activityTaskStartedEventAttributes?.scheduledEventId)),
         )
         .map((e) => e.activityTaskStartedEventAttributes?.attempt);
-      assert.ok((attempts[0] ?? 0) >= 2, `the step's first activity ran again after the kill: attempts ${attempts}`);
+      assert.ok((attempts[0] ?? 0) >= 2, `${op.method}: the step ran again after the kill: attempts ${attempts}`);
       const [events = { n: 0 }] = await scope.em
         .fork()
         .execute<{ n: number }[]>(
@@ -194,9 +225,9 @@ describe('faults: the worker process is killed (SIGKILL) inside a reservation up
         assert.ok(Date.parse(present(answer.expires_at, 'the new expiry')) > Date.parse(held.expires_at));
       } else assert.equal(steps.length, 1, `one ${op.activity} step, however often the caller asked`);
       console.log(
-        `      kill during ${op.method}: first answer ${firstAnswer?.status === 'fulfilled' ? firstAnswer.value.status : 'UNAVAILABLE'}; ${sends} more sends; definite ${answeredMs} ms after the new worker was started; ${steps.length} ${op.activity} step(s), attempts ${attempts}`,
+        `      kill during ${op.method}: first answer ${first}; ${sends} more sends; definite ${answeredMs} ms after the new worker was started; ${steps.length} ${op.activity} step(s), attempts ${attempts}`,
       );
       await assertInvariants({ em: scope.em, organizationId, client: stack.temporal.client });
-    });
-  }
+    }
+  });
 });
