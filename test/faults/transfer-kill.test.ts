@@ -362,7 +362,8 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
 
     /**
      * A dev server of the test's own on a SQLite file, a child worker on it (with `activityFaults`), and the
-     * transfer client on it; `restartAfter` SIGKILLs the server and starts it again on the same file and port.
+     * transfer client on it; `restartAfter` SIGKILLs the server, keeps it down at least `downMs` and until
+     * `whileDown` has run, and starts it again on the same file and port.
      */
     async function ownServerAndWorker(activityFaults?: Record<string, 'fail' | 'hang'>) {
       serverDirectory = await scratchDirectory();
@@ -377,9 +378,9 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
       return {
         client,
         transfers: createTransferClient({ client, taskQueue, orm: testStack().orm }),
-        restartAfter: async (downMs: number) => {
+        restartAfter: async (downMs: number, whileDown?: () => Promise<void>) => {
           await present(server, 'the server').kill();
-          await sleep(downMs);
+          await Promise.all([sleep(downMs), whileDown?.()]);
           server = await startDevServer({ dbFile, port });
         },
       };
@@ -459,15 +460,14 @@ describe('faults: the transfer saga loses its worker or its Temporal server (SIG
         20_000,
       );
       // The server goes down with undo-ship in flight; the step commits while it is down (its completion has nowhere to go).
-      const restarted = restartAfter(2000);
-      await sleep(500);
-      await lock.release();
-      await waitFor(
-        () => movements(s, id),
-        (m) => m.some((step) => step.startsWith('undo-ship')),
-        'undo-ship in the ledger while the server is down',
-      );
-      await restarted;
+      await restartAfter(2000, async () => {
+        await lock.release();
+        await waitFor(
+          () => movements(s, id),
+          (m) => m.some((step) => step.startsWith('undo-ship')),
+          'undo-ship in the ledger while the server is down',
+        );
+      });
       const closedAfter = await assertCompensatedOnce(s, id, before, client, Date.now());
       const answer = await receiving;
       assert.ok(
