@@ -1,7 +1,7 @@
 /**
  * Processes the fault tests kill with SIGKILL: a worker in a child process (child-worker.ts), the gRPC
- * server's own entry point (services/grpc-server.ts) in a child process, and a Temporal dev server of a
- * test's own, on a SQLite file it can be restarted on.
+ * and REST servers' own entry points (services/grpc-server.ts, services/http-server.ts) in child
+ * processes, and a Temporal dev server of a test's own, on a SQLite file it can be restarted on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,12 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { dynamicConfigFlags, searchAttributeFlags } from '../../services/temporal-dev-server.ts';
+import { testStack } from '../helpers/stack.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
 import { sleep } from '../helpers/wait.ts';
 import { present } from '../helpers/present.ts';
 
 const childWorkerPath = fileURLToPath(new URL('./child-worker.ts', import.meta.url));
 const grpcServerPath = fileURLToPath(new URL('../../services/grpc-server.ts', import.meta.url));
+const httpServerPath = fileURLToPath(new URL('../../services/http-server.ts', import.meta.url));
 
 /** A scratch directory for a test's files (a workflow bundle, a server's SQLite file); `remove` deletes it. */
 export async function scratchDirectory(): Promise<{ path: string; remove(): Promise<void> }> {
@@ -59,7 +61,7 @@ function track(child: ChildProcess): ChildProcessHandle & { exited: Promise<void
 }
 
 /** Starts child-worker.ts and resolves once it polls `taskQueue`. */
-export async function spawnChildWorker(options: {
+export function spawnChildWorker(options: {
   address: string;
   taskQueue: string;
   databaseUrl: string;
@@ -67,75 +69,81 @@ export async function spawnChildWorker(options: {
   /** Activities replaced in this worker: `fail` for good (non-retryable), or `hang` (never answer). */
   activityFaults?: Record<string, 'fail' | 'hang'>;
 }): Promise<ChildProcessHandle> {
-  const child = spawn(process.execPath, [childWorkerPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
+  return spawnEntryPoint(
+    'child worker',
+    childWorkerPath,
+    {
       FAULT_TEMPORAL_ADDRESS: options.address,
       FAULT_TASK_QUEUE: options.taskQueue,
       FAULT_DATABASE_URL: options.databaseUrl,
       FAULT_WORKFLOW_BUNDLE: options.bundlePath,
       FAULT_ACTIVITY_FAULTS: JSON.stringify(options.activityFaults ?? {}),
     },
-  });
-  const handle = track(child);
-  const polling = new Promise<void>((resolve, reject) => {
-    present(child.stdout, "the child worker's stdout").on(
-      'data',
-      () => handle.output().includes('polling') && resolve(),
-    );
-    void handle.exited.then(() => reject(new Error(`the child worker exited before polling:\n${handle.output()}`)));
-  });
-  const timeout = sleep(30_000).then(() => {
-    throw new Error(`the child worker did not poll within 30 s:\n${handle.output()}`);
-  });
-  try {
-    await Promise.race([polling, timeout]);
-  } catch (error) {
-    await handle.kill();
-    throw error;
-  }
-  return handle;
+    'polling',
+  );
 }
 
 /**
- * Starts the service's gRPC server (services/grpc-server.ts, configured by the environment as in
- * production) on 127.0.0.1:`port`, and resolves once it listens. Tokens are checked against `jwksFile`
- * (the run's issuer's key set); no metrics port.
+ * For a suite that kills child workers: mocha hooks that write the workflow bundle once before the suite
+ * (removed after it) and kill every child worker a test started after the test. `start` spawns one on the
+ * run's Temporal server, or on `address`.
  */
-export async function spawnGrpcServer(options: {
-  port: number;
-  address: string;
-  taskQueue: string;
-  databaseUrl: string;
-  jwksFile: string;
-}): Promise<ChildProcessHandle> {
-  const child = spawn(process.execPath, [grpcServerPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      DATABASE_URL: options.databaseUrl,
-      TEMPORAL_ADDRESS: options.address,
-      TEMPORAL_TASK_QUEUE: options.taskQueue,
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(options.port),
-      GRPC_METRICS_PORT: '0',
-      AUTH_JWKS_FILE: options.jwksFile,
+export function childWorkers(): {
+  start(options: {
+    taskQueue: string;
+    address?: string;
+    activityFaults?: Record<string, 'fail' | 'hang'>;
+  }): Promise<ChildProcessHandle>;
+} {
+  let directory: Awaited<ReturnType<typeof scratchDirectory>> | undefined;
+  let bundlePath: string | undefined;
+  const started: ChildProcessHandle[] = [];
+  before(async () => {
+    directory = await scratchDirectory();
+    bundlePath = await writeWorkflowBundle(directory.path);
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((c) => c.kill()));
+  });
+  after(async () => {
+    await directory?.remove();
+  });
+  return {
+    async start({ taskQueue, address, activityFaults }) {
+      if (!bundlePath) throw new Error('childWorkers(): the suite has not started');
+      const stack = testStack();
+      const child = await spawnChildWorker({
+        address: address ?? stack.temporal.address,
+        taskQueue,
+        databaseUrl: stack.databaseUrl,
+        bundlePath,
+        activityFaults,
+      });
+      started.push(child);
+      return child;
     },
+  };
+}
+
+/**
+ * Starts one of the service's entry points (configured by the environment as in production) or the child
+ * worker, and resolves once its output says `listeningLine`.
+ */
+async function spawnEntryPoint(what: string, path: string, env: NodeJS.ProcessEnv, listeningLine: string) {
+  const child = spawn(process.execPath, [path], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...env },
   });
   const handle = track(child);
   const listening = new Promise<void>((resolve, reject) => {
-    present(child.stdout, "the gRPC server's stdout").on(
+    present(child.stdout, `the ${what}'s stdout`).on(
       'data',
-      () => handle.output().includes('gRPC listening on') && resolve(),
+      () => handle.output().includes(listeningLine) && resolve(),
     );
-    void handle.exited.then(() => reject(new Error(`the gRPC server exited before listening:\n${handle.output()}`)));
+    void handle.exited.then(() => reject(new Error(`the ${what} exited before listening:\n${handle.output()}`)));
   });
   const timeout = sleep(30_000).then(() => {
-    throw new Error(`the gRPC server did not listen within 30 s:\n${handle.output()}`);
+    throw new Error(`the ${what} did not listen within 30 s:\n${handle.output()}`);
   });
   try {
     await Promise.race([listening, timeout]);
@@ -144,6 +152,61 @@ export async function spawnGrpcServer(options: {
     throw error;
   }
   return handle;
+}
+
+/** Where a REST or gRPC server in a child process finds the stack, and the port it listens on (127.0.0.1). */
+export interface ServiceProcessOptions {
+  port: number;
+  address: string;
+  taskQueue: string;
+  databaseUrl: string;
+  /** The run's issuer's key set, in a file: tokens are checked against it. */
+  jwksFile: string;
+}
+
+/**
+ * Starts the service's gRPC server (services/grpc-server.ts) on 127.0.0.1:`port`, and resolves once it
+ * listens. No metrics port.
+ */
+export function spawnGrpcServer(options: ServiceProcessOptions): Promise<ChildProcessHandle> {
+  return spawnEntryPoint(
+    'gRPC server',
+    grpcServerPath,
+    {
+      DATABASE_URL: options.databaseUrl,
+      TEMPORAL_ADDRESS: options.address,
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(options.port),
+      GRPC_METRICS_PORT: '0',
+      AUTH_JWKS_FILE: options.jwksFile,
+    },
+    'gRPC listening on',
+  );
+}
+
+/**
+ * Starts the service's REST server (services/http-server.ts) on 127.0.0.1:`port`, and resolves once it
+ * listens; its /ready checks `amqpUrl` and the system role's `systemDatabaseUrl`.
+ */
+export function spawnHttpServer(
+  options: ServiceProcessOptions & { systemDatabaseUrl: string; amqpUrl: string },
+): Promise<ChildProcessHandle> {
+  return spawnEntryPoint(
+    'REST server',
+    httpServerPath,
+    {
+      DATABASE_URL: options.databaseUrl,
+      DATABASE_SYSTEM_URL: options.systemDatabaseUrl,
+      AMQP_URL: options.amqpUrl,
+      TEMPORAL_ADDRESS: options.address,
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(options.port),
+      AUTH_JWKS_FILE: options.jwksFile,
+    },
+    'REST listening on',
+  );
 }
 
 /** A free TCP port on 127.0.0.1 (free when asked: the caller binds it soon after). */

@@ -1,16 +1,28 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.ts';
 import { createReservationClient } from '../../services/workflow-clients/reservation-client.ts';
 import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
+import { grpcClient, type GrpcHarness } from '../helpers/grpc.ts';
 import { testStack } from '../helpers/stack.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 import { assertInvariants } from './invariants.ts';
-import { freePort, scratchDirectory, startDevServer, type ChildProcessHandle } from './processes.ts';
+import { freePort, scratchDirectory, spawnGrpcServer, startDevServer, type ChildProcessHandle } from './processes.ts';
+import {
+  assertDefiniteOrRetryable,
+  assertHeldOnceInLedger,
+  assertHeldOnceOrRefused,
+  burstRequests,
+  burstStock,
+  everyUntilDefinite,
+  startBurst,
+  waitUntilSettled,
+} from './reserve-burst.ts';
 import { present } from '../helpers/present.ts';
 
 describe('faults: the Temporal server is killed (SIGKILL) and restarted on the same persistence', function () {
@@ -20,8 +32,12 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
   let connection: Connection | undefined;
   let nativeConnection: NativeConnection | undefined;
   let worker: { worker: Worker; running: Promise<void> } | undefined;
+  const apis: ChildProcessHandle[] = [];
+  let api: GrpcHarness | undefined;
 
-  after(async () => {
+  afterEach(async () => {
+    await Promise.all(apis.splice(0).map((a) => a.kill()));
+    await api?.close();
     if (worker) {
       if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
       // A worker whose server is gone may take long to drain its polls: give it 10 s, then go on cleaning up.
@@ -31,19 +47,19 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
     await connection?.close().catch(() => undefined);
     await server?.kill();
     await directory?.remove();
+    directory = server = connection = nativeConnection = worker = api = undefined;
   });
 
-  it('Temporal server SIGKILLed while hold timers run (TTL 3 s and 8 s), down past the first expiries, restarted on its SQLite file: every hold expires exactly once', async () => {
+  /** A dev server of the test's own on a SQLite file, an in-process worker on it, and a client. */
+  async function ownServerWithWorker() {
     directory = await scratchDirectory();
     const dbFile = join(directory.path, 'temporal.db');
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
     server = await startDevServer({ dbFile, port });
-
     const stack = testStack();
     const taskQueue = `faults-server-${randomUUID()}`;
     connection = await Connection.connect({ address });
-    const client = new Client({ connection });
     nativeConnection = await NativeConnection.connect({ address });
     const created = await Worker.create({
       connection: nativeConnection,
@@ -52,6 +68,26 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
       activities: createActivities(stack),
     });
     worker = { worker: created, running: created.run() };
+    return {
+      address,
+      taskQueue,
+      client: new Client({ connection }),
+      /**
+       * SIGKILLs the server, keeps it down `downMs` (then runs `whileDown`), and starts it again on the same
+       * file and port.
+       */
+      restartAfter: async (downMs: number, whileDown?: () => Promise<void>) => {
+        await present(server, 'the server').kill();
+        await sleep(downMs);
+        await whileDown?.();
+        server = await startDevServer({ dbFile, port });
+      },
+    };
+  }
+
+  it('Temporal server SIGKILLed while hold timers run (TTL 3 s and 8 s), down past the first expiries, restarted on its SQLite file: every hold expires exactly once', async () => {
+    const stack = testStack();
+    const { client, taskQueue, restartAfter } = await ownServerWithWorker();
     const reservations = createReservationClient({ client, taskQueue, orm: stack.orm });
 
     const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(10);
@@ -66,16 +102,14 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
     const firstExpiry = Math.min(...held.map((h) => Date.parse(present(h.expiresAt, 'the hold expiry'))));
     assert.equal((await stockRow(scope, variantId, warehouseId))?.reserved, 6);
 
-    await server.kill();
     // Deliberately keep the server down until the 3-second holds are past their expiry: their timers fire on recovery.
-    await sleep(Math.max(firstExpiry - Date.now(), 0) + 1000);
-    assert.equal(
-      (await stockRow(scope, variantId, warehouseId))?.reserved,
-      6,
-      'nothing expires while the server is down',
+    await restartAfter(Math.max(firstExpiry - Date.now(), 0) + 1000, async () =>
+      assert.equal(
+        (await stockRow(scope, variantId, warehouseId))?.reserved,
+        6,
+        'nothing expires while the server is down',
+      ),
     );
-
-    server = await startDevServer({ dbFile, port });
     await waitFor(
       () => stockRow(scope, variantId, warehouseId),
       (row) => row?.reserved === 0,
@@ -95,7 +129,7 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
       (n) => n === 6,
       'six expired reservations',
     );
-    assert.equal(worker.worker.getState(), 'RUNNING', 'the worker rode out the outage');
+    assert.equal(present(worker, 'the worker').worker.getState(), 'RUNNING', 'the worker rode out the outage');
     const [{ n } = { n: 0 }] = await scope.em
       .fork()
       .execute<{ n: number }[]>(
@@ -103,6 +137,39 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
         [organizationId],
       );
     assert.equal(n, 6, 'exactly one release per hold');
+    await assertInvariants({ em: scope.em, organizationId, client });
+  });
+  it('Temporal server SIGKILLed during a ReserveStock burst, down 2 s, restarted on its SQLite file: each of 30 orders for 20 units ends held exactly once or refused, and the same request sent again gets the definite answer', async () => {
+    const stack = testStack();
+    const { address, client, taskQueue, restartAfter } = await ownServerWithWorker();
+    const jwksFile = join(present(directory, 'the scratch directory').path, 'jwks.json');
+    await writeFile(jwksFile, JSON.stringify(stack.issuer.jwks));
+    const port = await freePort();
+    apis.push(await spawnGrpcServer({ port, address, taskQueue, databaseUrl: stack.databaseUrl, jwksFile }));
+    api = grpcClient(`127.0.0.1:${port}`);
+    const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(burstStock);
+    const versionBefore = present((await stockRow(scope, variantId, warehouseId))?.version, 'the stock version');
+    const requests = burstRequests(organizationId, variantId);
+
+    // The kill lands inside the burst: at its first answer, the other calls in flight in the gRPC server and the worker.
+    const burst = await startBurst(api, requests);
+    await restartAfter(2000);
+    const restartedAt = Date.now();
+    const firstAnswers = await burst.answers;
+    const firstAnsweredMs = Date.now() - restartedAt;
+    const lost = assertDefiniteOrRetryable(firstAnswers);
+
+    // Every caller sends the same request again until it gets a definite answer; one already answered gets the same one.
+    const outcomes = await everyUntilDefinite(present(api, 'client'), requests);
+    const answeredMs = Date.now() - restartedAt;
+    assertHeldOnceOrRefused(firstAnswers, outcomes, burst.inFlight);
+    await assertHeldOnceInLedger({ scope, variantId, warehouseId, versionBefore, requests, outcomes });
+    await waitUntilSettled(client, organizationId, requests);
+    const settledMs = Date.now() - restartedAt;
+    assert.equal(present(worker, 'the worker').worker.getState(), 'RUNNING', 'the worker rode out the outage');
+    console.log(
+      `      server kill in a burst: ${burst.inFlight} calls in flight at the kill, ${lost} answered "try again"; every first answer ${firstAnsweredMs} ms, every order answered ${answeredMs} ms and every workflow settled ${settledMs} ms after the restart`,
+    );
     await assertInvariants({ em: scope.em, organizationId, client });
   });
 });

@@ -1,46 +1,33 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
 import type { ReserveStockResponse__Output } from '../../services/grpc/generated/inventory/v1/ReserveStockResponse.ts';
 import { startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
 import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { testStack } from '../helpers/stack.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 import { assertInvariants } from './invariants.ts';
-import { reserveUntilDefinite, retryable } from './links.ts';
-import { scratchDirectory, spawnChildWorker, writeWorkflowBundle, type ChildProcessHandle } from './processes.ts';
+import {
+  assertDefiniteOrRetryable,
+  assertHeldOnceInLedger,
+  assertHeldOnceOrRefused,
+  burstRequests,
+  burstStock,
+  everyUntilDefinite,
+  startBurst,
+} from './reserve-burst.ts';
+import { childWorkers } from './processes.ts';
 import { present } from '../helpers/present.ts';
 
 describe('faults: the worker process is killed (SIGKILL)', function () {
   this.timeout(120_000);
-  let directory: Awaited<ReturnType<typeof scratchDirectory>>;
-  let bundlePath: string;
-  const children: ChildProcessHandle[] = [];
+  const workers = childWorkers();
   const harnesses: GrpcHarness[] = [];
 
-  before(async () => {
-    directory = await scratchDirectory();
-    bundlePath = await writeWorkflowBundle(directory.path);
-  });
   afterEach(async () => {
-    await Promise.all(children.splice(0).map((c) => c.kill()));
     await Promise.all(harnesses.splice(0).map((h) => h.close()));
   });
-  after(async () => {
-    await directory?.remove();
-  });
 
-  async function childWorker(taskQueue: string): Promise<ChildProcessHandle> {
-    const stack = testStack();
-    const child = await spawnChildWorker({
-      address: stack.temporal.address,
-      taskQueue,
-      databaseUrl: stack.databaseUrl,
-      bundlePath,
-    });
-    children.push(child);
-    return child;
-  }
+  const childWorker = (taskQueue: string) => workers.start({ taskQueue });
 
   async function grpcOn(taskQueue: string): Promise<GrpcHarness> {
     const api = await startGrpc({ taskQueue });
@@ -53,67 +40,21 @@ describe('faults: the worker process is killed (SIGKILL)', function () {
     const taskQueue = `faults-burst-${randomUUID()}`;
     const first = await childWorker(taskQueue);
     const api = await grpcOn(taskQueue);
-    const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(20);
-    const requests = Array.from({ length: 30 }, (_, i) => ({
-      organization_id: organizationId,
-      order_id: `burst-${i}`,
-      items: [{ variant_id: variantId, quantity: 1 }],
-    }));
+    const { scope, organizationId, warehouseId, variantId } = await stockedOrganization(burstStock);
+    const versionBefore = present((await stockRow(scope, variantId, warehouseId))?.version, 'the stock version');
+    const requests = burstRequests(organizationId, variantId);
 
-    let answered = 0;
-    const burst = requests.map((request) =>
-      api.call<ReserveStockResponse__Output>('ReserveStock', request).finally(() => answered++),
-    );
     // The kill lands inside the burst: as soon as the first order is answered, while the others are in flight.
-    await Promise.race(burst.map((call) => call.catch(() => undefined)));
-    const inFlightAtKill = requests.length - answered;
+    const burst = await startBurst(api, requests);
     await first.kill();
-    assert.ok(inFlightAtKill > 0, 'the worker died while orders were still in flight');
-
     await childWorker(taskQueue);
-    const firstAnswers = await Promise.allSettled(burst);
-    for (const answer of firstAnswers) {
-      if (answer.status === 'rejected') {
-        const code = (answer.reason as grpc.ServiceError).code;
-        assert.ok(
-          retryable.has(code) || code === grpc.status.FAILED_PRECONDITION,
-          `a definite refusal or "try again", not ${grpc.status[code]}: ${(answer.reason as Error).message}`,
-        );
-      }
-    }
+    const firstAnswers = await burst.answers;
+    assertDefiniteOrRetryable(firstAnswers);
 
     // Every caller sends the same request again until it gets a definite answer; one already answered gets the same one.
-    const outcomes = await Promise.all(requests.map((request) => reserveUntilDefinite(api, request)));
-    for (const [i, outcome] of outcomes.entries()) {
-      const first = present(firstAnswers[i], `order ${i}'s first answer`);
-      if ('refused' in outcome)
-        assert.equal(outcome.refused.code, grpc.status.FAILED_PRECONDITION, outcome.refused.message);
-      if (first.status === 'fulfilled')
-        assert.equal(
-          'held' in outcome && outcome.held.reservation_id,
-          first.value.reservation_id,
-          `order ${i} keeps its reservation`,
-        );
-      if (first.status === 'rejected' && (first.reason as grpc.ServiceError).code === grpc.status.FAILED_PRECONDITION)
-        assert.ok('refused' in outcome, `order ${i} stays refused`);
-    }
-    const held = outcomes.filter((o) => 'held' in o).length;
-    // Stock only ever goes down in this test (nothing is released), so an order is refused only once all 20 are held.
-    assert.equal(
-      held,
-      20,
-      `held ${held}, refused ${outcomes.length - held}; ${inFlightAtKill} were in flight at the kill`,
-    );
-    const row = present(await stockRow(scope, variantId, warehouseId), 'the stock row');
-    assert.deepEqual(
-      { available: row.available, reserved: row.reserved, total: row.total },
-      { available: 0, reserved: 20, total: 20 },
-    );
-    const [{ n } = { n: 0 }] = await scope.em.execute<{ n: number }[]>(
-      "select count(*)::int as n from stock_movement where organization_id = ? and type = 'reserve'",
-      [organizationId],
-    );
-    assert.equal(n, 20, 'one reserve movement per held order');
+    const outcomes = await everyUntilDefinite(api, requests);
+    assertHeldOnceOrRefused(firstAnswers, outcomes, burst.inFlight);
+    await assertHeldOnceInLedger({ scope, variantId, warehouseId, versionBefore, requests, outcomes });
     await assertInvariants({ em: scope.em, organizationId, client: stack.temporal.client });
   });
 

@@ -45,6 +45,7 @@ export function adjustmentRoutes(catalog?: VariantCatalog): Router {
         actor: operatorOf(req),
       },
       catalog,
+      { idempotencyKey: req.get('idempotency-key') },
     );
     res.status(201).location(`${req.baseUrl}/${movement.reference?.id}`).json(adjustmentJson(movement));
   });

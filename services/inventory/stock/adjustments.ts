@@ -4,6 +4,8 @@ import type { OrganizationScope } from '../organization-scope.ts';
 import { applyOperation, type RecordedMovement } from './ledger.ts';
 import { InvalidArgumentError, StaleCountError, StockNotFoundError } from '../errors.ts';
 import { listMovements } from './movement-queries.ts';
+import { movementsByOperationKeys } from './movement.store.ts';
+import { nameBasedUuid } from '../name-based-uuid.ts';
 import type { Page } from '../pagination.ts';
 import { assertLocationIn } from '../warehouses/locations.ts';
 import { getWarehouse } from '../warehouses/warehouse-queries.ts';
@@ -42,19 +44,29 @@ export interface AdjustmentRequest {
  * in the organization: the catalog (when configured) is asked about such a variant first. A warehouse
  * or location that is not the organization's is WarehouseNotFoundError / LocationNotFoundError, whether
  * it belongs to another organization or to none, before anything else is looked at.
+ * With an `idempotencyKey` the adjustment's id is derived from it and the request, so the same request
+ * sent again under that key records nothing more: it is answered with the movement already recorded.
  */
 export async function createAdjustment(
   scope: OrganizationScope,
   request: AdjustmentRequest,
   catalog?: VariantCatalog,
+  options: { idempotencyKey?: string | undefined } = {},
 ): Promise<RecordedMovement> {
-  const adjustmentId = randomUUID();
+  const adjustmentId = options.idempotencyKey
+    ? nameBasedUuid(JSON.stringify(['adjustment', scope.organizationId, options.idempotencyKey, request]))
+    : randomUUID();
+  const operationKey = `adjustment/${adjustmentId}`;
   await getWarehouse(scope, request.warehouseId);
   if (request.locationId) await assertLocationIn(scope, request.locationId, request.warehouseId);
   if (request.reasonCode === 'receipt') await assertVariantsKnown(scope, catalog, [request.variantId]);
   return await scope.transaction(async (tx) => {
     // The row lock makes the count's comparison and its change one step.
     const available = await lockAvailable(tx, request.variantId, request.warehouseId);
+    // Already recorded (its answer lost, e.g. with a REST process killed before it stored the response): a
+    // count's difference would be computed afresh and differ, so the recorded movement answers, before any check.
+    const [recorded] = await movementsByOperationKeys(tx, [operationKey]);
+    if (recorded) return recorded;
     if (available === null && request.reasonCode !== 'receipt') {
       throw new StockNotFoundError(`no stock of variant ${request.variantId} in warehouse ${request.warehouseId}`, {
         variant_id: request.variantId,
@@ -63,7 +75,7 @@ export async function createAdjustment(
     }
     const deltas = deltasFor(request, available ?? 0);
     const outcome = await applyOperation(tx, {
-      operationKey: `adjustment/${adjustmentId}`,
+      operationKey,
       actor: request.actor,
       reference: { type: 'adjustment', id: adjustmentId },
       changes: [
