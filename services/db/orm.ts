@@ -35,6 +35,9 @@ export function ormOptions(
     extensions: [Migrator],
     pool: { max: poolMax },
     driverOptions: {
+      // pg-pool waits for a free connection forever by default: a pool run dry (a leak, or more demand than
+      // connections) would hang every caller. Past this, the attempt fails with a retryable error instead.
+      connectionTimeoutMillis: poolAcquireTimeoutMs,
       ...(session.statementTimeoutMs > 0 ? { statement_timeout: session.statementTimeoutMs } : {}),
       ...(session.idleInTransactionTimeoutMs > 0
         ? { idle_in_transaction_session_timeout: session.idleInTransactionTimeoutMs }
@@ -57,9 +60,25 @@ export function ormOptions(
   };
 }
 
+/** How long a query waits for a pooled connection (or for a new one to connect) before it fails. */
+export const poolAcquireTimeoutMs = 10_000;
+
 /** Opens the ORM (connection pool) for a database URL, its sessions limited by `session` (default: the documented defaults). */
 export function openOrm(databaseUrl: string, poolMax?: number, session?: DbSessionLimits): Promise<Orm> {
   return MikroORM.init(ormOptions(databaseUrl, poolMax, session));
+}
+
+/** A pool's connections right now: `total` open, of which `idle`; `waiting`: queries queued for one. */
+export interface PoolUse {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/** What the ORM's `pg` pool holds right now (its own counters; no query is sent). */
+export async function poolUse(orm: Orm): Promise<PoolUse> {
+  const pool = await orm.em.getConnection().getNativeClient();
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
 
 /**
