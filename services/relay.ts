@@ -13,6 +13,7 @@ import { openHolds } from './inventory/reservations/open-holds.store.ts';
 import { createMetricsRegistry, startMetricsServer, withTimeout } from './metrics/registry.ts';
 import { createPartHealth } from './readiness.ts';
 import { createRelayMetrics } from './metrics/relay.ts';
+import { registerDbPoolGauges } from './metrics/db-pool.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'relay');
@@ -23,6 +24,7 @@ const metrics = createRelayMetrics(
   () => outboxBacklog(orm.em),
   () => openHolds(orm.em),
 );
+registerDbPoolGauges(metrics.registry, { system: orm });
 const relay = createOutboxRelay({
   orm,
   databaseUrl: config.DATABASE_SYSTEM_URL,

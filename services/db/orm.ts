@@ -1,5 +1,6 @@
 import { MikroORM, type EntityMetadata, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
+import type { Pool } from 'pg';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
 import { defaultDbSessionLimits, type DbSessionLimits } from '../limits/settings.ts';
@@ -63,22 +64,29 @@ export function ormOptions(
 /** How long a query waits for a pooled connection (or for a new one to connect) before it fails. */
 export const poolAcquireTimeoutMs = 10_000;
 
+// Each ORM's pg pool, taken once at open: asking the connection for it later would open a closed ORM again.
+const pools = new WeakMap<Orm, Pool>();
+
 /** Opens the ORM (connection pool) for a database URL, its sessions limited by `session` (default: the documented defaults). */
-export function openOrm(databaseUrl: string, poolMax?: number, session?: DbSessionLimits): Promise<Orm> {
-  return MikroORM.init(ormOptions(databaseUrl, poolMax, session));
+export async function openOrm(databaseUrl: string, poolMax?: number, session?: DbSessionLimits): Promise<Orm> {
+  const orm = await MikroORM.init(ormOptions(databaseUrl, poolMax, session));
+  pools.set(orm, await orm.em.getConnection().getNativeClient());
+  return orm;
 }
 
-/** A pool's connections right now: `total` open, of which `idle`; `waiting`: queries queued for one. */
+/** A pool's connections right now: `total` open, of which `idle`; `waiting`: queries queued for one; `max`: its size. */
 export interface PoolUse {
   total: number;
   idle: number;
   waiting: number;
+  max: number;
 }
 
-/** What the ORM's `pg` pool holds right now (its own counters; no query is sent). */
-export async function poolUse(orm: Orm): Promise<PoolUse> {
-  const pool = await orm.em.getConnection().getNativeClient();
-  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+/** What the `pg` pool of an ORM opened by `openOrm` holds right now (its own counters; no query is sent). */
+export function poolUse(orm: Orm): PoolUse {
+  const pool = pools.get(orm);
+  if (!pool) throw new Error('poolUse: this ORM was not opened by openOrm');
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 };
 }
 
 /**

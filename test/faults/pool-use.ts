@@ -8,7 +8,7 @@ import { waitFor } from '../helpers/wait.ts';
  */
 export function poolFullyReturned(orm: Orm, timeoutMs = 15_000): Promise<PoolUse> {
   return waitFor(
-    () => poolUse(orm),
+    async () => poolUse(orm),
     (use) => use.total === use.idle && use.waiting === 0,
     'every pooled connection to be given back',
     timeoutMs,
