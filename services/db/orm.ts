@@ -20,6 +20,9 @@ function withOrganizationIsolation(meta: EntityMetadata): void {
   meta.policies = [{ name, using: expression, check: expression }];
 }
 
+/** How long a query waits for a pooled connection (or for a new one to connect) before it fails. */
+const poolAcquireTimeoutMs = 10_000;
+
 /**
  * ORM options for a database URL: entities, the committed migrations, no schema sync. Every session of
  * the pool starts with `session`'s statement_timeout and idle_in_transaction_session_timeout (sent as
@@ -60,9 +63,6 @@ export function ormOptions(
     debug: false,
   };
 }
-
-/** How long a query waits for a pooled connection (or for a new one to connect) before it fails. */
-export const poolAcquireTimeoutMs = 10_000;
 
 // Each ORM's pg pool, taken once at open: asking the connection for it later would open a closed ORM again.
 const pools = new WeakMap<Orm, Pool>();

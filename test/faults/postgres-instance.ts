@@ -52,7 +52,7 @@ export async function startPostgresInstance(): Promise<PostgresInstance> {
 
   // --no-sync: initdb skips flushing a scratch cluster to disk; the server itself runs with its defaults.
   await pg('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-  const options = [`-p ${port}`, `-k ${folder}`, '-c listen_addresses=127.0.0.1', '-c max_connections=100'].join(' ');
+  const options = [`-p ${port}`, `-k ${folder}`, '-c listen_addresses=127.0.0.1'].join(' ');
   const start = async () => {
     try {
       // -w: pg_ctl returns once the server accepts connections, i.e. after crash recovery.
