@@ -15,34 +15,43 @@ import { proxyInFront } from './links.ts';
 import { poolFullyReturned } from './pool-use.ts';
 
 /**
- * Holds `lockSql` in a transaction of its own (the superuser's, straight to the database) until `release()`,
- * and waits until a statement of the runtime role waits for that lock: a call caught in the middle, its
- * transaction open on the server.
+ * Runs `call` while another session (the superuser's, straight to the database) holds `lockSql` in an open
+ * transaction, and cuts `proxy`'s connections once a statement of the runtime role on this database waits
+ * for that lock: the call is caught in the middle, its transaction open on the server. The lock is let go
+ * once the call has answered, whatever it answered. Returns that answer.
  */
-async function catchInFlight(lockSql: string, params: unknown[]) {
+async function cutInFlight<T>(proxy: TcpProxy, lockSql: string, params: unknown[], call: () => Promise<T>): Promise<T> {
   const blocker = new pg.Client({ connectionString: testStack().observerDatabaseUrl });
   await blocker.connect();
-  await blocker.query('begin');
-  await blocker.query(lockSql, params);
-  return {
-    /** Resolves once a statement of the service waits for the lock. */
-    waiting: () =>
-      waitFor(
-        async () =>
-          (
-            await blocker.query<{ n: number }>(
+  try {
+    const blockerPid = (await blocker.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid;
+    await blocker.query('begin');
+    await blocker.query(lockSql, params);
+    const answer = call();
+    // Awaited below; should the wait fail first, its outcome is not left unhandled.
+    answer.catch(() => undefined);
+    // Watched from another session: within the blocker's transaction, pg_stat_activity would stay the snapshot
+    // its first read took.
+    await waitFor(
+      async () =>
+        (
+          await testStack()
+            .observerOrm.em.fork()
+            .execute<{ n: number }[]>(
               `select count(*)::int as n from pg_stat_activity
-               where datname = current_database() and usename = 'inventory_runtime' and wait_event_type = 'Lock'`,
+               where datname = current_database() and usename = 'inventory_runtime' and ? = any(pg_blocking_pids(pid))`,
+              [blockerPid],
             )
-          ).rows[0]?.n ?? 0,
-        (n) => n > 0,
-        'a statement of the service to wait for the lock',
-      ),
-    release: async () => {
-      await blocker.query('rollback');
-      await blocker.end();
-    },
-  };
+        )[0]?.n ?? 0,
+      (n) => n > 0,
+      'the call to wait for the lock',
+    );
+    proxy.cutAll();
+    return await answer;
+  } finally {
+    await blocker.query('rollback').catch(() => undefined);
+    await blocker.end();
+  }
 }
 
 describe("faults: the gRPC and REST processes' PostgreSQL link is cut in the middle of a call (a TCP proxy)", function () {
@@ -77,16 +86,11 @@ describe("faults: the gRPC and REST processes' PostgreSQL link is cut in the mid
       });
     const read = () => present(http, 'the REST facade').get(`/api/v1/stock/${variantId}`, organizationId);
 
-    // Reads of the stock table wait behind an exclusive lock; the link is cut while they wait.
-    const lock = await catchInFlight('lock table stock in access exclusive mode', []);
-    const checking = expectStatus(check(), grpc.status.UNAVAILABLE);
-    const reading = read();
-    await lock.waiting();
-    link.cutAll();
-    const refused = await checking;
+    // Reads of the stock table wait behind an exclusive lock; the link is cut while one waits, one call at a time.
+    const lockStock = 'lock table stock in access exclusive mode';
+    const refused = await cutInFlight(link, lockStock, [], () => expectStatus(check(), grpc.status.UNAVAILABLE));
+    const answer = await cutInFlight(link, lockStock, [], read);
     assert.match(refused.details, /database cannot be reached; try again/);
-    const answer = await reading;
-    await lock.release();
     assert.equal(answer.status, 503, JSON.stringify(answer.body));
     assert.match(answer.contentType, /^application\/problem\+json/);
     assert.equal(answer.body.type.endsWith(':DatabaseUnavailable'), true, answer.body.type);
@@ -119,15 +123,12 @@ describe("faults: the gRPC and REST processes' PostgreSQL link is cut in the mid
         .then(([row]) => row?.n);
 
     // The ledger's guarded update waits for the stock row, locked by another session; the link is cut then.
-    const lock = await catchInFlight(
+    const first = await cutInFlight(
+      present(proxy, 'the proxy'),
       'select 1 from stock where organization_id = $1 and variant_id = $2 and warehouse_id = $3 for update',
       [organizationId, variantId, warehouseId],
+      adjust,
     );
-    const adjusting = adjust();
-    await lock.waiting();
-    present(proxy, 'the proxy').cutAll();
-    const first = await adjusting;
-    await lock.release();
     assert.equal(first.status, 503, JSON.stringify(first.body));
     assert.equal(first.headers.get('retry-after'), '1');
     assert.equal(first.body.type.endsWith(':DatabaseUnavailable'), true, first.body.type);
