@@ -3,6 +3,7 @@ import { createActivities } from '../../activities/index.ts';
 import { openOrm, type Orm } from '../../services/db/orm.ts';
 import { reservationWorkflowId } from '../../workflows/definitions.ts';
 import { startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
+import { startHttp } from '../helpers/http.ts';
 import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import { newOrganization, testStack } from '../helpers/stack.ts';
 import { startWorker, type RunningWorker } from '../helpers/temporal.ts';
@@ -12,6 +13,7 @@ import { assertInvariants } from './invariants.ts';
 import { proxyInFront, reserveUntilDefinite } from './links.ts';
 import { poolFullyReturned } from './pool-use.ts';
 import { reserveBurstAcrossFault } from './reserve-burst.ts';
+import { shipAcrossFault } from './transfer-step.ts';
 import { present } from '../helpers/present.ts';
 
 const movements = async (organizationId: string, type: string, variantId: string) =>
@@ -32,7 +34,7 @@ describe("faults: the worker's PostgreSQL link fails (a TCP proxy between the wo
   let api: GrpcHarness | undefined;
 
   /** A worker whose every database connection goes through a proxy, and a gRPC facade (on the direct database) in front of it. */
-  async function proxiedWorker(): Promise<{ proxy: TcpProxy; api: GrpcHarness }> {
+  async function proxiedWorker(): Promise<{ proxy: TcpProxy; api: GrpcHarness; taskQueue: string }> {
     const stack = testStack();
     const proxied = await proxyInFront(stack.databaseUrl, 5432);
     proxy = proxied.proxy;
@@ -40,7 +42,7 @@ describe("faults: the worker's PostgreSQL link fails (a TCP proxy between the wo
     orm = await openOrm(proxied.url);
     worker = await startWorker({ activities: createActivities({ orm, systemOrm: stack.systemOrm }) });
     api = await startGrpc({ taskQueue: worker.taskQueue });
-    return { proxy, api };
+    return { proxy, api, taskQueue: worker.taskQueue };
   }
 
   afterEach(async () => {
@@ -79,6 +81,34 @@ describe("faults: the worker's PostgreSQL link fails (a TCP proxy between the wo
     // The connections whose sockets were cut, transactions open on them included, were given back and dropped.
     const pool = await poolFullyReturned(present(orm, 'the worker pool'));
     assert.ok(pool.total <= 10, `the pool holds ${pool.total} connections`);
+  });
+
+  it('PostgreSQL connections cut with a transfer step in flight, new ones refused for 3 s: the step is retried, the transfer completes, units conserved, one movement per step', async () => {
+    const stack = testStack();
+    const { proxy, taskQueue } = await proxiedWorker();
+    // The REST facade on the direct database: only the worker loses its link.
+    const rest = await startHttp({ taskQueue });
+    try {
+      const { firstShipStatus, firstShipMs } = await shipAcrossFault({
+        http: rest,
+        client: stack.temporal.client,
+        scope: newOrganization(),
+        lockUrl: stack.observerDatabaseUrl,
+        fault: {
+          begin: async () => {
+            proxy.refuse(true);
+            proxy.cutAll();
+          },
+          end: async () => proxy.refuse(false),
+        },
+      });
+      console.log(
+        `      database cut during a transfer's ship: the ship's first call answered ${firstShipStatus} ${firstShipMs} ms after the database came back`,
+      );
+    } finally {
+      await rest.close();
+    }
+    await poolFullyReturned(present(orm, 'the worker pool'));
   });
 
   it('PostgreSQL slowed to 6 s a chunk (past the 5 s start-to-close timeout) for 8 s during ReserveStock: attempts time out and retry, each order is held exactly once, never after its expiry', async () => {
