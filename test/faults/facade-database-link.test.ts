@@ -9,8 +9,8 @@ import { startHttp, type HttpHarness } from '../helpers/http.ts';
 import { present } from '../helpers/present.ts';
 import { testStack } from '../helpers/stack.ts';
 import type { TcpProxy } from '../helpers/tcp-proxy.ts';
-import { waitFor } from '../helpers/wait.ts';
 import { assertInvariants } from './invariants.ts';
+import { waitUntilBlockedBy } from './lock-waits.ts';
 import { proxyInFront } from './links.ts';
 import { poolFullyReturned } from './pool-use.ts';
 
@@ -30,22 +30,7 @@ async function cutInFlight<T>(proxy: TcpProxy, lockSql: string, params: unknown[
     const answer = call();
     // Awaited below; should the wait fail first, its outcome is not left unhandled.
     answer.catch(() => undefined);
-    // Watched from another session: within the blocker's transaction, pg_stat_activity would stay the snapshot
-    // its first read took.
-    await waitFor(
-      async () =>
-        (
-          await testStack()
-            .observerOrm.em.fork()
-            .execute<{ n: number }[]>(
-              `select count(*)::int as n from pg_stat_activity
-               where datname = current_database() and usename = 'inventory_runtime' and ? = any(pg_blocking_pids(pid))`,
-              [blockerPid],
-            )
-        )[0]?.n ?? 0,
-      (n) => n > 0,
-      'the call to wait for the lock',
-    );
+    await waitUntilBlockedBy(testStack().observerOrm.em, blockerPid, 'the call to wait for the lock');
     proxy.cutAll();
     return await answer;
   } finally {

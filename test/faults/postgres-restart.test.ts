@@ -72,40 +72,33 @@ describe('faults: PostgreSQL crashes and restarts (a private server, pg_ctl stop
     };
   }
 
-  /** Crashes the server now; `restart` starts it again and measures how long that took (crash recovery included). */
-  function crash(server: PostgresInstance) {
-    const crashed = server.crash();
+  /**
+   * The fault: `begin` crashes the server, `end` starts it again; `restartMs()` is how long the start took (crash
+   * recovery included).
+   */
+  function crashAndRestart(server: PostgresInstance) {
+    let restartMs = 0;
     return {
-      crashed,
-      restart: async () => {
-        await crashed;
+      begin: () => server.crash(),
+      end: async () => {
         const started = Date.now();
         await server.start();
-        return Date.now() - started;
+        restartMs = Date.now() - started;
       },
+      restartMs: () => restartMs,
     };
   }
 
   it('PostgreSQL crashed during a ReserveStock burst and hold expiries, restarted after 3 s: each order held once or refused, each expired hold released once, every workflow settles, the pools recover', async () => {
-    const server = present(instance, 'the PostgreSQL instance');
-    let restartMs = 0;
-    let outage: ReturnType<typeof crash> | undefined;
+    const fault = crashAndRestart(present(instance, 'the PostgreSQL instance'));
     const outcome = await reserveBurstAcrossFault({
       api: present(api, 'the gRPC facade'),
       client: testStack().temporal.client,
       scope: organization(),
-      fault: {
-        begin: async () => {
-          outage = crash(server);
-          await outage.crashed;
-        },
-        end: async () => {
-          restartMs = await present(outage, 'the crash').restart();
-        },
-      },
+      fault,
     });
     console.log(
-      `      PostgreSQL crash: ${outcome.inFlightAtFault} orders in flight; restarted in ${restartMs} ms; every order answered ${outcome.answeredMs} ms and every workflow settled ${outcome.settledMs} ms after it was back`,
+      `      PostgreSQL crash: ${outcome.inFlightAtFault} orders in flight; restarted in ${fault.restartMs()} ms; every order answered ${outcome.answeredMs} ms and every workflow settled ${outcome.settledMs} ms after it was back`,
     );
     // Every connection the crash broke, checked out or idle, is dropped: the pools serve again at full size.
     await poolFullyReturned(present(orm, 'the runtime pool'));
@@ -113,25 +106,16 @@ describe('faults: PostgreSQL crashes and restarts (a private server, pg_ctl stop
 
   it('PostgreSQL crashed with a transfer step in flight, restarted after 3 s: the transfer completes, units conserved, one movement per step', async () => {
     const server = present(instance, 'the PostgreSQL instance');
-    let outage: ReturnType<typeof crash> | undefined;
-    let restartMs = 0;
+    const fault = crashAndRestart(server);
     const { firstShipStatus, firstShipMs } = await shipAcrossFault({
       http: present(http, 'the REST facade'),
       client: testStack().temporal.client,
       scope: organization(),
       lockUrl: server.urlFor('inventory'),
-      fault: {
-        begin: async () => {
-          outage = crash(server);
-          await outage.crashed;
-        },
-        end: async () => {
-          restartMs = await present(outage, 'the crash').restart();
-        },
-      },
+      fault,
     });
     console.log(
-      `      PostgreSQL crash during a transfer's ship: restarted in ${restartMs} ms; the ship's first call answered ${firstShipStatus} ${firstShipMs} ms after it was back`,
+      `      PostgreSQL crash during a transfer's ship: restarted in ${fault.restartMs()} ms; the ship's first call answered ${firstShipStatus} ${firstShipMs} ms after it was back`,
     );
     await poolFullyReturned(present(orm, 'the runtime pool'));
   });

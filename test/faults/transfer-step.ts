@@ -17,6 +17,7 @@ import type { HttpHarness } from '../helpers/http.ts';
 import type { TestOrganizationScope } from '../helpers/stack.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 import { assertInvariants } from './invariants.ts';
+import { waitUntilBlockedBy } from './lock-waits.ts';
 
 /** What breaks the worker's database while the step waits, and heals it. */
 export interface StepFault {
@@ -81,20 +82,7 @@ export async function shipAcrossFault(options: {
       [org, variant, origin],
     );
     firstShip = act(id, 'ship', undefined, shipKey);
-    // Watched from another session: within the blocker's transaction, pg_stat_activity stays one snapshot.
-    await waitFor(
-      async () =>
-        (
-          await scope.em.fork().execute<{ n: number }[]>(
-            `select count(*)::int as n from pg_stat_activity
-             where datname = current_database() and usename = 'inventory_runtime' and ? = any(pg_blocking_pids(pid))`,
-            [blockerPid],
-          )
-        )[0]?.n ?? 0,
-      (waiting) => waiting > 0,
-      "the ship step's transaction to wait for the row",
-      20_000,
-    );
+    await waitUntilBlockedBy(scope.em, blockerPid, "the ship step's transaction to wait for the row");
     await fault.begin();
     // Deliberately keep the database broken for 3 s: the step's attempts fail and are retried meanwhile.
     await sleep(3000);
