@@ -18,6 +18,7 @@ import { catalogClientFromConfig } from './catalog/catalog-client.ts';
 import { createMetricsRegistry, startMetricsServer } from './metrics/registry.ts';
 import { createConsumerMetrics } from './metrics/consumer.ts';
 import { registerCatalogBreakerGauge } from './metrics/catalog.ts';
+import { registerDbPoolGauges } from './metrics/db-pool.ts';
 import { createPartHealth } from './readiness.ts';
 import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
 
@@ -41,6 +42,7 @@ const reservations = createReservationClient({
 const topology = consumerTopologyFrom(config);
 const metrics = createConsumerMetrics(createMetricsRegistry('consumer'));
 if (catalog) registerCatalogBreakerGauge(metrics.registry, catalog);
+registerDbPoolGauges(metrics.registry, { runtime: orm });
 const consumer = createEventConsumer({
   orm,
   amqpUrl: config.AMQP_URL,

@@ -11,6 +11,7 @@ import { dbSessionLimitsFrom, limitsFrom } from './limits/settings.ts';
 import { bindGrpcServer, createGrpcServer, serviceName } from './grpc/server.ts';
 import { createMetricsRegistry, startMetricsServer } from './metrics/registry.ts';
 import { createGrpcMetrics } from './metrics/grpc.ts';
+import { registerDbPoolGauges } from './metrics/db-pool.ts';
 import { createPartHealth, finishedWithin } from './readiness.ts';
 import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
 
@@ -28,6 +29,7 @@ const orm = await openRuntimeOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSess
 );
 const temporal = createTemporalClient(config, tracing);
 const metrics = createGrpcMetrics(createMetricsRegistry('grpc'));
+registerDbPoolGauges(metrics.registry, { runtime: orm });
 const { server, health: grpcHealth } = createGrpcServer({
   orm,
   logger,

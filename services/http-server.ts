@@ -13,6 +13,7 @@ import { catalogClientFromConfig } from './catalog/catalog-client.ts';
 import { tokenVerifierFromConfig } from './auth/token-verifier.ts';
 import { dbSessionLimitsFrom, limitsFrom } from './limits/settings.ts';
 import { createMetricsRegistry } from './metrics/registry.ts';
+import { registerDbPoolGauges } from './metrics/db-pool.ts';
 import { createHttpMetrics } from './metrics/http.ts';
 import { registerCatalogBreakerGauge } from './metrics/catalog.ts';
 import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
@@ -35,6 +36,7 @@ const temporal = createTemporalClient(config, tracing);
 const catalog = catalogClientFromConfig(config, logger);
 const metrics = createHttpMetrics(createMetricsRegistry('http'));
 if (catalog) registerCatalogBreakerGauge(metrics.registry, catalog);
+registerDbPoolGauges(metrics.registry, { runtime: orm, system: systemOrm });
 const readiness = createReadinessProbe({
   orm,
   systemOrm,

@@ -14,6 +14,7 @@ import { createMetricsRegistry, startMetricsServer, withTimeout } from './metric
 import { createPartHealth } from './readiness.ts';
 import { createRelayMetrics } from './metrics/relay.ts';
 import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
+import { registerDbPoolGauges } from './metrics/db-pool.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'relay');
@@ -27,6 +28,7 @@ const metrics = createRelayMetrics(
   () => outboxBacklog(orm.em),
   () => openHolds(orm.em),
 );
+registerDbPoolGauges(metrics.registry, { system: orm });
 const relay = createOutboxRelay({
   orm,
   databaseUrl: config.DATABASE_SYSTEM_URL,

@@ -19,6 +19,7 @@ import { createPartHealth } from './readiness.ts';
 import { startMetricsServer } from './metrics/registry.ts';
 import { startTracing, tracingSettingsFrom } from './tracing/tracing.ts';
 import { workerTracing, workflowTracingInterceptors } from './tracing/temporal.ts';
+import { sampleDbPoolGauges } from './metrics/db-pool.ts';
 
 const config = loadConfig();
 const logger = createLogger(config, 'worker');
@@ -86,6 +87,11 @@ const orm = await openRuntimeOrm(config.DATABASE_URL, config.DB_POOL_MAX, dbSess
 );
 // Retention and the list of organizations to reconcile span every organization: the system role's, a small pool.
 const systemOrm = await openOrm(config.DATABASE_SYSTEM_URL, 2, dbSessionLimitsFrom(config));
+// The pools' gauges go out through the SDK's exporter, the worker's one metrics port.
+const stopPoolGauges =
+  config.WORKER_METRICS_PORT === 0
+    ? () => undefined
+    : sampleDbPoolGauges(Runtime.instance().metricMeter, { runtime: orm, system: systemOrm });
 const temporal = temporalConnectConfig(config);
 const namespace = temporal.namespace ?? config.TEMPORAL_NAMESPACE;
 const connection = await connectWithRetry();
@@ -131,6 +137,7 @@ try {
   logger.warn(`the worker was stopped hard after its grace period: ${(error as Error).message}`);
 }
 logger.info('tasks drained: closing connections');
+stopPoolGauges();
 await connection.close();
 await orm.close();
 await systemOrm.close();

@@ -1,5 +1,6 @@
 import { MikroORM, type EntityMetadata, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
+import type { Pool } from 'pg';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
 import { defaultDbSessionLimits, type DbSessionLimits } from '../limits/settings.ts';
@@ -20,6 +21,9 @@ function withOrganizationIsolation(meta: EntityMetadata): void {
   meta.policies = [{ name, using: expression, check: expression }];
 }
 
+/** How long a query waits for a pooled connection (or for a new one to connect) before it fails. */
+const poolAcquireTimeoutMs = 10_000;
+
 /**
  * ORM options for a database URL: entities, the committed migrations, no schema sync. Every session of
  * the pool starts with `session`'s statement_timeout and idle_in_transaction_session_timeout (sent as
@@ -36,6 +40,9 @@ export function ormOptions(
     extensions: [Migrator],
     pool: { max: poolMax },
     driverOptions: {
+      // pg-pool waits for a free connection forever by default: a pool run dry (a leak, or more demand than
+      // connections) would hang every caller. Past this, the attempt fails with a retryable error instead.
+      connectionTimeoutMillis: poolAcquireTimeoutMs,
       ...(session.statementTimeoutMs > 0 ? { statement_timeout: session.statementTimeoutMs } : {}),
       ...(session.idleInTransactionTimeoutMs > 0
         ? { idle_in_transaction_session_timeout: session.idleInTransactionTimeoutMs }
@@ -60,9 +67,29 @@ export function ormOptions(
   };
 }
 
+// Each ORM's pg pool, taken once at open: asking the connection for it later would open a closed ORM again.
+const pools = new WeakMap<Orm, Pool>();
+
 /** Opens the ORM (connection pool) for a database URL, its sessions limited by `session` (default: the documented defaults). */
-export function openOrm(databaseUrl: string, poolMax?: number, session?: DbSessionLimits): Promise<Orm> {
-  return MikroORM.init(ormOptions(databaseUrl, poolMax, session));
+export async function openOrm(databaseUrl: string, poolMax?: number, session?: DbSessionLimits): Promise<Orm> {
+  const orm = await MikroORM.init(ormOptions(databaseUrl, poolMax, session));
+  pools.set(orm, await orm.em.getConnection().getNativeClient());
+  return orm;
+}
+
+/** A pool's connections right now: `total` open, of which `idle`; `waiting`: queries queued for one; `max`: its size. */
+export interface PoolUse {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+/** What the `pg` pool of an ORM opened by `openOrm` holds right now (its own counters; no query is sent). */
+export function poolUse(orm: Orm): PoolUse {
+  const pool = pools.get(orm);
+  if (!pool) throw new Error('poolUse: this ORM was not opened by openOrm');
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 };
 }
 
 /**

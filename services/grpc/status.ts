@@ -9,6 +9,7 @@ import type { Principal } from '../auth/access.ts';
 import { authorizeCall, type Rpc } from './authentication.ts';
 import { findUnacceptable } from '../unacceptable-input.ts';
 import { isStatementTimeout } from '../limits/statement-timeout.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 
 /**
  * The one map from domain failure types to gRPC status codes, one entry per failure type (tsc refuses a
@@ -69,6 +70,8 @@ export function toServiceError(error: unknown, logger: Logger, method: string): 
   if (error instanceof PermissionDeniedError) return { code: grpc.status.PERMISSION_DENIED, details: error.message };
   if (isStatementTimeout(error))
     return { code: grpc.status.UNAVAILABLE, details: 'the database did not answer in time; try again' };
+  if (isDatabaseUnavailable(error))
+    return { code: grpc.status.UNAVAILABLE, details: 'the database cannot be reached; try again' };
   const type = error instanceof InventoryError ? error.type : undefined;
   const code = type ? statusForFailureType(type) : undefined;
   if (code !== undefined && error instanceof Error) {

@@ -4,6 +4,7 @@ import { InventoryError } from '../inventory/errors.ts';
 import type { FailureType } from '../inventory/vocabulary.ts';
 import { AuthenticationError, PermissionDeniedError } from '../auth/errors.ts';
 import { isStatementTimeout } from '../limits/statement-timeout.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { Logger } from '../logger.ts';
 
 /**
@@ -158,13 +159,18 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         detail: error.message,
         ...base,
       };
-    } else if (isStatementTimeout(error)) {
+    } else if (isStatementTimeout(error) || isDatabaseUnavailable(error)) {
+      // The request's transaction rolled back, or its connection was lost: the caller may try again (README, Failure
+      // model, on a COMMIT whose answer is lost).
+      const timedOut = isStatementTimeout(error);
       res.set('Retry-After', '1');
       problem = {
-        type: urn('DatabaseTimeout'),
+        type: urn(timedOut ? 'DatabaseTimeout' : 'DatabaseUnavailable'),
         title: standardTitles[503],
         status: 503,
-        detail: 'the database did not answer in time; try again',
+        detail: timedOut
+          ? 'the database did not answer in time; try again'
+          : 'the database cannot be reached; try again',
         ...base,
       };
     } else if (isBodyParserError(error)) {
