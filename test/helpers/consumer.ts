@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Orm } from '../../services/db/orm.ts';
 import amqp, { type ChannelModel } from 'amqplib';
 import { createEventConsumer } from '../../services/messaging/event-consumer.ts';
 import { createOrderEventHandlers } from '../../services/messaging/order-events.ts';
@@ -36,14 +37,16 @@ export interface PrivateConsumer {
  * `label`), so what a test publishes reaches it alone; `close` stops it and deletes them. The consumer
  * connects to `amqpUrl` (the stack's broker by default: a proxy in front of it, say); the test's own
  * `broker` connection always goes straight to the stack's broker. `temporalClient` and `logger` replace the
- * stack's (a client with the tracing interceptors, a logger whose lines the test reads).
+ * stack's (a client with the tracing interceptors, a logger whose lines the test reads); `orm` the runtime
+ * role's pool (one through a proxy, say).
  */
 export async function startPrivateConsumer(
   label: string,
   taskQueue: string,
-  options: { amqpUrl?: string; temporalClient?: Client; logger?: Logger } = {},
+  options: { amqpUrl?: string; temporalClient?: Client; logger?: Logger; orm?: Orm } = {},
 ): Promise<PrivateConsumer> {
   const stack = testStack();
+  const orm = options.orm ?? stack.orm;
   const run = `${label}.${randomUUID().slice(0, 8)}`;
   const exchanges: Record<SourceName, string> = {
     order: `order.events.${run}`,
@@ -60,21 +63,21 @@ export async function startPrivateConsumer(
     deadLetterQueue: `inventory.${run}.dead-letter`,
   };
   const consumer = createEventConsumer({
-    orm: stack.orm,
+    orm,
     amqpUrl: options.amqpUrl ?? stack.amqpUrl,
     logger: options.logger ?? stack.logger,
     maxAttempts: 2,
     topology,
     handlers: {
       order: createOrderEventHandlers({
-        orm: stack.orm,
+        orm,
         reservations: options.temporalClient
-          ? createReservationClient({ client: options.temporalClient, taskQueue, orm: stack.orm })
+          ? createReservationClient({ client: options.temporalClient, taskQueue, orm })
           : reservationClientFor(taskQueue),
         logger: options.logger ?? stack.logger,
       }),
-      catalog: createCatalogEventHandlers({ orm: stack.orm }),
-      purchasing: createPurchasingEventHandlers({ orm: stack.orm }),
+      catalog: createCatalogEventHandlers({ orm }),
+      purchasing: createPurchasingEventHandlers({ orm }),
     },
   });
   await consumer.start();
