@@ -56,6 +56,12 @@ const scale = quick ? 0.25 : 1;
 const n = (count: number) => Math.max(10, Math.round(count * scale));
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
+// --soak MINUTES: the whole stack, as separate processes, under a steady mixed load instead (bench/soak.ts).
+if (process.argv.includes('--soak')) {
+  const { runSoak } = await import('./soak.ts');
+  process.exit(await runSoak(process.argv));
+}
+
 const logger = createLogger({ LOG_LEVEL: 'error', LOG_FORMAT: 'json' }, 'bench');
 Runtime.install({
   logger: temporalLoggerFrom(logger),
