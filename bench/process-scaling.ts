@@ -31,11 +31,23 @@ export interface ProcessScalingRun {
   log(line: string): void;
 }
 
-/** The figures with 1 and with 2 worker and gRPC processes. */
+/**
+ * The figures with 1 and with 2 worker and gRPC processes. A configuration whose load failed (a call answered
+ * UNAVAILABLE when the machine is too busy to answer within the service's deadline) is reported as failed,
+ * with why, and the run goes on: the rest of the run's figures are kept.
+ */
 export async function processScaling(run: ProcessScalingRun) {
-  const figures: Record<string, Awaited<ReturnType<typeof measureWith>>> = {};
-  for (const processes of [1, 2])
-    figures[`${processes} worker + ${processes} gRPC`] = await measureWith(run, processes);
+  const figures: Record<string, Awaited<ReturnType<typeof measureWith>> | { failed: string }> = {};
+  for (const processes of [1, 2]) {
+    const label = `${processes} worker + ${processes} gRPC`;
+    try {
+      figures[label] = await measureWith(run, processes);
+    } catch (error) {
+      const why = /details: '([^']*)'/.exec((error as Error).message)?.[1] ?? (error as Error).message.slice(0, 300);
+      run.log(`${label} processes: failed: ${why}`);
+      figures[label] = { failed: why };
+    }
+  }
   return figures;
 }
 
