@@ -5,10 +5,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadInventoryProto } from '../services/grpc/proto.ts';
 import type { InventoryServiceClient } from '../services/grpc/generated/inventory/v1/InventoryService.ts';
+import { itemAt } from '../services/guaranteed.ts';
 import { measure } from './stats.ts';
 
 export interface LoadJob {
-  address: string;
+  /** The gRPC servers to call: request i goes to addresses[i % addresses.length]. */
+  addresses: string[];
   method: 'ReserveStock' | 'CheckAvailability';
   total: number;
   concurrency: number;
@@ -25,29 +27,31 @@ const [, , jobJson] = process.argv;
 if (jobJson === undefined) throw new Error('usage: node bench/load-client.ts <job as JSON>');
 const job = JSON.parse(jobJson) as LoadJob;
 const proto = loadInventoryProto();
-const client = new proto.inventory.v1.InventoryService(
-  job.address,
-  grpc.credentials.createInsecure(),
-) as InventoryServiceClient;
+const clients = job.addresses.map(
+  (address) =>
+    new proto.inventory.v1.InventoryService(address, grpc.credentials.createInsecure()) as InventoryServiceClient,
+);
 const metadata = new grpc.Metadata();
 metadata.set('authorization', `Bearer ${job.token}`);
-const call = (request: object) =>
-  new Promise((resolve, reject) =>
+const call = (i: number, request: object) => {
+  const client = itemAt(clients, i % clients.length, 'clients');
+  return new Promise((resolve, reject) =>
     (
       client[job.method] as unknown as (r: object, m: grpc.Metadata, cb: (e: Error | null, v: unknown) => void) => void
     ).call(client, request, metadata, (e, v) => (e ? reject(e) : resolve(v))),
   );
+};
 
 const stats = await measure(job.total, job.concurrency, (i) => {
   const variant_id = job.variants[i % job.variants.length];
   return job.method === 'ReserveStock'
-    ? call({
+    ? call(i, {
         organization_id: job.organizationId,
         order_id: `${job.orderPrefix}-${i}`,
         items: [{ variant_id, quantity: 1 }],
         ttl_seconds: job.ttlSeconds ?? 3600,
       })
-    : call({ organization_id: job.organizationId, items: [{ variant_id, quantity: 1 }] });
+    : call(i, { organization_id: job.organizationId, items: [{ variant_id, quantity: 1 }] });
 });
-client.close();
+for (const client of clients) client.close();
 process.stdout.write(JSON.stringify(stats));

@@ -12,6 +12,8 @@
  *                               GROUP BY over the same ledger
  *   Authentication              ReserveStock and CheckAvailability through a server that verifies bearer tokens
  *                               against one that takes the caller as given, same run; and fresh-token verifications/s
+ *   Processes                   ReserveStock c32, the 200-at-once burst and the expiry drain with 1 worker + 1 gRPC
+ *                               process and with 2 + 2, as separate processes (bench/process-scaling.ts)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +50,7 @@ import { limitsFrom } from '../services/limits/settings.ts';
 import { dropClusterDatabases, startTemporalCluster } from '../scripts/temporal-cluster.ts';
 import { measure, percentile, type Stats } from './stats.ts';
 import type { LoadJob } from './load-client.ts';
+import { processScaling } from './process-scaling.ts';
 
 const quick = process.argv.includes('--quick');
 // --cluster: the reservation figures again on a real Temporal server with PostgreSQL persistence (scripts/temporal-cluster.ts).
@@ -55,6 +58,12 @@ const withCluster = process.argv.includes('--cluster') || process.env.TEMPORAL_M
 const scale = quick ? 0.25 : 1;
 const n = (count: number) => Math.max(10, Math.round(count * scale));
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+
+// --soak MINUTES: the whole stack, as separate processes, under a steady mixed load instead (bench/soak.ts).
+if (process.argv.includes('--soak')) {
+  const { runSoak } = await import('./soak.ts');
+  process.exit(await runSoak(process.argv));
+}
 
 const logger = createLogger({ LOG_LEVEL: 'error', LOG_FORMAT: 'json' }, 'bench');
 Runtime.install({
@@ -142,24 +151,31 @@ const client = new proto.inventory.v1.InventoryService(
 ) as InventoryServiceClient;
 const bearer = new grpc.Metadata();
 bearer.set('authorization', `Bearer ${token}`);
-const rpc = <T>(method: 'ReserveStock' | 'CheckAvailability', request: object) =>
+// Clients of the gRPC servers in other processes (the Processes case), by port.
+const clients = new Map([[port, client]]);
+const clientAt = (target: number) => {
+  const found =
+    clients.get(target) ??
+    (new proto.inventory.v1.InventoryService(
+      `127.0.0.1:${target}`,
+      grpc.credentials.createInsecure(),
+    ) as InventoryServiceClient);
+  clients.set(target, found);
+  return found;
+};
+const rpc = <T>(method: 'ReserveStock' | 'CheckAvailability', request: object, target = port) =>
   new Promise<T>((resolve, reject) =>
-    (client[method] as unknown as (r: object, m: grpc.Metadata, cb: (e: Error | null, v: T) => void) => void).call(
-      client,
-      request,
-      bearer,
-      (e, v) => (e ? reject(e) : resolve(v)),
-    ),
+    (
+      clientAt(target)[method] as unknown as (r: object, m: grpc.Metadata, cb: (e: Error | null, v: T) => void) => void
+    ).call(clientAt(target), request, bearer, (e, v) => (e ? reject(e) : resolve(v))),
   );
 
-/** Runs a load job in a separate process (bench/load-client.ts), as the order service would call. */
-async function load(job: Omit<LoadJob, 'address' | 'token'>, target = port): Promise<Stats> {
+/** Runs a load job in a separate process (bench/load-client.ts), as the order service would call, spread over `targets`. */
+async function load(job: Omit<LoadJob, 'addresses' | 'token'>, targets: number | number[] = port): Promise<Stats> {
+  const addresses = [targets].flat().map((target) => `127.0.0.1:${target}`);
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [
-      fileURLToPath(new URL('./load-client.ts', import.meta.url)),
-      JSON.stringify({ ...job, token, address: `127.0.0.1:${target}` }),
-    ],
+    [fileURLToPath(new URL('./load-client.ts', import.meta.url)), JSON.stringify({ ...job, token, addresses })],
     { maxBuffer: 1 << 20 },
   );
   return JSON.parse(stdout) as Stats;
@@ -395,10 +411,12 @@ try {
   );
 
   const cluster = withCluster ? await clusterFigures() : undefined;
+  const processes = await processFigures();
 
   Object.assign(results, {
     burst200: { stats: burst, floorLimitMs: Math.round(burstLimitMs), p99ToLimit: round2(burst.p99 / burstLimitMs) },
     ...(cluster ? { cluster } : {}),
+    processes,
     limits: { rate: limits.rate, quotas: limits.quotas },
     authentication,
     reconciliation,
@@ -602,17 +620,52 @@ try {
     }
   }
 
-  /** Makes `count` holds expiring at the same instant; returns the lag of each release after its expiry. */
-  async function expiryLag(count: number, ttlSeconds: number) {
+  /** ReserveStock and the expiry drain with 1 and 2 worker and gRPC processes (bench/process-scaling.ts). */
+  async function processFigures() {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-processes-'));
+    try {
+      const workflowBundlePath = path.join(dir, 'workflow-bundle.js');
+      writeFileSync(workflowBundlePath, bundle.code);
+      const jwksFile = path.join(dir, 'jwks.json');
+      writeFileSync(jwksFile, JSON.stringify(issuer.jwks));
+      return await processScaling({
+        temporalAddress: temporal.address,
+        databaseUrls: { runtime: roleUrl('runtime'), owner: roleUrl('owner'), system: roleUrl('system') },
+        jwksFile,
+        workflowBundlePath,
+        dir,
+        organizationId,
+        variants,
+        hot,
+        floors: { lower: lowerFloor, temporalC32: temporalFloor.throughput },
+        n,
+        load,
+        expiryDrain: expiryLag,
+        log,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Makes `count` holds expiring at the same instant through the gRPC servers on `targets` (request i to
+   * targets[i mod n]); returns the lag of each release after its expiry.
+   */
+  async function expiryLag(count: number, ttlSeconds: number, targets = [port]) {
     const run = randomUUID().slice(0, 8);
     const expiry = await Promise.all(
       Array.from({ length: count }, async (_, i) => {
-        const r = await rpc<{ reservation_id: string; expires_at: string }>('ReserveStock', {
-          organization_id: organizationId,
-          order_id: `ttl-${run}-${i}`,
-          items: [{ variant_id: itemAt(variants, i % 200, 'variants'), quantity: 1 }],
-          ttl_seconds: ttlSeconds,
-        });
+        const r = await rpc<{ reservation_id: string; expires_at: string }>(
+          'ReserveStock',
+          {
+            organization_id: organizationId,
+            order_id: `ttl-${run}-${i}`,
+            items: [{ variant_id: itemAt(variants, i % 200, 'variants'), quantity: 1 }],
+            ttl_seconds: ttlSeconds,
+          },
+          itemAt(targets, i % targets.length, 'targets'),
+        );
         return [r.reservation_id, Date.parse(r.expires_at)] as const;
       }),
     );
@@ -646,7 +699,7 @@ try {
     };
   }
 } finally {
-  client.close();
+  for (const open of clients.values()) open.close();
   server.forceShutdown();
   unverified.server.forceShutdown();
   worker.shutdown();

@@ -6,7 +6,7 @@
  * Ctrl-C (or SIGTERM) stops every process it started; a part that dies is restarted with backoff while
  * the others keep serving.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError } from '../services/config.ts';
@@ -19,7 +19,9 @@ import { databaseRoles, urlForRole, type DatabaseRole } from '../services/db/rol
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = path.join(root, '.data');
-const parts = ['worker', 'grpc-server', 'http-server', 'relay', 'consumer'] as const;
+/** The service's parts, each an entry point of its own under services/, in the order they start. */
+export const parts = ['worker', 'grpc-server', 'http-server', 'relay', 'consumer'] as const;
+export type Part = (typeof parts)[number];
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
 
 const started: Started[] = [];
@@ -116,13 +118,9 @@ async function resolveDatabase(): Promise<{
  * run for a minute), so one crash leaves the others serving. Each part runs in its own process group: a
  * Ctrl-C reaches this script only, which then stops each part once, in order.
  */
-function supervise(part: (typeof parts)[number], env: NodeJS.ProcessEnv, delayMs = 1000): void {
+function supervise(part: Part, env: NodeJS.ProcessEnv, delayMs = 1000): void {
   const startedAt = Date.now();
-  const child = spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], {
-    env,
-    stdio: 'inherit',
-    detached: true,
-  });
+  const child = spawnPart(part, env, 'inherit');
   children.set(part, child);
   child.once('exit', (code, signal) => {
     children.delete(part);
@@ -133,6 +131,14 @@ function supervise(part: (typeof parts)[number], env: NodeJS.ProcessEnv, delayMs
     );
     setTimeout(() => !stopping && supervise(part, env, Math.min(wait * 2, 30_000)), wait);
   });
+}
+
+/**
+ * Runs one part's entry point in a process of its own, in its own process group (a Ctrl-C at the terminal
+ * reaches the parent alone, which stops its parts in order). The benchmark's soak runs the parts this way too.
+ */
+export function spawnPart(part: Part, env: NodeJS.ProcessEnv, stdio: StdioOptions): ChildProcess {
+  return spawn(process.execPath, [path.join(root, 'services', `${part}.ts`)], { env, stdio, detached: true });
 }
 
 /** TEMPORAL_MODE=cluster: a real Temporal server on this PostgreSQL instead of the dev server (scripts/temporal-cluster.ts). */
@@ -173,13 +179,16 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
   process.exit(exitCode);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => void shutdown(signal, 0));
-}
+// Imported (by the benchmark's soak, for `parts` and `spawnPart`), it starts nothing.
+if (import.meta.main) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => void shutdown(signal, 0));
+  }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `[start] ${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`,
-  );
-  void shutdown('start-up failed', 1);
-});
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `[start] ${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`,
+    );
+    void shutdown('start-up failed', 1);
+  });
+}
