@@ -10,7 +10,7 @@ import { Connection } from '@temporalio/client';
 import { spawnPart, type Part } from '../scripts/start.ts';
 import { stopChild } from '../scripts/infrastructure.ts';
 import { freePort } from '../scripts/temporal-cluster.ts';
-import { dynamicConfigFlags, searchAttributeFlags } from '../services/temporal-dev-server.ts';
+import { devServerArgs } from '../services/temporal-dev-server.ts';
 
 export interface RunningProcess {
   /** The part's name, numbered when several run (`grpc-server 2`). */
@@ -85,25 +85,10 @@ export async function startTemporalDevServer(options: {
 }): Promise<RunningProcess & { address: string }> {
   const port = await freePort();
   const log = openSync(options.logFile, 'a');
-  const child = spawn(
-    process.env.TEMPORAL_CLI_PATH ?? 'temporal',
-    [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--headless',
-      '--db-filename',
-      options.dbFile,
-      '--log-level',
-      'error',
-      ...searchAttributeFlags(),
-      ...dynamicConfigFlags(),
-    ],
-    { stdio: ['ignore', log, log], detached: true },
-  );
+  const child = spawn(process.env.TEMPORAL_CLI_PATH ?? 'temporal', devServerArgs({ port, dbFile: options.dbFile }), {
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
   closeSync(log);
   const running = { ...tracked('temporal', child, options.logFile), address: `127.0.0.1:${port}` };
   const deadline = Date.now() + 60_000;

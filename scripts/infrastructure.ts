@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { dynamicConfigFlags, searchAttributeFlags } from '../services/temporal-dev-server.ts';
+import { devServerArgs } from '../services/temporal-dev-server.ts';
 
 export interface Started {
   description: string;
@@ -149,22 +149,7 @@ export async function resolveTemporal(
   mkdirSync(dataDir, { recursive: true });
   const child = spawn(
     cli,
-    [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--ui-port',
-      String(uiPort),
-      '--db-filename',
-      path.join(dataDir, 'temporal.db'),
-      '--log-level',
-      'error',
-      ...searchAttributeFlags(),
-      ...dynamicConfigFlags(),
-    ],
+    devServerArgs({ port, uiPort, dbFile: path.join(dataDir, 'temporal.db') }),
     // Own process group, so a Ctrl-C does not stop the server under the workers still shutting down.
     { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
   );

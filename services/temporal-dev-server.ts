@@ -36,6 +36,29 @@ export const serverDynamicConfig: Record<string, boolean | number> = {
   'history.visibilityProcessorMaxPollRPS': 1000,
 };
 
+/**
+ * `temporal server start-dev` arguments for a dev server on 127.0.0.1:`port` with its state in `dbFile`
+ * (so a restart on the same file and port finds every workflow and timer again), the UI on `uiPort` or
+ * none, errors only in its log, and the service's search attributes and dynamic config.
+ */
+export function devServerArgs(options: { port: number; dbFile: string; uiPort?: number }): string[] {
+  return [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    ...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
+    '--db-filename',
+    options.dbFile,
+    '--log-level',
+    'error',
+    ...searchAttributeFlags(),
+    ...dynamicConfigFlags(),
+  ];
+}
+
 /** `--dynamic-config-value key=value` flags for `temporal server start-dev`. */
 export function dynamicConfigFlags(): string[] {
   return Object.entries(serverDynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]);

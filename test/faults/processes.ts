@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
-import { dynamicConfigFlags, searchAttributeFlags } from '../../services/temporal-dev-server.ts';
+import { devServerArgs } from '../../services/temporal-dev-server.ts';
 import { testStack } from '../helpers/stack.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
 import { sleep } from '../helpers/wait.ts';
@@ -226,27 +226,9 @@ export async function freePort(): Promise<number> {
 export async function startDevServer(options: { dbFile: string; port: number }): Promise<ChildProcessHandle> {
   const cli = process.env.TEMPORAL_CLI_PATH;
   if (!cli) throw new Error('TEMPORAL_CLI_PATH is not set: run the tests with `npm test`');
-  const child = spawn(
-    cli,
-    [
-      'server',
-      'start-dev',
-      '--db-filename',
-      options.dbFile,
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(options.port),
-      '--headless',
-      '--namespace',
-      'default',
-      '--log-level',
-      'error',
-      ...searchAttributeFlags(),
-      ...dynamicConfigFlags(),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(cli, devServerArgs({ port: options.port, dbFile: options.dbFile }), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const handle = track(child);
   const deadline = Date.now() + 30_000;
   for (;;) {
