@@ -14,6 +14,8 @@
  *                               against one that takes the caller as given, same run; and fresh-token verifications/s
  *   Processes                   ReserveStock c32, the 200-at-once burst and the expiry drain with 1 worker + 1 gRPC
  *                               process and with 2 + 2, as separate processes (bench/process-scaling.ts)
+ *   Temporal read caps          the empty floor and 100 timers on a dev server with Temporal's defaults and
+ *                               with the project's dynamic config, ABBA (bench/temporal-read-caps.ts)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +53,7 @@ import { dropClusterDatabases, startTemporalCluster } from '../scripts/temporal-
 import { measure, percentile, type Stats } from './stats.ts';
 import type { LoadJob } from './load-client.ts';
 import { processScaling } from './process-scaling.ts';
+import { compareReadCaps } from './temporal-read-caps.ts';
 
 const quick = process.argv.includes('--quick');
 // --cluster: the reservation figures again on a real Temporal server with PostgreSQL persistence (scripts/temporal-cluster.ts).
@@ -412,11 +415,13 @@ try {
 
   const cluster = withCluster ? await clusterFigures() : undefined;
   const processes = await processFigures();
+  const readCaps = await compareReadCaps(log, n(60));
 
   Object.assign(results, {
     burst200: { stats: burst, floorLimitMs: Math.round(burstLimitMs), p99ToLimit: round2(burst.p99 / burstLimitMs) },
     ...(cluster ? { cluster } : {}),
     processes,
+    readCaps: readCaps.summary,
     limits: { rate: limits.rate, quotas: limits.quotas },
     authentication,
     reconciliation,
