@@ -10,15 +10,12 @@ import type { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 import {
   assertEachAppliedOnce,
-  assertPublishedInOrder,
   heldOrders,
   inbox,
-  ledgerWriter,
+  ledgerStream,
   type OrderEvent,
-  outboxIds,
   publishOrderEvent,
   startRelay,
-  unpublishedCount,
 } from './event-checks.ts';
 import { assertInvariants } from './invariants.ts';
 import { proxyInFront } from './links.ts';
@@ -78,38 +75,12 @@ describe("faults: a process's RabbitMQ link fails (a TCP proxy between it and th
     queue = events;
     const proxied = await proxyInFront(stack.amqpUrl, 5672);
     proxy = proxied.proxy;
-    const started = await startRelay(withHeartbeat(proxied.url, options.heartbeat), options.confirmTimeoutMs);
+    const started = await startRelay(withHeartbeat(proxied.url, options.heartbeat), {
+      ...(options.confirmTimeoutMs ? { confirmTimeoutMs: options.confirmTimeoutMs } : {}),
+    });
     relay = started;
-    const writer = await ledgerWriter();
-    const mine = () => events.received.filter((e) => e.body.organization_id === writer.scope.organizationId);
-    for (let i = 0; i < 6; i++) await writer.write();
-    await events.waitFor(() => mine().length > 0, 20_000, 'the stream to be under way');
-
-    /**
-     * Waits until every outbox row has arrived and is marked published, and checks them (exactly the outbox's ids,
-     * in version order per stock row). Returns how long after `since` they had all arrived, and the repeats.
-     */
-    async function allPublished(since: number) {
-      const outbox = await outboxIds(writer.scope);
-      await events.waitFor(
-        () => {
-          const got = new Set(mine().map((e) => e.messageId));
-          return outbox.every((id) => got.has(id));
-        },
-        45_000,
-        `all ${outbox.length} events`,
-      );
-      const recoveredMs = Date.now() - since;
-      await waitFor(
-        () => unpublishedCount(writer.scope),
-        (n) => n === 0,
-        'every row marked published',
-      );
-      const duplicates = assertPublishedInOrder(mine(), outbox, writer.variants.length);
-      await assertInvariants({ em: writer.scope.em, organizationId: writer.scope.organizationId });
-      return { outbox, recoveredMs, duplicates };
-    }
-    return { proxy: proxied.proxy, relay: started, ...writer, mine, allPublished };
+    const stream = await ledgerStream(events);
+    return { proxy: proxied.proxy, relay: started, ...stream };
   }
 
   /**

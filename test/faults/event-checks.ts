@@ -7,20 +7,30 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, GetMessage } from 'amqplib';
+import type { Orm } from '../../services/db/orm.ts';
 import { createOutboxRelay, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
-import type { ReceivedEvent } from '../helpers/amqp.ts';
+import type { EventQueue, ReceivedEvent } from '../helpers/amqp.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { assertInvariants } from './invariants.ts';
 import type { ReserveStockResponse__Output } from '../../services/grpc/generated/inventory/v1/ReserveStockResponse.ts';
 import { createWarehouse, receiveStock, stockedOrganization, stockRow } from '../helpers/fixtures.ts';
 import type { GrpcHarness } from '../helpers/grpc.ts';
 import { present } from '../helpers/present.ts';
 import { newOrganization, testStack, type TestOrganizationScope } from '../helpers/stack.ts';
 
-/** The outbox relay as production runs it (the system role), publishing to the run's exchange on `amqpUrl`; started. */
-export async function startRelay(amqpUrl: string, confirmTimeoutMs = 30_000): Promise<OutboxRelay> {
+/**
+ * The outbox relay as production runs it (the system role), publishing to the run's exchange on `amqpUrl`;
+ * started. `database` replaces the system role's pool and the URL of its leader session (a proxy's, say).
+ */
+export async function startRelay(
+  amqpUrl: string,
+  options: { confirmTimeoutMs?: number; database?: { orm: Orm; url: string } } = {},
+): Promise<OutboxRelay> {
   const stack = testStack();
+  const { confirmTimeoutMs = 30_000, database = { orm: stack.systemOrm, url: stack.systemDatabaseUrl } } = options;
   const relay = createOutboxRelay({
-    orm: stack.systemOrm,
-    databaseUrl: stack.systemDatabaseUrl,
+    orm: database.orm,
+    databaseUrl: database.url,
     amqpUrl,
     exchange: stack.exchange,
     logger: stack.logger,
@@ -46,6 +56,41 @@ export async function ledgerWriter(stockRows = 3) {
     written: () => written,
     write: () => receiveStock(scope, present(variants[written++ % variants.length], 'a variant'), warehouse.id, 1),
   };
+}
+
+/**
+ * An organization writing ledger events (ledgerWriter) whose first 6 the relay under test has started
+ * publishing to `events`; `allPublished(since)` waits until every outbox row has arrived and is marked
+ * published, checks them (exactly the outbox's ids, in version order per stock row) and the invariants,
+ * and returns how long after `since` they had all arrived, and the repeats.
+ */
+export async function ledgerStream(events: EventQueue) {
+  const writer = await ledgerWriter();
+  const mine = () => events.received.filter((e) => e.body.organization_id === writer.scope.organizationId);
+  for (let i = 0; i < 6; i++) await writer.write();
+  await events.waitFor(() => mine().length > 0, 20_000, 'the stream to be under way');
+
+  async function allPublished(since: number) {
+    const outbox = await outboxIds(writer.scope);
+    await events.waitFor(
+      () => {
+        const got = new Set(mine().map((e) => e.messageId));
+        return outbox.every((id) => got.has(id));
+      },
+      45_000,
+      `all ${outbox.length} events`,
+    );
+    const recoveredMs = Date.now() - since;
+    await waitFor(
+      () => unpublishedCount(writer.scope),
+      (n) => n === 0,
+      'every row marked published',
+    );
+    const duplicates = assertPublishedInOrder(mine(), outbox, writer.variants.length);
+    await assertInvariants({ em: writer.scope.em, organizationId: writer.scope.organizationId });
+    return { outbox, recoveredMs, duplicates };
+  }
+  return { ...writer, mine, allPublished };
 }
 
 /** The outbox's event ids of an organization, in sequence order. */
