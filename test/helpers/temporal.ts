@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  type NativeConnection,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import { createReservationClient } from '../../services/workflow-clients/reservation-client.ts';
 import { workflowTracingInterceptors } from '../../services/tracing/temporal.ts';
@@ -29,14 +34,22 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** A real worker with the real activities (or some replaced) on its own task queue; `bundle` replaces the service's own. */
+/**
+ * A real worker with the real activities (or some replaced) on its own task queue; `bundle` replaces the
+ * service's own, `connection` the stack's connection to Temporal (one through a proxy, say).
+ */
 export async function startWorker(
-  options: { taskQueue?: string; activities?: Partial<Activities>; bundle?: WorkflowBundleWithSourceMap } = {},
+  options: {
+    taskQueue?: string;
+    activities?: Partial<Activities>;
+    bundle?: WorkflowBundleWithSourceMap;
+    connection?: NativeConnection;
+  } = {},
 ): Promise<RunningWorker> {
   const stack = testStack();
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const worker = await Worker.create({
-    connection: stack.temporal.nativeConnection,
+    connection: options.connection ?? stack.temporal.nativeConnection,
     taskQueue,
     workflowBundle: options.bundle ?? (await workflowBundle()),
     activities: { ...createActivities(stack), ...options.activities },
