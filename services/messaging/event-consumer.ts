@@ -3,6 +3,7 @@ import { findUnacceptable } from '../unacceptable-input.ts';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import { z } from 'zod';
 import type { Orm } from '../db/orm.ts';
+import { WorkflowUnavailableError } from '../inventory/errors.ts';
 import { scopeTo, type OrganizationScope } from '../inventory/organization-scope.ts';
 import type { Logger } from '../logger.ts';
 import { consumedEnvelope } from './envelope.ts';
@@ -142,8 +143,9 @@ export function createEventConsumer(deps: EventConsumerDeps) {
   }
 
   /**
-   * Settles one delivery. What fails here is the database or the broker, not the event: the delivery is
-   * held and tried again (uncounted) until they answer, or left to the broker when its channel is gone.
+   * Settles one delivery. What fails here is the database, the broker or the workflows, not the event: the
+   * delivery is held and tried again (uncounted) until they answer, or left to the broker when its channel
+   * is gone.
    */
   async function settle(channel: ConfirmChannel, source: ConsumedSource, message: ConsumeMessage): Promise<void> {
     for (let wait = 200; ; wait = Math.min(wait * 2, 10_000)) {
@@ -191,6 +193,9 @@ export function createEventConsumer(deps: EventConsumerDeps) {
       deps.metrics?.messages.inc({ source: source.name, outcome: 'applied' });
     } catch (error) {
       if (error instanceof z.ZodError) return deadLetter(channel, source, message, schemaMismatch(error), 0, admitted);
+      // No worker or no Temporal answered in time: the service is failing, not the event. Held and tried again
+      // uncounted (settle), as in a database outage, so an outage of any length dead-letters no order event.
+      if (error instanceof WorkflowUnavailableError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       const attempts = await countFailure(scope, admitted, reason);
       if (attempts >= deps.maxAttempts) {
