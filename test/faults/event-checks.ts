@@ -11,6 +11,7 @@ import type { Orm } from '../../services/db/orm.ts';
 import { createOutboxRelay, type OutboxRelay } from '../../services/messaging/outbox-relay.ts';
 import type { EventQueue, ReceivedEvent } from '../helpers/amqp.ts';
 import { waitFor } from '../helpers/wait.ts';
+import type { PrivateConsumer } from '../helpers/consumer.ts';
 import { assertInvariants } from './invariants.ts';
 import type { ReserveStockResponse__Output } from '../../services/grpc/generated/inventory/v1/ReserveStockResponse.ts';
 import { createWarehouse, receiveStock, stockedOrganization, stockRow } from '../helpers/fixtures.ts';
@@ -91,6 +92,49 @@ export async function ledgerStream(events: EventQueue) {
     return { outbox, recoveredMs, duplicates };
   }
   return { ...writer, mine, allPublished };
+}
+
+/**
+ * Once a consumer fault is over: waits until every order event is applied (`timeoutMs`) and the consumer's
+ * order queue has drained, duplicates included, then checks that nothing was dead-lettered, that each event
+ * took effect exactly once (20 units stocked) and the invariants. Returns how long after `since` every
+ * event had been applied.
+ */
+export async function allOrderEventsAppliedOnce(
+  channel: ConfirmChannel,
+  consumer: PrivateConsumer,
+  orders: Awaited<ReturnType<typeof heldOrders>>,
+  since: number,
+  timeoutMs = 45_000,
+): Promise<number> {
+  await waitFor(
+    () => inbox(orders.scope),
+    (rows) => rows.length >= orders.events.length,
+    'every event applied',
+    timeoutMs,
+  );
+  const appliedMs = Date.now() - since;
+  const orderQueue = present(
+    consumer.topology.sources.find((s) => s.name === 'order'),
+    'the order source',
+  ).queue;
+  await waitFor(
+    async () => (await channel.checkQueue(orderQueue)).messageCount,
+    (n) => n === 0,
+    'the queue drained, the duplicates included',
+  );
+  assert.equal((await channel.checkQueue(consumer.topology.deadLetterQueue)).messageCount, 0, 'nothing dead-lettered');
+  await assertEachAppliedOnce(orders.scope, orders.events, {
+    variantId: orders.variantId,
+    warehouseId: orders.warehouseId,
+    stocked: 20,
+  });
+  await assertInvariants({
+    em: orders.scope.em,
+    organizationId: orders.organizationId,
+    client: testStack().temporal.client,
+  });
+  return appliedMs;
 }
 
 /** The outbox's event ids of an organization, in sequence order. */
