@@ -10,6 +10,7 @@ import { Connection } from '@temporalio/client';
 import { spawnPart, type Part } from '../scripts/start.ts';
 import { stopChild } from '../scripts/infrastructure.ts';
 import { freePort } from '../scripts/temporal-cluster.ts';
+import { itemAt } from '../services/guaranteed.ts';
 import { devServerArgs } from '../services/temporal-dev-server.ts';
 
 export interface RunningProcess {
@@ -42,7 +43,12 @@ export async function partPorts(): Promise<NodeJS.ProcessEnv> {
     METRICS_HOST: '127.0.0.1',
     WORKER_METRICS_PORT: '0',
   };
-  for (const name of ['GRPC_PORT', ...Object.values(readyPortVariable)]) env[name] = String(await freePort());
+  const names = ['GRPC_PORT', ...Object.values(readyPortVariable)];
+  // Each port is free when asked, but the OS may hand the same one out twice in a row: the configuration
+  // refuses two parts' ports alike (services/config.ts), so ask until they all differ.
+  const ports = new Set<number>();
+  while (ports.size < names.length) ports.add(await freePort());
+  for (const [i, port] of [...ports].entries()) env[itemAt(names, i, 'the port variables')] = String(port);
   return env;
 }
 
