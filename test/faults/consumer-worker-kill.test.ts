@@ -53,7 +53,7 @@ describe('faults: the worker is killed (SIGKILL) while the consumer applies orde
     );
 
     await workers.start({ taskQueue });
-    const recoveredMs = await allOrderEventsAppliedOnce(channel, consumer, orders, Date.now(), 60_000);
+    const recoveredMs = await allOrderEventsAppliedOnce(channel, consumer, orders, Date.now(), { timeoutMs: 60_000 });
     assert.equal(appliedWhileDown, 2, 'nothing applied while no worker ran');
     await channel.close();
     console.log(

@@ -5,6 +5,7 @@
  * event took effect exactly once.
  */
 import assert from 'node:assert/strict';
+import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, GetMessage } from 'amqplib';
 import type { Orm } from '../../services/db/orm.ts';
@@ -97,16 +98,17 @@ export async function ledgerStream(events: EventQueue) {
 /**
  * Once a consumer fault is over: waits until every order event is applied (`timeoutMs`) and the consumer's
  * order queue has drained, duplicates included, then checks that nothing was dead-lettered, that each event
- * took effect exactly once (20 units stocked) and the invariants. Returns how long after `since` every
- * event had been applied.
+ * took effect exactly once (20 units stocked) and the invariants (`client` sees the reservation workflows:
+ * the run's server by default). Returns how long after `since` every event had been applied.
  */
 export async function allOrderEventsAppliedOnce(
   channel: ConfirmChannel,
   consumer: PrivateConsumer,
   orders: Awaited<ReturnType<typeof heldOrders>>,
   since: number,
-  timeoutMs = 45_000,
+  options: { timeoutMs?: number; client?: Client } = {},
 ): Promise<number> {
+  const { timeoutMs = 45_000, client = testStack().temporal.client } = options;
   await waitFor(
     () => inbox(orders.scope),
     (rows) => rows.length >= orders.events.length,
@@ -132,7 +134,7 @@ export async function allOrderEventsAppliedOnce(
   await assertInvariants({
     em: orders.scope.em,
     organizationId: orders.organizationId,
-    client: testStack().temporal.client,
+    client,
   });
   return appliedMs;
 }

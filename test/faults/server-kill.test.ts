@@ -7,7 +7,9 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.ts';
 import { createReservationClient } from '../../services/workflow-clients/reservation-client.ts';
 import { stockedOrganization, stockRow } from '../helpers/fixtures.ts';
-import { grpcClient, type GrpcHarness } from '../helpers/grpc.ts';
+import { grpcClient, startGrpc, type GrpcHarness } from '../helpers/grpc.ts';
+import { startPrivateConsumer, type PrivateConsumer } from '../helpers/consumer.ts';
+import { allOrderEventsAppliedOnce, heldOrders, inbox, type OrderEvent, publishOrderEvent } from './event-checks.ts';
 import { testStack } from '../helpers/stack.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
@@ -34,9 +36,12 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
   let worker: { worker: Worker; running: Promise<void> } | undefined;
   const apis: ChildProcessHandle[] = [];
   let api: GrpcHarness | undefined;
+  let consumer: PrivateConsumer | undefined;
 
   afterEach(async () => {
     await Promise.all(apis.splice(0).map((a) => a.kill()));
+    await consumer?.close();
+    consumer = undefined;
     await api?.close();
     if (worker) {
       if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
@@ -84,6 +89,41 @@ describe('faults: the Temporal server is killed (SIGKILL) and restarted on the s
       },
     };
   }
+
+  it('Temporal server SIGKILLed while the consumer applies order.confirmed and order.cancelled, down 22 s, restarted on its SQLite file: nothing is dead-lettered for the outage, and each event, duplicates included, is applied exactly once', async () => {
+    const { client, taskQueue, restartAfter } = await ownServerWithWorker();
+    api = await startGrpc({ taskQueue, temporalClient: client });
+    const started = await startPrivateConsumer('faults-consumer-server', taskQueue, { temporalClient: client });
+    consumer = started;
+    const orders = await heldOrders(api, { label: 'consumer-server', count: 8, stocked: 20 });
+    const channel = await started.broker.createConfirmChannel();
+    const publish = (e: OrderEvent) => publishOrderEvent(channel, started.exchanges.order, orders.organizationId, e);
+    for (const e of orders.events.slice(0, 2)) await publish(e);
+    await waitFor(
+      () => inbox(orders.scope),
+      (rows) => rows.length >= 2,
+      'the first events applied',
+    );
+
+    // The rest, and a second copy of one already applied, are in the consumer's hands when the server dies.
+    for (const e of [...orders.events.slice(2), ...orders.events.slice(0, 1)]) await publish(e);
+    // Deliberately keep the server down past what the private consumer's two counted attempts would take.
+    await restartAfter(22_000, async () =>
+      assert.equal(
+        (await channel.checkQueue(started.topology.deadLetterQueue)).messageCount,
+        0,
+        'nothing dead-lettered during the outage',
+      ),
+    );
+    const recoveredMs = await allOrderEventsAppliedOnce(channel, started, orders, Date.now(), {
+      timeoutMs: 60_000,
+      client,
+    });
+    await channel.close();
+    console.log(
+      `      consumer: ${orders.events.length} events (+1 duplicate) all applied ${recoveredMs} ms after the server was started again`,
+    );
+  });
 
   it('Temporal server SIGKILLed while hold timers run (TTL 3 s and 8 s), down past the first expiries, restarted on its SQLite file: every hold expires exactly once', async () => {
     const stack = testStack();
