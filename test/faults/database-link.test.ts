@@ -13,7 +13,7 @@ import { assertInvariants } from './invariants.ts';
 import { proxyInFront, reserveUntilDefinite } from './links.ts';
 import { poolFullyReturned } from './pool-use.ts';
 import { reserveBurstAcrossFault } from './database-burst.ts';
-import { shipAcrossFault } from './transfer-step.ts';
+import { cancelAcrossFault, shipAcrossFault } from './transfer-step.ts';
 import { present } from '../helpers/present.ts';
 import { retriedAttempts } from '../helpers/histories.ts';
 
@@ -84,33 +84,46 @@ describe("faults: the worker's PostgreSQL link fails (a TCP proxy between the wo
     assert.ok(pool.total <= 10, `the pool holds ${pool.total} connections`);
   });
 
-  it('PostgreSQL connections cut with a transfer step in flight, new ones refused for 3 s: the step is retried, the transfer completes, units conserved, one movement per step', async () => {
-    const stack = testStack();
-    const { proxy, taskQueue } = await proxiedWorker();
-    // The REST facade on the direct database: only the worker loses its link.
-    const rest = await startHttp({ taskQueue });
-    try {
-      const { firstShipStatus, firstShipMs } = await shipAcrossFault({
-        http: rest,
-        client: stack.temporal.client,
-        scope: newOrganization(),
-        lockUrl: stack.observerDatabaseUrl,
-        fault: {
-          begin: async () => {
-            proxy.refuse(true);
-            proxy.cutAll();
+  for (const [during, what, scenario] of [
+    [
+      'with a transfer step in flight',
+      'the step is retried, the transfer completes, units conserved, one movement per step',
+      shipAcrossFault,
+    ],
+    [
+      "with a cancelled transfer's compensation in flight",
+      'the compensation is retried, each runs once, the units are back at the origin',
+      cancelAcrossFault,
+    ],
+  ] as const) {
+    it(`PostgreSQL connections cut ${during}, new ones refused for 3 s: ${what}`, async () => {
+      const stack = testStack();
+      const { proxy, taskQueue } = await proxiedWorker();
+      // The REST facade on the direct database: only the worker loses its link.
+      const rest = await startHttp({ taskQueue });
+      try {
+        const { firstStatus, firstMs } = await scenario({
+          http: rest,
+          client: stack.temporal.client,
+          scope: newOrganization(),
+          lockUrl: stack.observerDatabaseUrl,
+          fault: {
+            begin: async () => {
+              proxy.refuse(true);
+              proxy.cutAll();
+            },
+            end: async () => proxy.refuse(false),
           },
-          end: async () => proxy.refuse(false),
-        },
-      });
-      console.log(
-        `      database cut during a transfer's ship: the ship's first call answered ${firstShipStatus} ${firstShipMs} ms after the database came back`,
-      );
-    } finally {
-      await rest.close();
-    }
-    await poolFullyReturned(present(orm, 'the worker pool'));
-  });
+        });
+        console.log(
+          `      database cut ${during}: the first call answered ${firstStatus} ${firstMs} ms after the database came back`,
+        );
+      } finally {
+        await rest.close();
+      }
+      await poolFullyReturned(present(orm, 'the worker pool'));
+    });
+  }
 
   it('PostgreSQL slowed to 6 s a chunk (past the 5 s start-to-close timeout) for 8 s during ReserveStock: attempts time out and retry, each order is held exactly once, never after its expiry', async () => {
     const { client } = testStack().temporal;

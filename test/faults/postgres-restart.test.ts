@@ -107,7 +107,7 @@ describe('faults: PostgreSQL crashes and restarts (a private server, pg_ctl stop
   it('PostgreSQL crashed with a transfer step in flight, restarted after 3 s: the transfer completes, units conserved, one movement per step', async () => {
     const server = present(instance, 'the PostgreSQL instance');
     const fault = crashAndRestart(server);
-    const { firstShipStatus, firstShipMs } = await shipAcrossFault({
+    const { firstStatus, firstMs } = await shipAcrossFault({
       http: present(http, 'the REST facade'),
       client: testStack().temporal.client,
       scope: organization(),
@@ -115,7 +115,7 @@ describe('faults: PostgreSQL crashes and restarts (a private server, pg_ctl stop
       fault,
     });
     console.log(
-      `      PostgreSQL crash during a transfer's ship: restarted in ${fault.restartMs()} ms; the ship's first call answered ${firstShipStatus} ${firstShipMs} ms after it was back`,
+      `      PostgreSQL crash during a transfer's ship: restarted in ${fault.restartMs()} ms; the ship's first call answered ${firstStatus} ${firstMs} ms after it was back`,
     );
     await poolFullyReturned(present(orm, 'the runtime pool'));
   });
