@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
 import type { Client } from '@temporalio/client';
 import type { ReserveStockResponse__Output } from '../../services/grpc/generated/inventory/v1/ReserveStockResponse.ts';
 import { reservationWorkflowId } from '../../workflows/definitions.ts';
@@ -19,7 +18,13 @@ import { present } from '../helpers/present.ts';
 import type { TestOrganizationScope } from '../helpers/stack.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 import { assertInvariants, unsettled } from './invariants.ts';
-import { reserveUntilDefinite, retryable } from './links.ts';
+import {
+  assertDefiniteOrRetryable,
+  assertHeldOnceOrRefused,
+  burstRequests,
+  everyUntilDefinite,
+  startBurst,
+} from './reserve-burst.ts';
 
 /** The fault: `begin` breaks the database for the worker (and maybe the facade), `end` heals it. */
 export interface DatabaseFault {
@@ -83,52 +88,21 @@ export async function reserveBurstAcrossFault(options: {
     ttl_seconds: 2,
   }));
   await Promise.all(expiring.map((request) => api.call<ReserveStockResponse__Output>('ReserveStock', request)));
-  const burst = Array.from({ length: 30 }, (_, i) => ({
-    organization_id: organizationId,
-    order_id: `burst-${i}`,
-    items: [{ variant_id: burstVariant, quantity: 1 }],
-  }));
-  let answered = 0;
-  const calls = burst.map((request) =>
-    api.call<ReserveStockResponse__Output>('ReserveStock', request).finally(() => answered++),
-  );
-
+  const burst = burstRequests(organizationId, burstVariant);
   // The fault lands inside the burst (at its first answer) and before the 2-second holds expire.
-  await Promise.race(calls.map((call) => call.catch(() => undefined)));
+  const { inFlight: inFlightAtFault, answers } = await startBurst(api, burst);
   await fault.begin();
-  const inFlightAtFault = burst.length - answered;
   // Deliberately keep the database broken for `downMs`: past the holds' expiry, through several activity retries.
   await sleep(downMs);
   await fault.whileBroken?.({ variantId: expiringVariant, warehouseId });
   await fault.end();
   const faultEnded = Date.now();
-  assert.ok(inFlightAtFault > 0, 'orders were still in flight when the fault began');
 
-  const firstAnswers = await Promise.allSettled(calls);
-  for (const answer of firstAnswers) {
-    if (answer.status === 'rejected') {
-      const code = (answer.reason as grpc.ServiceError).code;
-      assert.ok(
-        retryable.has(code) || code === grpc.status.FAILED_PRECONDITION,
-        `a definite refusal or "try again", not ${grpc.status[code]}: ${(answer.reason as Error).message}`,
-      );
-    }
-  }
-  const outcomes = await Promise.all(burst.map((request) => reserveUntilDefinite(api, request)));
+  const firstAnswers = await answers;
+  assertDefiniteOrRetryable(firstAnswers);
+  const outcomes = await everyUntilDefinite(api, burst);
   const answeredMs = Date.now() - faultEnded;
-  for (const [i, outcome] of outcomes.entries()) {
-    const first = present(firstAnswers[i], `order ${i}'s first answer`);
-    if ('refused' in outcome)
-      assert.equal(outcome.refused.code, grpc.status.FAILED_PRECONDITION, outcome.refused.message);
-    if (first.status === 'fulfilled')
-      assert.equal(
-        'held' in outcome && outcome.held.reservation_id,
-        first.value.reservation_id,
-        `order ${i} keeps its reservation`,
-      );
-  }
-  const held = outcomes.filter((o) => 'held' in o).length;
-  assert.equal(held, 20, `held ${held}, refused ${outcomes.length - held}; ${inFlightAtFault} were in flight`);
+  assertHeldOnceOrRefused(firstAnswers, outcomes, inFlightAtFault);
   assert.equal(await movements(scope, 'reserve', burstVariant), 20, 'one reserve movement per held order');
 
   await waitFor(
