@@ -61,12 +61,16 @@ const localCleanup = proxyLocalActivities<Activities>(localCompensationOptions);
  * - confirmed-overdue: a confirmed hold open longer than its cap is reported (a timer, an activity).
  * - local-hold, local-expiry: the hold, and the release at expiry, run as local activities; before
  *   them, as activities (their own activity task, then a second workflow task).
+ * - expiry-from-hold-clock: the expiry timer counts from the instant the hold was written, not from the
+ *   workflow task's start. A workflow's clock stands still while a local activity runs in its task, so
+ *   counting from it set every timer late by the hold's duration (hundreds of ms in a burst).
  */
 const patches = {
   ttlFromCommit: 'ttl-from-commit',
   confirmedOverdue: 'confirmed-overdue',
   localHold: 'local-hold',
   localExpiry: 'local-expiry',
+  expiryFromHoldClock: 'expiry-from-hold-clock',
 } as const;
 
 /**
@@ -107,7 +111,7 @@ export async function reservationWorkflow(input: ReservationWorkflowInput): Prom
     if (state.status === 'active' && expiresAt) {
       const changed = await condition(
         () => state.status !== 'active' || state.snapshot.expiresAt !== expiresAt,
-        Math.max(Date.parse(expiresAt) - Date.now(), 1),
+        Math.max(Date.parse(expiresAt) - hold.now(), 1),
       );
       if (!changed) await hold.expire(expiresAt);
     } else if (state.awaitingOverdue && patched(patches.confirmedOverdue)) {
@@ -133,6 +137,8 @@ class Hold {
   readonly steps = oneAtATime();
   readonly overdueSeconds: number;
   private readonly ref: { organizationId: string; reservationId: string };
+  /** When the hold was written (its expiry less its TTL), as the hold's own result tells; 0 until then. */
+  private heldAt = 0;
   /** Why the hold failed for good: the reserve update answers with it. */
   private failure: ApplicationFailure | undefined;
 
@@ -218,6 +224,14 @@ class Hold {
     });
   }
 
+  /**
+   * The workflow's time, for a timer set now. `Date.now()` is the start of the current workflow task and
+   * stands still while a local activity runs in it: after the hold, the hold's own clock is later.
+   */
+  now(): number {
+    return patched(patches.expiryFromHoldClock) ? Math.max(Date.now(), this.heldAt) : Date.now();
+  }
+
   /** Makes the hold the workflow was started for; a hold that fails for good ends the workflow `failed`. */
   async make(): Promise<void> {
     const { input } = this;
@@ -234,7 +248,8 @@ class Hold {
       : { ...input, expiresAt: new Date(Date.now() + input.ttlSeconds * 1000).toISOString() };
     const viaLocal = patched(patches.localHold);
     try {
-      this.apply(await (viaLocal ? local : activities).holdReservationStock(hold));
+      const { expiresAt } = this.apply(await (viaLocal ? local : activities).holdReservationStock(hold));
+      if (expiresAt) this.heldAt = Date.parse(expiresAt) - input.ttlSeconds * 1000;
     } catch (error) {
       await this.fail(hold, viaLocal ? localFailedForGood(error, 'holdReservationStock') : failedForGood(error));
     }

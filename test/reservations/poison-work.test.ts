@@ -389,6 +389,46 @@ describe('reservations: no poison work', function () {
       }
     });
 
+    it("the expiry timer counts the TTL from the hold's write, so the hold is released on time, not late by the workflow task", async () => {
+      // The hold runs inside the workflow task; the workflow's clock after it trails the write by however long
+      // the worker took to start the task. Counted from that clock, the timer ran the TTL plus that delay.
+      const worker = await startWorker();
+      try {
+        const { scope, organizationId, variantId } = await stockedOrganization(10);
+        const orderId = `ttl-clock-${randomUUID()}`;
+        const ttlSeconds = 2;
+        const reserved = await clientOn(worker.taskQueue).reserve(organizationId, orderId, {
+          items: [{ variant_id: variantId, quantity: 2 }],
+          ttlSeconds,
+        });
+
+        await waitFor(
+          () => reservationRow(scope, { orderId }),
+          (r) => r?.status === 'expired',
+          'the hold to expire',
+        );
+        const workflowId = reservationWorkflowId(organizationId, orderId);
+        const history = await testStack().temporal.client.workflow.getHandle(workflowId).fetchHistory();
+        const timer = present(
+          history.events?.find((e) => e.timerStartedEventAttributes)?.timerStartedEventAttributes?.startToFireTimeout,
+          'the expiry timer',
+        );
+        const timerMs = Number(timer.seconds ?? 0) * 1000 + Math.round((timer.nanos ?? 0) / 1e6);
+        assert.ok(timerMs <= ttlSeconds * 1000, `the timer ran ${timerMs} ms for a TTL of ${ttlSeconds} s`);
+        const [release] = await scope.em.execute<{ at: string | Date }[]>(
+          "select created_at as at from stock_movement where organization_id = ? and type = 'release'",
+          [organizationId],
+        );
+        const lateByMs =
+          new Date(present(release, 'the release movement').at).getTime() -
+          Date.parse(present(reserved.expiresAt, 'the expiry'));
+        assert.ok(lateByMs >= 0, `released ${lateByMs} ms before its expiry`);
+        await saveHistory('reserve-expiry-from-hold-clock', workflowId);
+      } finally {
+        await worker.stop();
+      }
+    });
+
     it('when the first attempt commits and loses its answer, the retry returns that commit with its expiry', async () => {
       let attempts = 0;
       const worker = await startWorker({
