@@ -25,7 +25,7 @@ import os from 'node:os';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, Worker } from '@temporalio/worker';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { createScratchDatabase } from '../scripts/scratch-database.ts';
@@ -262,6 +262,24 @@ try {
     ),
   );
   log(`floor, PostgreSQL bare reserve transaction (c32): ${postgresFloor.throughput}/s, p50 ${postgresFloor.p50} ms`);
+  // What a ReserveStock adds to the empty task at c1: the hold's own transaction, as its activity runs it
+  // (reservation row, ledger, outbox), timed outside Temporal.
+  const holdActivity = createActivities({ orm, systemOrm }).holdReservationStock;
+  const holdAlone = await measure(n(100), 1, (i) => {
+    const orderId = `bench-hold-${i}-${randomUUID()}`;
+    const reservationId = randomUUID();
+    const environment = new MockActivityEnvironment({
+      workflowExecution: { workflowId: `reservation-${organizationId}-${orderId}`, runId: randomUUID() },
+    });
+    return environment.run(holdActivity, {
+      organizationId,
+      orderId,
+      reservationId,
+      items: [{ variant_id: itemAt(variants, i % 200, 'variants'), quantity: 1 }],
+      ttlSeconds: 3600,
+    });
+  });
+  log(`the hold's transaction alone (its activity outside Temporal, c1): p50 ${holdAlone.p50} ms`);
   const lowerFloor = Math.min(temporalFloor.throughput, postgresFloor.throughput);
 
   // ---------------------------------------------------------------- ReserveStock
@@ -299,18 +317,26 @@ try {
   log(
     `ReserveStock, 200 at once (one variant): p50 ${burst.p50} / p99 ${burst.p99} ms; the floor's limit ${Math.round(burstLimitMs)} ms; p99 ÷ limit ${(burst.p99 / burstLimitMs).toFixed(2)} (goal <= 1.5)`,
   );
+  const spreadC1 = reserve['spread over 200 variants, c1'];
+  if (!spreadC1) throw new Error('no ReserveStock run spread over 200 variants at c1');
+  // A ReserveStock at c1 is at least an empty Update-with-Start plus the hold's transaction (and a gRPC hop).
+  const partsC1 = temporalFloorC1.p50 + holdAlone.p50;
+  log(
+    `ReserveStock c1 p50 ${spreadC1.p50} ms: ${(spreadC1.p50 / temporalFloorC1.p50).toFixed(2)} x the empty floor (goal <= 1.2); ` +
+      `${(spreadC1.p50 / partsC1).toFixed(2)} x the floor plus the hold's transaction (${temporalFloorC1.p50} + ${holdAlone.p50} ms)`,
+  );
   const spreadC32 = reserve['spread over 200 variants, c32'];
   if (!spreadC32) throw new Error('no ReserveStock run spread over 200 variants at c32');
   const reserveRatio = spreadC32.throughput / lowerFloor;
-  log(`ReserveStock (spread, c32) / lower floor = ${reserveRatio.toFixed(2)} (goal >= 0.7)`);
+  log(`ReserveStock (spread, c32) / lower floor = ${reserveRatio.toFixed(2)} (goal >= 0.9)`);
 
   // ---------------------------------------------------------------- TTL accuracy
   const ttl = await expiryLag(50, 3);
-  log(`TTL, 50 holds expiring together: lag p50 ${ttl.p50} ms, p99 ${ttl.p99} ms (goal p99 <= 1000 ms)`);
+  log(`TTL, 50 holds expiring together: lag p50 ${ttl.p50} ms, p99 ${ttl.p99} ms (goal p99 <= 500 ms)`);
   const drain = await expiryLag(n(500), 8);
   const drainRate = drain.count / (drain.lastMs / 1000);
   log(
-    `TTL, ${drain.count} holds expiring together: all released ${drain.lastMs} ms after expiry, ${drainRate.toFixed(1)}/s = ${(drainRate / lowerFloor).toFixed(2)} x lower floor (goal >= 0.7)`,
+    `TTL, ${drain.count} holds expiring together: all released ${drain.lastMs} ms after expiry, ${drainRate.toFixed(1)}/s = ${(drainRate / lowerFloor).toFixed(2)} x lower floor (goal >= 0.8)`,
   );
 
   // ---------------------------------------------------------------- CheckAvailability
@@ -429,10 +455,15 @@ try {
       temporalUpdateWithStartC1: temporalFloorC1,
       temporalUpdateWithStart: temporalFloor,
       postgresReserveTransaction: postgresFloor,
+      holdTransactionC1: holdAlone,
       lower: lowerFloor,
     },
     reserveStock: reserve,
     reserveToLowerFloor: round2(reserveRatio),
+    reserveC1: {
+      p50ToFloor: round2(spreadC1.p50 / temporalFloorC1.p50),
+      p50ToFloorPlusHold: round2(spreadC1.p50 / partsC1),
+    },
     ttl: {
       fiftyTogether: { p50Ms: ttl.p50, p99Ms: ttl.p99 },
       drain: {
