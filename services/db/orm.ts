@@ -85,10 +85,16 @@ export interface PoolUse {
   max: number;
 }
 
+/** The `pg` pool of an ORM opened by `openOrm`: for a statement that needs none of the ORM's work around it. */
+export function ormPool(orm: Orm): Pool {
+  const pool = pools.get(orm);
+  if (!pool) throw new Error('this ORM was not opened by openOrm');
+  return pool;
+}
+
 /** What the `pg` pool of an ORM opened by `openOrm` holds right now (its own counters; no query is sent). */
 export function poolUse(orm: Orm): PoolUse {
-  const pool = pools.get(orm);
-  if (!pool) throw new Error('poolUse: this ORM was not opened by openOrm');
+  const pool = ormPool(orm);
   return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 };
 }
 
