@@ -57,6 +57,9 @@ export function ormOptions(
       snapshotOnMigrate: false,
       silent: true,
     },
+    // The database functions are hand-written in their migrations (Migration20261130160000_availability_read), not
+    // declared as routines: the schema diff must neither drop them nor want them declared twice.
+    schemaGenerator: { ignoreRoutines: true },
     // Entities are plain objects built by defineEntity: metadata comes from them, not from reflection.
     // Every entity with an organization carries the row-level security that the migration
     // Migration20261130130000_row_level_security gives its table, so the schema diff knows it.
