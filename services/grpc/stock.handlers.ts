@@ -3,6 +3,7 @@ import type { InventoryServiceHandlers } from './generated/inventory/v1/Inventor
 import type { StockLevel as StockLevelMessage } from './generated/inventory/v1/StockLevel.ts';
 import type { Quantities as QuantitiesMessage } from './generated/inventory/v1/Quantities.ts';
 import { checkAvailability } from '../inventory/stock/availability.ts';
+import { batchedAvailabilityReader } from '../inventory/stock/availability-batch.ts';
 import { listMovements } from '../inventory/stock/movement-queries.ts';
 import { assertVariantKnown, listStock } from '../inventory/stock/stock-queries.ts';
 import { getWarehouse } from '../inventory/warehouses/warehouse-queries.ts';
@@ -56,12 +57,13 @@ export function createStockHandlers({
   orm,
   logger,
 }: GrpcDeps): Pick<InventoryServiceHandlers, 'CheckAvailability' | 'GetWarehouseStock' | 'GetStockHistory'> {
-  const oneStatement = oneStatementOn(orm);
+  const readAvailability = batchedAvailabilityReader(oneStatementOn(orm));
   return {
     CheckAvailability: unary(logger, 'CheckAvailability', async (raw) => {
       const request = availabilityRequest.parse(raw);
       const results = await checkAvailability(
-        { organizationId: request.organization_id, run: oneStatement },
+        readAvailability,
+        request.organization_id,
         request.items.map((i) => ({ variantId: i.variant_id, quantity: i.quantity })),
         request.preferred_warehouse_id,
       );

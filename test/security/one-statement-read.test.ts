@@ -4,6 +4,7 @@ import { databaseRoles } from '../../services/db/roles.ts';
 import { openOrm, ormPool, type Orm } from '../../services/db/orm.ts';
 import { oneStatementOn, type OrganizationRead } from '../../services/inventory/organization-scope.ts';
 import { checkAvailability } from '../../services/inventory/stock/availability.ts';
+import { availabilityReader, batchedAvailabilityReader } from '../../services/inventory/stock/availability-batch.ts';
 import { availableInActiveWarehouses } from '../../services/inventory/stock/stock.store.ts';
 import { WarehouseNotFoundError } from '../../services/inventory/errors.ts';
 import { createWarehouse, receiveStock } from '../helpers/fixtures.ts';
@@ -57,14 +58,10 @@ describe('the one-statement availability read', () => {
 
   it('right after it, on the same pooled connection, no organization is bound and the tables read as empty', async () => {
     const { a, variantId } = await twoOrganizations();
-    assert.equal(
-      (
-        await checkAvailability({ organizationId: a.organizationId, run: oneStatementOn(single) }, [
-          { variantId, quantity: 1 },
-        ])
-      )[0]?.available,
-      5,
-    );
+    const [result] = await checkAvailability(availabilityReader(oneStatementOn(single)), a.organizationId, [
+      { variantId, quantity: 1 },
+    ]);
+    assert.equal(result?.available, 5);
     const bound = await setting();
     assert.ok(unbound(bound), `app.organization_id is ${bound} after the read`);
     const { rows } = await ormPool(single).query<{ n: number }>('select count(*)::int as n from stock');
@@ -73,9 +70,13 @@ describe('the one-statement availability read', () => {
 
   it("another organization's preferred warehouse is WarehouseNotFoundError, and nothing stays bound", async () => {
     const { a, variantId, warehouseB } = await twoOrganizations();
-    const read: OrganizationRead = { organizationId: a.organizationId, run: oneStatementOn(single) };
     await assert.rejects(
-      checkAvailability(read, [{ variantId, quantity: 1 }], warehouseB.id),
+      checkAvailability(
+        availabilityReader(oneStatementOn(single)),
+        a.organizationId,
+        [{ variantId, quantity: 1 }],
+        warehouseB.id,
+      ),
       (error: unknown) =>
         error instanceof WarehouseNotFoundError &&
         error.message === `warehouse ${warehouseB.id} does not exist in this organization` &&
@@ -92,7 +93,8 @@ describe('the one-statement availability read', () => {
     await receiveStock(a, variantId, closed.id, 50);
     await receiveStock(a, variantId, open.id, 2);
     const [result] = await checkAvailability(
-      { organizationId: a.organizationId, run: oneStatementOn(single) },
+      availabilityReader(oneStatementOn(single)),
+      a.organizationId,
       [{ variantId, quantity: 1 }],
       closed.id,
     );
@@ -119,6 +121,31 @@ describe('the one-statement availability read', () => {
     } finally {
       client.release();
     }
+  });
+
+  it('calls read together share a statement per organization and preferred warehouse, and each gets only its own', async () => {
+    const { a, b, variantId, onlyB, warehouseA, warehouseB } = await twoOrganizations();
+    let statements = 0;
+    const run = oneStatementOn(single);
+    const read = batchedAvailabilityReader((name, text, values) => {
+      statements += 1;
+      return run(name, text, values);
+    });
+    const [forA, forB, onlyOfB, refused] = await Promise.allSettled([
+      read(a.organizationId, [variantId, onlyB]),
+      read(b.organizationId, [variantId]),
+      read(b.organizationId, [onlyB]),
+      read(b.organizationId, [variantId], warehouseA.id),
+    ]);
+    assert.equal(statements, 3, 'one statement for A, one for B, one for B with its preferred warehouse');
+    assert.deepEqual(forA, { status: 'fulfilled', value: [{ variantId, warehouseId: warehouseA.id, available: 5 }] });
+    assert.deepEqual(forB, { status: 'fulfilled', value: [{ variantId, warehouseId: warehouseB.id, available: 7 }] });
+    assert.deepEqual(onlyOfB, {
+      status: 'fulfilled',
+      value: [{ variantId: onlyB, warehouseId: warehouseB.id, available: 9 }],
+    });
+    assert.ok(refused.status === 'rejected' && refused.reason instanceof WarehouseNotFoundError);
+    assert.ok(unbound(await setting()));
   });
 
   it('runs as its caller (SECURITY INVOKER), and only the runtime role may execute it', async () => {

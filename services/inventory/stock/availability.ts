@@ -1,5 +1,5 @@
-import type { OrganizationRead } from '../organization-scope.ts';
-import { availableInActiveWarehouses, type AvailableRow } from './stock.store.ts';
+import type { AvailableRow } from './stock.store.ts';
+import type { AvailabilityReader } from './availability-batch.ts';
 
 export interface AvailabilityItem {
   variantId: string;
@@ -22,13 +22,14 @@ export interface AvailabilityResult {
  * preferred warehouse.
  */
 export async function checkAvailability(
-  read: OrganizationRead,
+  read: AvailabilityReader,
+  organizationId: string,
   items: AvailabilityItem[],
   preferredWarehouseId?: string,
 ): Promise<AvailabilityResult[]> {
   const variantIds = [...new Set(items.map((i) => i.variantId))];
   // One statement for the check and the read, binding the organization itself: this is the order service's hot path.
-  const rows = await availableInActiveWarehouses(read, variantIds, preferredWarehouseId);
+  const rows = await read(organizationId, variantIds, preferredWarehouseId);
   return chooseWarehouses(items, rows, preferredWarehouseId);
 }
 
