@@ -57,6 +57,9 @@ export function ormOptions(
       snapshotOnMigrate: false,
       silent: true,
     },
+    // The database functions are hand-written in their migrations (Migration20261130160000_availability_read), not
+    // declared as routines: the schema diff must neither drop them nor want them declared twice.
+    schemaGenerator: { ignoreRoutines: true },
     // Entities are plain objects built by defineEntity: metadata comes from them, not from reflection.
     // Every entity with an organization carries the row-level security that the migration
     // Migration20261130130000_row_level_security gives its table, so the schema diff knows it.
@@ -85,10 +88,16 @@ export interface PoolUse {
   max: number;
 }
 
+/** The `pg` pool of an ORM opened by `openOrm`: for a statement that needs none of the ORM's work around it. */
+export function ormPool(orm: Orm): Pool {
+  const pool = pools.get(orm);
+  if (!pool) throw new Error('this ORM was not opened by openOrm');
+  return pool;
+}
+
 /** What the `pg` pool of an ORM opened by `openOrm` holds right now (its own counters; no query is sent). */
 export function poolUse(orm: Orm): PoolUse {
-  const pool = pools.get(orm);
-  if (!pool) throw new Error('poolUse: this ORM was not opened by openOrm');
+  const pool = ormPool(orm);
   return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 };
 }
 

@@ -61,6 +61,25 @@ export function authorizeCall<Req extends object>(
   metadata: grpc.Metadata,
   request: Req,
 ): { principal: Principal; request: Req } {
+  const earlier = authorized.get(metadata);
+  if (earlier?.rpc === rpc && earlier.sent === request) return earlier.answer as { principal: Principal; request: Req };
+  const answer = decide(rpc, metadata, request);
+  authorized.set(metadata, { rpc, sent: request, answer });
+  return answer;
+}
+
+// The rate limiter and the handler both authorize each call (services/limits/grpc.ts, status.ts): the second gets the
+// first's answer, which depends only on the call's principal and request. Refusals are not kept: they end the call.
+const authorized = new WeakMap<
+  grpc.Metadata,
+  { rpc: Rpc; sent: object; answer: { principal: Principal; request: object } }
+>();
+
+function decide<Req extends object>(
+  rpc: Rpc,
+  metadata: grpc.Metadata,
+  request: Req,
+): { principal: Principal; request: Req } {
   const principal = principals.get(metadata);
   // No principal means the interceptor was not installed: fail closed.
   if (!principal) throw new AuthenticationError('the call was not authenticated');

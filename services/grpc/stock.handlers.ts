@@ -3,11 +3,12 @@ import type { InventoryServiceHandlers } from './generated/inventory/v1/Inventor
 import type { StockLevel as StockLevelMessage } from './generated/inventory/v1/StockLevel.ts';
 import type { Quantities as QuantitiesMessage } from './generated/inventory/v1/Quantities.ts';
 import { checkAvailability } from '../inventory/stock/availability.ts';
+import { batchedAvailabilityReader } from '../inventory/stock/availability-batch.ts';
 import { listMovements } from '../inventory/stock/movement-queries.ts';
 import { assertVariantKnown, listStock } from '../inventory/stock/stock-queries.ts';
 import { getWarehouse } from '../inventory/warehouses/warehouse-queries.ts';
 import type { StockLevel } from '../inventory/stock/stock.store.ts';
-import { scopeTo } from '../inventory/organization-scope.ts';
+import { oneStatementOn, scopeTo } from '../inventory/organization-scope.ts';
 import { warehouseFilter } from '../auth/access.ts';
 import { unary } from './status.ts';
 import { optionalTimestamp, optionalUuid, pageSize, uuid } from './validation.ts';
@@ -56,12 +57,13 @@ export function createStockHandlers({
   orm,
   logger,
 }: GrpcDeps): Pick<InventoryServiceHandlers, 'CheckAvailability' | 'GetWarehouseStock' | 'GetStockHistory'> {
+  const readAvailability = batchedAvailabilityReader(oneStatementOn(orm));
   return {
-    CheckAvailability: unary(logger, 'CheckAvailability', async (raw, principal) => {
+    CheckAvailability: unary(logger, 'CheckAvailability', async (raw) => {
       const request = availabilityRequest.parse(raw);
-      const scope = scopeTo(orm.em, request.organization_id, warehouseFilter(principal));
       const results = await checkAvailability(
-        scope,
+        readAvailability,
+        request.organization_id,
         request.items.map((i) => ({ variantId: i.variant_id, quantity: i.quantity })),
         request.preferred_warehouse_id,
       );

@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { QueryResultRow } from 'pg';
+import { ormPool, type Orm } from '../db/orm.ts';
 
 /**
  * The one place where a request's organization is bound to database access. Every read and write runs
@@ -22,6 +24,47 @@ export interface OrganizationScope {
 export interface ScopedTransaction {
   readonly em: EntityManager;
   readonly organizationId: string;
+}
+
+/**
+ * What a one-statement read takes instead of a transaction: the organization, which the statement binds itself
+ * (a database function that sets `app.organization_id` with is_local before its query and puts it back after),
+ * and the runner of such statements. Run alone on a pooled connection, the statement's implicit transaction
+ * ends with it, so no setting outlives it (README, Security model). For the hot path only.
+ */
+export interface OrganizationRead {
+  readonly organizationId: string;
+  readonly run: OneStatement;
+}
+
+/** Runs one statement alone on a pooled connection, outside any transaction, prepared once per connection by `name`. */
+export type OneStatement = <Row>(name: string, text: string, values: unknown[]) => Promise<Row[]>;
+
+/**
+ * The one-statement runner of an ORM: its own pg pool (the sessions' statement_timeout applies), without the ORM's
+ * query building, transaction context or identity map, which a read that binds itself and loads no entities does not
+ * use. Each statement still goes to the ORM's logger, so it is a span of the caller's trace when tracing is on.
+ */
+export function oneStatementOn(orm: Orm): OneStatement {
+  const pool = ormPool(orm);
+  const logger = orm.config.getLogger();
+  return async <Row>(name: string, text: string, values: unknown[]) => {
+    const started = performance.now();
+    let failed = false;
+    try {
+      const { rows } = await pool.query<Row & QueryResultRow>({ name, text, values });
+      return rows;
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      logger.logQuery({
+        query: text,
+        took: Math.round(performance.now() - started),
+        ...(failed ? { level: 'error' } : {}),
+      });
+    }
+  };
 }
 
 /**

@@ -381,7 +381,7 @@ describe('traces', function () {
       ]);
       assert.equal(named(grpcSpans, 'inventory.v1.InventoryService/CheckAvailability').parentSpanId, overGrpc.spanId);
       assert.ok(
-        grpcSpans.some((s) => s.name === 'select stock'),
+        grpcSpans.some((s) => s.name === 'select available_in_active_warehouses'),
         'its SQL is in the trace',
       );
       const restSpans = await waitForSpans(parts, overRest.traceId, ['GET /api/v1/stock/:variant_id']);

@@ -1,6 +1,5 @@
-import type { OrganizationScope } from '../organization-scope.ts';
-import { requireWarehouse } from '../warehouses/warehouse.store.ts';
-import { availableInActiveWarehouses, type AvailableRow } from './stock.store.ts';
+import type { AvailableRow } from './stock.store.ts';
+import type { AvailabilityReader } from './availability-batch.ts';
 
 export interface AvailabilityItem {
   variantId: string;
@@ -23,16 +22,14 @@ export interface AvailabilityResult {
  * preferred warehouse.
  */
 export async function checkAvailability(
-  scope: OrganizationScope,
+  read: AvailabilityReader,
+  organizationId: string,
   items: AvailabilityItem[],
   preferredWarehouseId?: string,
 ): Promise<AvailabilityResult[]> {
   const variantIds = [...new Set(items.map((i) => i.variantId))];
-  // One bound transaction for the check and the read: this is the order service's hot path.
-  const rows = await scope.transaction(async (tx) => {
-    if (preferredWarehouseId) await requireWarehouse(tx, preferredWarehouseId);
-    return await availableInActiveWarehouses(tx, variantIds);
-  });
+  // One statement for the check and the read, binding the organization itself: this is the order service's hot path.
+  const rows = await read(organizationId, variantIds, preferredWarehouseId);
   return chooseWarehouses(items, rows, preferredWarehouseId);
 }
 

@@ -1,5 +1,6 @@
 import { raw } from '@mikro-orm/core';
-import type { OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
+import type { OrganizationRead, OrganizationScope, ScopedTransaction } from '../organization-scope.ts';
+import { WarehouseNotFoundError } from '../errors.ts';
 import { warehouseCondition } from '../organization-scope.ts';
 import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { toDate } from '../sql-values.ts';
@@ -8,14 +9,15 @@ import { Stock } from './stock.entity.ts';
 /**
  * Stock rows (one variant in one warehouse): the one row type, its mapping to StockLevel, keyset
  * pagination and every read and settings write outside the ledger. Every function takes an open
- * transaction (`scope.transaction`), so row-level security sees the organization; the explicit
- * `organization_id = ?` stays as a second layer and for the indexes.
+ * transaction (`scope.transaction`), so row-level security sees the organization, except the availability
+ * read, whose one statement binds it itself; the explicit `organization_id = ?` stays as a second layer and
+ * for the indexes.
  *
  * Through MikroORM (the Stock entity, QueryBuilder): the threshold settings, read and written as
  * properties. Hand-written SQL: the list and per-variant reads (keyset pagination on a row-value
  * comparison and the warehouse-scope condition, both plain `where` fragments), the availability read
- * (a join on the active warehouses), the `for update` lock of a count's compare-and-swap, and the
- * first-receipt insert (`insert … select … on conflict do nothing`, which only creates a row in a
+ * (a database function: a join on the active warehouses), the `for update` lock of a count's compare-and-swap,
+ * and the first-receipt insert (`insert … select … on conflict do nothing`, which only creates a row in a
  * warehouse of the organization). The ledger's guarded quantity update stays in ledger.ts.
  */
 
@@ -162,19 +164,34 @@ export interface AvailableRow {
   available: number;
 }
 
-/** The variants' live rows in active warehouses, per variant the most available first (ties by warehouse code). */
+// What available_in_active_warehouses raises for an unknown preferred warehouse (its migration).
+const preferredWarehouseMissing = 'IW404';
+
+/**
+ * The variants' live rows in active warehouses, per variant the most available first (ties by warehouse code),
+ * in one statement that binds the organization itself (the function of Migration20261130160000_availability_read):
+ * one round trip, no transaction to open. With `preferredWarehouseId`, WarehouseNotFoundError when the
+ * organization has no such warehouse (active or not).
+ */
 export async function availableInActiveWarehouses(
-  tx: ScopedTransaction,
+  read: OrganizationRead,
   variantIds: string[],
+  preferredWarehouseId?: string,
 ): Promise<AvailableRow[]> {
-  const rows = await tx.em.execute<{ variant_id: string; warehouse_id: string; available: number }[]>(
-    `select s.variant_id, s.warehouse_id, s.available from stock s
-     join warehouse w on w.id = s.warehouse_id and w.organization_id = s.organization_id and w.active
-     where s.organization_id = ? and s.variant_id in (?) and s.archived_at is null
-     order by s.variant_id, s.available desc, w.code`,
-    [tx.organizationId, variantIds],
-  );
-  return rows.map((r) => ({ variantId: r.variant_id, warehouseId: r.warehouse_id, available: r.available }));
+  try {
+    const rows = await read.run<{ variant_id: string; warehouse_id: string; available: number }>(
+      'available_in_active_warehouses',
+      'select variant_id, warehouse_id, available from available_in_active_warehouses($1, $2, $3)',
+      [read.organizationId, variantIds, preferredWarehouseId ?? null],
+    );
+    return rows.map((r) => ({ variantId: r.variant_id, warehouseId: r.warehouse_id, available: r.available }));
+  } catch (error) {
+    if ((error as { code?: unknown }).code === preferredWarehouseMissing && preferredWarehouseId)
+      throw new WarehouseNotFoundError(`warehouse ${preferredWarehouseId} does not exist in this organization`, {
+        warehouse_id: preferredWarehouseId,
+      });
+    throw error;
+  }
 }
 
 /** Locks the row until the transaction ends and returns its available units, or null when there is no row. */
