@@ -15,6 +15,10 @@
  *                               against one that takes the caller as given, same run; and fresh-token verifications/s
  *   Processes                   ReserveStock c32, the 200-at-once burst and the expiry drain with 1 worker + 1 gRPC
  *                               process and with 2 + 2, as separate processes (bench/process-scaling.ts)
+ *   The `npm start` stack      a dev server on a SQLite file and every part as its own process, as `npm start`
+ *                               runs them: the empty floor c1 and c32, ReserveStock c1 and c32, the 200-at-once
+ *                               burst, CheckAvailability c32, every process's RSS at ready and after the burst;
+ *                               SQLite's defaults against WAL + synchronous=normal, ABBA (bench/npm-start-stack.ts)
  *   Temporal read caps          the empty floor and 100 timers on a dev server with Temporal's defaults and
  *                               with the project's dynamic config, ABBA (bench/temporal-read-caps.ts)
  */
@@ -55,6 +59,7 @@ import { dropClusterDatabases, startTemporalCluster } from '../scripts/temporal-
 import { measure, percentile, type Stats } from './stats.ts';
 import type { LoadJob } from './load-client.ts';
 import { processScaling } from './process-scaling.ts';
+import { npmStartStack } from './npm-start-stack.ts';
 import { compareReadCaps } from './temporal-read-caps.ts';
 
 const quick = process.argv.includes('--quick');
@@ -469,12 +474,22 @@ try {
 
   const cluster = withCluster ? await clusterFigures() : undefined;
   const processes = await processFigures();
+  const npmStart = await npmStartStack({
+    adminUrl,
+    jwks: issuer.jwks,
+    organizationId,
+    workflowBundle: bundle,
+    n,
+    load,
+    log,
+  });
   const readCaps = await compareReadCaps(log, n(60));
 
   Object.assign(results, {
     burst200: { stats: burst, floorLimitMs: Math.round(burstLimitMs), p99ToLimit: round2(burst.p99 / burstLimitMs) },
     ...(cluster ? { cluster } : {}),
     processes,
+    npmStart,
     readCaps: readCaps.summary,
     limits: { rate: limits.rate, quotas: limits.quotas },
     authentication,

@@ -1,13 +1,15 @@
 /**
  * The service's parts as separate processes, started as `npm start` starts them (scripts/start.ts,
  * `spawnPart`), and a Temporal dev server of the run's own: for the benchmarks that need the real process
- * boundaries (the soak, and ReserveStock with one and two worker and gRPC processes). Each process writes
- * its output to a log file; a part counts as started once its GET /ready answers 200.
+ * boundaries (the soak, the `npm start` stack, and ReserveStock with one and two worker and gRPC processes).
+ * Each process writes its output to a log file; a part counts as started once its GET /ready answers 200.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Channel } from 'amqplib';
 import { Connection } from '@temporalio/client';
-import { spawnPart, type Part } from '../scripts/start.ts';
+import { parts, spawnPart, type Part } from '../scripts/start.ts';
 import { stopChild } from '../scripts/infrastructure.ts';
 import { freePort } from '../scripts/temporal-cluster.ts';
 import { itemAt } from '../services/guaranteed.ts';
@@ -82,16 +84,91 @@ export async function startPart(
 }
 
 /**
+ * Every part of the service, one process each, started in `npm start`'s order with `env` (see `stackEnv`),
+ * each logging to `dir`/<part>.log; resolves once all are ready. The caller stops them.
+ */
+export async function startParts(
+  env: NodeJS.ProcessEnv,
+  dir: string,
+  log: (line: string) => void,
+  running: RunningProcess[] = [],
+): Promise<RunningProcess[]> {
+  for (const part of parts) {
+    const started = await startPart(part, env, { logFile: path.join(dir, `${part}.log`) });
+    running.push(started);
+    log(`${part} ready (pid ${started.pid})`);
+  }
+  return running;
+}
+
+/** Exchange and queue names of a stack's own, so that its relay and consumer touch nobody else's. */
+export function privateExchanges(prefix: string) {
+  return {
+    EVENTS_EXCHANGE: `${prefix}.inventory.events`,
+    ORDER_EVENTS_EXCHANGE: `${prefix}.order.events`,
+    CATALOG_EVENTS_EXCHANGE: `${prefix}.catalog.events`,
+    PURCHASING_EVENTS_EXCHANGE: `${prefix}.purchasing.events`,
+    CONSUMER_QUEUE_PREFIX: prefix,
+  };
+}
+
+/** Deletes what a stack on `privateExchanges` declared: the consumer's queues, then the exchanges. */
+export async function deletePrivateExchanges(
+  channel: Channel,
+  names: ReturnType<typeof privateExchanges>,
+): Promise<void> {
+  for (const source of ['order-events', 'catalog-events', 'purchasing-events', 'dead-letter'])
+    await channel.deleteQueue(`${names.CONSUMER_QUEUE_PREFIX}.${source}`);
+  for (const [key, exchange] of Object.entries(names))
+    if (key.endsWith('EXCHANGE')) await channel.deleteExchange(exchange);
+}
+
+/**
+ * The environment of a stack's parts as `npm start` gives it, on a run's own database, broker names and
+ * Temporal server, each part on free ports, logging warnings and up as JSON.
+ */
+export async function stackEnv(options: {
+  databaseUrls: { runtime: string; owner: string; system: string };
+  amqpUrl: string;
+  exchanges: ReturnType<typeof privateExchanges>;
+  temporalAddress: string;
+  jwksFile: string;
+}): Promise<NodeJS.ProcessEnv> {
+  return {
+    ...process.env,
+    ...(await partPorts()),
+    ...options.exchanges,
+    DATABASE_URL: options.databaseUrls.runtime,
+    DATABASE_OWNER_URL: options.databaseUrls.owner,
+    DATABASE_SYSTEM_URL: options.databaseUrls.system,
+    AMQP_URL: options.amqpUrl,
+    TEMPORAL_ADDRESS: options.temporalAddress,
+    AUTH_JWKS_FILE: options.jwksFile,
+    SEED_DEMO_DATA: 'false',
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+    SHUTDOWN_GRACE_MS: '5000',
+  };
+}
+
+/**
  * `temporal server start-dev` on a free port with its state in `dbFile` (as `npm start` keeps it in a file),
- * headless, with the service's search attributes and dynamic config. Resolves once the namespace answers.
+ * headless, with the service's search attributes, dynamic config and SQLite pragmas (`sqlitePragmas` replaces
+ * the latter, to compare). Resolves once the namespace answers.
  */
 export async function startTemporalDevServer(options: {
   dbFile: string;
   logFile: string;
+  sqlitePragmas?: Record<string, string>;
 }): Promise<RunningProcess & { address: string }> {
   const port = await freePort();
   const log = openSync(options.logFile, 'a');
-  const child = spawn(process.env.TEMPORAL_CLI_PATH ?? 'temporal', devServerArgs({ port, dbFile: options.dbFile }), {
+  const args = devServerArgs({
+    port,
+    dbFile: options.dbFile,
+    ...(options.sqlitePragmas ? { sqlitePragmas: options.sqlitePragmas } : {}),
+  });
+  const child = spawn(process.env.TEMPORAL_CLI_PATH ?? 'temporal', args, {
     stdio: ['ignore', log, log],
     detached: true,
   });

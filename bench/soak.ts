@@ -19,14 +19,20 @@ import amqp from 'amqplib';
 import { Client, Connection } from '@temporalio/client';
 import { createScratchDatabase } from '../scripts/scratch-database.ts';
 import { prepareDatabase } from '../scripts/migrate.ts';
-import { parts } from '../scripts/start.ts';
 import { openOrm, type Orm } from '../services/db/orm.ts';
 import { databaseRoles, urlForRole, type DatabaseRole } from '../services/db/roles.ts';
 import { loadOrCreateDevIssuer } from '../services/auth/dev-issuer.ts';
 import { scopeTo } from '../services/inventory/organization-scope.ts';
 import { applyOperation } from '../services/inventory/stock/ledger.ts';
 import { violations } from '../test/faults/invariants.ts';
-import { partPorts, startPart, startTemporalDevServer, type RunningProcess } from './service-processes.ts';
+import {
+  deletePrivateExchanges,
+  privateExchanges,
+  stackEnv,
+  startParts,
+  startTemporalDevServer,
+  type RunningProcess,
+} from './service-processes.ts';
 import { residentKiB, sharedServiceMemory } from './resident-memory.ts';
 import {
   createSoakLoad,
@@ -90,50 +96,29 @@ export async function runSoak(argv: string[]): Promise<number> {
     });
     undo.push({ what: 'stop the Temporal dev server', run: () => temporal.stop() });
     const issuer = await loadOrCreateDevIssuer(path.join(dir, 'auth'));
-    const names = {
-      EVENTS_EXCHANGE: `soak-${runId}.inventory.events`,
-      ORDER_EVENTS_EXCHANGE: `soak-${runId}.order.events`,
-      CATALOG_EVENTS_EXCHANGE: `soak-${runId}.catalog.events`,
-      PURCHASING_EVENTS_EXCHANGE: `soak-${runId}.purchasing.events`,
-      CONSUMER_QUEUE_PREFIX: `soak-${runId}`,
-    };
+    const names = privateExchanges(`soak-${runId}`);
     const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
     const broker = await amqp.connect(amqpUrl);
     undo.push({
       what: 'delete the exchanges and queues',
       run: async () => {
-        const channel = await broker.createChannel();
-        for (const source of ['order-events', 'catalog-events', 'purchasing-events', 'dead-letter'])
-          await channel.deleteQueue(`${names.CONSUMER_QUEUE_PREFIX}.${source}`);
-        for (const [key, exchange] of Object.entries(names))
-          if (key.endsWith('EXCHANGE')) await channel.deleteExchange(exchange);
+        await deletePrivateExchanges(await broker.createChannel(), names);
         await broker.close();
       },
     });
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...(await partPorts()),
-      ...names,
-      DATABASE_URL: urls.runtime,
-      DATABASE_OWNER_URL: urls.owner,
-      DATABASE_SYSTEM_URL: urls.system,
-      AMQP_URL: amqpUrl,
-      TEMPORAL_ADDRESS: temporal.address,
-      AUTH_JWKS_FILE: issuer.jwksFile,
-      SEED_DEMO_DATA: 'false',
-      LOG_LEVEL: 'warn',
-      LOG_FORMAT: 'json',
-      SHUTDOWN_GRACE_MS: '5000',
-    };
+    const env = await stackEnv({
+      databaseUrls: urls,
+      amqpUrl,
+      exchanges: names,
+      temporalAddress: temporal.address,
+      jwksFile: issuer.jwksFile,
+    });
     const running: RunningProcess[] = [];
     undo.push({
       what: "stop the service's processes",
       run: () => Promise.all(running.map((part) => part.stop())),
     });
-    for (const part of parts) {
-      running.push(await startPart(part, env, { logFile: path.join(dir, `${part}.log`) }));
-      log(`${part} ready (pid ${running.at(-1)?.pid})`);
-    }
+    await startParts(env, dir, log, running);
 
     // A subscriber of the service's own events, bound before any is written: it must see every one.
     const watch = await broker.createChannel();

@@ -37,11 +37,26 @@ export const serverDynamicConfig: Record<string, boolean | number> = {
 };
 
 /**
+ * SQLite pragmas for the dev server's file (`npm start`, the tests' and the bench's file-backed servers).
+ * Without them SQLite rewrites a rollback journal and syncs the disk twice on every commit (journal_mode=delete,
+ * synchronous=full); in WAL mode a commit appends to the log, and synchronous=normal syncs the log only at
+ * checkpoints. The cost (README, Benchmark, "The `npm start` stack, measured"): a power loss or an OS crash can
+ * lose the last commits; a crash of the dev server's process cannot.
+ */
+export const devServerSqlitePragmas: Record<string, string> = { journal_mode: 'wal', synchronous: 'normal' };
+
+/**
  * `temporal server start-dev` arguments for a dev server on 127.0.0.1:`port` with its state in `dbFile`
  * (so a restart on the same file and port finds every workflow and timer again), the UI on `uiPort` or
- * none, errors only in its log, and the service's search attributes and dynamic config.
+ * none, errors only in its log, and the service's search attributes, dynamic config and SQLite pragmas
+ * (`sqlitePragmas` replaces those, for the bench's comparison).
  */
-export function devServerArgs(options: { port: number; dbFile: string; uiPort?: number }): string[] {
+export function devServerArgs(options: {
+  port: number;
+  dbFile: string;
+  uiPort?: number;
+  sqlitePragmas?: Record<string, string>;
+}): string[] {
   return [
     'server',
     'start-dev',
@@ -54,6 +69,10 @@ export function devServerArgs(options: { port: number; dbFile: string; uiPort?: 
     options.dbFile,
     '--log-level',
     'error',
+    ...Object.entries(options.sqlitePragmas ?? devServerSqlitePragmas).flatMap(([pragma, value]) => [
+      '--sqlite-pragma',
+      `${pragma}=${value}`,
+    ]),
     ...searchAttributeFlags(),
     ...dynamicConfigFlags(),
   ];
