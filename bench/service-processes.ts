@@ -9,7 +9,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Channel } from 'amqplib';
 import { Connection } from '@temporalio/client';
-import { parts, spawnPart, type Part } from '../scripts/start.ts';
+import { parts, spawnPart, workflowBundleEnv, type Part } from '../scripts/start.ts';
 import { stopChild } from '../scripts/infrastructure.ts';
 import { freePort } from '../scripts/temporal-cluster.ts';
 import { itemAt } from '../services/guaranteed.ts';
@@ -85,7 +85,8 @@ export async function startPart(
 
 /**
  * Every part of the service, one process each, started in `npm start`'s order with `env` (see `stackEnv`),
- * each logging to `dir`/<part>.log; resolves once all are ready. The caller stops them.
+ * each logging to `dir`/<part>.log, the worker on a workflow bundle made in `dir` as `npm start` makes one;
+ * resolves once all are ready. The caller stops them.
  */
 export async function startParts(
   env: NodeJS.ProcessEnv,
@@ -93,8 +94,9 @@ export async function startParts(
   log: (line: string) => void,
   running: RunningProcess[] = [],
 ): Promise<RunningProcess[]> {
+  const partsEnv = { ...env, ...(await workflowBundleEnv(env, dir)) };
   for (const part of parts) {
-    const started = await startPart(part, env, { logFile: path.join(dir, `${part}.log`) });
+    const started = await startPart(part, partsEnv, { logFile: path.join(dir, `${part}.log`) });
     running.push(started);
     log(`${part} ready (pid ${started.pid})`);
   }

@@ -7,6 +7,8 @@
  * the others keep serving.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError } from '../services/config.ts';
@@ -16,6 +18,7 @@ import { loadOrCreateDevIssuer } from '../services/auth/dev-issuer.ts';
 import { startTemporalCluster } from './temporal-cluster.ts';
 import { roles } from '../services/auth/access.ts';
 import { databaseRoles, urlForRole, type DatabaseRole } from '../services/db/roles.ts';
+import { bundleWorkflows } from './bundle-workflows.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = path.join(root, '.data');
@@ -55,13 +58,30 @@ async function main(): Promise<void> {
     ? { AUTH_JWKS_FILE: (await loadOrCreateDevIssuer(path.join(dataDir, 'auth'))).jwksFile }
     : {};
 
-  const env = { ...process.env, ...database.env, AMQP_URL: rabbit.url, TEMPORAL_ADDRESS: temporal.address, ...authEnv };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...database.env,
+    AMQP_URL: rabbit.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    ...authEnv,
+  };
   const config = loadConfig(env);
 
   const urls = { runtime: config.DATABASE_URL, owner: config.DATABASE_OWNER_URL, system: config.DATABASE_SYSTEM_URL };
   await prepareDatabase({ ...urls, ...(database.admin ? { admin: database.admin } : {}) }, config.SEED_DEMO_DATA, say);
 
-  for (const part of parts) supervise(part, env);
+  let partsEnv = env;
+  if (!env.WORKFLOW_BUNDLE_PATH) {
+    // A directory of this start's own: a second `npm start` or a test run never writes the file this one's
+    // worker reloads after a crash.
+    const bundleDir = mkdtempSync(path.join(os.tmpdir(), 'inventory-workflows-'));
+    started.push({
+      description: 'the workflow bundle',
+      stop: async () => rmSync(bundleDir, { recursive: true, force: true }),
+    });
+    partsEnv = { ...env, ...(await workflowBundleEnv(env, bundleDir)) };
+  }
+  for (const part of parts) supervise(part, partsEnv);
 
   const amqpShown = new URL(config.AMQP_URL);
   if (amqpShown.password) amqpShown.password = '***';
@@ -131,6 +151,18 @@ function supervise(part: Part, env: NodeJS.ProcessEnv, delayMs = 1000): void {
     );
     setTimeout(() => !stopping && supervise(part, env, Math.min(wait * 2, 30_000)), wait);
   });
+}
+
+/**
+ * The worker loads its workflows from a bundle made once here, as the image's is made at build time, unless
+ * WORKFLOW_BUNDLE_PATH names one already: bundling at every worker start costs it about 90 MiB of memory for
+ * good (the bundler's modules and a copy of the bundle) and seconds at each restart after a crash.
+ */
+export async function workflowBundleEnv(env: NodeJS.ProcessEnv, dir: string): Promise<NodeJS.ProcessEnv> {
+  if (env.WORKFLOW_BUNDLE_PATH) return {};
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  await bundleWorkflows(bundlePath);
+  return { WORKFLOW_BUNDLE_PATH: bundlePath };
 }
 
 /**
