@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -22,15 +23,17 @@ import { pageOptions, stepOptions } from './activity-options.ts';
 import { failedForGood } from './step-failures.ts';
 import type { StockDrift } from '../services/inventory/vocabulary.ts';
 
-// Recording a run's start and end is one short statement; a page rebuilds up to 500 rows from their
+// Recording a run's start and end is one short statement; a chunk rebuilds tens of thousands of rows from their
 // whole ledger and the list of organizations scans the stock table: those get longer, heartbeating attempts.
 const activities = proxyActivities<Activities>(stepOptions);
 const pages = proxyActivities<Activities>(pageOptions);
 
-/** One page of the drift scan, as the scanning activity answers it. */
+/** One page of the drift scan, as the scanning activity of reconciliations started before chunks answers it. */
 type ScannedPage = Awaited<ReturnType<Activities['scanStockForDrift']>>;
+/** One chunk of the drift scan, as the scanning activity answers it. */
+type ScannedChunk = Awaited<ReturnType<Activities['scanStockChunkForDrift']>>;
 
-const { pageSize, reportedDrifts, organizationsPerPage, defaultSettleSeconds } = reconciliationLimits;
+const { pageSize, chunkSize, reportedDrifts, organizationsPerPage, defaultSettleSeconds } = reconciliationLimits;
 
 /**
  * Rebuilds stock rows from the ledger and the open reservations and transfers, and reports every row
@@ -144,7 +147,10 @@ async function reconcile(
   }
 }
 
-/** The first pass: every stock row of the organization, page by page; returns the ids that look drifted. */
+/**
+ * The first pass: every stock row of the organization, a chunk of up to `chunkSize` rows per activity (one
+ * statement each); returns the ids that look drifted. Workflows started before chunks keep their 500-row pages.
+ */
 async function scan(
   progress: ReconciliationProgress,
   organizationId: string,
@@ -152,12 +158,24 @@ async function scan(
 ): Promise<string[]> {
   progress.phase = 'scanning';
   const candidates: string[] = [];
+  const add = (checked: number, drifted: string[]) => {
+    found.rowsChecked += checked;
+    progress.rowsChecked += checked;
+    candidates.push(...drifted);
+  };
+  if (patched('reconciliation-chunks')) {
+    let after: ScannedChunk['last'] = null;
+    do {
+      const chunk: ScannedChunk = await pages.scanStockChunkForDrift(organizationId, after, chunkSize);
+      add(chunk.checked, chunk.candidates);
+      after = chunk.last;
+    } while (after);
+    return candidates;
+  }
   let after: string | null = null;
   do {
     const page: ScannedPage = await pages.scanStockForDrift(organizationId, after, pageSize);
-    found.rowsChecked += page.checked;
-    progress.rowsChecked += page.checked;
-    candidates.push(...page.candidates);
+    add(page.checked, page.candidates);
     after = page.last;
   } while (after);
   return candidates;
