@@ -3,6 +3,7 @@ import {
   continueAsNew,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -19,13 +20,15 @@ import {
   type ReconciliationResult,
 } from './reconciliation-definitions.ts';
 import { OrganizationId } from './search-attributes.ts';
-import { pageOptions, stepOptions } from './activity-options.ts';
+import { localStepOptions, pageOptions, stepOptions } from './activity-options.ts';
 import { failedForGood } from './step-failures.ts';
 import type { StockDrift } from '../services/inventory/vocabulary.ts';
 
-// Recording a run's start and end is one short statement; a chunk rebuilds tens of thousands of rows from their
+// Recording a run's start and end is one short statement: since chunks, a local activity inside the workflow task
+// that needs it (no activity task, no second workflow task). A chunk rebuilds tens of thousands of rows from their
 // whole ledger and the list of organizations scans the stock table: those get longer, heartbeating attempts.
 const activities = proxyActivities<Activities>(stepOptions);
+const local = proxyLocalActivities<Activities>(localStepOptions);
 const pages = proxyActivities<Activities>(pageOptions);
 
 /** One page of the drift scan, as the scanning activity of reconciliations started before chunks answers it. */
@@ -100,7 +103,10 @@ async function reconcile(
   const repair = input.repair ?? false;
   const trigger = input.trigger ?? (input.organizationId ? 'request' : 'schedule');
   const { workflowId } = workflowInfo();
-  await activities.beginReconciliation(organizationId, {
+  // Workflows started before chunks scan in 500-row pages and record the run's start and end as activities.
+  const chunked = patched('reconciliation-chunks');
+  const steps = chunked ? local : activities;
+  await steps.beginReconciliation(organizationId, {
     reconciliationId,
     trigger,
     repair,
@@ -109,14 +115,14 @@ async function reconcile(
   });
   const found = { rowsChecked: 0, drifts: [] as StockDrift[] };
   try {
-    const candidates = await scan(progress, organizationId, found);
+    const candidates = await scan(progress, organizationId, found, chunked);
     await confirm(input, progress, organizationId, reconciliationId, candidates, found.drifts);
   } catch (error) {
     // A domain failure, invalid data, or a page whose bounded retries ran out: this organization failed.
     const cause = failedForGood(error);
     const failure = `${cause.type}: ${cause.message}`;
     const { rowsChecked, drifts } = found;
-    await activities.finishReconciliation(organizationId, {
+    await steps.finishReconciliation(organizationId, {
       reconciliationId,
       status: 'failed',
       rowsChecked,
@@ -129,7 +135,7 @@ async function reconcile(
   }
   const { rowsChecked, drifts } = found;
   const repaired = drifts.filter((d) => d.repaired).length;
-  await activities.finishReconciliation(organizationId, {
+  await steps.finishReconciliation(organizationId, {
     reconciliationId,
     status: 'completed',
     rowsChecked,
@@ -155,6 +161,7 @@ async function scan(
   progress: ReconciliationProgress,
   organizationId: string,
   found: { rowsChecked: number },
+  chunked: boolean,
 ): Promise<string[]> {
   progress.phase = 'scanning';
   const candidates: string[] = [];
@@ -163,7 +170,7 @@ async function scan(
     progress.rowsChecked += checked;
     candidates.push(...drifted);
   };
-  if (patched('reconciliation-chunks')) {
+  if (chunked) {
     let after: ScannedChunk['last'] = null;
     do {
       const chunk: ScannedChunk = await pages.scanStockChunkForDrift(organizationId, after, chunkSize);
