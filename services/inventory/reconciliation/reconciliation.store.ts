@@ -11,8 +11,10 @@ import { firstRow, itemAt } from '../../guaranteed.ts';
  * takes a transaction bound to the organization and names the organization in its conditions.
  *
  * Hand-written SQL throughout, and why:
- *   - the rebuild is one statement (CTEs over stock, stock_movement, reservation and transfer with
- *     jsonb expansion), so it reads one consistent snapshot; no query builder says it more plainly;
+ *   - a rebuild is one statement (CTEs over stock, stock_movement, reservation and transfer with
+ *     jsonb expansion), so it reads one consistent snapshot; no query builder says it more plainly. The
+ *     first pass rebuilds a key range of rows (`compareRange`), with row comparisons on
+ *     (variant_id, warehouse_id) that the stock key and the ledger's index serve as range scans;
  *   - recording is idempotent by `on conflict do nothing` (a run by its id, a drift by (run, row));
  *   - ending a run and repairing a row are guarded updates (`status = 'running'`, `version = ?`);
  *   - the runs' keyset cursor needs `started_at` to the microsecond, which a JavaScript Date drops;
@@ -169,6 +171,14 @@ export async function compareRange(
   );
   const { checked, candidates } = firstRow(rows, 'the range comparison');
   return { checked: Number(checked), candidates };
+}
+
+/**
+ * Lets the transaction's statements run up to `ms` (instead of the session's DB_STATEMENT_TIMEOUT_MS), until the
+ * transaction ends.
+ */
+export async function allowStatementsFor(tx: ScopedTransaction, ms: number): Promise<void> {
+  await tx.em.execute("select set_config('statement_timeout', ?, true)", [String(ms)]);
 }
 
 /** `and (variant_id, warehouse_id) <op> (key)` for a row comparison the (organization, variant, warehouse) indexes serve. */

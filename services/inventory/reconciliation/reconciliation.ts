@@ -12,6 +12,7 @@ import {
   listDriftsOf,
   listRuns,
   rebuildPage,
+  allowStatementsFor,
   chunkEnd,
   compareRange,
   noteRepair,
@@ -78,6 +79,13 @@ export function scanForDrift(scope: OrganizationScope, after: string | null, lim
   });
 }
 
+/**
+ * A chunk's statement reads its whole key range of the ledger: tens of thousands of rows times their movements,
+ * which on a long ledger outlasts the session's statement_timeout (15 s by default). It may run for 100 s, within
+ * the scanning activity's 2-minute start-to-close (workflows/activity-options.ts: pageOptions).
+ */
+const chunkStatementTimeoutMs = 100_000;
+
 export interface ScannedChunk {
   checked: number;
   /** Stock rows that differ from their rebuild now: to be checked again once things have settled. */
@@ -98,6 +106,7 @@ export function scanChunkForDrift(
   maxCandidates: number,
 ): Promise<ScannedChunk> {
   return scope.transaction(async (tx) => {
+    await allowStatementsFor(tx, chunkStatementTimeoutMs);
     for (let size = limit; ; size = Math.max(maxCandidates, Math.floor(size / 4))) {
       const last = await chunkEnd(tx, after, size);
       const { checked, candidates } = await compareRange(tx, after, last);
