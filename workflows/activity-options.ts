@@ -73,10 +73,10 @@ export const localCompensationOptions: LocalActivityOptions = {
 };
 
 /**
- * A reconciliation page rebuilds up to 500 rows from their whole ledger in one statement: it may need
- * more than a step's 5 s, so it gets 2 minutes, and heartbeats every second while its statement runs
- * (activities/reconciliation.activities.ts), so a page lost with its worker is retried after 15 s,
- * not 2 minutes. Same bounded retries as a step.
+ * A reconciliation chunk rebuilds up to 50 000 rows from their whole ledger in one statement (a page of
+ * workflows started before chunks, 500): it may need more than a step's 5 s, so it gets 2 minutes, and
+ * heartbeats every second while its statement runs (activities/reconciliation.activities.ts), so a chunk
+ * lost with its worker is retried after 15 s, not 2 minutes. Same bounded retries as a step.
  */
 export const pageOptions: ActivityOptions = {
   startToCloseTimeout: '2 minutes',

@@ -1,7 +1,9 @@
 import {
   ApplicationFailure,
   continueAsNew,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -18,19 +20,23 @@ import {
   type ReconciliationResult,
 } from './reconciliation-definitions.ts';
 import { OrganizationId } from './search-attributes.ts';
-import { pageOptions, stepOptions } from './activity-options.ts';
+import { localStepOptions, pageOptions, stepOptions } from './activity-options.ts';
 import { failedForGood } from './step-failures.ts';
 import type { StockDrift } from '../services/inventory/vocabulary.ts';
 
-// Recording a run's start and end is one short statement; a page rebuilds up to 500 rows from their
+// Recording a run's start and end is one short statement: since chunks, a local activity inside the workflow task
+// that needs it (no activity task, no second workflow task). A chunk rebuilds tens of thousands of rows from their
 // whole ledger and the list of organizations scans the stock table: those get longer, heartbeating attempts.
 const activities = proxyActivities<Activities>(stepOptions);
+const local = proxyLocalActivities<Activities>(localStepOptions);
 const pages = proxyActivities<Activities>(pageOptions);
 
-/** One page of the drift scan, as the scanning activity answers it. */
+/** One page of the drift scan, as the scanning activity of reconciliations started before chunks answers it. */
 type ScannedPage = Awaited<ReturnType<Activities['scanStockForDrift']>>;
+/** One chunk of the drift scan, as the scanning activity answers it. */
+type ScannedChunk = Awaited<ReturnType<Activities['scanStockChunkForDrift']>>;
 
-const { pageSize, reportedDrifts, organizationsPerPage, defaultSettleSeconds } = reconciliationLimits;
+const { pageSize, chunkSize, reportedDrifts, organizationsPerPage, defaultSettleSeconds } = reconciliationLimits;
 
 /**
  * Rebuilds stock rows from the ledger and the open reservations and transfers, and reports every row
@@ -97,7 +103,10 @@ async function reconcile(
   const repair = input.repair ?? false;
   const trigger = input.trigger ?? (input.organizationId ? 'request' : 'schedule');
   const { workflowId } = workflowInfo();
-  await activities.beginReconciliation(organizationId, {
+  // Workflows started before chunks scan in 500-row pages and record the run's start and end as activities.
+  const chunked = patched('reconciliation-chunks');
+  const steps = chunked ? local : activities;
+  await steps.beginReconciliation(organizationId, {
     reconciliationId,
     trigger,
     repair,
@@ -106,14 +115,14 @@ async function reconcile(
   });
   const found = { rowsChecked: 0, drifts: [] as StockDrift[] };
   try {
-    const candidates = await scan(progress, organizationId, found);
+    const candidates = await scan(progress, organizationId, found, chunked);
     await confirm(input, progress, organizationId, reconciliationId, candidates, found.drifts);
   } catch (error) {
     // A domain failure, invalid data, or a page whose bounded retries ran out: this organization failed.
     const cause = failedForGood(error);
     const failure = `${cause.type}: ${cause.message}`;
     const { rowsChecked, drifts } = found;
-    await activities.finishReconciliation(organizationId, {
+    await steps.finishReconciliation(organizationId, {
       reconciliationId,
       status: 'failed',
       rowsChecked,
@@ -126,7 +135,7 @@ async function reconcile(
   }
   const { rowsChecked, drifts } = found;
   const repaired = drifts.filter((d) => d.repaired).length;
-  await activities.finishReconciliation(organizationId, {
+  await steps.finishReconciliation(organizationId, {
     reconciliationId,
     status: 'completed',
     rowsChecked,
@@ -144,20 +153,36 @@ async function reconcile(
   }
 }
 
-/** The first pass: every stock row of the organization, page by page; returns the ids that look drifted. */
+/**
+ * The first pass: every stock row of the organization, a chunk of up to `chunkSize` rows per activity (one
+ * statement each); returns the ids that look drifted. Workflows started before chunks keep their 500-row pages.
+ */
 async function scan(
   progress: ReconciliationProgress,
   organizationId: string,
   found: { rowsChecked: number },
+  chunked: boolean,
 ): Promise<string[]> {
   progress.phase = 'scanning';
   const candidates: string[] = [];
+  const add = (checked: number, drifted: string[]) => {
+    found.rowsChecked += checked;
+    progress.rowsChecked += checked;
+    candidates.push(...drifted);
+  };
+  if (chunked) {
+    let after: ScannedChunk['last'] = null;
+    do {
+      const chunk: ScannedChunk = await pages.scanStockChunkForDrift(organizationId, after, chunkSize);
+      add(chunk.checked, chunk.candidates);
+      after = chunk.last;
+    } while (after);
+    return candidates;
+  }
   let after: string | null = null;
   do {
     const page: ScannedPage = await pages.scanStockForDrift(organizationId, after, pageSize);
-    found.rowsChecked += page.checked;
-    progress.rowsChecked += page.checked;
-    candidates.push(...page.candidates);
+    add(page.checked, page.candidates);
     after = page.last;
   } while (after);
   return candidates;

@@ -201,16 +201,15 @@ describe('reconciliation', function () {
   });
 
   it('records a run that fails for good as failed, with the reason, and the workflow fails naming the organization', async () => {
+    const scanFails = async () => {
+      throw ApplicationFailure.create({
+        type: 'InvalidArgumentError',
+        message: 'injected: the scan cannot run',
+        nonRetryable: true,
+      });
+    };
     const failing = await startWorker({
-      activities: {
-        async scanStockForDrift() {
-          throw ApplicationFailure.create({
-            type: 'InvalidArgumentError',
-            message: 'injected: the scan cannot run',
-            nonRetryable: true,
-          });
-        },
-      },
+      activities: { scanStockChunkForDrift: scanFails, scanStockForDrift: scanFails },
     });
     const failingHttp = await startHttp({ taskQueue: failing.taskQueue });
     try {

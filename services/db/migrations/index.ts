@@ -15,6 +15,7 @@ import { Migration20261130130000_row_level_security } from './Migration202611301
 import { Migration20261130140000_open_holds } from './Migration20261130140000_open_holds.ts';
 import { Migration20261130150000_outbox_trace_context } from './Migration20261130150000_outbox_trace_context.ts';
 import { Migration20261130160000_availability_read } from './Migration20261130160000_availability_read.ts';
+import { Migration20261130173214_reconciliation_ledger_index } from './Migration20261130173214_reconciliation_ledger_index.ts';
 
 /** The committed migrations, oldest first. A new one is written by `npm run migration:create -- <name>`. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   Migration20261130140000_open_holds,
   Migration20261130150000_outbox_trace_context,
   Migration20261130160000_availability_read,
+  Migration20261130173214_reconciliation_ledger_index,
 ];

@@ -3,7 +3,7 @@ import type { ReconciliationStatus } from './reconciliation.entity.ts';
 import { decodeCursor, toPage, type Page } from '../pagination.ts';
 import { toDate } from '../sql-values.ts';
 import type { Difference, SnakeQuantities, StockDrift } from '../vocabulary.ts';
-import { itemAt } from '../../guaranteed.ts';
+import { firstRow, itemAt } from '../../guaranteed.ts';
 
 /**
  * Reconciliation's data: runs (`reconciliation`), the drifts they record (`stock_drift`), the rebuild
@@ -11,8 +11,10 @@ import { itemAt } from '../../guaranteed.ts';
  * takes a transaction bound to the organization and names the organization in its conditions.
  *
  * Hand-written SQL throughout, and why:
- *   - the rebuild is one statement (CTEs over stock, stock_movement, reservation and transfer with
- *     jsonb expansion), so it reads one consistent snapshot; no query builder says it more plainly;
+ *   - a rebuild is one statement (CTEs over stock, stock_movement, reservation and transfer with
+ *     jsonb expansion), so it reads one consistent snapshot; no query builder says it more plainly. The
+ *     first pass rebuilds a key range of rows (`compareRange`), with row comparisons on
+ *     (variant_id, warehouse_id) that the stock key and the ledger's index serve as range scans;
  *   - recording is idempotent by `on conflict do nothing` (a run by its id, a drift by (run, row));
  *   - ending a run and repairing a row are guarded updates (`status = 'running'`, `version = ?`);
  *   - the runs' keyset cursor needs `started_at` to the microsecond, which a JavaScript Date drops;
@@ -74,6 +76,120 @@ export interface RunningReconciliation {
   starting: boolean;
 }
 
+/** A stock row's unique key within its organization, in the order the chunked scan walks the rows. */
+export interface StockKey {
+  variantId: string;
+  warehouseId: string;
+}
+
+/** How many rows of a key range were rebuilt, and the ids of those that differ from their rebuild. */
+export interface ComparedRange {
+  checked: number;
+  candidates: string[];
+}
+
+/** The sums of a row's movements, one column per quantity (over `stock_movement m`). */
+const ledgerSums = quantityColumns.map((q) => `sum(m.${q}_delta)::int as ${q}`).join(', ');
+
+/**
+ * What the organization's open reservations and transfers hold, by (variant, warehouse); two parameters, the
+ * organization twice. Aggregated once per statement, whatever the number of stock rows it rebuilds.
+ */
+const openHolds = `
+  select variant_id, warehouse_id, sum(reserved)::int as reserved, sum(in_transit)::int as in_transit from (
+    select (a->>'variant_id')::uuid as variant_id, (a->>'warehouse_id')::uuid as warehouse_id,
+           (a->>'quantity')::int as reserved, 0 as in_transit
+    from reservation v cross join lateral jsonb_array_elements(v.allocations) a
+    where v.organization_id = ? and v.status in ('active', 'confirmed')
+    union all
+    select (l->>'variant_id')::uuid, t.origin_warehouse_id,
+           case when t.status = 'reserved'
+             then (l->>'quantity')::int - (l->>'received')::int - (l->>'damaged')::int else 0 end,
+           case when t.status = 'in_transit'
+             then (l->>'quantity')::int - (l->>'received')::int - (l->>'damaged')::int else 0 end
+    from transfer t cross join lateral jsonb_array_elements(t.lines) l
+    where t.organization_id = ? and t.status in ('reserved', 'in_transit')
+  ) open_holds group by variant_id, warehouse_id`;
+
+/**
+ * True when a rebuilt row (`r` the stock row, `l` its ledger sums, `h` its holds) differs from its ledger or
+ * its holds: the SQL twin of `differencesOf` (reconciliation.ts), which the second pass applies to the same rows.
+ */
+const differs = [
+  ...quantityColumns.map((q) => `r.${q} <> coalesce(l.${q}, 0)`),
+  ...(['reserved', 'in_transit'] as const).map((q) => `r.${q} <> coalesce(h.${q}, 0)`),
+].join(' or ');
+
+/**
+ * Where the chunk of the next `limit` rows after `after` (by key) ends: its last row's key, or null when no
+ * row follows that one (the chunk then runs to the end). An index-only walk of the stock key.
+ */
+export async function chunkEnd(tx: ScopedTransaction, after: StockKey | null, limit: number): Promise<StockKey | null> {
+  const lower = keyBound('', '>', after);
+  const rows = await tx.em.execute<{ variant_id: string; warehouse_id: string }[]>(
+    `select variant_id, warehouse_id from stock where organization_id = ? ${lower.sql}
+     order by variant_id, warehouse_id offset ? limit 2`,
+    [tx.organizationId, ...lower.params, limit - 1],
+  );
+  const [end, next] = rows;
+  return end && next ? { variantId: end.variant_id, warehouseId: end.warehouse_id } : null;
+}
+
+/**
+ * Rebuilds every stock row with a key in (`after`, `upTo`] (null: unbounded) in one statement: one GROUP BY
+ * over that key range of the ledger (an index-only range scan of stock_movement_variant_ledger_index), the
+ * open holds aggregated once, joined to the rows; returns only the count and the rows that differ. Reads only.
+ */
+export async function compareRange(
+  tx: ScopedTransaction,
+  after: StockKey | null,
+  upTo: StockKey | null,
+): Promise<ComparedRange> {
+  const bounds = (column: string) => {
+    const lower = keyBound(column, '>', after);
+    const upper = keyBound(column, '<=', upTo);
+    return { sql: `${lower.sql} ${upper.sql}`, params: [...lower.params, ...upper.params] };
+  };
+  const stock = bounds('');
+  const ledger = bounds('m.');
+  const rows = await tx.em.execute<{ checked: string; candidates: string[] }[]>(
+    `with rows as (
+       select id, variant_id, warehouse_id, ${quantityColumns.join(', ')}
+       from stock where organization_id = ? ${stock.sql}
+     ),
+     ledger as (
+       select m.variant_id, m.warehouse_id, ${ledgerSums}
+       from stock_movement m where m.organization_id = ? ${ledger.sql}
+       group by m.variant_id, m.warehouse_id
+     ),
+     holds as (${openHolds})
+     select count(*) as checked, coalesce(json_agg(r.id) filter (where ${differs}), '[]') as candidates
+     from rows r
+     left join ledger l on l.variant_id = r.variant_id and l.warehouse_id = r.warehouse_id
+     left join holds h on h.variant_id = r.variant_id and h.warehouse_id = r.warehouse_id`,
+    [tx.organizationId, ...stock.params, tx.organizationId, ...ledger.params, tx.organizationId, tx.organizationId],
+  );
+  const { checked, candidates } = firstRow(rows, 'the range comparison');
+  return { checked: Number(checked), candidates };
+}
+
+/**
+ * Lets the transaction's statements run up to `ms` (instead of the session's DB_STATEMENT_TIMEOUT_MS), until the
+ * transaction ends.
+ */
+export async function allowStatementsFor(tx: ScopedTransaction, ms: number): Promise<void> {
+  await tx.em.execute("select set_config('statement_timeout', ?, true)", [String(ms)]);
+}
+
+/** `and (variant_id, warehouse_id) <op> (key)` for a row comparison the (organization, variant, warehouse) indexes serve. */
+function keyBound(prefix: string, op: '>' | '<=', key: StockKey | null): { sql: string; params: string[] } {
+  if (!key) return { sql: '', params: [] };
+  return {
+    sql: `and (${prefix}variant_id, ${prefix}warehouse_id) ${op} (?::uuid, ?::uuid)`,
+    params: [key.variantId, key.warehouseId],
+  };
+}
+
 /** One page of the organization's stock rows after `after` (by id), rebuilt. Reads only. */
 export function rebuildPage(tx: ScopedTransaction, after: string | null, limit: number): Promise<RebuiltStock[]> {
   return rebuild(tx, `id > coalesce(?::uuid, '00000000-0000-0000-0000-000000000000')`, [after, limit]);
@@ -92,31 +208,13 @@ async function rebuild(tx: ScopedTransaction, where: string, params: unknown[]):
        from stock where organization_id = ? and ${where} order by id limit ?
      ),
      ledger as (
-       select m.variant_id, m.warehouse_id,
-              sum(m.total_delta)::int as total, sum(m.available_delta)::int as available,
-              sum(m.reserved_delta)::int as reserved, sum(m.damaged_delta)::int as damaged,
-              sum(m.in_transit_delta)::int as in_transit, sum(m.incoming_delta)::int as incoming
+       select m.variant_id, m.warehouse_id, ${ledgerSums}
        from stock_movement m
        join rows r on m.organization_id = r.organization_id
                     and m.variant_id = r.variant_id and m.warehouse_id = r.warehouse_id
        group by m.variant_id, m.warehouse_id
      ),
-     holds as (
-       select variant_id, warehouse_id, sum(reserved)::int as reserved, sum(in_transit)::int as in_transit from (
-         select (a->>'variant_id')::uuid as variant_id, (a->>'warehouse_id')::uuid as warehouse_id,
-                (a->>'quantity')::int as reserved, 0 as in_transit
-         from reservation v cross join lateral jsonb_array_elements(v.allocations) a
-         where v.organization_id = ? and v.status in ('active', 'confirmed')
-         union all
-         select (l->>'variant_id')::uuid, t.origin_warehouse_id,
-                case when t.status = 'reserved'
-                  then (l->>'quantity')::int - (l->>'received')::int - (l->>'damaged')::int else 0 end,
-                case when t.status = 'in_transit'
-                  then (l->>'quantity')::int - (l->>'received')::int - (l->>'damaged')::int else 0 end
-         from transfer t cross join lateral jsonb_array_elements(t.lines) l
-         where t.organization_id = ? and t.status in ('reserved', 'in_transit')
-       ) open_holds group by variant_id, warehouse_id
-     )
+     holds as (${openHolds})
      select r.id, r.variant_id, r.warehouse_id, r.version, r.min_stock, r.max_stock, r.reorder_point,
             r.total, r.available, r.reserved, r.damaged, r.in_transit, r.incoming,
             coalesce(l.total, 0) as ledger_total, coalesce(l.available, 0) as ledger_available,

@@ -12,6 +12,9 @@ import {
   listDriftsOf,
   listRuns,
   rebuildPage,
+  allowStatementsFor,
+  chunkEnd,
+  compareRange,
   noteRepair,
   rebuildRows,
   restoreStockRow,
@@ -19,11 +22,17 @@ import {
   type NewReconciliation,
   type RebuiltStock,
   type ReconciliationRecord,
+  type StockKey,
 } from './reconciliation.store.ts';
 import type { Difference, StockDrift } from '../vocabulary.ts';
 import { itemAt } from '../../guaranteed.ts';
 
-export type { FinishedReconciliation, NewReconciliation, ReconciliationRecord } from './reconciliation.store.ts';
+export type {
+  FinishedReconciliation,
+  NewReconciliation,
+  ReconciliationRecord,
+  StockKey,
+} from './reconciliation.store.ts';
 
 /**
  * Reconciliation rebuilds each stock row from what should have produced it and compares:
@@ -67,6 +76,42 @@ export function scanForDrift(scope: OrganizationScope, after: string | null, lim
       candidates: rows.filter((r) => differencesOf(r).length > 0).map((r) => r.stockId),
       last: rows.length === limit ? itemAt(rows, rows.length - 1, 'the scanned page').stockId : null,
     };
+  });
+}
+
+/**
+ * A chunk's statement reads its whole key range of the ledger: tens of thousands of rows times their movements,
+ * which on a long ledger outlasts the session's statement_timeout (15 s by default). It may run for 100 s, within
+ * the scanning activity's 2-minute start-to-close (workflows/activity-options.ts: pageOptions).
+ */
+const chunkStatementTimeoutMs = 100_000;
+
+export interface ScannedChunk {
+  checked: number;
+  /** Stock rows that differ from their rebuild now: to be checked again once things have settled. */
+  candidates: string[];
+  /** The key of the chunk's last row when rows follow it (the next chunk starts after it); null at the end. */
+  last: StockKey | null;
+}
+
+/**
+ * First pass over the next chunk of an organization's stock rows, in key order: up to `limit` rows after
+ * `after`, rebuilt and compared in one statement. A chunk that would answer more than `maxCandidates` rows (drift
+ * everywhere) is rebuilt again over a quarter of its rows, so an answer stays small whatever the drift. Reads only.
+ */
+export function scanChunkForDrift(
+  scope: OrganizationScope,
+  after: StockKey | null,
+  limit: number,
+  maxCandidates: number,
+): Promise<ScannedChunk> {
+  return scope.transaction(async (tx) => {
+    await allowStatementsFor(tx, chunkStatementTimeoutMs);
+    for (let size = limit; ; size = Math.max(maxCandidates, Math.floor(size / 4))) {
+      const last = await chunkEnd(tx, after, size);
+      const { checked, candidates } = await compareRange(tx, after, last);
+      if (candidates.length <= maxCandidates || size <= maxCandidates) return { checked, candidates, last };
+    }
   });
 }
 
