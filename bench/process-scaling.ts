@@ -27,7 +27,11 @@ export interface ProcessScalingRun {
   /** Scales a request count as the run does (--quick). */
   n(count: number): number;
   load(job: Omit<LoadJob, 'addresses' | 'token'>, ports: number[]): Promise<Stats>;
-  expiryDrain(count: number, ttlSeconds: number, ports: number[]): Promise<{ count: number; lastMs: number }>;
+  expiryDrain(
+    count: number,
+    ttlSeconds: number,
+    ports: number[],
+  ): Promise<{ count: number; lastMs: number; expirySpreadMs: number }>;
   log(line: string): void;
 }
 
@@ -100,7 +104,7 @@ async function measureWith(run: ProcessScalingRun, processes: number) {
     await reserve('warm', 40, 8, run.variants); // connections, the workers' caches, JIT
     const c32 = await reserve('c32', run.n(800), 32, run.variants);
     const burst = await reserve('burst', 200, 200, [run.hot]);
-    const drain = await run.expiryDrain(run.n(500), 8, grpcPorts);
+    const drain = await run.expiryDrain(run.n(500), 3, grpcPorts);
     const limitMs = (200 / run.floors.temporalC32) * 1000;
     const drainRate = drain.count / (drain.lastMs / 1000);
     const figures = {
@@ -110,6 +114,7 @@ async function measureWith(run: ProcessScalingRun, processes: number) {
       drain: {
         holds: drain.count,
         allReleasedMs: drain.lastMs,
+        expirySpreadMs: drain.expirySpreadMs,
         perSecond: round2(drainRate),
         toLowerFloor: round2(drainRate / run.floors.lower),
       },
