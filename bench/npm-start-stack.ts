@@ -58,6 +58,8 @@ export interface NpmStartStackRun {
   workflowBundle: { code: string };
   /** Scales a request count as the run does (--quick). */
   n(count: number): number;
+  /** Calls of the Update-with-Start floor at c32, not scaled (bench/run.ts). */
+  floorC32Calls: number;
   load(job: Omit<LoadJob, 'addresses' | 'token'>, ports: number[]): Promise<Stats>;
   log(line: string): void;
 }
@@ -228,7 +230,7 @@ async function measureRound(
       load('CheckAvailability', run.n(6000), 32, options.variants),
     );
     const floorC1 = await figure('empty Update-with-Start c1', () => floor.measure(run.n(100), 1));
-    const floorC32 = await figure('empty Update-with-Start c32', () => floor.measure(run.n(600), 32));
+    const floorC32 = await figure('empty Update-with-Start c32', () => floor.measure(run.floorC32Calls, 32));
     const reserveC1 = await figure('ReserveStock c1', () => load('ReserveStock', run.n(150), 1, options.variants));
     const reserveC32 = await figure('ReserveStock c32', () => load('ReserveStock', run.n(800), 32, options.variants));
     const burst200 = await figure('ReserveStock, 200 at once (one variant)', () =>
