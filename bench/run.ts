@@ -246,7 +246,7 @@ try {
   log(
     `floor, Temporal Update-with-Start of an empty workflow (c1): ${temporalFloorC1.throughput}/s, p50 ${temporalFloorC1.p50} ms`,
   );
-  // The c32 floors take 600 calls even with --quick: over 150, the floor came out at about half (38–41/s against
+  // The c32 floors take 600 calls even with --quick: over 150 (likely most of it ramp-up) the floor came out at about half (38–41/s against
   // 64–78/s over 600, while ReserveStock's c32 throughput was the same), and every ratio to it doubled.
   const temporalFloor = await measure(floorC32Calls, 32, () =>
     temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
