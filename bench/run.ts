@@ -13,6 +13,8 @@
  *                               GROUP BY over the same ledger
  *   Authentication              ReserveStock and CheckAvailability through a server that verifies bearer tokens
  *                               against one that takes the caller as given, same run; and fresh-token verifications/s
+ *   CPU per operation           each group of processes' CPU (Temporal, PostgreSQL, Node, other) per call of the floor
+ *                               and of ReserveStock at c32, from /proc (bench/process-cpu.ts)
  *   Processes                   ReserveStock c32, the 200-at-once burst and the expiry drain with 1 worker + 1 gRPC
  *                               process and with 2 + 2, as separate processes (bench/process-scaling.ts)
  *   The `npm start` stack      a dev server on a SQLite file and every part as its own process, as `npm start`
@@ -55,6 +57,7 @@ import { loadConfig } from '../services/config.ts';
 import { limitsFrom } from '../services/limits/settings.ts';
 import { dropClusterDatabases, startTemporalCluster } from '../scripts/temporal-cluster.ts';
 import { measure, percentile, type Stats } from './stats.ts';
+import { cpuByProcessGroup, cpuPerOperation } from './process-cpu.ts';
 import type { LoadJob } from './load-client.ts';
 import { processScaling } from './process-scaling.ts';
 import { npmStartStack } from './npm-start-stack.ts';
@@ -248,6 +251,7 @@ try {
   );
   // The c32 floors take 600 calls even with --quick: over 150 (likely most of it ramp-up) the floor came out at about half (38–41/s against
   // 64–78/s over 600, while ReserveStock's c32 throughput was the same), and every ratio to it doubled.
+  const cpuBeforeFloor = cpuByProcessGroup();
   const temporalFloor = await measure(floorC32Calls, 32, () =>
     temporal.client.workflow.executeUpdateWithStart(pingUpdate, {
       startWorkflowOperation: new WithStartWorkflowOperation(emptyWorkflow, {
@@ -257,8 +261,10 @@ try {
       }),
     }),
   );
+  // Where an operation's cost goes on this machine (bench/process-cpu.ts): the floor's, then ReserveStock's at c32.
+  const floorCpu = cpuPerOperation(cpuBeforeFloor, cpuByProcessGroup(), floorC32Calls);
   log(
-    `floor, Temporal Update-with-Start of an empty workflow (c32): ${temporalFloor.throughput}/s, p50 ${temporalFloor.p50} ms`,
+    `floor, Temporal Update-with-Start of an empty workflow (c32): ${temporalFloor.throughput}/s, p50 ${temporalFloor.p50} ms; CPU ms per call ${JSON.stringify(floorCpu)}`,
   );
   const postgresFloor = await measure(n(3000), 32, (i) =>
     scopeTo(orm.em, organizationId).transaction((tx) =>
@@ -299,10 +305,12 @@ try {
 
   // ---------------------------------------------------------------- ReserveStock
   const reserve: Record<string, Stats> = {};
+  let reserveCpu: ReturnType<typeof cpuPerOperation> | undefined;
   for (const label of ['spread over 200 variants', 'one hot variant'] as const) {
     for (const concurrency of [1, 8, 32]) {
       const total = n(concurrency === 1 ? 150 : concurrency === 8 ? 400 : 800);
       const run = randomUUID().slice(0, 8);
+      const cpuBefore = cpuByProcessGroup();
       const stats = await load({
         method: 'ReserveStock',
         total,
@@ -313,6 +321,8 @@ try {
         ttlSeconds: 3600,
       });
       reserve[`${label}, c${concurrency}`] = stats;
+      if (label === 'spread over 200 variants' && concurrency === 32)
+        reserveCpu = cpuPerOperation(cpuBefore, cpuByProcessGroup(), total);
       log(
         `ReserveStock ${label}, c${concurrency}: ${stats.throughput}/s, p50 ${stats.p50} / p95 ${stats.p95} / p99 ${stats.p99} ms`,
       );
@@ -344,7 +354,9 @@ try {
   const spreadC32 = reserve['spread over 200 variants, c32'];
   if (!spreadC32) throw new Error('no ReserveStock run spread over 200 variants at c32');
   const reserveRatio = spreadC32.throughput / lowerFloor;
-  log(`ReserveStock (spread, c32) / lower floor = ${reserveRatio.toFixed(2)} (goal >= 0.9)`);
+  log(
+    `ReserveStock (spread, c32) / lower floor = ${reserveRatio.toFixed(2)} (goal >= 0.9); CPU ms per call ${JSON.stringify(reserveCpu)} against the floor's ${floorCpu.total}`,
+  );
 
   // ---------------------------------------------------------------- TTL accuracy
   const ttl = await expiryLag(50, 3);
@@ -521,6 +533,7 @@ try {
     },
     reserveStock: reserve,
     reserveToLowerFloor: round2(reserveRatio),
+    cpuPerOperationC32: { emptyFloor: floorCpu, reserveStock: reserveCpu },
     reserveC1: {
       p50ToFloor: round2(spreadC1.p50 / temporalFloorC1.p50),
       p50ToItsParts: round2(spreadC1.p50 / partsC1),
