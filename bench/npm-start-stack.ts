@@ -26,6 +26,7 @@ import { applyOperation } from '../services/inventory/stock/ledger.ts';
 import { devServerSqlitePragmas } from '../services/temporal-dev-server.ts';
 import { emptyWorkflow, pingUpdate } from './empty.workflow.ts';
 import type { LoadJob } from './load-client.ts';
+import { ghzLoad } from './ghz.ts';
 import { residentKiB } from './resident-memory.ts';
 import {
   deletePrivateExchanges,
@@ -56,6 +57,8 @@ export interface NpmStartStackRun {
   organizationId: string;
   /** A bundle with the empty floor workflow in it. */
   workflowBundle: { code: string };
+  /** The run's bearer token, for the calls ghz makes. */
+  token: string;
   /** Scales a request count as the run does (--quick). */
   n(count: number): number;
   /** Calls of the Update-with-Start floor at c32, not scaled (bench/run.ts). */
@@ -78,6 +81,8 @@ interface Round {
   /** The burst's p99 ÷ the floor's limit (200 ÷ floor c32), this round's floor. */
   burstP99ToLimit?: number;
   checkAvailabilityC32: Figure;
+  /** The same CheckAvailability, and ReserveStock c32 on one variant, through ghz instead of the Node client. */
+  ghz: { checkAvailabilityC32: Figure; reserveStockOneVariantC32: Figure };
   /** VmRSS (KiB) of each process: at ready, and right after the burst. */
   residentKiB: { ready: Memory; afterBurst: Memory };
 }
@@ -229,10 +234,41 @@ async function measureRound(
     const checkAvailabilityC32 = await figure('CheckAvailability c32', () =>
       load('CheckAvailability', run.n(6000), 32, options.variants),
     );
+    // The same reads, and ReserveStock c32 on one variant, through ghz: a load client that is not Node (bench/ghz.ts).
+    const ghz = (call: string, data: object, total: number) => () => {
+      if (!process.env.GHZ_PATH) throw new Error('skipped: no ghz (GHZ_PATH)');
+      return ghzLoad(process.env.GHZ_PATH, {
+        address: `127.0.0.1:${grpcPort}`,
+        call: `inventory.v1.InventoryService.${call}`,
+        data,
+        token: run.token,
+        total,
+        concurrency: 32,
+      });
+    };
+    const line = { variant_id: options.hot, quantity: 1 };
+    const ghzCheckAvailabilityC32 = await figure(
+      'ghz: CheckAvailability c32',
+      ghz('CheckAvailability', { organization_id: run.organizationId, items: [line] }, run.n(6000)),
+    );
     const floorC1 = await figure('empty Update-with-Start c1', () => floor.measure(run.n(100), 1));
     const floorC32 = await figure('empty Update-with-Start c32', () => floor.measure(run.floorC32Calls, 32));
     const reserveC1 = await figure('ReserveStock c1', () => load('ReserveStock', run.n(150), 1, options.variants));
     const reserveC32 = await figure('ReserveStock c32', () => load('ReserveStock', run.n(800), 32, options.variants));
+    const prefix = `ghz-${randomUUID().slice(0, 8)}`;
+    const ghzReserveHotC32 = await figure(
+      'ghz: ReserveStock c32 (one variant)',
+      ghz(
+        'ReserveStock',
+        {
+          organization_id: run.organizationId,
+          order_id: `${prefix}-{{.RequestNumber}}`,
+          items: [line],
+          ttl_seconds: 3600,
+        },
+        run.n(800),
+      ),
+    );
     const burst200 = await figure('ReserveStock, 200 at once (one variant)', () =>
       load('ReserveStock', 200, 200, [options.hot]),
     );
@@ -252,6 +288,7 @@ async function measureRound(
       burst200,
       ...(burstP99ToLimit === undefined ? {} : { burstP99ToLimit }),
       checkAvailabilityC32,
+      ghz: { checkAvailabilityC32: ghzCheckAvailabilityC32, reserveStockOneVariantC32: ghzReserveHotC32 },
       residentKiB: { ready, afterBurst },
     };
   } finally {
@@ -316,6 +353,8 @@ function summarize(log: (line: string) => void, rounds: Round[]) {
       burstP99: mean(its.map((r) => of(r.burst200, 'p99'))),
       burstP99ToLimit: mean(its.map((r) => r.burstP99ToLimit)),
       checkAvailabilityC32Throughput: mean(its.map((r) => of(r.checkAvailabilityC32, 'throughput'))),
+      ghzCheckAvailabilityC32Throughput: mean(its.map((r) => of(r.ghz.checkAvailabilityC32, 'throughput'))),
+      ghzReserveOneVariantC32Throughput: mean(its.map((r) => of(r.ghz.reserveStockOneVariantC32, 'throughput'))),
     };
   };
   const defaults = figures('sqlite-defaults');
@@ -331,7 +370,7 @@ function summarize(log: (line: string) => void, rounds: Round[]) {
       `ReserveStock c1 p50 ${walToDefaults.reserveC1P50}, c32 ${walToDefaults.reserveC32Throughput} (p99 ${walToDefaults.reserveC32P99}); 200 at once p99 ${walToDefaults.burstP99}; CheckAvailability c32 ${walToDefaults.checkAvailabilityC32Throughput}`,
   );
   const notCarried = rounds.flatMap((r, i) =>
-    Object.entries(r)
+    [...Object.entries(r), ...Object.entries(r.ghz).map(([name, value]) => [`ghz ${name}`, value] as const)]
       .filter(([, value]) => typeof value === 'object' && 'failed' in value)
       .map(([name]) => `round ${i + 1} (${r.settings}) ${name}`),
   );
@@ -344,7 +383,8 @@ function summarize(log: (line: string) => void, rounds: Round[]) {
   if (used)
     log(
       `npm start stack as npm start runs it (${npmStartUses}): floor c1 p50 ${used.floorC1P50} ms, c32 ${used.floorC32Throughput}/s; ReserveStock c1 p50 ${used.reserveC1P50} ms (${ratio(used.reserveC1P50, used.floorC1P50)} x floor), ` +
-        `c32 ${used.reserveC32Throughput}/s (${ratio(used.reserveC32Throughput, used.floorC32Throughput)} x floor); 200 at once p99 ${used.burstP99} ms (${used.burstP99ToLimit} x the floor's limit, goal <= 1.5); CheckAvailability c32 ${used.checkAvailabilityC32Throughput}/s`,
+        `c32 ${used.reserveC32Throughput}/s (${ratio(used.reserveC32Throughput, used.floorC32Throughput)} x floor); 200 at once p99 ${used.burstP99} ms (${used.burstP99ToLimit} x the floor's limit, goal <= 1.5); CheckAvailability c32 ${used.checkAvailabilityC32Throughput}/s; ` +
+        `through ghz: CheckAvailability c32 ${used.ghzCheckAvailabilityC32Throughput}/s, ReserveStock c32 (one variant) ${used.ghzReserveOneVariantC32Throughput}/s`,
     );
   // The largest reading of any round: the goal is about the stack under the burst, whatever the settings.
   const peakAfterBurst =

@@ -507,6 +507,7 @@ try {
     jwks: issuer.jwks,
     organizationId,
     workflowBundle: bundle,
+    token,
     n,
     floorC32Calls,
     load,

